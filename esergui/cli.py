@@ -1,0 +1,74 @@
+"""The ``esergui`` command line.
+
+``esergui analyze|predict|train|evaluate|record ...`` run headless (no Qt is imported);
+``esergui [FILE ...] [--workspace DIR]`` (no sub-command) opens the desktop app.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from types import ModuleType
+from typing import Sequence
+
+from esergui import __version__
+from esergui.commands import COMMANDS
+from esergui.errors import USER_ERRORS
+
+
+def _command_modules() -> dict[str, ModuleType]:
+    modules: dict[str, ModuleType] = {}
+    for name in COMMANDS:
+        modules[name] = importlib.import_module(f"esergui.commands.{name}")
+    return modules
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="esergui",
+        description="ESER Studio: who spoke, when, and with which emotion, in recorded lessons.",
+        epilog="Without a sub-command, the desktop app opens (optionally on FILEs).",
+    )
+    parser.add_argument("--version", action="version", version=f"esergui {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, module in _command_modules().items():
+        cmd = sub.add_parser(name, help=module.HELP, description=module.HELP)
+        module.add_arguments(cmd)
+        cmd.set_defaults(run=module.run)
+    return parser
+
+
+def build_app_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="esergui", description="Open the ESER Studio desktop app.")
+    parser.add_argument("--version", action="version", version=f"esergui {__version__}")
+    parser.add_argument("files", nargs="*", help="audio files to add to the workspace and open")
+    parser.add_argument("--workspace", metavar="DIR", help="workspace folder to open (created if missing)")
+    parser.add_argument("--demo", action="store_true", help="open the bundled demo lesson, analysed")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    first = args_list[0] if args_list else ""
+    if first in COMMANDS or first in ("-h", "--help"):
+        args = build_parser().parse_args(args_list)
+        if args.command is None:
+            build_parser().print_help()
+            return 0
+        try:
+            return int(args.run(args))
+        except USER_ERRORS as exc:
+            print(f"esergui {args.command}: error: {exc}", file=sys.stderr)
+            return 2
+        except KeyboardInterrupt:
+            print(f"esergui {args.command}: interrupted", file=sys.stderr)
+            return 130
+    app_args = build_app_parser().parse_args(args_list)
+    from esergui.app.main import run_app  # Qt is imported only here
+
+    return int(run_app(app_args))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
