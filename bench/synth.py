@@ -131,18 +131,23 @@ def build_lesson(
     noise: str | None = "room",
     snr_db: float = 20.0,
     babble_speakers: tuple[str, ...] = ("14", "15", "16"),
+    exclude_files: tuple[str, ...] = (),
 ) -> SynthLesson:
     """A lesson of about ``duration_s`` seconds with exact truth.
 
     Levels: each utterance is scaled so its voiced part has RMS ``teacher_dbfs`` (teacher) or
     ``teacher_dbfs`` plus a level drawn from ``student_rel_db`` (students). ``noise`` is
     ``None``, ``"room"`` or ``"babble"`` at ``snr_db`` relative to the teacher's level.
+    ``exclude_files``: EmoDB files never used in the lesson (e.g. kept back for enrolling the
+    teacher's voice); with the default ``()`` the lesson is exactly as before.
     """
     rng = np.random.default_rng(seed)
     index = load_emodb_index()
     by_speaker: dict[str, list[dict[str, str]]] = {}
+    excluded = set(exclude_files)
     for row in index:
-        by_speaker.setdefault(row["speaker"], []).append(row)
+        if row["file"] not in excluded:
+            by_speaker.setdefault(row["speaker"], []).append(row)
 
     pieces: list[tuple[int, np.ndarray]] = []
     truth: list[TruthTurn] = []
