@@ -1,0 +1,168 @@
+"""Finding and repairing recordings whose recorder died (crash, power cut, SIGKILL).
+
+While a recording runs, a marker ``NAME.EXT.partial`` (JSON: format, rate, channels, device,
+start time, pid, host) sits next to ``NAME.EXT``; the recorder touches it at every flush and
+removes it after closing the file cleanly. A marker that is left behind, whose process is gone
+(or that has not been touched for :data:`STALE_SECONDS`), names an unfinished recording:
+:func:`find_unfinished` lists them, :func:`repair_recording` makes the file playable and
+removes the marker, :func:`discard_recording` deletes both.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from esergui.errors import AudioError
+from esergui.recording.files import file_format, repair_audio_file
+
+MARKER_SUFFIX = ".partial"
+#: A marker not touched for this long is unfinished even if its pid is alive (pid reuse).
+STALE_SECONDS = 30.0
+
+
+def marker_path(audio: str | Path) -> Path:
+    """The marker that says ``audio`` is being (or was being) recorded."""
+    audio = Path(audio)
+    return audio.with_name(audio.name + MARKER_SUFFIX)
+
+
+def write_marker(audio: str | Path, *, samplerate: int, channels: int, device: str) -> Path:
+    """Create the marker for a recording that starts now."""
+    audio = Path(audio)
+    info = {
+        "version": 1,
+        "file": audio.name,
+        "format": file_format(audio),
+        "samplerate": int(samplerate),
+        "channels": int(channels),
+        "device": device,
+        "started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "pid": os.getpid(),
+        "host": socket.gethostname(),
+    }
+    marker = marker_path(audio)
+    tmp = marker.with_name(marker.name + ".tmp")
+    tmp.write_text(json.dumps(info, indent=1), encoding="utf-8")
+    os.replace(tmp, marker)
+    return marker
+
+
+def touch_marker(audio: str | Path) -> None:
+    """Mark the recording of ``audio`` as alive (mtime = now)."""
+    try:
+        os.utime(marker_path(audio))
+    except OSError:
+        pass
+
+
+def remove_marker(audio: str | Path) -> None:
+    marker_path(audio).unlink(missing_ok=True)
+
+
+@dataclass(frozen=True)
+class UnfinishedRecording:
+    """A recording left behind by a recorder that died: ``path`` (the audio) and its ``marker``."""
+
+    path: Path
+    marker: Path
+    samplerate: int
+    channels: int
+    device: str
+    started: str
+    size_bytes: int
+
+    @property
+    def seconds_estimate(self) -> float:
+        """Roughly how much audio the file holds (exact for WAV, an upper bound for FLAC)."""
+        return max(0, self.size_bytes - 44) / max(1, self.samplerate * self.channels * 2)
+
+
+def _pid_alive(pid: int) -> bool:
+    if os.name != "posix" or pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _is_live(info: dict, marker: Path) -> bool:
+    """True while another process is still recording into this file."""
+    fresh = time.time() - marker.stat().st_mtime < STALE_SECONDS
+    same_host = info.get("host") == socket.gethostname()
+    if info.get("pid") == os.getpid() and same_host:
+        return fresh  # a recorder in this very process
+    return fresh and same_host and _pid_alive(int(info.get("pid", -1)))
+
+
+def find_unfinished(folder: str | Path) -> list[UnfinishedRecording]:
+    """Unfinished recordings in ``folder`` (not recursive), oldest first."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return []
+    found = []
+    for marker in sorted(folder.glob("*" + MARKER_SUFFIX)):
+        audio = marker.with_name(marker.name[: -len(MARKER_SUFFIX)])
+        try:
+            info = json.loads(marker.read_text(encoding="utf-8"))
+            if _is_live(info, marker):
+                continue
+        except (OSError, ValueError):
+            info = {}
+        if not audio.is_file():
+            marker.unlink(missing_ok=True)  # nothing left to recover
+            continue
+        found.append(
+            UnfinishedRecording(
+                path=audio,
+                marker=marker,
+                samplerate=int(info.get("samplerate", 0) or 0),
+                channels=int(info.get("channels", 0) or 0),
+                device=str(info.get("device", "")),
+                started=str(info.get("started", "")),
+                size_bytes=audio.stat().st_size,
+            )
+        )
+    return sorted(found, key=lambda r: r.started)
+
+
+@dataclass(frozen=True)
+class RepairResult:
+    path: Path
+    frames: int
+    samplerate: int
+    seconds: float
+
+
+def repair_recording(recording: UnfinishedRecording | str | Path) -> RepairResult:
+    """Make an unfinished recording's file playable (fix the WAV header / re-encode the FLAC).
+
+    Removes the marker on success. Raises :class:`AudioError` if the file holds no audio.
+    """
+    import soundfile as sf
+
+    path = recording.path if isinstance(recording, UnfinishedRecording) else Path(recording)
+    if not path.is_file():
+        raise AudioError(f"The unfinished recording {path} no longer exists.")
+    frames = repair_audio_file(path)
+    if frames <= 0:
+        raise AudioError(f"The unfinished recording {path.name} holds no audio.")
+    info = sf.info(str(path))
+    remove_marker(path)
+    return RepairResult(path, int(info.frames), int(info.samplerate), float(info.frames) / info.samplerate)
+
+
+def discard_recording(recording: UnfinishedRecording | str | Path) -> None:
+    """Delete an unfinished recording and its marker."""
+    path = recording.path if isinstance(recording, UnfinishedRecording) else Path(recording)
+    path.unlink(missing_ok=True)
+    remove_marker(path)
