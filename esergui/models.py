@@ -1,0 +1,312 @@
+"""The model registry: the bundled model plus every trained or imported model of a workspace,
+which one is active, export and import of model files.
+
+Rows live in the workspace database's ``models`` table through the workspace API
+(:meth:`esergui.workspace.Workspace.register_model` and friends); the ``figures`` JSON column
+holds this module's summary (headline figures, data summary, starting model, file checksum).
+Model files of a workspace live in ``<workspace>/models/``; the registry stores their absolute
+path and finds them in that folder again when the workspace was moved. The bundled model is
+not a row: it is always listed, under the reserved name :data:`BUNDLED`, and is active when
+the workspace names no other model.
+
+Every file is verified before it is registered, switched to or exported: the model layer's
+loader checks the SHA-256 over metadata and tensors and builds the network (safetensors; no
+pickled code is ever executed); a tampered, truncated or foreign file raises
+:class:`ModelRegistryError` with a one-sentence reason.
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Mapping
+
+from esergui.errors import EserError, WorkspaceError
+from model.errors import ModelError
+
+if TYPE_CHECKING:
+    from esergui.workspace import Workspace
+
+BUNDLED = "bundled"
+MODEL_SUFFIX = ".safetensors"
+
+
+class ModelRegistryError(EserError):
+    """A model cannot be registered, switched to, exported or imported."""
+
+
+def bundled_model_path() -> Path | None:
+    """The bundled model file, or ``None`` when this installation has none (yet).
+
+    Uses :func:`model.inference.bundled_model_path` when the model layer provides it, else the
+    first ``*.safetensors`` under ``model/weights/``."""
+    try:
+        from model.inference import bundled_model_path as from_model
+    except ImportError:
+        from_model = None
+    if from_model is not None:
+        try:
+            path = Path(from_model())
+            if path.is_file():
+                return path
+        except (ModelError, OSError, TypeError):
+            pass
+    import model
+
+    files = sorted((Path(model.__file__).parent / "weights").glob(f"*{MODEL_SUFFIX}"))
+    return files[0] if files else None
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """One registry entry as the app shows it. ``path``: the model file (``None`` when the
+    bundled model is not installed); ``figures``: headline figures such as ``{"ua": 0.81,
+    "wa": 0.83, "n": 97}`` with ``"on"`` saying on what data; ``data``: a one-line summary
+    of the training data; ``base``: the model it was fine-tuned from."""
+
+    name: str
+    path: Path | None
+    bundled: bool
+    created: str
+    labels: tuple[str, ...]
+    data: str = ""
+    figures: Mapping[str, Any] = field(default_factory=dict)
+    base: str | None = None
+    active: bool = False
+
+    def figures_text(self) -> str:
+        f = self.figures
+        if "ua" not in f:
+            return "no figures"
+        text = f"UA {100 * f['ua']:.1f} %"
+        if "wa" in f:
+            text += f", WA {100 * f['wa']:.1f} %"
+        return text + (f" ({f['on']})" if f.get("on") else "")
+
+
+def verify_model_file(path: str | Path) -> dict[str, Any]:
+    """Verify a model file (checksum, format, network shape) and return its metadata.
+    Raises :class:`ModelRegistryError` with the model layer's one-sentence reason."""
+    from model.io import load_model
+
+    try:
+        bundle = load_model(path, "cpu")
+    except ModelError as exc:
+        raise ModelRegistryError(str(exc)) from None
+    return {"name": bundle.name, "labels": list(bundle.labels), **bundle.metadata}
+
+
+def summarise_meta(meta: Mapping[str, Any]) -> dict[str, Any]:
+    """The registry's summary of a model file's metadata: ``figures``, ``data``, ``base``, ``date``."""
+    retr = meta.get("retraining") or {}
+    training = meta.get("training") or {}
+    figures: dict[str, Any] = {}
+    val = retr.get("validation")
+    if isinstance(val, Mapping) and "ua" in val:
+        figures = {"ua": val["ua"], "wa": val.get("wa"), "n": val.get("n"), "on": f"validation, {retr.get('split', '')}".rstrip(", ")}
+        base = retr.get("base_validation")
+        if isinstance(base, Mapping) and "ua" in base:
+            figures["base_ua"], figures["base_wa"] = base["ua"], base.get("wa")
+    else:
+        figures = _find_figures(meta.get("evaluation"))
+    data = retr.get("data") or {}
+    if data:
+        text = f"{data.get('clips', '?')} clips, {data.get('speakers', '?')} speakers, {len(data.get('labels', {}))} labels"
+        if data.get("source"):
+            text += f" ({data['source']})"
+    elif training:
+        n = training.get("n_train", 0) + training.get("n_val", 0)
+        spk = len(set(training.get("train_speakers", [])) | set(training.get("val_speakers", [])))
+        text = f"{n} clips, {spk} speakers" if n else ""
+    else:
+        text = ""
+    return {"figures": {k: v for k, v in figures.items() if v is not None}, "data": text,
+            "base": retr.get("base") or training.get("fine_tuned_from"), "date": training.get("date", "")}
+
+
+def _find_figures(ev: Any, depth: int = 0) -> dict[str, Any]:
+    """Headline ``ua``/``wa`` from a model file's ``evaluation`` block, wherever they sit."""
+    if not isinstance(ev, Mapping) or depth > 3:
+        return {}
+    if "ua" in ev and isinstance(ev["ua"], (int, float)):
+        out = {"ua": float(ev["ua"]), "wa": ev.get("wa"), "n": ev.get("n")}
+        if ev.get("protocol"):
+            out["on"] = str(ev["protocol"])
+        return out
+    for key, sub in ev.items():
+        found = _find_figures(sub, depth + 1)
+        if found:
+            found.setdefault("on", str(key))
+            return found
+    return {}
+
+
+class ModelRegistry:
+    """The models of one workspace (see the module docstring)."""
+
+    def __init__(self, workspace: "Workspace") -> None:
+        self.ws = workspace
+
+    @property
+    def models_dir(self) -> Path:
+        return self.ws.folder / "models"
+
+    # ------------------------------------------------------------------ reading
+    def models(self) -> list[ModelInfo]:
+        """The bundled model first, then the workspace's models in the order they were added."""
+        active = self.ws.get_setting("active_model")
+        out = [self._bundled(active is None)]
+        for entry in self.ws.models():
+            if entry.path is None:
+                continue  # a bundled row written by other code: listed above already
+            extra = dict(entry.figures)
+            out.append(ModelInfo(entry.name, self._resolve(entry.path), False, entry.created, tuple(entry.labels),
+                                 str(extra.get("data", "")), dict(extra.get("figures", {})), extra.get("base"),
+                                 entry.name == active))
+        return out
+
+    def get(self, name: str) -> ModelInfo:
+        for info in self.models():
+            if info.name == name:
+                return info
+        raise ModelRegistryError(f"There is no model named {name!r} in this workspace.")
+
+    def active(self) -> ModelInfo:
+        infos = self.models()
+        return next((info for info in infos if info.active), infos[0])
+
+    def active_path(self) -> Path | None:
+        """The file of the workspace's active model (``None``: no bundled model installed)."""
+        return self.active().path
+
+    def _bundled(self, active: bool) -> ModelInfo:
+        path = bundled_model_path()
+        if path is None:
+            return ModelInfo(BUNDLED, None, True, "", (), "not installed", {}, None, active)
+        try:
+            meta = verify_model_file(path)
+        except ModelRegistryError as exc:
+            return ModelInfo(BUNDLED, path, True, "", (), f"damaged: {exc}", {}, None, active)
+        s = summarise_meta(meta)
+        return ModelInfo(BUNDLED, path, True, s["date"], tuple(meta["labels"]), s["data"] or "EmoDB",
+                         s["figures"], s["base"], active)
+
+    def _resolve(self, stored: str) -> Path:
+        path = Path(stored)
+        if not path.is_absolute():
+            return self.ws.folder / path
+        if not path.is_file() and (self.models_dir / path.name).is_file():
+            return self.models_dir / path.name  # the workspace folder was moved
+        return path
+
+    # ------------------------------------------------------------------ changing
+    def unique_name(self, wanted: str) -> str:
+        """``wanted`` (trimmed), or ``wanted (2)``, ``(3)``... when taken."""
+        wanted = " ".join(wanted.split()) or "model"
+        taken = {info.name.lower() for info in self.models()}
+        name, k = wanted, 2
+        while name.lower() in taken:
+            name, k = f"{wanted} ({k})", k + 1
+        return name
+
+    def check_name(self, name: str) -> str:
+        """Validate a new model name; returns it trimmed."""
+        name = " ".join(name.split())
+        if not name:
+            raise ModelRegistryError("Give the model a name.")
+        if name.lower() == BUNDLED:
+            raise ModelRegistryError(f"{BUNDLED!r} is reserved for the bundled model; choose another name.")
+        if any(info.name.lower() == name.lower() for info in self.models()):
+            raise ModelRegistryError(f"A model named {name!r} already exists; choose another name.")
+        return name
+
+    def new_model_path(self, name: str) -> Path:
+        from esergui.retrain import slug
+
+        self.models_dir.mkdir(parents=True, exist_ok=True)
+        return self.models_dir / f"{slug(name)}{MODEL_SUFFIX}"
+
+    def register(self, path: str | Path, name: str) -> ModelInfo:
+        """Register a verified model file that already lies in :attr:`models_dir`."""
+        name = self.check_name(name)
+        path = Path(path).absolute()
+        meta = verify_model_file(path)
+        s = summarise_meta(meta)
+        try:
+            self.ws.register_model(name, str(path), meta["labels"],
+                                   {"figures": s["figures"], "data": s["data"], "base": s["base"]})
+        except WorkspaceError as exc:
+            raise ModelRegistryError(str(exc)) from None
+        return self.get(name)
+
+    def import_file(self, source: str | Path, name: str | None = None) -> ModelInfo:
+        """Verify ``source`` and copy it into the workspace under ``name`` (default: the name in
+        the file, made unique). The copy is verified again before it is registered."""
+        source = Path(source)
+        meta = verify_model_file(source)
+        name = self.check_name(name) if name else self.unique_name(str(meta.get("name") or source.stem))
+        target = self.new_model_path(name)
+        tmp = target.with_name(f".{target.name}.part")
+        try:
+            shutil.copyfile(source, tmp)
+            verify_model_file(tmp)
+            tmp.replace(target)
+        except OSError as exc:
+            raise ModelRegistryError(f"Cannot copy {source.name} into the workspace ({exc.strerror}).") from None
+        finally:
+            tmp.unlink(missing_ok=True)
+        return self.register(target, name)
+
+    def export(self, name: str, destination: str | Path) -> Path:
+        """Copy a model's file to ``destination`` (a file, or a folder to put it in) after
+        verifying it; returns the written path (itself verified)."""
+        info = self.get(name)
+        if info.path is None:
+            raise ModelRegistryError("The bundled model is not installed, so it cannot be exported.")
+        verify_model_file(info.path)
+        dest = Path(destination)
+        if dest.is_dir():
+            dest = dest / (info.path.name if info.bundled else f"{self._file_stem(name)}{MODEL_SUFFIX}")
+        elif dest.suffix != MODEL_SUFFIX:
+            dest = dest.with_name(dest.name + MODEL_SUFFIX)
+        try:
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(info.path, dest)
+        except OSError as exc:
+            raise ModelRegistryError(f"Cannot write {dest} ({exc.strerror}).") from None
+        verify_model_file(dest)
+        return dest
+
+    @staticmethod
+    def _file_stem(name: str) -> str:
+        import re
+
+        return re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-.") or "model"
+
+    def set_active(self, name: str) -> ModelInfo:
+        """Make ``name`` (or :data:`BUNDLED`) the workspace's active model, after verifying its file."""
+        info = self.get(name)
+        if info.path is None:
+            raise ModelRegistryError("The bundled model is not installed; choose a trained model.")
+        verify_model_file(info.path)
+        self.ws.set_active_model(None if info.bundled else info.name)
+        return self.get(name)
+
+    def remove(self, name: str) -> None:
+        """Forget a model; its file is deleted when it lies in the workspace's ``models/``
+        folder. The bundled model cannot be removed; removing the active one activates the
+        bundled model."""
+        info = self.get(name)
+        if info.bundled:
+            raise ModelRegistryError("The bundled model cannot be removed.")
+        self.ws.remove_model(name)
+        if info.path is not None and info.path.parent.resolve() == self.models_dir.resolve():
+            info.path.unlink(missing_ok=True)
+
+
+def active_model_path(workspace: "Workspace | None") -> Path | None:
+    """The model file to analyse with in ``workspace`` (the bundled one without a workspace)."""
+    if workspace is None:
+        return bundled_model_path()
+    return ModelRegistry(workspace).active_path()
