@@ -245,7 +245,7 @@ class ModelRegistry:
         the file, made unique). The copy is verified again before it is registered."""
         source = Path(source)
         meta = verify_model_file(source)
-        name = self.check_name(name) if name else self.unique_name(str(meta.get("name") or source.stem))
+        name = self.check_name(name) if name is not None else self.unique_name(str(meta.get("name") or source.stem))
         target = self.new_model_path(name)
         tmp = target.with_name(f".{target.name}.part")
         try:

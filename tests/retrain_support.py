@@ -1,0 +1,63 @@
+"""Shared pieces of the retraining and model-registry tests: a tiny ESERNet model file trained
+for real on a few EmoDB clips (standing in for the bundled model until it exists, and kept
+small so the tests stay fast), and small EmoDB subsets laid out the ways users bring data."""
+
+from __future__ import annotations
+
+import atexit
+import shutil
+import tempfile
+from pathlib import Path
+
+from model.config import FeatureConfig, ModelConfig, TrainConfig
+from model.data import EMODB_LABELS, Item, emodb_items
+
+#: A small network of the full ESERNet variant (both pathways), 40 mel bins.
+TINY = ModelConfig(dim=32, heads=2, sformer_dims=(32, 32, 32), classifier_hidden=32, cue_layers=1, n_mels=40)
+_CACHE: dict[str, Path] = {}
+_TMP = Path(tempfile.mkdtemp(prefix="eser-retrain-tests-"))
+atexit.register(shutil.rmtree, _TMP, True)
+
+
+def subset(emodb: Path, labels: tuple[str, ...], speakers: tuple[str, ...], per: int) -> list[Item]:
+    """Up to ``per`` clips of each (speaker, label), in EmoDB's file order."""
+    out: list[Item] = []
+    count: dict[tuple[str, str], int] = {}
+    for it in emodb_items(emodb):
+        key = (str(it.speaker), it.label)
+        if it.label in labels and it.speaker in speakers and count.get(key, 0) < per:
+            count[key] = count.get(key, 0) + 1
+            out.append(it)
+    return out
+
+
+def tiny_model(emodb: Path) -> Path:
+    """A real, tiny model file with EmoDB's seven labels (one epoch on 13 clips; made once
+    per test session). Its figures are meaningless; it exercises every code path."""
+    if "tiny" not in _CACHE:
+        import torch
+
+        from model.train import train_model
+
+        torch.set_num_threads(1)
+        items = subset(emodb, tuple(EMODB_LABELS), ("03", "08"), 1)
+        res = train_model(TINY, items, None, labels=EMODB_LABELS, feature_config=FeatureConfig(n_mels=40),
+                          train_config=TrainConfig(epochs=1, crop_s=1.5), device="cpu", name="tiny-emodb")
+        _CACHE["tiny"] = res.save(_TMP / "tiny-emodb.safetensors")
+    return _CACHE["tiny"]
+
+
+def starting_model(emodb: Path) -> Path:
+    """The bundled model when it is installed, else :func:`tiny_model`."""
+    from esergui.models import bundled_model_path
+
+    return bundled_model_path() or tiny_model(emodb)
+
+
+def label_folder(items: list[Item], root: Path) -> Path:
+    """Lay ``items`` out as ``root/<label>/<file>`` (symbolic links to the EmoDB files)."""
+    for it in items:
+        dst = root / it.label / Path(it.path).name
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        dst.symlink_to(it.path)
+    return root
