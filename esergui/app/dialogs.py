@@ -1,0 +1,119 @@
+"""Small dialogs: keyboard shortcuts, About, settings (compute device)."""
+
+from __future__ import annotations
+
+import platform
+from typing import Iterable
+
+from PySide6 import __version__ as PYSIDE_VERSION
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (
+    QComboBox, QDialog, QDialogButtonBox, QFormLayout, QHeaderView, QLabel, QTableWidget,
+    QTableWidgetItem, QVBoxLayout, QWidget,
+)
+
+from esergui import __version__
+from esergui.app.icons import icon
+
+DEVICES = (("auto", "Automatic (GPU when there is one)"), ("cpu", "CPU"), ("cuda", "NVIDIA GPU (CUDA)"), ("mps", "Apple GPU (MPS)"))
+
+# Mouse gestures and keys that are not menu actions.
+EXTRA_SHORTCUTS = (
+    ("Mouse wheel over the detail view", "Zoom in/out around the pointer"),
+    ("Drag in the detail view", "Scroll through the lesson"),
+    ("Click a block", "Select that utterance (Ctrl/Shift-click in the table for several)"),
+    ("Double-click a block or table row", "Play that utterance"),
+    ("Click empty space in the detail view", "Set the play cursor"),
+    ("Drag the region in the overview", "Choose what the detail view shows"),
+    ("+ / − / ← / → / Home / End (detail view focused)", "Zoom, scroll, jump to start/end"),
+)
+
+
+class ShortcutsDialog(QDialog):
+    """Every action with a shortcut (taken from the live actions, so it is never stale)."""
+
+    def __init__(self, actions: Iterable[QAction], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Keyboard shortcuts")
+        rows = []
+        for action in actions:
+            keys = [k.toString(QKeySequence.SequenceFormat.NativeText) for k in action.shortcuts()]
+            if keys:
+                rows.append((" or ".join(keys), action.text().replace("&", "").rstrip(".…")))
+        rows.sort(key=lambda r: r[1].lower())
+        rows += [(a, b) for a, b in EXTRA_SHORTCUTS]
+        table = QTableWidget(len(rows), 2)
+        table.setHorizontalHeaderLabels(["Keys / gesture", "Does"])
+        for i, (keys, what) in enumerate(rows):
+            table.setItem(i, 0, QTableWidgetItem(keys))
+            table.setItem(i, 1, QTableWidgetItem(what))
+        table.verticalHeader().setVisible(False)
+        table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        table.horizontalHeader().setStretchLastSection(True)
+        table.setAlternatingRowColors(True)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.reject)
+        lay = QVBoxLayout(self)
+        lay.addWidget(table)
+        lay.addWidget(buttons)
+        self.table = table
+        self.resize(640, 560)
+
+
+class AboutDialog(QDialog):
+    def __init__(self, model_text: str, device_text: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("About ESER Studio")
+        logo = QLabel()
+        logo.setPixmap(icon("eser-studio").pixmap(96, 96))
+        logo.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        text = QLabel(
+            f"<h2>ESER Studio {__version__}</h2>"
+            "<p>Who spoke, when, and with which emotion — in recorded lessons.</p>"
+            f"<table cellpadding='2'>"
+            f"<tr><td><b>Emotion model</b></td><td>{model_text}</td></tr>"
+            f"<tr><td><b>Compute device</b></td><td>{device_text}</td></tr>"
+            f"<tr><td><b>Python</b></td><td>{platform.python_version()}</td></tr>"
+            f"<tr><td><b>Qt (PySide6)</b></td><td>{PYSIDE_VERSION}</td></tr>"
+            "</table><p>Colours: Okabe &amp; Ito's colour-blind-safe palette.</p>"
+        )
+        text.setTextFormat(Qt.TextFormat.RichText)
+        text.setWordWrap(True)
+        text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.text = text
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.reject)
+        lay = QVBoxLayout(self)
+        lay.addWidget(logo)
+        lay.addWidget(text)
+        lay.addWidget(buttons)
+        self.setMinimumWidth(420)
+
+
+class SettingsDialog(QDialog):
+    """The compute device for emotion recognition (takes effect for the next analysis)."""
+
+    def __init__(self, device: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Settings")
+        self.device_box = QComboBox()
+        for key, text in DEVICES:
+            self.device_box.addItem(text, key)
+        self.device_box.setCurrentIndex(max(0, self.device_box.findData(device)))
+        self.device_box.setToolTip("Where ESERNet runs; Automatic picks CUDA, then Apple MPS, then the CPU")
+        form = QFormLayout()
+        form.addRow("Compute device", self.device_box)
+        note = QLabel("The device is used from the next analysis on.")
+        note.setWordWrap(True)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        lay = QVBoxLayout(self)
+        lay.addLayout(form)
+        lay.addWidget(note)
+        lay.addWidget(buttons)
+
+    def device(self) -> str:
+        return str(self.device_box.currentData())
