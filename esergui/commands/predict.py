@@ -1,0 +1,55 @@
+"""``esergui predict FILE [FILE ...] [--csv OUT]``: classify each file as one utterance."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import sys
+from pathlib import Path
+
+NAME = "predict"
+HELP = "classify the emotion of each audio file (one utterance per file)"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("files", nargs="+", metavar="FILE", help="audio files (any common format)")
+    parser.add_argument("--csv", metavar="OUT", help="write file,emotion,confidence,p_<label>... here (default: print)")
+    parser.add_argument("--model", metavar="FILE", help="model file (default: the bundled ESERNet)")
+    parser.add_argument("--device", default="auto", help="auto (CUDA, MPS, CPU), cpu, cuda or mps")
+    parser.add_argument("--batch-size", type=int, default=32)
+
+
+def _loader():
+    try:
+        from esergui.audio import load_audio  # the app's decoder (any format, any rate)
+
+        return lambda p: load_audio(p)
+    except ImportError:
+        from model.data import load_audio
+
+        return load_audio
+
+
+def run(args: argparse.Namespace) -> int:
+    from model.inference import EmotionRecognizer
+
+    rec = EmotionRecognizer.load(args.model, device=args.device)
+    load = _loader()
+    wavs = [load(Path(f)) for f in args.files]
+    probs = rec.predict(wavs, batch_size=args.batch_size)
+    header = ["file", "emotion", "confidence"] + [f"p_{lab}" for lab in rec.labels]
+    rows = []
+    for f, p in zip(args.files, probs):
+        k = int(p.argmax())
+        rows.append([f, rec.labels[k], f"{p[k]:.4f}"] + [f"{v:.4f}" for v in p])
+    if args.csv:
+        with open(args.csv, "w", newline="", encoding="utf-8") as fh:
+            w = csv.writer(fh)
+            w.writerow(header)
+            w.writerows(rows)
+        print(f"{len(rows)} files classified with {rec.model_name} on {rec.device_name}; wrote {args.csv}")
+    else:
+        w = csv.writer(sys.stdout)
+        w.writerow(header)
+        w.writerows(rows)
+    return 0

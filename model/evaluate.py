@@ -1,0 +1,242 @@
+"""Evaluation: one model on a labelled set (:func:`evaluate`), and cross-validation of a
+network variant or the eGeMAPS+SVM baseline on the same folds (:func:`cross_validate`),
+optionally with babble/room noise added to the test clips at given SNRs (robustness).
+
+Cross-validation writes, into ``out_dir``: ``predictions.csv`` (one row per test clip and
+condition), ``folds.csv`` (figures per fold and condition), ``models/fold<k>.safetensors``
+(network variants) and, when all folds are done, ``summary.md`` / ``summary.csv`` (pooled and
+mean-over-folds figures, per-class recall, confusion matrices). A run is resumable: folds
+already in ``folds.csv`` are skipped.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import time
+from pathlib import Path
+from typing import Any, Callable, Mapping, Sequence
+
+import numpy as np
+import torch
+
+from model.augment import babble, mix_at_snr, room_noise
+from model.bundle import ModelBundle
+from model.config import ModelConfig, TrainConfig, VARIANTS
+from model.data import Item, load_waveforms, make_folds, validation_split
+from model.errors import DatasetError
+from model.metrics import Figures, compute_figures
+from model.network import predict_logits
+from model.train import clean_features, train_model
+
+Progress = Callable[[float, str], None]
+METHODS = VARIANTS + ("baseline",)
+
+
+def predict_waveforms(bundle: ModelBundle, wavs: Sequence[np.ndarray], batch_size: int = 32) -> np.ndarray:
+    """``(N, C)`` class probabilities of 16 kHz waveforms (chunked like at inference)."""
+    feats = clean_features(wavs, bundle)
+    return predict_logits(bundle.net, feats, bundle.chunk_frames, batch_size, bundle.device).exp().numpy()
+
+
+def noisy(wavs: Sequence[np.ndarray], kind: str, snr_db: float, pool: Sequence[np.ndarray], seed: int) -> list[np.ndarray]:
+    """Copies of ``wavs`` with ``kind`` (``babble``/``room``) noise at ``snr_db``, reproducibly."""
+    out = []
+    for i, w in enumerate(wavs):
+        rng = np.random.default_rng([seed, i, int(snr_db * 10), kind == "babble"])
+        n = babble(len(w), rng, pool) if kind == "babble" else room_noise(len(w), rng)
+        out.append(mix_at_snr(w, n, snr_db))
+    return out
+
+
+def evaluate(model: ModelBundle | str | Path, items: Sequence[Item], *, device: str = "cpu",
+             audio: Mapping[str, np.ndarray] | None = None, noise: str | None = None, snr_db: float = 10.0,
+             cache_dir: str | Path | None = None, progress: Progress | None = None, cancel: Any = None) -> Figures:
+    """Figures (WA, UA, macro-F1, per-class recall, confusion) of a model on labelled items.
+    Items whose label the model does not know raise :class:`DatasetError`. ``noise``
+    (``babble``/``room``) adds noise at ``snr_db`` (babble made from the items themselves)."""
+    from model.io import load_model
+
+    bundle = model if isinstance(model, ModelBundle) else load_model(model, device)
+    unknown = sorted({it.label for it in items} - set(bundle.labels))
+    if unknown:
+        raise DatasetError(f"Labels {unknown} are not among the model's labels {bundle.labels}.")
+    wavs = [audio[it.path] for it in items] if audio else load_waveforms(items, cache_dir, progress, cancel)
+    if noise:
+        wavs = noisy(wavs, noise, snr_db, wavs, seed=0)
+    probs = predict_waveforms(bundle, wavs)
+    y = [bundle.labels.index(it.label) for it in items]
+    return compute_figures(y, probs.argmax(1).tolist(), bundle.labels)
+
+
+# ----------------------------------------------------------------------------- cross-validation
+def _read_csv(path: Path) -> list[dict[str, str]]:
+    if not path.is_file():
+        return []
+    with open(path, newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def _append_csv(path: Path, rows: list[dict[str, Any]]) -> None:
+    new = not path.is_file()
+    with open(path, "a", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(rows[0].keys()))
+        if new:
+            w.writeheader()
+        w.writerows(rows)
+
+
+def cross_validate(
+    items: Sequence[Item],
+    protocol: str,
+    method: str,
+    out_dir: str | Path,
+    *,
+    labels: Sequence[str] | None = None,
+    model_config: ModelConfig | None = None,
+    train_config: TrainConfig | None = None,
+    robustness: Sequence[tuple[str, float]] = (),
+    folds: Sequence[int] | None = None,
+    device: str = "cpu",
+    cache_dir: str | Path | None = None,
+    progress: Progress | None = None,
+    cancel: Any = None,
+    log: Callable[[str], None] | None = None,
+) -> dict[str, Figures]:
+    """Cross-validate ``method`` (a variant of :data:`model.config.VARIANTS` or ``baseline``)
+    with ``protocol`` (``speaker-pairs``, ``loso``, ``random10``, ``sessions``). Early stopping
+    and the SVM's C use a validation split of the *training* speakers only. ``robustness``:
+    extra test conditions such as ``[("babble", 20), ("room", 5)]``. Returns pooled figures per
+    condition (``clean``, ``babble20``, ...) once every fold is done (else only what is done)."""
+    if method not in METHODS:
+        raise DatasetError(f"Unknown method {method!r}; choose from {METHODS}.")
+    say = log or (lambda s: None)
+    out = Path(out_dir)
+    (out / "models").mkdir(parents=True, exist_ok=True)
+    labels = list(labels) if labels is not None else sorted({it.label for it in items})
+    all_folds = make_folds(items, protocol)
+    todo = list(range(len(all_folds))) if folds is None else list(folds)
+    done = {int(r["fold"]) for r in _read_csv(out / "folds.csv") if r["condition"] == "clean"}
+    wavs = load_waveforms(items, cache_dir, cancel=cancel)
+    audio = {it.path: w for it, w in zip(items, wavs)}
+    feats_x = None
+    if method == "baseline":
+        feats_x = _egemaps_cached(items, wavs, cache_dir, cancel)
+    conditions = [("clean", 0.0)] + [(k, float(s)) for k, s in robustness]
+    for n_done, k in enumerate(todo):
+        if k in done:
+            say(f"fold {k}: already done, skipped")
+            continue
+        t0 = time.time()
+        tr_all, te = all_folds[k]
+        tr, va = validation_split(items, tr_all, seed=k)
+        test_items = [items[i] for i in te]
+        fold_info: dict[str, Any] = {"best_epoch": "", "c": ""}
+        scale = (lambda f, m, k=k, n=n_done: progress((n + f) / len(todo), f"fold {k}: {m}")) if progress else None
+        if method == "baseline":
+            from model.baseline import SvmBaseline, egemaps
+
+            y = np.array([labels.index(it.label) for it in items])
+            svm = SvmBaseline().fit(feats_x[tr], y[tr], feats_x[va], y[va])
+            fold_info["c"] = svm.c
+
+            def predict(ws: list[np.ndarray], clean: bool) -> tuple[np.ndarray, np.ndarray]:
+                x = feats_x[te] if clean else egemaps(ws, cancel=cancel)
+                return svm.predict_proba(x, len(labels)), svm.predict(x)
+        else:
+            cfg = dataclasses.replace(model_config or ModelConfig(), variant=method)
+            res = train_model(cfg, [items[i] for i in tr], [items[i] for i in va], labels=labels,
+                              train_config=train_config, device=device, audio=audio, name=f"{method}-fold{k}",
+                              progress=scale, cancel=cancel, log=log)
+            res.save(out / "models" / f"fold{k}.safetensors")
+            fold_info["best_epoch"] = res.best_epoch
+
+            def predict(ws: list[np.ndarray], clean: bool) -> tuple[np.ndarray, np.ndarray]:
+                p = predict_waveforms(res.bundle, ws)
+                return p, p.argmax(1)
+        train_s = time.time() - t0
+        clean_wavs = [audio[it.path] for it in test_items]
+        pool = [audio[items[i].path] for i in tr_all]  # babble from training speakers only
+        fold_rows, pred_rows = [], []
+        for cond, snr in conditions:
+            ws = clean_wavs if cond == "clean" else noisy(clean_wavs, cond, snr, pool, seed=k)
+            probs, pred = predict(ws, cond == "clean")
+            name = cond if cond == "clean" else f"{cond}{snr:g}"
+            y_true = [labels.index(it.label) for it in test_items]
+            fig = compute_figures(y_true, pred.tolist(), labels)
+            fold_rows.append({"fold": k, "condition": name, "n": fig.n, "wa": round(fig.wa, 4), "ua": round(fig.ua, 4),
+                              "macro_f1": round(fig.macro_f1, 4), "test_speakers": " ".join(sorted({it.speaker or "" for it in test_items})),
+                              "val_speakers": " ".join(sorted({items[i].speaker or "" for i in va})),
+                              "best_epoch": fold_info["best_epoch"], "svm_c": fold_info["c"], "train_seconds": round(train_s, 1)})
+            for it, p, yp in zip(test_items, probs, pred):
+                pred_rows.append({"fold": k, "condition": name, "file": Path(it.path).name, "speaker": it.speaker or "",
+                                  "true": it.label, "pred": labels[int(yp)],
+                                  **{f"p_{lab}": round(float(p[j]), 5) for j, lab in enumerate(labels)}})
+            say(f"fold {k} {name}: WA {fig.wa:.3f} UA {fig.ua:.3f} F1 {fig.macro_f1:.3f}")
+        _append_csv(out / "predictions.csv", pred_rows)
+        _append_csv(out / "folds.csv", fold_rows)
+    return summarise(out, labels, n_folds=len(all_folds), title=f"{method}, {protocol}")
+
+
+def summarise(out_dir: str | Path, labels: Sequence[str], n_folds: int | None = None, title: str = "") -> dict[str, Figures]:
+    """Pooled figures per condition from ``predictions.csv``; writes ``summary.md``/``summary.csv``."""
+    out = Path(out_dir)
+    preds = _read_csv(out / "predictions.csv")
+    fold_rows = _read_csv(out / "folds.csv")
+    labels = list(labels)
+    result: dict[str, Figures] = {}
+    conds = list(dict.fromkeys(r["condition"] for r in preds))
+    for cond in conds:
+        rows = [r for r in preds if r["condition"] == cond]
+        result[cond] = compute_figures([labels.index(r["true"]) for r in rows], [labels.index(r["pred"]) for r in rows], labels)
+    folds_done = sorted({int(r["fold"]) for r in fold_rows})
+    md = [f"# Cross-validation: {title}", "",
+          f"Folds done: {len(folds_done)}" + (f" of {n_folds}" if n_folds else ""), ""]
+    md += ["| condition | n | WA (pooled) | UA (pooled) | macro-F1 (pooled) | WA mean±sd over folds | UA mean±sd over folds |",
+           "|---|---|---|---|---|---|---|"]
+    csv_rows = []
+    for cond, fig in result.items():
+        fr = [r for r in fold_rows if r["condition"] == cond]
+        wa = np.array([float(r["wa"]) for r in fr])
+        ua = np.array([float(r["ua"]) for r in fr])
+        md.append(f"| {cond} | {fig.n} | {100 * fig.wa:.2f} | {100 * fig.ua:.2f} | {100 * fig.macro_f1:.2f} | "
+                  f"{100 * wa.mean():.2f} ± {100 * wa.std():.2f} | {100 * ua.mean():.2f} ± {100 * ua.std():.2f} |")
+        csv_rows.append({"condition": cond, "n": fig.n, "wa": round(fig.wa, 4), "ua": round(fig.ua, 4),
+                         "macro_f1": round(fig.macro_f1, 4), "wa_fold_mean": round(float(wa.mean()), 4),
+                         "ua_fold_mean": round(float(ua.mean()), 4), "ua_fold_sd": round(float(ua.std()), 4),
+                         **{f"recall_{k}": round(v, 4) for k, v in fig.recall.items()}})
+    md += ["", "## Per fold", "", "| fold | condition | test speakers | n | WA | UA | macro-F1 | best epoch / SVM C | train s |",
+           "|---|---|---|---|---|---|---|---|---|"]
+    for r in fold_rows:
+        md.append(f"| {r['fold']} | {r['condition']} | {r['test_speakers']} | {r['n']} | {100 * float(r['wa']):.1f} | "
+                  f"{100 * float(r['ua']):.1f} | {100 * float(r['macro_f1']):.1f} | {r['best_epoch'] or r['svm_c']} | {r['train_seconds']} |")
+    for cond, fig in result.items():
+        md += ["", f"## {cond}: per-class recall and confusion (pooled; rows true, columns predicted)", "",
+               "| true \\ pred | " + " | ".join(labels) + " | recall |", "|---" * (len(labels) + 2) + "|"]
+        for i, lab in enumerate(labels):
+            rec = fig.recall.get(lab, float("nan"))
+            md.append(f"| {lab} | " + " | ".join(str(v) for v in fig.confusion[i]) + f" | {100 * rec:.1f} |")
+    (out / "summary.md").write_text("\n".join(md) + "\n")
+    if csv_rows:
+        with open(out / "summary.csv", "w", newline="") as fh:
+            w = csv.DictWriter(fh, fieldnames=list(csv_rows[0].keys()))
+            w.writeheader()
+            w.writerows(csv_rows)
+    return result
+
+
+def _egemaps_cached(items: Sequence[Item], wavs: Sequence[np.ndarray], cache_dir: str | Path | None, cancel: Any) -> np.ndarray:
+    from model.baseline import egemaps
+
+    if cache_dir is None:
+        return egemaps(wavs, cancel=cancel)
+    import hashlib
+
+    key = hashlib.sha1("|".join(it.path for it in items).encode()).hexdigest()[:16]
+    path = Path(cache_dir) / f"egemaps_{key}.npy"
+    if path.is_file():
+        return np.load(path)
+    x = egemaps(wavs, cancel=cancel)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.save(path, x)
+    return x

@@ -1,0 +1,34 @@
+"""Shared helpers of the model tests: a tiny ESERNet configuration and a few EmoDB clips."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from model.config import ModelConfig, TrainConfig
+from model.data import Item, emodb_items
+
+TINY = dict(dim=16, heads=2, cue_layers=1, sformer_dims=(16, 16, 16), classifier_hidden=16, st_layers=1,
+            dropout=0.0, n_mels=40)
+
+
+def tiny_config(variant: str = "esernet", **kw) -> ModelConfig:
+    return ModelConfig(variant=variant, **{**TINY, **kw})
+
+
+def tiny_train(**kw) -> TrainConfig:
+    base = dict(epochs=2, batch_size=8, crop_s=1.5, warmup_epochs=0, p_noise=0.5, p_speed=0.3)
+    return TrainConfig(**{**base, **kw})
+
+
+def few_clips(emodb: Path, per_label: int = 2, labels=("anger", "sadness", "neutral"),
+              speakers=("03", "08", "09", "10")) -> list[Item]:
+    """``per_label`` clips per label per speaker, shortest first (keeps tests fast)."""
+    import soundfile as sf
+
+    out = []
+    for spk in speakers:
+        for lab in labels:
+            cands = [it for it in emodb_items(emodb) if it.speaker == spk and it.label == lab]
+            cands.sort(key=lambda it: sf.info(it.path).frames)
+            out.extend(cands[:per_label])
+    return out
