@@ -121,6 +121,9 @@ class MainWindow(QMainWindow):
         self._restore_settings()
         self._update_actions()
         self._probe_device()
+        from esergui.app.annotation import install_annotation  # noqa: PLC0415 (annotation issue: menus, keys, docks)
+
+        self.annotation = install_annotation(self)
 
     # ================================================================ building
     def add_dock(self, widget: QWidget, title: str, area: Qt.DockWidgetArea, name: str) -> QDockWidget:

@@ -107,6 +107,9 @@ class Player(QObject):
         self.timer.timeout.connect(self._tick)
         self._finished_from_audio.connect(self.stop)
 
+    def _audio_finished(self) -> None:  # PortAudio thread; must return None
+        self._finished_from_audio.emit()
+
     @property
     def playing(self) -> bool:
         return self._stream is not None
@@ -143,7 +146,7 @@ class Player(QObject):
         try:
             stream = self.stream_factory(
                 samplerate=sr, channels=1, dtype="float32", blocksize=BLOCK, callback=callback,
-                finished_callback=self._finished_from_audio.emit, device=self.device,
+                finished_callback=self._audio_finished, device=self.device,
             )
             stream.start()
         except Exception as exc:  # noqa: BLE001 - any failure to open audio is a notice

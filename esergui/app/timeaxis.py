@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
+from scipy.ndimage import gaussian_filter1d
 
 from esergui.app.lessondata import LessonData
 
@@ -68,10 +69,8 @@ def emotion_curve(data: LessonData, step_s: float = 2.0, sigma_s: float = 45.0) 
     last = np.clip((data.end[known] / step_s).astype(int), 0, n_steps - 1)
     for a, b, w in zip(first, last, weights):
         acc[a : b + 1] += w
-    radius = int(3 * sigma_s / step_s)
-    if radius > 0:
-        k = np.exp(-0.5 * (np.arange(-radius, radius + 1) * step_s / sigma_s) ** 2)
-        acc = np.stack([np.convolve(acc[:, c], k, mode="same") for c in range(n_classes)], axis=1)
+    if sigma_s > 0:
+        acc = gaussian_filter1d(acc, sigma_s / step_s, axis=0, mode="constant", truncate=3.0)
     total = acc.sum(axis=1, keepdims=True)
     shares = np.divide(acc, total, out=np.zeros_like(acc), where=total > 1e-6 * max(1.0, total.max()))
     return t, shares

@@ -84,15 +84,14 @@ def visible_waveform(source: LockedSource | None, envelope: Envelope | None, t0:
             return empty
         y = source.read(a, b)
         k = int(np.ceil(per_px))
-        m = n // k
-        blocks = y[: m * k].reshape(m, k)
-        return _minmax_lines(a / sr, k / sr, blocks.min(axis=1), blocks.max(axis=1))
+        starts = np.arange(0, n, k)
+        return _minmax_lines(a / sr, k / sr, np.minimum.reduceat(y, starts), np.maximum.reduceat(y, starts))
     blk = envelope.block
     ba, bb = a // blk, min(len(envelope.mins), -(-b // blk))
-    k = max(1, int((bb - ba) / width_px))
-    m = (bb - ba) // k
-    if m <= 0:
+    if bb <= ba:
         return empty
-    mins = envelope.mins[ba : ba + m * k].reshape(m, k).min(axis=1)
-    maxs = envelope.maxs[ba : ba + m * k].reshape(m, k).max(axis=1)
+    k = max(1, -(-(bb - ba) // width_px))  # blocks per bucket: at most width_px buckets
+    starts = np.arange(0, bb - ba, k)
+    mins = np.minimum.reduceat(envelope.mins[ba:bb], starts)
+    maxs = np.maximum.reduceat(envelope.maxs[ba:bb], starts)
     return _minmax_lines(ba * blk / sr, k * blk / sr, mins, maxs)

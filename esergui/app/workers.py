@@ -22,6 +22,9 @@ from esergui.progress import CancelToken, Cancelled
 
 log = logging.getLogger(__name__)
 
+#: Runners whose thread has not finished yet (kept alive until it has).
+_ALIVE: set["TaskRunner"] = set()
+
 Job = Callable[[Callable[[str, float, str], None], CancelToken, Callable[[Any], None]], Any]
 
 
@@ -103,6 +106,7 @@ class TaskRunner(QObject):
 
     def start(self) -> None:
         self.running = True
+        _ALIVE.add(self)  # queued signals must never reach a collected runner
         self._thread.start()
 
     def cancel(self) -> None:
@@ -114,6 +118,7 @@ class TaskRunner(QObject):
     def _on_thread_finished(self) -> None:
         self.running = False
         self.finished.emit()
+        _ALIVE.discard(self)
 
 
 @dataclass
@@ -202,5 +207,5 @@ class JobQueue(QObject):
         runner = self.runner
         self.runner = None
         if runner is not None:
-            runner.deleteLater()
+            runner.setParent(None)  # Python owns it now; dropped once its thread is gone
         self._next()
