@@ -260,11 +260,12 @@ class ModelRegistry:
 
     def export(self, name: str, destination: str | Path) -> Path:
         """Copy a model's file to ``destination`` (a file, or a folder to put it in) after
-        verifying it; returns the written path (itself verified)."""
+        verifying it; returns the written path (itself verified). When the model's name here
+        differs from the name inside the file, the copy is re-written with this name."""
         info = self.get(name)
         if info.path is None:
             raise ModelRegistryError("The bundled model is not installed, so it cannot be exported.")
-        verify_model_file(info.path)
+        meta = verify_model_file(info.path)
         dest = Path(destination)
         if dest.is_dir():
             dest = dest / (info.path.name if info.bundled else f"{self._file_stem(name)}{MODEL_SUFFIX}")
@@ -272,7 +273,14 @@ class ModelRegistry:
             dest = dest.with_name(dest.name + MODEL_SUFFIX)
         try:
             dest.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(info.path, dest)
+            if info.bundled or meta.get("name") == name:
+                shutil.copyfile(info.path, dest)
+            else:  # the name it has here travels with the file
+                from model.io import load_model, save_model
+
+                bundle = load_model(info.path, "cpu")
+                bundle.metadata["name"] = name
+                save_model(bundle, dest)
         except OSError as exc:
             raise ModelRegistryError(f"Cannot write {dest} ({exc.strerror}).") from None
         verify_model_file(dest)

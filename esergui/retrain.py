@@ -582,10 +582,12 @@ def base_figures(base_model: str | Path, val: Sequence[Item], cache_dir: str | P
 
 def run_retraining(plan: RetrainPlan, progress: ProgressCallback | None = None, cancel: Any = None,
                    on_epoch: EpochCallback | None = None, log: Callable[[str], None] | None = None,
-                   name: str = "retrained") -> RetrainOutcome:
+                   name: str = "retrained", on_start: Callable[[str, "Figures | None"], None] | None = None,
+                   ) -> RetrainOutcome:
     """Split, score the starting model on the validation clips, train (fine-tune or from
     scratch), score the new model. Progress: 0-5 % starting model, 5-95 % training, the rest
-    the final evaluation. On cancel the best epoch so far is kept (``outcome.cancelled``);
+    the final evaluation. ``on_start(split description, starting model's figures)`` is called
+    before the first epoch. On cancel the best epoch so far is kept (``outcome.cancelled``);
     :class:`esergui.progress.Cancelled` propagates only when no epoch had finished."""
     from model.evaluate import evaluate
 
@@ -601,6 +603,8 @@ def run_retraining(plan: RetrainPlan, progress: ProgressCallback | None = None, 
     base_fig, note = (None, "trained from scratch: no starting model")
     if plan.base_model is not None and s.start == "finetune":
         base_fig, note = base_figures(plan.base_model, val, plan.cache_dir, cancel)
+    if on_start is not None:
+        on_start(describe_split(train, val), base_fig)
     result = _train(train, val, plan.labels, s, plan.base_model, plan.cache_dir, scaled(progress, 0.05, 0.95),
                     cancel, on_epoch, log, name)
     report(progress, 0.95, "scoring the new model on the validation clips")

@@ -626,13 +626,14 @@ class TrainingPage(QWizardPage):
         lay.addWidget(self.log)
         self.stop.clicked.connect(self.cancel)
         self.runner: TaskRunner | None = None
+        self.outcome: R.RetrainOutcome | None = None
         self.epoch_times: list[float] = []
 
     def initializePage(self) -> None:  # noqa: N802 (Qt API)
         st = self.wiz.state
         plan = st.plan
         assert plan is not None
-        st.outcome = None
+        st.outcome = self.outcome = None
         self.curves.reset(plan.settings.epochs)
         self.epoch_times = []
         self.log.clear()
@@ -644,10 +645,14 @@ class TrainingPage(QWizardPage):
         self.started = time.monotonic()
 
         def job(progress: Callable[[str, float, str], None], cancel: CancelToken, partial: Callable[[Any], None]) -> Any:
-            return R.run_retraining(
+            outcome = R.run_retraining(
                 plan, progress=lambda f, m: progress("train", f, m), cancel=cancel,
                 on_epoch=lambda *a: partial(("epoch", a)), log=lambda line: partial(("log", line)),
                 name="retrained", on_start=lambda split, fig: partial(("start", (split, fig))))
+            # the worker reports a job whose token was cancelled as "cancelled" without its
+            # result, so the outcome (best epoch kept) travels as a partial result first
+            partial(("outcome", outcome))
+            return outcome
 
         self.runner = self.wiz.run(job, self._done, self._failed, self._progress, self._partial, self._cancelled)
         QTimer.singleShot(0, self._lock_back)
@@ -678,6 +683,8 @@ class TrainingPage(QWizardPage):
             self._epoch_text(int(data[0]))
         elif kind == "log":
             self.log.appendPlainText(str(data))
+        elif kind == "outcome":
+            self.outcome = data
         elif kind == "start":
             split, fig = data
             self.status.setText(f"Training on {split}.")
@@ -714,6 +721,9 @@ class TrainingPage(QWizardPage):
         self._finish()
 
     def _cancelled(self) -> None:
+        if self.outcome is not None:  # stopped after an epoch: the best one was kept
+            self._done(self.outcome)
+            return
         self.status.setText("Stopped before the first epoch finished: there is nothing to keep. "
                             "Go Back to change the settings, or close the wizard.")
         self.status.setStyleSheet(ERROR_STYLE)
