@@ -79,28 +79,18 @@ def summary_rows(ws: Any, lesson_ids: Sequence[int]) -> list[dict[str, Any]]:
 
 
 def open_cached_source(cache_wav: Path) -> LockedSource | None:
-    """A source over an existing 16 kHz mono decode cache, or None when there is none yet."""
+    """A source over an existing 16 kHz mono decode cache (:class:`esergui.audio.WavAudio`),
+    or None when the lesson is not decoded yet."""
+    from esergui.audio import WavAudio
+    from esergui.errors import AudioError
+
     if not Path(cache_wav).is_file():
         return None
-    import soundfile as sf
-
     try:
-        info = sf.info(str(cache_wav))
-    except RuntimeError:
+        wav = WavAudio(cache_wav)
+    except AudioError:
         return None
-    if info.samplerate != SAMPLE_RATE or info.channels != 1 or info.frames <= 0:
+    if wav.sample_rate != SAMPLE_RATE or wav.n_samples <= 0:
+        wav.close()
         return None
-    return LockedSource(_SoundFileSource(Path(cache_wav)), info.frames, SAMPLE_RATE)
-
-
-class _SoundFileSource:
-    """Random access into a mono wav by sample range (keeps the file open)."""
-
-    def __init__(self, path: Path) -> None:
-        import soundfile as sf
-
-        self._file = sf.SoundFile(str(path))
-
-    def read(self, start: int, stop: int) -> np.ndarray:
-        self._file.seek(start)
-        return self._file.read(stop - start, dtype="float32", always_2d=False)
+    return LockedSource(wav, wav.n_samples, SAMPLE_RATE)

@@ -63,8 +63,10 @@ class AnalysisPanel(QWidget):
 
     def start(self, title: str) -> None:
         self.title.setText(f"Analysing: {title}")
-        for bar in self.bars.values():
+        for stage, bar in self.bars.items():
             bar.setValue(0)
+            bar.setFormat("%p%")
+            bar.setToolTip(STAGE_TIPS[stage])
         self.message.setText("")
         self.cancel_button.setEnabled(True)
 
@@ -78,9 +80,14 @@ class AnalysisPanel(QWidget):
         if message:
             self.message.setText(message)
 
-    def finish(self, text: str) -> None:
+    def finish(self, text: str, skipped: dict[str, str] | None = None) -> None:
+        """End of a job: ``skipped`` stages show "skipped" with the reason as tooltip."""
         self.title.setText(text)
         self.cancel_button.setEnabled(False)
+        for stage, bar in self.bars.items():
+            reason = (skipped or {}).get(stage)
+            bar.setFormat("skipped" if reason else "%p%")
+            bar.setToolTip(f"Skipped: {reason}" if reason else STAGE_TIPS[stage])
 
     def set_queue(self, titles: list[str]) -> None:
         self.queue.clear()

@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from PySide6.QtCore import QPoint
-from PySide6.QtGui import QColor, QImage, QPainter
-from PySide6.QtWidgets import QWidget
+from PySide6.QtGui import QColor, QImage, QPainter, QRegion
+from PySide6.QtWidgets import QGraphicsView, QWidget
 
 from esergui.app.adapters import summary_rows
 from esergui.export import ExportError, export_workspace, write_summaries
@@ -40,10 +40,17 @@ def render_widgets(widgets: Sequence[QWidget], scale: float = 2.0, margin: int =
     painter.setRenderHint(QPainter.RenderHint.Antialiasing)
     painter.scale(scale, scale)
     y = margin
-    for w in widgets:
-        w.render(painter, QPoint(margin, y), renderFlags=QWidget.RenderFlag.DrawChildren)
-        y += w.height() + margin
-    painter.end()
+    try:
+        for w in widgets:
+            for view in [w, *w.findChildren(QGraphicsView)]:
+                scene = view.scene() if isinstance(view, QGraphicsView) else None
+                if scene is not None and hasattr(scene, "prepareForPaint"):
+                    scene.prepareForPaint()  # pyqtgraph: bring plots up to date first
+            # QWidget.render itself: QGraphicsView.render means something else
+            QWidget.render(w, painter, QPoint(margin, y), QRegion(), QWidget.RenderFlag.DrawChildren)
+            y += w.height() + margin
+    finally:
+        painter.end()
     return image
 
 

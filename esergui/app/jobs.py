@@ -62,15 +62,16 @@ def probe_job(device: str, model_path: str | None = None):
 
 def analysis_job(ws: Any, lesson_id: int, device: str):
     """Analyse a workspace lesson and store the result (human edits kept); partial results
-    are lists of :class:`esergui.lesson.Utterance` with emotions, batch by batch."""
+    are lists of :class:`esergui.lesson.Utterance` with emotions, batch by batch. Returns
+    ``{"report": StoreReport, "skipped": {stage: reason}, "timings_s": {stage: s}}``."""
 
     def job(progress, cancel: CancelToken, partial) -> Any:
         from esergui.pipeline import analyze_into_workspace
 
         pipe = pipeline_for(device, active_model_path(ws))
         progress("decode", 0.0, "loading")
-        _result, report = analyze_into_workspace(ws, lesson_id, pipe, progress=progress, cancel=cancel, on_utterances=partial)
-        return report
+        result, report = analyze_into_workspace(ws, lesson_id, pipe, progress=progress, cancel=cancel, on_utterances=partial)
+        return {"report": report, "skipped": dict(result.run.skipped), "timings_s": dict(result.run.timings_s)}
 
     return job
 

@@ -38,7 +38,7 @@ def audio_paths(urls_or_paths) -> list[str]:
 
 def _date(created: str) -> str:
     try:
-        return datetime.fromisoformat(created).astimezone().strftime("%Y-%m-%d %H:%M")
+        return datetime.fromisoformat(created).astimezone().strftime("%Y-%m-%d")
     except (TypeError, ValueError):
         return created or ""
 

@@ -109,7 +109,7 @@ class MainWindow(QMainWindow):
         self.add_dock(self.analysis, "Analysis", Qt.DockWidgetArea.LeftDockWidgetArea, "analysis")
         self.add_dock(self.table, "Utterances", Qt.DockWidgetArea.BottomDockWidgetArea, "utterances")
         self.add_dock(self.summary, "Summary", Qt.DockWidgetArea.RightDockWidgetArea, "summary")
-        self.resizeDocks([self.docks["library"], self.docks["summary"]], [300, 330], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.docks["library"], self.docks["summary"]], [340, 340], Qt.Orientation.Horizontal)
         self.resizeDocks([self.docks["utterances"]], [230], Qt.Orientation.Vertical)
 
         self.table.set_lesson(LessonData.empty())
@@ -183,10 +183,11 @@ class MainWindow(QMainWindow):
         q.jobStarted.connect(self._on_job_started)
         q.jobProgress.connect(self._on_job_progress)
         q.jobPartial.connect(self._on_job_partial)
-        q.jobSucceeded.connect(lambda key, res: self._on_job_end(key, "done", ""))
+        q.jobSucceeded.connect(lambda key, res: self._on_job_end(key, "done", "", skipped=(res or {}).get("skipped", {})))
         q.jobFailed.connect(lambda key, reason, details: self._on_job_end(key, "failed", reason, details))
         q.jobCancelled.connect(lambda key: self._on_job_end(key, "cancelled", ""))
         q.queueChanged.connect(self._on_queue_changed)
+        q.queueChanged.connect(self.refresh_library)
         self.player.positionChanged.connect(self._on_play_position)
         self.player.started.connect(self._update_actions)
         self.player.stopped.connect(self._on_play_stopped)
@@ -261,6 +262,8 @@ class MainWindow(QMainWindow):
         self._remember_workspace(str(ws.folder))
         self.setWindowTitle(f"ESER Studio — {ws.folder.name}")
         self.refresh_library()
+        if jobs.active_model_path(ws) is not None:
+            self._probe_device()
         self.workspaceOpened.emit(ws)
         self._update_actions()
         self.statusBar().showMessage(f"Opened workspace {ws.folder}", 5000)
@@ -516,7 +519,7 @@ class MainWindow(QMainWindow):
             self._keep_view = True
             self.selection.set_lesson(data, keep_selection=True)
 
-    def _on_job_end(self, lesson_id: int, outcome: str, reason: str, details: str = "") -> None:
+    def _on_job_end(self, lesson_id: int, outcome: str, reason: str, details: str = "", skipped: dict | None = None) -> None:
         self._partials.pop(lesson_id, None)
         name = ""
         try:
@@ -524,7 +527,7 @@ class MainWindow(QMainWindow):
         except USER_ERRORS:
             pass
         text = {"done": f"Analysed: {name}", "failed": f"Failed: {name}", "cancelled": f"Cancelled: {name}"}[outcome]
-        self.analysis.finish(text)
+        self.analysis.finish(text, skipped)
         if outcome == "failed":
             self.errors.error("Analysis failed", f"{name}: {reason}" if name else reason, details)
         self.refresh_library()
@@ -690,13 +693,15 @@ class MainWindow(QMainWindow):
     # ============================================================ device probe
     def _probe_device(self) -> None:
         """Find the compute device and model in the background (importing torch takes a while)."""
-        runner = TaskRunner(jobs.probe_job(self.compute_device), self)
+        runner = TaskRunner(jobs.probe_job(self.compute_device, jobs.active_model_path(self.workspace)), self)
         self._probe_runner = runner
 
         def done(result: tuple[str, str]) -> None:
             self.device_text, self.model_text = result
             self.device_label.setText(f"Device: {self.device_text}")
-            self.model_label.setText(f"Model: {self.model_text}")
+            short = self.model_text if len(self.model_text) <= 48 else self.model_text[:46] + "…"
+            self.model_label.setText(f"Model: {short}")
+            self.model_label.setToolTip(f"The emotion model used for analysis: {self.model_text}")
 
         def failed(reason: str, _details: str) -> None:
             self.device_text = f"unavailable ({reason})"

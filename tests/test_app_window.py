@@ -1,0 +1,243 @@
+"""The real main window, driven as a user would (offscreen): open a workspace, add a lesson of
+real speech, analyse it to the end, select an utterance in the table and see the timelines
+follow, export CSVs and check them, cancel a running analysis, add a corrupt file and see the
+error dialog, and the dialogs, settings and layout that must survive a restart."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import soundfile as sf
+import torch
+
+pytest.importorskip("PySide6")
+pytestmark = pytest.mark.qt
+
+from PySide6.QtCore import QSettings  # noqa: E402
+from PySide6.QtWidgets import QApplication, QMessageBox  # noqa: E402
+
+from esergui.app.main import configure_app  # noqa: E402
+from esergui.app.mainwindow import MainWindow  # noqa: E402
+from esergui.export import UTTERANCE_COLUMNS  # noqa: E402
+from esergui.lesson import LessonStatus  # noqa: E402
+from esergui.paths import DEMO_LESSON  # noqa: E402
+
+torch.set_num_threads(1)
+
+
+def wait_until(condition, timeout: float = 60.0) -> None:
+    """Process Qt events until ``condition()`` is true (fails after ``timeout`` seconds)."""
+    app = QApplication.instance()
+    end = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > end:
+            raise AssertionError(f"timed out after {timeout} s waiting for {condition}")
+        app.processEvents()
+        time.sleep(0.01)
+
+
+@pytest.fixture(scope="module")
+def lesson_files(tmp_path_factory, emodb):
+    """A 40-second synthetic lesson of real EmoDB speech (teacher + students), or the bundled
+    demo lesson when it is short enough; plus a 3-minute one for the cancel test."""
+    from bench.synth import build_lesson
+
+    folder = tmp_path_factory.mktemp("lessons")
+    short = build_lesson(seed=5, duration_s=40.0, noise="room", snr_db=25.0)
+    long = build_lesson(seed=6, duration_s=180.0, noise="room", snr_db=25.0)
+    sf.write(folder / "short lesson.flac", short.audio, short.sr, subtype="PCM_16")
+    sf.write(folder / "long lesson.wav", long.audio, long.sr, subtype="PCM_16")
+    return folder / "short lesson.flac", folder / "long lesson.wav"
+
+
+@pytest.fixture(scope="module")
+def studio(qapp, tmp_path_factory):
+    """The main window with its own settings file and a fresh workspace."""
+    configure_app(qapp)
+    tmp = tmp_path_factory.mktemp("studio")
+    settings = QSettings(str(tmp / "settings.ini"), QSettings.Format.IniFormat)
+    win = MainWindow(settings)
+    win.resize(1500, 950)
+    win.show()
+    assert win.open_workspace(tmp / "workspace")
+    yield win
+    win.close()
+
+
+def close_error_dialog(win: MainWindow) -> str:
+    box = win.errors.last_box
+    assert box is not None and box.isVisible()
+    text = box.text()
+    box.done(QMessageBox.StandardButton.Ok)
+    QApplication.processEvents()
+    return text
+
+
+def test_add_and_analyse_a_lesson(studio, lesson_files):
+    win = studio
+    short, _ = lesson_files
+    outcomes, progress = [], []
+    win.analysisFinished.connect(lambda lid, outcome: outcomes.append((lid, outcome)))
+    win.queue.jobProgress.connect(lambda key, stage, f, m: progress.append((stage, f)))
+    win.add_files([str(short)])
+    wait_until(lambda: outcomes, timeout=150)
+    lesson_id, outcome = outcomes[0]
+    assert outcome == "done", win.errors.history
+    ws = win.workspace
+    assert ws.lesson(lesson_id).status is LessonStatus.ANALYSED
+    # every stage that ran reported progress up to 1 on its own bar
+    stages = {s for s, _ in progress}
+    assert {"decode", "segment"} <= stages
+    for stage in stages:
+        assert win.analysis.bars[stage].value() == 1000
+    # the lesson is shown: library, table, timelines, summary, audio
+    assert win.current_id == lesson_id
+    utts = ws.utterances(lesson_id)
+    assert len(utts) >= 5
+    assert win.table.model.rowCount() == len(utts) == len(win.lesson_data)
+    assert win.library.model.lessons[0].status is LessonStatus.ANALYSED
+    assert "analysed" in win.library.model.status_text(win.library.model.lessons[0])
+    assert win.summary.values["utterances"].text() == str(len(utts))
+    assert win.lesson_data.source is not None
+    wait_until(lambda: win.detail.envelope is not None, timeout=20)
+    assert win.central.currentWidget() is win.splitter
+    if ws.latest_run(lesson_id).labels:  # the emotion model is installed
+        assert set(win.lesson_data.labels) >= set(ws.latest_run(lesson_id).labels)
+        assert (win.lesson_data.label >= 0).all()
+    wait_until(lambda: not win.device_label.text().endswith("detecting…"), timeout=60)
+
+
+def test_table_selection_moves_the_timelines(studio, qtbot):
+    win = studio
+    data = win.lesson_data
+    win.detail.set_range(0, 5)  # a view that does not show the last utterance
+    row = len(data) - 1
+    assert data.start[row] > 5
+    proxy_row = win.table.proxy.mapFromSource(win.table.model.index(row, 0)).row()
+    win.table.view.selectRow(proxy_row)
+    assert win.selection.rows() == [row]
+    t0, t1 = win.detail.visible_range()
+    assert t0 <= data.start[row] and data.end[row] <= t1 and t1 - t0 == pytest.approx(5.0, abs=0.01)
+    assert list(win.detail.blocks._selected) == [row] and list(win.overview.blocks._selected) == [row]
+    ov0, ov1 = win.overview.region.getRegion()
+    assert ov0 == pytest.approx(t0, abs=0.01) and ov1 == pytest.approx(t1, abs=0.01)
+    # and the other way: a click on a block selects the table row
+    lane = win.overview.lanes[1]
+    x = float((data.start[1] + data.end[1]) / 2)
+    assert win.overview.blocks.row_at(x, lane + 0.5) == 1
+    win.overview.blocks.clicked.emit(1)
+    assert win.table.selected_rows() == [1]
+    # lanes per speaker keep the selection
+    win.action("lanes_by_speaker").trigger()
+    assert win.overview.lane_mode == "speaker" and list(win.detail.blocks._selected) == [1]
+    win.action("lanes_by_speaker").trigger()
+    assert win.overview.lane_mode == "role"
+
+
+def test_export_csv_matches_the_workspace(studio, tmp_path):
+    win = studio
+    lesson_id = win.current_id
+    files = win.export_csv(str(tmp_path), [lesson_id])
+    names = sorted(p.name for p in files)
+    assert names == ["short_lesson_bins.csv", "short_lesson_summary.csv", "short_lesson_utterances.csv"]
+    table = pd.read_csv(tmp_path / "short_lesson_utterances.csv")
+    assert tuple(table.columns[: len(UTTERANCE_COLUMNS)]) == UTTERANCE_COLUMNS
+    utts = win.workspace.utterances(lesson_id)
+    assert len(table) == len(utts)
+    assert np.allclose(table["start_s"], [u.start_s for u in utts], atol=1e-3)
+    assert list(table["role"].fillna("")) == [u.final_role or "" for u in utts]
+    summary = pd.read_csv(tmp_path / "short_lesson_summary.csv")
+    assert len(summary) == 1 and summary.loc[0, "utterances"] == len(utts)
+    one = win.export_summary(str(tmp_path / "all.csv"), [lesson_id])
+    assert pd.read_csv(one).loc[0, "lesson"] == "short lesson"
+    png = win.export_png(str(tmp_path / "figure.png"))
+    from PySide6.QtGui import QImage
+
+    image = QImage(str(png))
+    assert image.width() >= 2 * win.splitter.width() and image.height() > 2 * win.splitter.height()
+
+
+def test_cancel_a_running_analysis(studio, lesson_files):
+    win = studio
+    _, long = lesson_files
+    outcomes, started = [], []
+    win.analysisFinished.connect(lambda lid, outcome: outcomes.append((lid, outcome)))
+    win.queue.jobProgress.connect(lambda key, stage, f, m: started.append(stage) if stage == "segment" and f > 0 else None)
+    win.add_files([str(long)], analyse=True, open_first=False)
+    wait_until(lambda: started, timeout=60)
+    t0 = time.monotonic()
+    win.action("cancel").trigger()
+    wait_until(lambda: outcomes, timeout=10)
+    assert time.monotonic() - t0 < 1.0
+    lesson_id, outcome = outcomes[-1]
+    assert outcome == "cancelled"
+    assert win.workspace.lesson(lesson_id).status is LessonStatus.NOT_ANALYSED
+    assert win.workspace.utterances(lesson_id) == []
+    assert "Cancelled" in win.analysis.title.text()
+    wait_until(lambda: not win.queue.is_busy(), timeout=10)
+
+
+def test_corrupt_file_shows_the_error_dialog(studio, tmp_path):
+    win = studio
+    bad = tmp_path / "broken.wav"
+    bad.write_bytes(b"RIFF\x24\x00\x00\x00WAVEfmt \x10\x00\x00\x00" + bytes(range(256)) * 4)
+    n_before = len(win.workspace.lessons())
+    errors = []
+    win.errors.errorShown.connect(lambda title, reason: errors.append((title, reason)))
+    win.add_files([str(bad)])
+    wait_until(lambda: errors, timeout=20)
+    title, reason = errors[0]
+    assert title == "Cannot add lesson" and "broken.wav" in reason and "\n" not in reason
+    assert close_error_dialog(win) == reason
+    assert len(win.workspace.lessons()) == n_before
+
+
+def test_dialogs_tooltips_and_restart_restores_layout(studio, qtbot):
+    win = studio
+    shortcuts = win.show_shortcuts()
+    keys = {shortcuts.table.item(i, 0).text() for i in range(shortcuts.table.rowCount())}
+    assert "Space" in keys and "Ctrl+E" in keys
+    shortcuts.close()
+    about = win.show_about()
+    assert "ESER Studio" in about.text.text() and win.device_text in about.text.text()
+    about.close()
+    for action in win.toolbar.actions():
+        assert action.isSeparator() or action.toolTip(), action.text()
+    for widget in (win.table.role_box, win.table.min_conf, win.analysis.cancel_button, win.library.view, win.detail.spec_plot):
+        assert widget.toolTip()
+    win.set_compute_device("cpu")
+    win.docks["summary"].hide()
+    win.save_settings()
+    again = MainWindow(win.settings)
+    qtbot.addWidget(again)
+    again.show()
+    try:
+        assert again.compute_device == "cpu"
+        assert not again.docks["summary"].isVisible()
+        assert str(win.workspace.folder) in again.recent_workspaces()
+    finally:
+        win.docks["summary"].show()
+        win.set_compute_device("auto")
+        again.shutdown()
+
+
+@pytest.mark.skipif(not DEMO_LESSON.is_file(), reason=f"the demo lesson is not installed ({DEMO_LESSON})")
+def test_demo_lesson_is_added_to_a_demo_workspace(qapp, tmp_path, qtbot):
+    from esergui.app.main import open_demo
+
+    win = MainWindow(QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat))
+    qtbot.addWidget(win)
+    win.show()
+    try:
+        assert open_demo(win, folder=tmp_path / "demo-workspace")
+        wait_until(lambda: win.current_id is not None, timeout=30)
+        assert win.workspace.lesson(win.current_id).audio_path.endswith(DEMO_LESSON.name)
+        assert win.current_id in win.queue.keys() or win.workspace.lesson(win.current_id).status is LessonStatus.ANALYSED
+        win.queue.cancel_all()
+        wait_until(lambda: not win.queue.is_busy(), timeout=15)
+    finally:
+        win.shutdown()
