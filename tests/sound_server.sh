@@ -5,7 +5,9 @@
 #
 #   tests/sound_server.sh start   start it (idempotent: a running one is reused); prints the
 #                                 `export PULSE_SERVER=...` line clients need
-#   tests/sound_server.sh stop    stop the server this script started (nothing else)
+#   tests/sound_server.sh stop    stop the server if the same caller (parent process) started it;
+#                                 a server that `start` found running is left alone
+#   tests/sound_server.sh stop --force   stop it whoever started it
 #   tests/sound_server.sh env     print the export line (exit 1 when the server is not running)
 #   tests/sound_server.sh status  exit 0 when it answers
 #
@@ -16,12 +18,13 @@ set -uo pipefail
 DIR="${ESER_SOUND_DIR:-/tmp/eser-sound-$(id -u)}"
 SOCKET="$DIR/native"
 PIDFILE="$DIR/runtime/pid"
+OWNER="$DIR/owner"  # the parent pid of the `start` that started the server
 SINK="eser_null"
 export PULSE_RUNTIME_PATH="$DIR/runtime" PULSE_STATE_PATH="$DIR/state"
 export PULSE_SERVER="unix:$SOCKET"
 
 alive() {
-  [[ -f "$PIDFILE" ]] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null && pactl info >/dev/null 2>&1
+  [[ -f "$PIDFILE" ]] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null && timeout 5 pactl info >/dev/null 2>&1
 }
 
 case "${1:-}" in
@@ -37,17 +40,20 @@ case "${1:-}" in
       fi
     done
     mkdir -p "$DIR/runtime" "$DIR/state"
+    echo "$PPID" >"$OWNER"
     chmod 700 "$DIR/runtime" "$DIR/state"
     rm -f "$SOCKET"
     # -n: no default.pa (no hardware, no D-Bus, no X11 modules); as root PulseAudio warns that it
-    # is "not intended to be run as root" but runs; --system is not needed.
-    pulseaudio --daemonize=yes -n --exit-idle-time=-1 --use-pid-file=yes --realtime=no \
+    # is "not intended to be run as root" but runs; --system is not needed. --disable-shm: audio
+    # goes over the socket; with shared memory, killing the server mid-stream (the "device
+    # vanishes" test) can deadlock libpulse inside the client's PortAudio thread.
+    pulseaudio --daemonize=yes -n --exit-idle-time=-1 --use-pid-file=yes --realtime=no --disable-shm=yes \
       --high-priority=no --disallow-exit=no --log-target="file:$DIR/log" \
       --load="module-native-protocol-unix socket=$SOCKET auth-anonymous=1" \
       --load="module-null-sink sink_name=$SINK sink_properties=device.description=ESER_null_sink" \
       || { echo "sound_server.sh: pulseaudio did not start; see $DIR/log" >&2; exit 1; }
     for _ in $(seq 50); do
-      pactl info >/dev/null 2>&1 && break
+      timeout 5 pactl info >/dev/null 2>&1 && break
       sleep 0.1
     done
     if ! pactl set-default-sink "$SINK" || ! pactl set-default-source "$SINK.monitor"; then
@@ -57,6 +63,9 @@ case "${1:-}" in
     echo "export PULSE_SERVER=$PULSE_SERVER"
     ;;
   stop)
+    if [[ "${2:-}" != "--force" && "$(cat "$OWNER" 2>/dev/null)" != "$PPID" ]]; then
+      exit 0  # not ours to stop: another caller started it
+    fi
     if [[ -f "$PIDFILE" ]]; then
       pid="$(cat "$PIDFILE")"
       # only the pulseaudio whose pid file lives in our private folder
@@ -66,6 +75,7 @@ case "${1:-}" in
       fi
       rm -f "$PIDFILE" "$SOCKET"
     fi
+    rm -f "$OWNER"
     ;;
   env)
     alive || exit 1

@@ -9,6 +9,8 @@ PortAudio index (valid until the device list changes), its name, or its :attr:`I
 
 from __future__ import annotations
 
+import atexit
+import threading
 from dataclasses import dataclass
 from typing import Any, Sequence
 
@@ -18,6 +20,10 @@ from esergui.errors import DeviceError
 MAX_RECORD_CHANNELS = 2
 
 LIST_HINT = "run `esergui record --list-devices` to see the input devices"
+
+#: Streams whose stop/close never returned (a sound server that died mid-call can deadlock
+#: libpulse inside PortAudio); kept referenced so nothing touches them again.
+_ABANDONED: list[Any] = []
 
 
 def _sd() -> Any:
@@ -74,6 +80,11 @@ def refresh_devices() -> None:
     in (or a sound server started) since the program began is listed.
     """
     sd = _sd()
+    if _ABANDONED:
+        raise DeviceError(
+            "The audio system stopped responding after a device failure; restart the app to "
+            "see the devices again."
+        )
     try:
         sd._terminate()
         sd._initialize()
@@ -178,3 +189,31 @@ def portaudio_error(exc: Exception, device: InputDevice, samplerate: float, chan
     if code == -9996 or "invalid device" in text.lower():  # paInvalidDevice
         return DeviceError(f"The input device {name} is no longer available; {LIST_HINT}.")
     return DeviceError(f"The input device {name} could not be opened: {text}.")
+
+
+def close_stream(stream: Any, timeout_s: float = 3.0) -> bool:
+    """Stop and close a PortAudio stream without letting a wedged driver hang the caller.
+
+    The calls run on a helper thread; if they have not returned after ``timeout_s`` the stream
+    is abandoned (left to the OS at exit; PortAudio's own exit handler, which would block on
+    it, is unregistered). Returns True when the stream closed normally.
+    """
+    done = threading.Event()
+
+    def work() -> None:
+        for method in ("stop", "close"):
+            try:
+                getattr(stream, method)()
+            except Exception:  # a vanished device may refuse; closing still frees it
+                pass
+        done.set()
+
+    threading.Thread(target=work, name="esergui-close-stream", daemon=True).start()
+    if done.wait(timeout_s):
+        return True
+    _ABANDONED.append(stream)
+    try:
+        atexit.unregister(_sd()._exit_handler)
+    except (AttributeError, DeviceError):
+        pass
+    return False

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from esergui.errors import DeviceError, EserError
-from esergui.recording.devices import InputDevice, _sd, find_input_device, portaudio_error
+from esergui.recording.devices import InputDevice, _sd, close_stream, find_input_device, portaudio_error
 from esergui.recording.disk import disk_status, pcm_bytes_per_second
 from esergui.recording.files import AudioWriter, file_format, open_writer
 from esergui.recording.recovery import remove_marker, touch_marker, write_marker
@@ -311,16 +311,11 @@ class Recorder:
 
     def _close_stream(self) -> None:
         stream, self._stream = self._stream, None
-        if stream is None:
-            return
-        try:
-            stream.stop()
-        except Exception:  # a vanished device may refuse; closing still frees it
-            pass
-        try:
-            stream.close()
-        except Exception:
-            pass
+        if stream is not None and not close_stream(stream) and self.error is None:
+            self.error = DeviceError(
+                f"The input device '{self.device.name}' stopped responding; the recording so far "
+                "is kept (restart the app before recording again)."
+            )
 
     # -------------------------------------------------------------------------- writer thread
 
