@@ -21,7 +21,7 @@ import pytest
 
 SCRIPT = Path(__file__).with_name("sound_server.sh")
 #: Run ``esergui record`` exactly as a user would.
-CLI = [sys.executable, "/tmp/rec_cli.py"]  # TEMP
+CLI = [sys.executable, "-m", "esergui", "record"]
 
 
 @dataclass
