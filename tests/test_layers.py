@@ -1,0 +1,97 @@
+"""The layer rule: everything outside ``esergui/app/`` imports and runs with no Qt at all.
+
+A subprocess gets a ``sitecustomize`` on ``PYTHONPATH`` that makes importing PySide6,
+shiboken6 or pyqtgraph raise ImportError; in it, every Qt-free module is imported and
+``esergui analyze`` runs on real speech.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+BLOCKER = textwrap.dedent(
+    """
+    import sys
+
+    class _NoQt:
+        BLOCKED = ("PySide6", "shiboken6", "pyqtgraph", "PyQt5", "PyQt6")
+
+        def find_spec(self, name, path=None, target=None):
+            if name.split(".")[0] in self.BLOCKED:
+                raise ImportError(f"{name} is blocked: this process must run without Qt")
+            return None
+
+    sys.meta_path.insert(0, _NoQt())
+    """
+)
+
+IMPORT_ALL = textwrap.dedent(
+    """
+    import importlib, json, pkgutil, sys
+    import esergui, model
+    failed, done = {}, []
+    for pkg in (esergui, model):
+        for info in pkgutil.walk_packages(pkg.__path__, pkg.__name__ + "."):
+            if info.name.startswith("esergui.app"):
+                continue
+            try:
+                importlib.import_module(info.name)
+                done.append(info.name)
+            except Exception as exc:
+                failed[info.name] = f"{type(exc).__name__}: {exc}"
+    try:
+        import PySide6  # noqa: F401
+        blocked = False
+    except ImportError:
+        blocked = True
+    qt = sorted(m for m in sys.modules if m.split(".")[0] in ("PySide6", "shiboken6", "pyqtgraph"))
+    print(json.dumps({"failed": failed, "done": done, "blocked": blocked, "qt": qt}))
+    """
+)
+
+
+@pytest.fixture(scope="module")
+def no_qt_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    folder = tmp_path_factory.mktemp("noqt")
+    (folder / "sitecustomize.py").write_text(BLOCKER)
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([str(folder), str(ROOT), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+    env.pop("QT_QPA_PLATFORM", None)
+    return env
+
+
+def test_qt_free_modules_import_without_qt(no_qt_env: dict[str, str]) -> None:
+    proc = subprocess.run([sys.executable, "-c", IMPORT_ALL], cwd=ROOT, env=no_qt_env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert result["blocked"], "the blocker did not block PySide6"
+    assert result["failed"] == {}
+    assert result["qt"] == []
+    for name in ("esergui.lesson", "esergui.workspace.store", "esergui.summary", "esergui.export",
+                 "esergui.pipeline", "esergui.commands.analyze", "esergui.cli"):
+        assert name in result["done"]
+
+
+def test_analyze_runs_without_qt(no_qt_env: dict[str, str], conversation: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    env = dict(no_qt_env, OMP_NUM_THREADS="1")
+    proc = subprocess.run(
+        [sys.executable, "-m", "esergui", "analyze", str(conversation / "sample.wav"), "--out", str(out), "--device", "cpu", "--quiet"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "blocked" not in proc.stderr
+    table = pd.read_csv(out / "sample_utterances.csv")
+    assert len(table) >= 3 and (table["end_s"] > table["start_s"]).all()
+    version = subprocess.run([sys.executable, "-m", "esergui", "--version"], cwd=ROOT, env=env, capture_output=True, text=True)
+    assert version.returncode == 0 and version.stdout.startswith("esergui ")
