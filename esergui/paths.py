@@ -8,7 +8,7 @@ from pathlib import Path
 PACKAGE_DIR = Path(__file__).resolve().parent
 PROJECT_DIR = PACKAGE_DIR.parent
 RESOURCES_DIR = PROJECT_DIR / "resources"
-DEMO_LESSON = RESOURCES_DIR / "demo" / "demo_lesson.flac"
+DEMO_LESSON = RESOURCES_DIR / "demo" / "demo_lesson.ogg"
 
 #: Environment variable naming the folder that holds ``emodb/`` and ``conversation/``.
 SHARED_DATA_ENV = "ESER_SHARED_DATA"
