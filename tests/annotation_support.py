@@ -45,3 +45,54 @@ def add_conversation(ws: Workspace, conversation: Path, name: str = "conversatio
     if not cache.exists():
         shutil.copyfile(wav, cache)
     return int(lesson.id)
+
+
+# ----------------------------------------------------------------------------- window fixtures
+import pytest  # noqa: E402
+
+
+def no_audio(**kw):
+    raise RuntimeError("no audio output in tests")
+
+
+@pytest.fixture(scope="module")
+def template_ws(tmp_path_factory: pytest.TempPathFactory, conversation: Path) -> tuple[Path, int]:
+    """A workspace folder with the analysed conversation, built once per module (copied per test)."""
+    folder = tmp_path_factory.mktemp("template") / "ws"
+    with Workspace.open(folder) as ws:
+        lid = add_conversation(ws, conversation)
+    return folder, lid
+
+
+@pytest.fixture(scope="module")
+def main_window(qapp, tmp_path_factory: pytest.TempPathFactory):
+    """One real main window per test module (building one takes seconds); tests open their own
+    copy of the workspace in it."""
+    from PySide6.QtCore import QSettings
+
+    from esergui.app.mainwindow import MainWindow
+
+    settings = QSettings(str(tmp_path_factory.mktemp("settings") / "app.ini"), QSettings.Format.IniFormat)
+    settings.setValue("annotation/annotator", "anna")
+    w = MainWindow(settings, stream_factory=no_audio)
+    w.show()
+    yield w
+    w.close()
+
+
+@pytest.fixture()
+def win(main_window, template_ws, tmp_path: Path, qtbot):
+    """The main window showing a fresh copy of the analysed conversation (``win.lid``), with
+    the keyboard focus in the utterance table."""
+    folder, lid = template_ws
+    shutil.copytree(folder, tmp_path / "ws")
+    w = main_window
+    assert w.open_workspace(tmp_path / "ws")
+    w.open_lesson(lid)
+    qtbot.waitUntil(lambda: len(w.lesson_data) == 10 and w.lesson_data.source is not None)
+    w.activateWindow()
+    w.table.view.setFocus()
+    qtbot.waitUntil(lambda: w.table.view.hasFocus())
+    w.lid = lid
+    yield w
+    w.close_workspace()

@@ -180,23 +180,49 @@ class AnnotationController(QObject):
 
     # ============================================================ command plumbing
     def _push_utterances(self, text: str, ids: Sequence[int], op: Callable[[Any], Iterable[int] | None],
-                         merge_id: int = -1) -> bool:
+                         merge_id: int = -1, light: bool = False) -> bool:
         if not ids or not self.editable():
             return False
         n = len(ids)
         label = f"{text} ({n} utterances)" if n > 1 else text
-        return self.layer.push(UtteranceEdit(label, self.lesson_id, ids, op, merge_id))
+        return self.layer.push(UtteranceEdit(label, self.lesson_id, ids, op, merge_id, light))
 
-    def _after_edit(self, lesson_id: int, ids: list) -> None:
+    def _after_edit(self, lesson_id: int, ids: list, light: bool = False) -> None:
+        """Show the stored state: re-read the lesson (or, after a note/code/review edit, just
+        those records), then select ``ids``."""
         if lesson_id != self.lesson_id:
             return
-        reload = getattr(self.win, "reload_current_lesson", None)
-        if reload is not None:
-            reload()
-        if ids:
-            self.selection.select_ids([int(i) for i in ids], self)
+        if light and self._refresh_records(ids or self.selected_ids()):
+            pass
+        else:
+            reload = getattr(self.win, "reload_current_lesson", None)
+            if reload is not None:
+                reload()
+            if ids:
+                self.selection.select_ids([int(i) for i in ids], self)
         self._refresh_panels()
         self.edited.emit()
+
+    def _refresh_records(self, ids: Sequence[int]) -> bool:
+        """Replace the shown records of ``ids`` by what the store holds (False if any is not
+        shown: then the caller reloads everything)."""
+        data = self.data
+        recs = data.extra.get("records")
+        if recs is None or self.ws is None:
+            return False
+        for uid in ids:
+            row = data.row_of_id(int(uid))
+            if row < 0 or row >= len(recs):
+                return False
+            u = self.ws.utterance(int(uid))
+            if u.deleted:
+                return False
+            recs[row] = u
+            data.annotated[row] = u.has_human_edit
+        table = getattr(self.win, "table", None)
+        if table is not None:
+            table.view.viewport().update()
+        return True
 
     def _refused(self, text: str) -> None:
         self.refused.emit(text)
@@ -256,11 +282,12 @@ class AnnotationController(QObject):
 
     def set_note(self, note: str, ids: Iterable[int] | None = None) -> bool:
         ids = self._ids(ids)
-        return self._push_utterances("Note", ids, lambda ws: ws.set_note(ids, note), merge_id=NOTE_MERGE_ID)
+        return self._push_utterances("Note", ids, lambda ws: ws.set_note(ids, note), merge_id=NOTE_MERGE_ID, light=True)
 
     def set_codes(self, codes: Sequence[str], ids: Iterable[int] | None = None) -> bool:
         ids = self._ids(ids)
-        return self._push_utterances("Codes → " + (", ".join(codes) or "none"), ids, lambda ws: ws.set_codes(ids, list(codes)))
+        return self._push_utterances("Codes → " + (", ".join(codes) or "none"), ids, lambda ws: ws.set_codes(ids, list(codes)),
+                                     light=True)
 
     def toggle_code(self, name: str, ids: Iterable[int] | None = None) -> bool:
         """Add ``name`` to every utterance, or remove it when all of them have it already."""
@@ -274,11 +301,12 @@ class AnnotationController(QObject):
             codes = [c for c in recs[i].codes if c != name]
             changes[i] = {"codes": codes + [name] if on else codes}
         text = f"Code {'+' if on else '−'} {name}"
-        return self._push_utterances(text, ids, lambda ws: ws.update_human(changes, "codes"))
+        return self._push_utterances(text, ids, lambda ws: ws.update_human(changes, "codes"), light=True)
 
     def set_reviewed(self, flag: bool, ids: Iterable[int] | None = None) -> bool:
         ids = self._ids(ids)
-        return self._push_utterances("Reviewed" if flag else "Not reviewed", ids, lambda ws: ws.set_reviewed(ids, flag))
+        return self._push_utterances("Reviewed" if flag else "Not reviewed", ids, lambda ws: ws.set_reviewed(ids, flag),
+                                     light=True)
 
     def toggle_reviewed(self, ids: Iterable[int] | None = None) -> bool:
         ids = self._ids(ids)
@@ -299,7 +327,8 @@ class AnnotationController(QObject):
         if uid is None:
             self.message.emit(f"No utterance at the cursor ({format_time(t, 2)}): click inside one to place the cursor.")
             return False
-        return self._push_utterances(f"Split at {format_time(t, 2)}", [uid], lambda ws: ws.split_utterance(uid, t))
+        # the second part is selected afterwards: label it, or Up to label the first
+        return self._push_utterances(f"Split at {format_time(t, 2)}", [uid], lambda ws: [ws.split_utterance(uid, t)[1]])
 
     def _utterance_at(self, t: float, prefer: Sequence[int] = ()) -> int | None:
         d = self.data
@@ -397,7 +426,7 @@ class AnnotationController(QObject):
             a = self.snap(a) if abs(a - old.start_s) > 1e-6 else a
             b = self.snap(b) if abs(b - old.end_s) > 1e-6 else b
         if abs(a - old.start_s) < 1e-6 and abs(b - old.end_s) < 1e-6:
-            self._after_edit(int(self.lesson_id), [uid])  # put the handles back
+            self._after_edit(int(self.lesson_id), [uid], False)  # put the handles back
             return False
         return self._push_utterances(f"Boundaries {format_time(a, 2)}–{format_time(b, 2)}", [uid],
                                      lambda ws: ws.set_boundaries(uid, a, b))
@@ -684,7 +713,6 @@ class AnnotationController(QObject):
         menu.addSeparator()
         for name in ("split", "merge", "delete", "create"):
             menu.addAction(a[name])
-        a["create"].setEnabled(self.marked_range is not None)
         if not for_context:
             menu.addSeparator()
             for name in ("next", "previous", "next_unreviewed", "previous_unreviewed", "next_low", "previous_low", "jump"):

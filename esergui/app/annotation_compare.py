@@ -59,9 +59,20 @@ class ComparePanel(QWidget):
         lay.addLayout(row)
         controller.lessonShown.connect(lambda data: self.refresh())
         controller.edited.connect(self.refresh)
+        self._stale = True
         self.refresh()
 
-    def refresh(self) -> None:
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt API)
+        super().showEvent(event)
+        if self._stale:
+            self.refresh(force=True)
+
+    def refresh(self, force: bool = False) -> None:
+        """Re-read the disagreements (only while the panel is shown: it reads the whole lesson)."""
+        if not (force or self.isVisible()):
+            self._stale = True
+            return
+        self._stale = False
         self.items = self.c.disagreements()
         self.table.setRowCount(len(self.items))
         for r, d in enumerate(self.items):

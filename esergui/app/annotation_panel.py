@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QIcon, QPixmap
 from PySide6.QtWidgets import (
     QCheckBox, QComboBox, QFrame, QGridLayout, QGroupBox, QHBoxLayout, QLabel, QPlainTextEdit,
@@ -19,7 +19,6 @@ from esergui.lesson import HUMAN, STUDENT, TEACHER, Utterance
 if TYPE_CHECKING:
     from esergui.app.annotation import AnnotationController
 
-NOTE_DELAY_MS = 700  # a note is saved this long after the last key stroke (and on leaving the field)
 HUMAN_COLOUR = "#0072B2"
 MODEL_COLOUR = "#777777"
 
@@ -119,8 +118,6 @@ class AnnotationPanel(QScrollArea):
         self.note.installEventFilter(self)
         nl.addWidget(self.note)
         lay.addWidget(note_box)
-        self._note_timer = QTimer(self, singleShot=True, interval=NOTE_DELAY_MS)
-        self._note_timer.timeout.connect(self.commit_note)
         self._note_ids: list[int] = []
         self._setting_note = False
 
@@ -190,6 +187,7 @@ class AnnotationPanel(QScrollArea):
         while self.emo_grid.count():
             w = self.emo_grid.takeAt(0).widget()
             if w is not None and w is not self.emo_state:
+                w.hide()
                 w.deleteLater()
         self.emo_buttons = []
         colours = label_colours(labels)
@@ -220,6 +218,7 @@ class AnnotationPanel(QScrollArea):
         while self.codes_grid.count():
             w = self.codes_grid.takeAt(0).widget()
             if w is not None:
+                w.hide()
                 w.deleteLater()
         self.code_checks = {}
         codes = self.c.codes
@@ -328,8 +327,6 @@ class AnnotationPanel(QScrollArea):
 
     # ---------------------------------------------------------------- note
     def _show_note(self, ids: list[int], text: str) -> None:
-        if self._note_timer.isActive() and ids != self._note_ids:
-            self.commit_note()  # the selection moved on while typing: save first
         if self.note.hasFocus() and ids == self._note_ids:
             return  # do not disturb typing
         self._note_ids = ids
@@ -339,11 +336,11 @@ class AnnotationPanel(QScrollArea):
             self._setting_note = False
 
     def _note_typed(self) -> None:
+        """Every key stroke is saved at once (one transaction; the undo stack merges them)."""
         if not self._setting_note:
-            self._note_timer.start()
+            self.commit_note()
 
     def commit_note(self) -> None:
-        self._note_timer.stop()
         ids = list(self._note_ids)
         if not ids:
             return

@@ -32,7 +32,7 @@ class RangeDragItem(pg.GraphicsObject):
         super().__init__()
         self.editor = editor
         self.plot = plot
-        self.setZValue(-100)
+        self.setZValue(25)  # above the blocks (which take clicks, not drags), below the edge handles
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemHasNoContents, True)
         self._start: tuple[float, float] | None = None
 

@@ -93,6 +93,7 @@ def install(window: Any) -> AnnotationController:
     if "analysis" in docks:
         window.tabifyDockWidget(docks["analysis"], c.docks["speakers"])
         window.tabifyDockWidget(c.docks["speakers"], c.docks["compare"])
+        docks["analysis"].raise_()
     if "library" in docks:
         window.tabifyDockWidget(docks["library"], c.docks["history"])
         docks["library"].raise_()

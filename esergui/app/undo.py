@@ -14,7 +14,8 @@ Rules every command keeps:
   (:meth:`Workspace.restore_speaker`) or the :class:`SpeakerMerge`.
 * **One transaction per undo and per redo**, each also logged in the lesson's edit log.
 
-After each do/undo/redo the layer calls ``on_change(lesson_id, ids)`` (the ids to select), so
+After each do/undo/redo the layer emits ``changed(lesson_id, ids, light)`` (``ids``: what to
+select; ``light``: only notes, codes or the reviewed flag changed, nothing the timelines draw), so
 the views can re-read the lesson. Re-analysis replaces model-only utterances (new ids), so the
 caller clears the stack when a lesson gets a new analysis run (see
 :meth:`esergui.app.annotation.AnnotationController`).
@@ -36,7 +37,7 @@ from esergui.lesson import Speaker, Utterance
 log = logging.getLogger(__name__)
 
 WorkspaceGetter = Callable[[], Any]
-ChangeCallback = Callable[[int, list[int]], None]
+ChangeCallback = Callable[[int, list[int], bool], None]
 
 NOTE_MERGE_ID = 6001  # consecutive note edits of the same utterances merge into one command
 
@@ -44,11 +45,13 @@ NOTE_MERGE_ID = 6001  # consecutive note edits of the same utterances merge into
 class EditCommand(QUndoCommand):
     """Base of every annotation command. Subclasses implement :meth:`apply` (the first
     execution; may raise a user error), :meth:`do_redo` and :meth:`do_undo`, and set
-    ``select_redo`` / ``select_undo`` (ids to select afterwards)."""
+    ``select_redo`` / ``select_undo`` (ids to select afterwards). ``light``: the edit changes
+    only notes, codes or the reviewed flag."""
 
-    def __init__(self, text: str, lesson_id: int) -> None:
+    def __init__(self, text: str, lesson_id: int, light: bool = False) -> None:
         super().__init__(text)
         self.lesson_id = int(lesson_id)
+        self.light = light
         self.ws: Any = None
         self.on_change: ChangeCallback | None = None
         self.on_error: Callable[[str], None] | None = None
@@ -84,7 +87,7 @@ class EditCommand(QUndoCommand):
             if self.on_error is not None:
                 self.on_error(f"Could not {what} “{self.text()}”: {exc}")
         if self.on_change is not None:
-            self.on_change(self.lesson_id, list(ids))
+            self.on_change(self.lesson_id, list(ids), self.light)
 
 
 class UtteranceEdit(EditCommand):
@@ -95,8 +98,8 @@ class UtteranceEdit(EditCommand):
     included). ``ids`` are the utterances the edit may change or remove."""
 
     def __init__(self, text: str, lesson_id: int, ids: Iterable[int], op: Callable[[Any], Iterable[int] | None],
-                 merge_id: int = -1) -> None:
-        super().__init__(text, lesson_id)
+                 merge_id: int = -1, light: bool = False) -> None:
+        super().__init__(text, lesson_id, light)
         self.ids = [int(i) for i in ids]
         self.op = op
         self._merge_id = merge_id
@@ -189,10 +192,10 @@ class MergeSpeakersEdit(EditCommand):
 class EditLayer(QObject):
     """Pushes commands on ``stack`` after performing them once against ``workspace()``.
 
-    Signals: ``changed(lesson_id, ids)`` after every do/undo/redo (``ids``: what to select),
+    Signals: ``changed(lesson_id, ids, light)`` after every do/undo/redo (see the module doc),
     ``failed(message)`` when the workspace refused an edit (nothing was changed)."""
 
-    changed = Signal(int, list)
+    changed = Signal(int, list, bool)
     failed = Signal(str)
 
     def __init__(self, stack: QUndoStack, workspace: WorkspaceGetter, parent: QObject | None = None) -> None:
@@ -208,17 +211,16 @@ class EditLayer(QObject):
             self.failed.emit("No workspace is open.")
             return False
         cmd.ws = ws
-        cmd.on_change = lambda lesson_id, ids: self.changed.emit(lesson_id, ids)
+        cmd.on_change = self.changed.emit
         cmd.on_error = self.failed.emit
         try:
             cmd.apply()
         except USER_ERRORS as exc:
             self.failed.emit(str(exc)[:1].upper() + str(exc)[1:])
-            self.changed.emit(cmd.lesson_id, [])  # a refused merge may have done nothing, but re-read to be sure
             return False
         cmd._skip_redo = True
         self.stack.push(cmd)
-        self.changed.emit(cmd.lesson_id, list(cmd.select_redo))
+        self.changed.emit(cmd.lesson_id, list(cmd.select_redo), cmd.light)
         return True
 
 
