@@ -168,7 +168,8 @@ def test_cancel_during_training_keeps_best_epoch(qtbot, ws: Workspace, emodb_sty
     to_training(qtbot, wiz, 40, emodb_style)
     training = wiz.page(RetrainWizard.TRAINING)
     qtbot.waitUntil(lambda: len(training.curves.rows) >= 1, timeout=WAIT)
-    assert "left" in training.epoch_text.text()
+    assert "left" in training.epoch_text.text() and training.stop.isEnabled()
+    shot(wiz, "training_running")
     training.stop.click()
     qtbot.waitUntil(lambda: not training.running(), timeout=WAIT)
     out = wiz.state.outcome
@@ -206,7 +207,7 @@ def test_broken_data_folder_problem_report(qtbot, ws: Workspace, emodb: Path, tm
     assert any("shorter than" in t and "click.wav" in t for t in texts)
     assert any("joy" in t and "fewer than 2" in t for t in texts)
     assert any("one speaker" in t or "names no speakers" in t for t in texts)
-    assert "Fix the problems" in page.status.text()
+    assert "Merge or drop the labels marked" in page.status.text() and "speakers unknown" in page.summary.text()
     shot(wiz, "data_problems")
     go_next(qtbot, wiz, RetrainWizard.LABELS)  # label problems can be fixed here
     labels = wiz.page(RetrainWizard.LABELS)
@@ -222,6 +223,7 @@ def test_broken_data_folder_problem_report(qtbot, ws: Workspace, emodb: Path, tm
     wiz2 = make_wizard(qtbot, ws)
     check_data(qtbot, wiz2, "folder", junk.parent)
     assert not wiz2.page(RetrainWizard.DATA).isComplete()
+    assert "check the data again" in wiz2.page(RetrainWizard.DATA).status.text()
     check_data(qtbot, wiz2, "folder", tmp_path / "does-not-exist")
     assert "does not exist" in wiz2.page(RetrainWizard.DATA).status.text()
 

@@ -58,8 +58,10 @@ class TrainingCurves(QWidget):
         for curve in (self.train_loss, self.val_loss, self.wa, self.ua):
             curve.setData([], [])
         self.baseline.setVisible(False)
+        step = 1 if epochs <= 15 else 5 if epochs <= 75 else 10
         for p in (self.loss_plot, self.acc_plot):
-            p.setXRange(1, max(2, epochs), padding=0.02)
+            p.setXRange(1, max(2, epochs), padding=0.04)
+            p.getAxis("bottom").setTickSpacing(step, step)
 
     def set_baseline_ua(self, ua: float | None) -> None:
         if ua is not None and math.isfinite(ua):
@@ -166,7 +168,9 @@ def fill_rows(table: QTableWidget, rows: Sequence[Sequence[object]]) -> None:
     for r, row in enumerate(rows):
         for c, value in enumerate(row):
             item = QTableWidgetItem(str(value))
-            if isinstance(value, (int, float)) or (isinstance(value, str) and value.rstrip(" %").replace(".", "").isdigit()):
+            numeric = isinstance(value, (int, float)) or value in ("–",) or (
+                isinstance(value, str) and value.rstrip(" %").replace(".", "").isdigit())
+            if c > 0 and numeric:  # the first column names things (speaker "03" stays left)
                 item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             table.setItem(r, c, item)
 

@@ -287,8 +287,10 @@ class DataPage(QWizardPage):
         st = self.wiz.state
         st.source, st.report = source, rep
         self.bar.setValue(1000)
+        named = [s for s in rep.speaker_counts if s != "unknown"]
+        who = f"{len(named)} speakers" if named else "speakers unknown"
         self.summary.setText(f"{len(rep.usable)} usable clips of {len(rep.items)} · {rep.total_s / 60:.1f} min of audio · "
-                             f"{len(rep.label_counts)} labels · {len(rep.speaker_counts)} speakers")
+                             f"{len(rep.label_counts)} labels · {who}")
         fill_counts(self.label_table, rep.label_counts)
         fill_counts(self.speaker_table, rep.speaker_counts)
         self.problems.clear()
@@ -306,8 +308,12 @@ class DataPage(QWizardPage):
         if rep.ok:
             self.status.setText("Data checked. Press Next to map the labels.")
             self.status.setStyleSheet(NOTE_STYLE)
+        elif self.isComplete():
+            self.status.setText("Merge or drop the labels marked ✖ on the next page (Labels), or fix the data and "
+                                "check it again.")
+            self.status.setStyleSheet(ERROR_STYLE)
         else:
-            self.status.setText("Fix the problems marked ✖ (or map/drop labels on the next page) before going on.")
+            self.status.setText("Fix the problems marked ✖ and check the data again.")
             self.status.setStyleSheet(ERROR_STYLE)
         self.completeChanged.emit()
 
@@ -609,6 +615,7 @@ class TrainingPage(QWizardPage):
         self.epoch_text = _label()
         self.epoch_text.setStyleSheet("font-weight: bold;")
         self.status = _label("", NOTE_STYLE)
+        self.split_text = _label("", NOTE_STYLE)
         self.stop = QPushButton("Stop training (keep the best epoch)")
         self.stop.setToolTip("Stops after the current batch; the best epoch so far becomes the result")
         self.log = QPlainTextEdit()
@@ -623,6 +630,7 @@ class TrainingPage(QWizardPage):
         lay.addLayout(row)
         lay.addWidget(self.bar)
         lay.addWidget(self.status)
+        lay.addWidget(self.split_text)
         lay.addWidget(self.log)
         self.stop.clicked.connect(self.cancel)
         self.runner: TaskRunner | None = None
@@ -637,12 +645,13 @@ class TrainingPage(QWizardPage):
         self.curves.reset(plan.settings.epochs)
         self.epoch_times = []
         self.log.clear()
+        self.split_text.setText("")
         self.bar.setValue(0)
         self.epoch_text.setText(f"Epoch 0 of {plan.settings.epochs}")
         self.status.setText("Preparing: scoring the starting model on the validation clips…")
         self.status.setStyleSheet(NOTE_STYLE)
         self.stop.setEnabled(True)
-        self.started = time.monotonic()
+        self.started = self.t_first = time.monotonic()
 
         def job(progress: Callable[[str, float, str], None], cancel: CancelToken, partial: Callable[[Any], None]) -> Any:
             outcome = R.run_retraining(
@@ -672,7 +681,7 @@ class TrainingPage(QWizardPage):
 
     def _progress(self, fraction: float, message: str) -> None:
         self.bar.setValue(int(fraction * 1000))
-        if message and not message.startswith("epoch"):
+        if message:
             self.status.setText(message[:1].upper() + message[1:])
 
     def _partial(self, obj: Any) -> None:
@@ -687,15 +696,14 @@ class TrainingPage(QWizardPage):
             self.outcome = data
         elif kind == "start":
             split, fig = data
-            self.status.setText(f"Training on {split}.")
+            self.split_text.setText(f"Data: {split}.")
             self.t_first = time.monotonic()
             if fig is not None:
                 self.curves.set_baseline_ua(fig.ua)
 
     def _epoch_text(self, epoch: int) -> None:
         total = self.wiz.state.plan.settings.epochs
-        start = getattr(self, "t_first", self.started)
-        per_epoch = (self.epoch_times[-1] - start) / max(1, len(self.epoch_times))
+        per_epoch = (self.epoch_times[-1] - self.t_first) / max(1, len(self.epoch_times))
         left = per_epoch * (total - epoch)
         self.epoch_text.setText(f"Epoch {epoch} of {total} · about {R.format_duration(left)} left at most"
                                 if epoch < total else f"Epoch {epoch} of {total}")
