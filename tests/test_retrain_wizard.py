@@ -254,3 +254,26 @@ def test_models_dialog_switch_export_import(qtbot, ws: Workspace, tmp_path: Path
     with qtbot.waitSignal(dlg.activeModelChanged, timeout=2000):  # removing the active one
         assert dlg.remove("classroom v1 (2)")
     assert dlg.table.rowCount() == 2 and ModelRegistry(ws).active().bundled
+
+
+def test_tools_menu_opens_the_wizard_and_the_models_dialog(qtbot, tmp_path: Path) -> None:
+    from PySide6.QtCore import QSettings
+
+    from esergui.app.mainwindow import MainWindow
+
+    win = MainWindow(QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat))
+    qtbot.addWidget(win)
+    texts = [a.text() for a in win.menu("tools").actions()]
+    assert "&Retrain Emotion Model…" in texts and "Emotion &Models…" in texts
+    win.actions_["retrain"].trigger()  # no workspace yet: a clear message, no wizard
+    assert win.errors.history[-1][0] == "No workspace" and getattr(win, "retrain_wizard", None) is None
+    win.errors.last_box.close()
+    assert win.open_workspace(tmp_path / "ws")
+    win.actions_["retrain"].trigger()
+    wiz = win.retrain_wizard
+    assert isinstance(wiz, RetrainWizard) and wiz.isVisible() and wiz.ws is win.workspace
+    wiz.reject()
+    win.actions_["models"].trigger()
+    assert isinstance(win.models_dialog, ModelsDialog) and win.models_dialog.isVisible()
+    win.models_dialog.reject()
+    win.close_workspace()

@@ -124,6 +124,9 @@ class MainWindow(QMainWindow):
         from esergui.app.annotation import install_annotation  # noqa: PLC0415 (annotation issue: menus, keys, docks)
 
         self.annotation = install_annotation(self)
+        from esergui.app.retrain_wizard import install as install_retraining  # noqa: PLC0415 (retraining issue: Tools menu)
+
+        install_retraining(self)
 
     # ================================================================ building
     def add_dock(self, widget: QWidget, title: str, area: Qt.DockWidgetArea, name: str) -> QDockWidget:

@@ -932,7 +932,8 @@ def install(win: Any) -> None:
         ws = need_workspace()
         if ws is None:
             return
-        device = win.compute_device() if hasattr(win, "compute_device") else "auto"
+        device = getattr(win, "compute_device", "auto")  # a property of MainWindow
+        device = str(device() if callable(device) else device)
         wiz = RetrainWizard(ws, win, device)
         wiz.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         wiz.activeModelChanged.connect(model_changed)
