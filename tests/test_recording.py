@@ -179,11 +179,11 @@ def test_records_the_speech_played_into_the_device(sound_server, emodb, tmp_path
     assert rate == recorder.samplerate and recorded.shape[1] == 2
     assert len(recorded) == result.frames
     # duration: what the device delivered matches the wall clock (+- block and latency jitter)
-    assert abs(elapsed - wall) < 0.25
-    assert result.seconds == pytest.approx(elapsed, abs=0.25)
+    assert abs(elapsed - wall) < 0.5, (elapsed, wall)
+    assert result.seconds == pytest.approx(elapsed, abs=0.5)
     score, lag = best_correlation(recorded, rate, source, source_rate)
     assert score > 0.9, f"the recording does not contain the played speech (correlation {score:.2f})"
-    assert 0 <= lag < result.seconds - len(source) / source_rate + 0.01
+    assert 0 <= lag < result.seconds - len(source) / source_rate + 0.01, (lag, result.seconds)
 
 
 def test_pause_leaves_out_what_is_played_meanwhile(sound_server, tmp_path):
