@@ -19,6 +19,7 @@ from PySide6.QtGui import QColor, QFontMetrics, QPainter, QPen
 #: Opacity steps for confidence (blocks with confidence c get alpha of the nearest step).
 ALPHA_STEPS = np.array([0.25, 0.45, 0.65, 0.82, 1.0])
 LANE_FILL = 0.8  # fraction of a lane's height covered by its blocks
+MIN_TEXT_PX = 28  # blocks narrower than this on screen get no label
 
 
 def confidence_alpha(conf: np.ndarray) -> np.ndarray:
@@ -35,6 +36,7 @@ class _Group:
     starts: np.ndarray  # (k,) sorted
     rows: np.ndarray  # (k,) row numbers into the item's arrays
     rects: list[QRectF]
+    pen: QPen  # cosmetic 1-pixel outline in the fill colour (keeps sub-pixel blocks visible)
 
 
 class BlocksItem(pg.GraphicsObject):
@@ -62,6 +64,7 @@ class BlocksItem(pg.GraphicsObject):
         self._selected = np.zeros(0, dtype=int)
         self._tooltip: Callable[[int], str] | None = None
         self._row_colour: dict[int, QColor] = {}
+        self._text_widths: dict[str, float] = {}  # label text -> pixels (same font throughout)
         self.setAcceptHoverEvents(True)
 
     # ------------------------------------------------------------------ data
@@ -90,7 +93,15 @@ class BlocksItem(pg.GraphicsObject):
             colour = QColor(colours[ci]) if 0 <= ci < len(colours) else QColor("#BBBBBB")
             colour.setAlphaF(float(ALPHA_STEPS[min(ai, len(ALPHA_STEPS) - 1)]))
             rects = [QRectF(self._start[i], self._lane[i] + gap, self._end[i] - self._start[i], LANE_FILL) for i in r]
-            self._groups.append(_Group(colour, self._start[r], r, rects))
+            pen = QPen(colour)
+            pen.setCosmetic(True)
+            pen.setWidth(0)
+            self._groups.append(_Group(colour, self._start[r], r, rects, pen))
+        # (group, start) keys for one searchsorted over every group at paint time
+        span = 4.0 * (self._extent + self._max_len + 1.0)
+        self._group_base = np.arange(len(self._groups)) * span
+        self._group_offsets = np.cumsum([0] + [len(g.rows) for g in self._groups[:-1]]).astype(np.int64)
+        self._group_keys = np.concatenate([g.starts + b for g, b in zip(self._groups, self._group_base)]) if self._groups else np.zeros(0)
         self._row_colour = {int(i): g.colour for g in self._groups for i in g.rows} if self.show_text else {}
         self._selected = np.zeros(0, dtype=int)
         self.update()
@@ -114,18 +125,18 @@ class BlocksItem(pg.GraphicsObject):
         x0, x1 = self._visible_x()
         lo = x0 - self._max_len
         drawn = 0
-        for g in self._groups:
-            i0 = int(np.searchsorted(g.starts, lo, "left"))
-            i1 = int(np.searchsorted(g.starts, x1, "right"))
-            if i1 <= i0:
-                continue
-            pen = QPen(g.colour)
-            pen.setCosmetic(True)
-            pen.setWidth(0)
-            p.setPen(pen)
-            p.setBrush(g.colour)
-            p.drawRects(g.rects[i0:i1])
-            drawn += i1 - i0
+        if self._groups:
+            # one vectorised search for all groups: keys are (group, start) in sorted order
+            lo_c, hi_c = max(lo, -1.0 - self._max_len), min(x1, self._extent + 1.0)  # stay inside each group's key band
+            first = np.searchsorted(self._group_keys, self._group_base + lo_c, "left") - self._group_offsets
+            last = np.searchsorted(self._group_keys, self._group_base + hi_c, "right") - self._group_offsets
+            for g, i0, i1 in zip(self._groups, first.tolist(), last.tolist()):
+                if i1 <= i0:
+                    continue
+                p.setPen(g.pen)
+                p.setBrush(g.colour)
+                p.drawRects(g.rects[i0:i1])
+                drawn += i1 - i0
         if len(self._selected):
             pen = QPen(QColor("#111111"))
             pen.setCosmetic(True)
@@ -138,29 +149,43 @@ class BlocksItem(pg.GraphicsObject):
             self._paint_texts(p, x0, x1)
 
     def _paint_texts(self, p: QPainter, x0: float, x1: float) -> None:
+        """Labels inside blocks at least :data:`MIN_TEXT_PX` wide, in screen space (vectorised
+        culling; text widths cached per string)."""
         i0 = int(np.searchsorted(self._start, x0 - self._max_len, "left"))
         i1 = int(np.searchsorted(self._start, x1, "right"))
-        if i1 - i0 > 600:  # too many to be readable
-            return
         tr = p.transform()
+        sx, dx, sy, dy = tr.m11(), tr.dx(), tr.m22(), tr.dy()
+        rows = np.arange(i0, i1)
+        left_px = self._start[rows] * sx + dx
+        width_px = (self._end[rows] - self._start[rows]) * sx
+        rows, left_px, width_px = rows[width_px >= MIN_TEXT_PX], left_px[width_px >= MIN_TEXT_PX], width_px[width_px >= MIN_TEXT_PX]
+        if not len(rows) or len(rows) > 800:
+            return
+        gap = (1.0 - LANE_FILL) / 2
+        height_px = abs(LANE_FILL * sy)
+        fm = QFontMetrics(p.font())
+        if height_px < fm.height():
+            return
         p.save()
         p.resetTransform()
-        fm = QFontMetrics(p.font())
-        gap = (1.0 - LANE_FILL) / 2
+        widths = self._text_widths
         lane_free: dict[int, float] = {}  # per lane: screen x where the last label ended
-        for i in range(i0, i1):
+        flags = int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        for i, left, width in zip(rows.tolist(), left_px.tolist(), width_px.tolist()):
             text = self._texts[i] if i < len(self._texts) else ""
             if not text:
                 continue
-            r = tr.mapRect(QRectF(self._start[i], self._lane[i] + gap, self._end[i] - self._start[i], LANE_FILL)).normalized()
-            need = fm.horizontalAdvance(text) + 6
+            need = widths.get(text)
+            if need is None:
+                need = widths[text] = fm.horizontalAdvance(text) + 6
             lane = int(self._lane[i])
-            left = max(r.left(), lane_free.get(lane, -1e9))
-            if r.right() - left < need or r.height() < fm.height():
+            start = max(left, lane_free.get(lane, -1e9))
+            if left + width - start < need:
                 continue
+            top = min((self._lane[i] + gap) * sy + dy, (self._lane[i] + gap + LANE_FILL) * sy + dy)
             p.setPen(self._text_colour(i))
-            p.drawText(QRectF(left + 3, r.top(), need, r.height()), int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter), text)
-            lane_free[lane] = left + need
+            p.drawText(QRectF(start + 3, top, need, height_px), flags, text)
+            lane_free[lane] = start + need
         p.restore()
 
     def _text_colour(self, row: int) -> QColor:

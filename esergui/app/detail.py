@@ -89,8 +89,7 @@ class DetailView(QWidget):
             plot.getAxis("left").setWidth(AXIS_WIDTH)
             if plot is not self.lanes_plot:
                 plot.setXLink(self.lanes_plot)
-                plot.getAxis("bottom").setStyle(showValues=False)
-                plot.getAxis("bottom").setHeight(4)
+                plot.hideAxis("bottom")  # one time axis, under the lanes
         self.wave_plot.setLabel("left", "wave")
         self.wave_plot.getAxis("left").enableAutoSIPrefix(False)
         self.wave_plot.setToolTip("Waveform (min/max per pixel). Wheel: zoom · drag: scroll · click: set the play cursor")

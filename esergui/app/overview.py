@@ -8,7 +8,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QGraphicsItem, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from esergui.app.blocks import BlocksItem, confidence_alpha
 from esergui.app.lessondata import LessonData
@@ -114,6 +114,7 @@ class OverviewTimeline(QWidget):
         self.curve_plot.setYRange(0, 1, padding=0)
         self.curve_plot.getAxis("left").setTicks([[(0, "0"), (0.5, "½"), (1, "1")]])
         self.blocks = BlocksItem(show_text=False)
+        self.blocks.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)  # redrawn only when it changes
         self.blocks.clicked.connect(self.utteranceClicked)
         self.lanes_plot.addItem(self.blocks)
         self.region = pg.LinearRegionItem(values=(0, 1), brush=pg.mkBrush(0, 114, 178, 40),
@@ -161,19 +162,18 @@ class OverviewTimeline(QWidget):
         data = self.data
         if not len(data.labels) or not (data.label >= 0).any():
             return
-        t, shares = emotion_curve(data)
-        cum = np.concatenate([np.zeros((len(t), 1)), np.cumsum(shares, axis=1)], axis=1)
+        t, shares = emotion_curve(data, step_s=max(2.0, data.duration_s / 1200))  # <= ~1200 points
+        cum = np.cumsum(shares, axis=1)
         colours = label_colours(data.labels)
-        curves = [pg.PlotCurveItem(t, cum[:, k], pen=pg.mkPen(None)) for k in range(cum.shape[1])]
-        for k, colour in enumerate(colours):
-            c = QColor(colour)
+        # Stacked bands: each curve is filled down to 0, the top one first, so every band shows
+        # the colour of its own emotion.
+        for k in range(len(colours) - 1, -1, -1):
+            c = QColor(colours[k])
             c.setAlphaF(0.85)
-            fill = pg.FillBetweenItem(curves[k], curves[k + 1], brush=pg.mkBrush(c))
-            self.curve_plot.addItem(fill)
-            self._curve_items.append(fill)
-        for c in curves:
-            self.curve_plot.addItem(c)
-            self._curve_items.append(c)
+            curve = pg.PlotCurveItem(t, cum[:, k], pen=pg.mkPen(None), fillLevel=0.0, brush=pg.mkBrush(c))
+            curve.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)  # the overview's axes never move
+            self.curve_plot.addItem(curve)
+            self._curve_items.append(curve)
         self.curve_plot.setToolTip("Smoothed share of each emotion over the lesson (±45 s window)")
 
     # ------------------------------------------------------------ region

@@ -124,13 +124,8 @@ class MelTiler:
         else:
             col = hop_s(level)
             offsets = (np.arange(SPARSE_WINDOWS) + 0.5) / SPARSE_WINDOWS * col
-            frames = np.empty((COLS * SPARSE_WINDOWS, WIN), np.float32)
-            k = 0
-            for j in range(COLS):
-                for off in offsets:
-                    c = int(round((t0 + j * col + off) * self.sr)) - WIN // 2
-                    frames[k] = self.source.read(c, c + WIN)
-                    k += 1
+            centres = t0 + (np.arange(COLS)[:, None] * col + offsets[None, :]).reshape(-1)
+            frames = self.source.gather(np.rint(centres * self.sr).astype(np.int64) - WIN // 2, WIN)
             mel = self._power_db(frames).reshape(COLS, SPARSE_WINDOWS, -1).mean(axis=1)
         db = 10.0 * np.log10(np.maximum(mel, 10 ** (FLOOR_DB / 10)))
         end_col = int(math.ceil((self.source.duration_s - t0) / hop_s(level)))

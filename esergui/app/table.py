@@ -20,6 +20,7 @@ from esergui.app.timeaxis import format_time
 
 COLUMNS = ("#", "Start", "End", "Duration", "Speaker", "Role", "Emotion", "Confidence", "Annotated")
 COL = {name: i for i, name in enumerate(COLUMNS)}
+N_COLUMNS = len(COLUMNS)
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 ALL = "__all__"
 
@@ -30,11 +31,36 @@ class UtteranceTableModel(QAbstractTableModel):
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.data_ = LessonData.empty()
+        self._n = 0
         self._icons: list[QIcon] = []
+
+    def ranks(self, col: int) -> list[int]:
+        """Rank of every row when sorted by column ``col`` (ties keep lesson order)."""
+        d = self.data_
+        name = COLUMNS[col]
+        if name in ("#", "Start"):
+            key = d.start if name == "Start" else np.arange(len(d))
+        elif name == "End":
+            key = d.end
+        elif name == "Duration":
+            key = d.end - d.start
+        elif name == "Confidence":
+            key = np.nan_to_num(d.confidence.astype(np.float64), nan=-1.0)
+        elif name == "Annotated":
+            key = d.annotated.astype(int)
+        elif name == "Emotion":
+            key = np.array([d.label_name(i) for i in range(len(d))], dtype=str)
+        else:
+            key = (d.speaker if name == "Speaker" else d.role).astype(str)
+        order = np.argsort(key, kind="stable")
+        rank = np.empty(len(d), dtype=np.int64)
+        rank[order] = np.arange(len(d))
+        return rank.tolist()
 
     def set_lesson(self, data: LessonData) -> None:
         self.beginResetModel()
         self.data_ = data
+        self._n = len(data)
         self._icons = []
         for colour in label_colours(data.labels) + [UNKNOWN_COLOUR]:
             pm = QPixmap(12, 12)
@@ -42,11 +68,11 @@ class UtteranceTableModel(QAbstractTableModel):
             self._icons.append(QIcon(pm))
         self.endResetModel()
 
-    def rowCount(self, parent=QModelIndex()) -> int:  # noqa: N802 (Qt API)
-        return 0 if parent.isValid() else len(self.data_)
+    def rowCount(self, parent=QModelIndex()) -> int:  # noqa: N802 (Qt API; called very often)
+        return 0 if parent.isValid() else self._n
 
     def columnCount(self, parent=QModelIndex()) -> int:  # noqa: N802 (Qt API)
-        return 0 if parent.isValid() else len(COLUMNS)
+        return 0 if parent.isValid() else N_COLUMNS
 
     def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):  # noqa: N802 (Qt API)
         if orientation == Qt.Orientation.Horizontal:
@@ -123,32 +149,58 @@ class UtteranceFilterProxy(QSortFilterProxyModel):
         self.min_conf = 0.0
         self.max_conf = 1.0
         self.annotated: bool | None = None
+        self._accept: list[bool] | None = None
+        self._rank: list[int] | None = None
 
     def set_filters(self, **kw) -> None:
         for key, value in kw.items():
             if not hasattr(self, key):
                 raise AttributeError(key)
             setattr(self, key, value)
+        self._accept = None
         if hasattr(self, "beginFilterChange"):  # Qt >= 6.9
             self.beginFilterChange()
             self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
         else:
             self.invalidateRowsFilter()
 
-    def filterAcceptsRow(self, row: int, parent: QModelIndex) -> bool:  # noqa: N802 (Qt API)
+    def _mask(self) -> list[bool]:
+        """Which lesson rows pass the filters (computed with numpy, once per change)."""
         d: LessonData = self.sourceModel().data_
-        if self.role is not None and str(d.role[row]) != self.role:
-            return False
-        if self.speaker is not None and str(d.speaker[row]) != self.speaker:
-            return False
-        if self.emotion is not None and int(d.label[row]) != self.emotion:
-            return False
-        c = float(d.confidence[row])
-        if (self.min_conf > 0.0 or self.max_conf < 1.0) and (np.isnan(c) or c < self.min_conf - 1e-9 or c > self.max_conf + 1e-9):
-            return False
-        if self.annotated is not None and bool(d.annotated[row]) != self.annotated:
-            return False
-        return True
+        keep = np.ones(len(d), bool)
+        if self.role is not None:
+            keep &= d.role.astype(str) == self.role
+        if self.speaker is not None:
+            keep &= d.speaker.astype(str) == self.speaker
+        if self.emotion is not None:
+            keep &= d.label == self.emotion
+        if self.min_conf > 0.0 or self.max_conf < 1.0:
+            c = d.confidence
+            keep &= ~np.isnan(c) & (c >= self.min_conf - 1e-6) & (c <= self.max_conf + 1e-6)
+        if self.annotated is not None:
+            keep &= d.annotated == self.annotated
+        return keep.tolist()
+
+    def invalidate_cache(self) -> None:
+        self._accept = None
+        self._rank = None
+
+    def filterAcceptsRow(self, row: int, parent: QModelIndex) -> bool:  # noqa: N802 (Qt API)
+        if self._accept is None:
+            self._accept = self._mask()
+        return self._accept[row]
+
+    def sort(self, column: int, order=Qt.SortOrder.AscendingOrder) -> None:
+        """Rank the rows with numpy first, so the comparisons are cheap (a lesson of three hours
+        has thousands of utterances)."""
+        self._rank = self.sourceModel().ranks(column) if column >= 0 else None
+        super().sort(column, order)
+
+    def lessThan(self, left: QModelIndex, right: QModelIndex) -> bool:  # noqa: N802 (Qt API)
+        rank = self._rank
+        if rank is None:
+            rank = self._rank = self.sourceModel().ranks(self.sortColumn())
+        return rank[left.row()] < rank[right.row()]
 
 
 class UtteranceTable(QWidget):
@@ -237,6 +289,7 @@ class UtteranceTable(QWidget):
         old = (self.role_box.currentData(), self.speaker_box.currentData(), self.emotion_box.currentText())
         self._updating = True
         try:
+            self.proxy.invalidate_cache()
             self.model.set_lesson(data)
             self._fill(self.role_box, "All roles", data.roles(), old[0])
             self._fill(self.speaker_box, "All speakers", sorted(data.speakers()), old[1])
