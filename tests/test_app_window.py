@@ -6,7 +6,6 @@ error dialog, and the dialogs, settings and layout that must survive a restart."
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -42,16 +41,20 @@ def wait_until(condition, timeout: float = 60.0) -> None:
 
 @pytest.fixture(scope="module")
 def lesson_files(tmp_path_factory, emodb):
-    """A 40-second synthetic lesson of real EmoDB speech (teacher + students), or the bundled
-    demo lesson when it is short enough; plus a 3-minute one for the cancel test."""
+    """The bundled demo lesson (3 min 21 s; a 40-second synthetic lesson of real EmoDB speech
+    when the demo is not installed), and a 3-minute synthetic lesson for the cancel test."""
     from bench.synth import build_lesson
 
     folder = tmp_path_factory.mktemp("lessons")
-    short = build_lesson(seed=5, duration_s=40.0, noise="room", snr_db=25.0)
+    if DEMO_LESSON.is_file():
+        first = DEMO_LESSON
+    else:
+        short = build_lesson(seed=5, duration_s=40.0, noise="room", snr_db=25.0)
+        first = folder / "demo_lesson.flac"
+        sf.write(first, short.audio, short.sr, subtype="PCM_16")
     long = build_lesson(seed=6, duration_s=180.0, noise="room", snr_db=25.0)
-    sf.write(folder / "short lesson.flac", short.audio, short.sr, subtype="PCM_16")
     sf.write(folder / "long lesson.wav", long.audio, long.sr, subtype="PCM_16")
-    return folder / "short lesson.flac", folder / "long lesson.wav"
+    return first, folder / "long lesson.wav"
 
 
 @pytest.fixture(scope="module")
@@ -143,17 +146,17 @@ def test_export_csv_matches_the_workspace(studio, tmp_path):
     lesson_id = win.current_id
     files = win.export_csv(str(tmp_path), [lesson_id])
     names = sorted(p.name for p in files)
-    assert names == ["short_lesson_bins.csv", "short_lesson_summary.csv", "short_lesson_utterances.csv"]
-    table = pd.read_csv(tmp_path / "short_lesson_utterances.csv")
+    assert names == ["demo_lesson_bins.csv", "demo_lesson_summary.csv", "demo_lesson_utterances.csv"]
+    table = pd.read_csv(tmp_path / "demo_lesson_utterances.csv")
     assert tuple(table.columns[: len(UTTERANCE_COLUMNS)]) == UTTERANCE_COLUMNS
     utts = win.workspace.utterances(lesson_id)
     assert len(table) == len(utts)
     assert np.allclose(table["start_s"], [u.start_s for u in utts], atol=1e-3)
     assert list(table["role"].fillna("")) == [u.final_role or "" for u in utts]
-    summary = pd.read_csv(tmp_path / "short_lesson_summary.csv")
+    summary = pd.read_csv(tmp_path / "demo_lesson_summary.csv")
     assert len(summary) == 1 and summary.loc[0, "utterances"] == len(utts)
     one = win.export_summary(str(tmp_path / "all.csv"), [lesson_id])
-    assert pd.read_csv(one).loc[0, "lesson"] == "short lesson"
+    assert pd.read_csv(one).loc[0, "lesson"] == "demo_lesson"
     png = win.export_png(str(tmp_path / "figure.png"))
     from PySide6.QtGui import QImage
 
