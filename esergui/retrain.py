@@ -93,16 +93,18 @@ def human_label_counts(ws: "Workspace") -> dict[int, int]:
 
 
 def collect_items(source: DataSource, workspace: "Workspace | None" = None,
-                  progress: ProgressCallback | None = None, cancel: CancelToken | None = None) -> list[Item]:
+                  progress: ProgressCallback | None = None, cancel: CancelToken | None = None,
+                  problems: list["Problem"] | None = None) -> list[Item]:
     """The labelled items of ``source`` (file paths are not opened yet, except lesson audio,
     which is cut into clips). Raises :class:`RetrainError` / :class:`model.errors.DatasetError`
-    with a one-sentence message when the source is empty or malformed."""
+    with a one-sentence message when the source is empty or malformed; lessons skipped because
+    their audio is missing are appended to ``problems``."""
     if source.kind not in SOURCE_KINDS:
         raise RetrainError(f"Unknown data source {source.kind!r}; choose one of {', '.join(SOURCE_KINDS)}.")
     if source.kind == "workspace":
         if workspace is None:
             raise RetrainError("Open a workspace to train on its annotated lessons.")
-        return workspace_items(workspace, source.lesson_ids, progress, cancel)
+        return workspace_items(workspace, source.lesson_ids, progress, cancel, problems)
     if not source.path:
         raise RetrainError("Choose a folder or file with the training data.")
     path = Path(source.path).expanduser()
@@ -116,12 +118,13 @@ def collect_items(source: DataSource, workspace: "Workspace | None" = None,
 
 
 def workspace_items(ws: "Workspace", lesson_ids: Sequence[int] | None = None,
-                    progress: ProgressCallback | None = None, cancel: CancelToken | None = None) -> list[Item]:
+                    progress: ProgressCallback | None = None, cancel: CancelToken | None = None,
+                    problems: list["Problem"] | None = None) -> list[Item]:
     """Human-labelled utterances of the workspace's lessons, cut from each lesson's audio into
     16 kHz wav clips under ``<workspace>/cache/retrain/``. The speaker of an item is
     ``L<lesson id>:<speaker label>`` (the same voice in two lessons counts as two speakers).
-    A lesson whose audio is missing is skipped with a :class:`RetrainError` only when no
-    lesson is left."""
+    A lesson whose audio is missing is skipped (a ``missing_audio`` warning in ``problems``);
+    :class:`RetrainError` when no lesson is left."""
     import soundfile as sf
 
     counts = human_label_counts(ws)
@@ -155,6 +158,9 @@ def workspace_items(ws: "Workspace", lesson_ids: Sequence[int] | None = None,
             items.append(Item(str(clip), str(u.human_emotion), f"L{lesson_id}:{u.final_speaker or '?'}"))
     if not items:
         raise RetrainError(f"The audio of the selected lessons is missing ({', '.join(missing)}); locate it first.")
+    if missing and problems is not None:
+        problems.append(Problem("warning", "missing_audio", f"The audio of {len(missing)} lesson(s) is missing, so "
+                                f"their labels are left out: {', '.join(missing)}; locate the audio to use them."))
     report(progress, 1.0, f"{len(items)} clips from {len(ids) - len(missing)} lesson(s)")
     return items
 
@@ -194,7 +200,7 @@ class _SpanReader:
 class Problem:
     """Something wrong with the data. ``severity``: ``"error"`` (cannot go on) or
     ``"warning"``; ``kind``: ``unreadable``, ``too_short``, ``few_examples``, ``one_label``,
-    ``one_speaker``, ``no_speakers`` or ``empty``; ``files``: the files concerned."""
+    ``one_speaker``, ``no_speakers``, ``missing_audio`` or ``empty``; ``files``: the files concerned."""
 
     severity: str
     kind: str
@@ -245,12 +251,13 @@ class DataReport:
 
 
 def inspect_items(items: Sequence[Item], cache_dir: str | Path | None = None, *, source: str = "",
-                  min_clip_s: float = MIN_CLIP_S, progress: ProgressCallback | None = None,
-                  cancel: CancelToken | None = None) -> DataReport:
+                  min_clip_s: float = MIN_CLIP_S, problems: Sequence[Problem] = (),
+                  progress: ProgressCallback | None = None, cancel: CancelToken | None = None) -> DataReport:
     """Decode every item once (filling the ``.npy`` audio cache in ``cache_dir`` that training
     reuses) and report counts and problems: unreadable files, clips shorter than
     ``min_clip_s``, labels with fewer than :data:`FEW_EXAMPLES` examples, one label only, one
-    speaker only, no speaker information."""
+    speaker only, no speaker information; ``problems`` found earlier (by :func:`collect_items`)
+    come first."""
     items = list(items)
     durations: dict[str, float] = {}
     unreadable: list[str] = []
@@ -269,7 +276,7 @@ def inspect_items(items: Sequence[Item], cache_dir: str | Path | None = None, *,
             report(progress, (i + 1) / len(items), f"checking audio {i + 1}/{len(items)}")
     bad = set(unreadable) | set(short)
     usable = [it for it in items if it.path not in bad]
-    rep = DataReport(items, usable, durations, source=source)
+    rep = DataReport(items, usable, durations, list(problems), source=source)
     probs = rep.problems
     if unreadable:
         probs.append(Problem("warning", "unreadable", f"{len(unreadable)} file(s) cannot be read as audio and "

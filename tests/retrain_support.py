@@ -61,3 +61,26 @@ def label_folder(items: list[Item], root: Path) -> Path:
         dst.parent.mkdir(parents=True, exist_ok=True)
         dst.symlink_to(it.path)
     return root
+
+
+def annotated_lesson(ws, emodb: Path, folder: Path, speakers: tuple[str, ...] = ("03", "08"), per: int = 2):
+    """A lesson made of EmoDB clips (anger, sadness) with 0.5 s gaps, each clip a human-created
+    utterance with its EmoDB emotion and one workspace speaker per EmoDB speaker. Returns
+    ``(lesson id, clips, waveforms, {EmoDB speaker: workspace speaker label})``."""
+    import numpy as np
+    import soundfile as sf
+
+    from model.data import load_audio
+
+    clips = subset(emodb, ("anger", "sadness"), speakers, per)
+    wavs = [load_audio(it.path) for it in clips]
+    gap = np.zeros(8000, dtype=np.float32)
+    audio = folder / f"lesson_{'_'.join(speakers)}.flac"
+    sf.write(str(audio), np.concatenate([np.concatenate([w, gap]) for w in wavs]), 16000)
+    lid = int(ws.add_lesson(audio).id)
+    voices = {spk: ws.add_speaker(lid, f"speaker {spk}").label for spk in speakers}
+    t = 0.0
+    for it, w in zip(clips, wavs):
+        ws.create_utterance(lid, t, t + len(w) / 16000, speaker=voices[str(it.speaker)], emotion=it.label)
+        t += (len(w) + len(gap)) / 16000
+    return lid, clips, wavs, voices

@@ -22,7 +22,7 @@ from esergui.progress import CancelToken, Cancelled
 from esergui.workspace import Workspace
 from model.data import load_audio
 from model.io import load_model
-from retrain_support import label_folder, starting_model, subset
+from retrain_support import annotated_lesson, label_folder, starting_model, subset
 
 torch.set_num_threads(1)
 ROOT = Path(__file__).resolve().parents[1]
@@ -181,21 +181,8 @@ def test_label_mapping_merge_and_drop() -> None:
 
 
 def test_workspace_annotations_become_clips(emodb: Path, tmp_path: Path, cache: Path) -> None:
-    clips = subset(emodb, ("anger", "sadness"), ("03", "08"), 2)
-    wavs = [load_audio(it.path) for it in clips]
-    gap = np.zeros(8000, dtype=np.float32)
-    lesson = np.concatenate([np.concatenate([w, gap]) for w in wavs])
-    audio = tmp_path / "lesson.flac"
-    sf.write(str(audio), lesson, 16000)
     with Workspace.open(tmp_path / "ws") as ws:
-        lid = int(ws.add_lesson(audio).id)
-        voices = {spk: ws.add_speaker(lid, f"speaker {spk}").label for spk in ("03", "08")}
-        t = 0.0
-        spans = []
-        for it, w in zip(clips, wavs):
-            spans.append((t, t + len(w) / 16000))
-            ws.create_utterance(lid, t, t + len(w) / 16000, speaker=voices[str(it.speaker)], emotion=it.label)
-            t += (len(w) + len(gap)) / 16000
+        lid, clips, wavs, voices = annotated_lesson(ws, emodb, tmp_path)
         ws.create_utterance(lid, 0.1, 0.5)  # no emotion label: not training data
         assert R.human_label_counts(ws) == {lid: len(clips)}
         items = R.collect_items(R.DataSource("workspace"), ws)
@@ -208,6 +195,13 @@ def test_workspace_annotations_become_clips(emodb: Path, tmp_path: Path, cache: 
             assert np.corrcoef(got[:n], w[:n])[0, 1] > 0.99
         rep = R.inspect_items(items, cache, source="workspace")
         assert rep.label_counts == {"anger": 4, "sadness": 4}
+        # a second lesson whose audio disappeared: skipped, and said so
+        lid2 = annotated_lesson(ws, emodb, tmp_path, ("09",), 1)[0]
+        ws.audio_file(ws.lesson(lid2)).unlink()
+        found: list = []
+        items2 = R.collect_items(R.DataSource("workspace"), ws, problems=found)
+        assert len(items2) == len(items) and [p.kind for p in found] == ["missing_audio"]
+        assert "missing" in R.inspect_items(items2, cache, problems=found).problems[0].message
     with Workspace.open(tmp_path / "empty") as ws2:
         with pytest.raises(R.RetrainError, match="human emotion label"):
             R.collect_items(R.DataSource("workspace"), ws2)

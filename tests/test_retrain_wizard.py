@@ -25,7 +25,7 @@ from esergui.app.retrain_wizard import DROP, RetrainWizard  # noqa: E402
 from esergui.models import BUNDLED, ModelRegistry  # noqa: E402
 from esergui.workspace import Workspace  # noqa: E402
 from model.data import load_audio  # noqa: E402
-from retrain_support import label_folder, subset, tiny_model  # noqa: E402
+from retrain_support import annotated_lesson, label_folder, subset, tiny_model  # noqa: E402
 
 SHOTS = os.environ.get("ESER_SCREENSHOTS")
 WAIT = 60_000  # ms; the CPU is shared, training a tiny model takes seconds
@@ -161,6 +161,26 @@ def test_wizard_end_to_end(qtbot, ws: Workspace, emodb_style: Path) -> None:
     wiz.button(QWizard.WizardButton.FinishButton).click()
     assert got == [("active", "Year 7, spring"), ("reanalyse", [int(ws.lessons()[0].id)])]
     assert reg.active().name == "Year 7, spring" and ws.active_model.name == "Year 7, spring"
+
+
+def test_workspace_annotations_as_training_data(qtbot, ws: Workspace, emodb: Path, tmp_path: Path) -> None:
+    lid = annotated_lesson(ws, emodb, tmp_path, ("03", "08", "09"), 2)[0]
+    wiz = make_wizard(qtbot, ws)
+    page = wiz.page(RetrainWizard.DATA)
+    assert page.radios["workspace"].isEnabled() and page.radios["workspace"].isChecked()  # the default then
+    assert page.lessons.count() == 1 and page.lessons.item(0).data(Qt.ItemDataRole.UserRole) == lid
+    assert "12 labelled" in page.radios["workspace"].text() and not page.path.isVisible()
+    page.lessons.item(0).setCheckState(Qt.CheckState.Unchecked)
+    page.check_button.click()
+    assert "Tick at least one lesson" in page.status.text()
+    page.lessons.item(0).setCheckState(Qt.CheckState.Checked)
+    check_data(qtbot, wiz, "workspace", None)
+    rep = wiz.state.report
+    assert rep is not None and rep.label_counts == {"anger": 6, "sadness": 6} and len(rep.speaker_counts) == 3
+    assert "12 usable clips" in page.summary.text() and "3 speakers" in page.summary.text()
+    shot(wiz, "data_workspace")
+    go_next(qtbot, wiz, RetrainWizard.LABELS)
+    assert wiz.page(RetrainWizard.LABELS).keep.isChecked() and wiz.page(RetrainWizard.LABELS).isComplete()
 
 
 def test_cancel_during_training_keeps_best_epoch(qtbot, ws: Workspace, emodb_style: Path) -> None:

@@ -254,8 +254,9 @@ class DataPage(QWizardPage):
             return
 
         def job(progress: Callable[[str, float, str], None], cancel: CancelToken, _partial: Any) -> Any:
-            items = R.collect_items(source, ws, lambda f, m: progress("data", 0.2 * f, m), cancel)
-            return source, R.inspect_items(items, cache, source=source.describe(),
+            found: list[R.Problem] = []
+            items = R.collect_items(source, ws, lambda f, m: progress("data", 0.2 * f, m), cancel, found)
+            return source, R.inspect_items(items, cache, source=source.describe(), problems=found,
                                            progress=lambda f, m: progress("data", 0.2 + 0.8 * f, m), cancel=cancel)
 
         self.check_button.setEnabled(False)
@@ -641,7 +642,7 @@ class TrainingPage(QWizardPage):
         st = self.wiz.state
         plan = st.plan
         assert plan is not None
-        st.outcome = self.outcome = None
+        st.outcome = self.outcome = st.saved = None
         self.curves.reset(plan.settings.epochs)
         self.epoch_times = []
         self.log.clear()
