@@ -18,7 +18,7 @@ pickled code is ever executed); a tampered, truncated or foreign file raises
 from __future__ import annotations
 
 import shutil
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping
 
@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 
 BUNDLED = "bundled"
 MODEL_SUFFIX = ".safetensors"
+_BUNDLED_CACHE: dict[tuple[str, int, int], "ModelInfo"] = {}
 
 
 class ModelRegistryError(EserError):
@@ -137,7 +138,7 @@ def _find_figures(ev: Any, depth: int = 0) -> dict[str, Any]:
     for key, sub in ev.items():
         found = _find_figures(sub, depth + 1)
         if found:
-            found.setdefault("on", str(key))
+            found["on"] = f"{key}, {found['on']}" if found.get("on") else str(key)
             return found
     return {}
 
@@ -184,13 +185,20 @@ class ModelRegistry:
         path = bundled_model_path()
         if path is None:
             return ModelInfo(BUNDLED, None, True, "", (), "not installed", {}, None, active)
-        try:
-            meta = verify_model_file(path)
-        except ModelRegistryError as exc:
-            return ModelInfo(BUNDLED, path, True, "", (), f"damaged: {exc}", {}, None, active)
-        s = summarise_meta(meta)
-        return ModelInfo(BUNDLED, path, True, s["date"], tuple(meta["labels"]), s["data"] or "EmoDB",
-                         s["figures"], s["base"], active)
+        st = path.stat()
+        key = (str(path), st.st_size, st.st_mtime_ns)
+        info = _BUNDLED_CACHE.get(key)
+        if info is None:  # verified once per file version (building the network takes a moment)
+            try:
+                meta = verify_model_file(path)
+            except ModelRegistryError as exc:
+                return ModelInfo(BUNDLED, path, True, "", (), f"damaged: {exc}", {}, None, active)
+            s = summarise_meta(meta)
+            info = ModelInfo(BUNDLED, path, True, s["date"], tuple(meta["labels"]), s["data"] or "EmoDB",
+                             s["figures"], s["base"], False)
+            _BUNDLED_CACHE.clear()
+            _BUNDLED_CACHE[key] = info
+        return replace(info, active=active)
 
     def _resolve(self, stored: str) -> Path:
         path = Path(stored)

@@ -151,3 +151,20 @@ def test_moved_workspace_finds_its_models(ws: Workspace, model_file: Path, tmp_p
     with Workspace.open(moved, create=False) as w2:
         path = ModelRegistry(w2).active_path()
         assert path is not None and path.is_file() and path.parent == moved / "models"
+
+
+def test_headline_figures_from_model_metadata() -> None:
+    from esergui.models import summarise_meta
+
+    bundled_like = {"training": {"n_train": 535, "n_val": 0, "train_speakers": ["03", "08"], "date": "2026-11-25"},
+                    "evaluation": {"note": "pooled", "esernet/speaker-pairs": {"folds_done": 5, "clean": {
+                        "n": 535, "wa": 0.8, "ua": 0.78}}}}
+    s = summarise_meta(bundled_like)
+    assert s["figures"] == {"ua": 0.78, "wa": 0.8, "n": 535, "on": "esernet/speaker-pairs, clean"}
+    assert s["data"] == "535 clips, 2 speakers" and s["date"] == "2026-11-25"
+    retrained = {"retraining": {"validation": {"ua": 0.5, "wa": 0.6, "n": 20}, "split": "train 80 clips",
+                                "base_validation": {"ua": 0.4, "wa": 0.45}, "base": "bundled",
+                                "data": {"clips": 100, "speakers": 5, "labels": {"a": 50, "b": 50}, "source": "csv"}}}
+    s = summarise_meta(retrained)
+    assert s["figures"]["ua"] == 0.5 and s["figures"]["base_ua"] == 0.4 and s["base"] == "bundled"
+    assert s["data"] == "100 clips, 5 speakers, 2 labels (csv)"
