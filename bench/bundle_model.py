@@ -1,0 +1,88 @@
+"""Train the bundled ESERNet on all of EmoDB and store the cross-validation figures in it.
+
+    .venv/bin/python -m bench.bundle_model                # train (epochs from the SI folds) + attach
+    .venv/bin/python -m bench.bundle_model --attach-only  # re-attach figures, weights unchanged
+
+The epoch count is the median best epoch (early stopping on the validation speakers) of the
+speaker-independent ESERNet folds in ``bench/out/esernet-speaker-pairs/folds.csv``; the LR
+schedule is the cross-validation one (``TrainConfig.epochs``), stopped after that many epochs.
+Figures come from ``bench/out/<method>-<protocol>/summary.csv`` where they exist.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import dataclasses
+import statistics
+import time
+from pathlib import Path
+
+import torch
+
+OUT = Path("bench/out")
+RUNS = [("esernet", "speaker-pairs"), ("baseline", "speaker-pairs"), ("st", "speaker-pairs"),
+        ("sformer", "speaker-pairs"), ("st_cue", "speaker-pairs"), ("esernet", "random10"),
+        ("baseline", "random10")]
+
+
+def read(path: Path) -> list[dict[str, str]]:
+    return list(csv.DictReader(open(path))) if path.is_file() else []
+
+
+def figures() -> dict:
+    ev: dict = {"note": "pooled over test folds; protocol speaker-pairs = 5 folds of one male + one female "
+                        "EmoDB speaker; early stopping on a validation pair of training speakers"}
+    for method, protocol in RUNS:
+        rows = read(OUT / f"{method}-{protocol}" / "summary.csv")
+        folds = read(OUT / f"{method}-{protocol}" / "folds.csv")
+        if not rows:
+            continue
+        ev[f"{method}/{protocol}"] = {
+            "folds_done": len({r["fold"] for r in folds}),
+            **{r["condition"]: {k: float(v) for k, v in r.items() if k not in ("condition",) and v != ""}
+               for r in rows}}
+    return ev
+
+
+def best_epochs() -> list[int]:
+    rows = read(OUT / "esernet-speaker-pairs" / "folds.csv")
+    return [int(r["best_epoch"]) for r in rows if r["condition"] == "clean"]
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--out", default="model/weights/esernet-emodb.safetensors")
+    ap.add_argument("--attach-only", action="store_true")
+    ap.add_argument("--epochs", type=int, help="override the epoch count from cross-validation")
+    ap.add_argument("--threads", type=int, default=1)
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    from esergui.paths import emodb_dir
+    from model.config import ModelConfig, TrainConfig
+    from model.data import EMODB_LABELS, emodb_items
+    from model.io import load_model, save_model
+    from model.train import train_model
+
+    if args.attach_only:
+        bundle = load_model(args.out)
+    else:
+        eps = best_epochs()
+        n = args.epochs or (int(round(statistics.median(eps))) if eps else TrainConfig().epochs)
+        tcfg = dataclasses.replace(TrainConfig(), stop_after=n)
+        print(f"best epochs of the SI folds: {eps} -> training {n} epochs on all EmoDB", flush=True)
+        t0 = time.time()
+        res = train_model(ModelConfig(), emodb_items(emodb_dir()), None, labels=EMODB_LABELS, train_config=tcfg,
+                          device="cpu", cache_dir=".cache/audio", name="esernet-emodb",
+                          log=lambda s: print(s, flush=True))
+        bundle = res.bundle
+        bundle.metadata["training"]["epochs_from_cv"] = {"si_best_epochs": eps, "median": n}
+        print(f"trained in {time.time() - t0:.0f} s", flush=True)
+    bundle.metadata["evaluation"] = figures()
+    save_model(bundle, args.out)
+    print(f"wrote {args.out} ({Path(args.out).stat().st_size / 1e6:.1f} MB)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
