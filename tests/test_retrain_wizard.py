@@ -9,7 +9,10 @@ with the confusion matrix, saving, activation and the re-analysis request; and t
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
+
+import numpy as np
 
 import pytest
 import soundfile as sf
@@ -17,7 +20,7 @@ import soundfile as sf
 pytest.importorskip("PySide6")
 pytestmark = pytest.mark.qt
 
-from PySide6.QtCore import Qt  # noqa: E402
+from PySide6.QtCore import QTimer, Qt  # noqa: E402
 from PySide6.QtWidgets import QWizard  # noqa: E402
 
 from esergui.app.models_dialog import ModelsDialog  # noqa: E402
@@ -125,10 +128,19 @@ def test_wizard_end_to_end(qtbot, ws: Workspace, emodb_style: Path) -> None:
     assert "validation" in settings.split_text.text()
     shot(wiz, "settings")
 
+    ticks: list[float] = []  # the GUI thread's event loop keeps running while the model trains
+    timer = QTimer()
+    timer.timeout.connect(lambda: ticks.append(time.monotonic()))
+    timer.start(50)
     go_next(qtbot, wiz, RetrainWizard.TRAINING)
     training = wiz.page(RetrainWizard.TRAINING)
     assert training.running() and not wiz.button(QWizard.WizardButton.NextButton).isEnabled()
+    qtbot.waitUntil(lambda: not wiz.button(QWizard.WizardButton.BackButton).isEnabled(), timeout=2000)
     qtbot.waitUntil(lambda: not training.running(), timeout=WAIT)
+    timer.stop()
+    gaps = np.diff(ticks)
+    assert len(ticks) > 10 and gaps.max() < 2.0, f"GUI blocked for {gaps.max():.2f} s"
+    print(f"\nGUI event loop during training: {len(ticks)} ticks, longest gap {gaps.max():.3f} s")
     assert len(training.curves.rows) == 2 and training.bar.value() == 1000
     assert "best epoch" in training.epoch_text.text()
     shot(wiz, "training")
