@@ -9,8 +9,8 @@ from PySide6 import __version__ as PYSIDE_VERSION
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
-    QComboBox, QDialog, QDialogButtonBox, QFormLayout, QHeaderView, QLabel, QTableWidget,
-    QTableWidgetItem, QVBoxLayout, QWidget,
+    QComboBox, QDialog, QDialogButtonBox, QFormLayout, QHeaderView, QLabel, QMenu, QMenuBar,
+    QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget,
 )
 
 from esergui import __version__
@@ -30,28 +30,57 @@ EXTRA_SHORTCUTS = (
 )
 
 
-class ShortcutsDialog(QDialog):
-    """Every action with a shortcut (taken from the live actions, so it is never stale)."""
+def _menu_paths(bar: QMenuBar) -> dict[int, tuple[int, str]]:
+    """id(action) -> (order, "File ▸ Export") for every action reachable from the menu bar."""
+    out: dict[int, tuple[int, str]] = {}
 
-    def __init__(self, actions: Iterable[QAction], parent: QWidget | None = None) -> None:
+    def walk(menu: QMenu, path: str) -> None:
+        for action in menu.actions():
+            sub = action.menu()
+            if sub is not None:
+                walk(sub, f"{path} ▸ {action.text().replace('&', '')}")
+            elif id(action) not in out:
+                out[id(action)] = (len(out), path)
+
+    for top in bar.actions():
+        if top.menu() is not None:
+            walk(top.menu(), top.text().replace("&", ""))
+    return out
+
+
+class ShortcutsDialog(QDialog):
+    """Every action with a shortcut, with the menu it is in (taken from the live actions, so it
+    is never stale), then the mouse gestures."""
+
+    def __init__(self, bar: QMenuBar, actions: Iterable[QAction], parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Keyboard shortcuts")
-        rows = []
+        paths = _menu_paths(bar)
+        rows, seen = [], set()
         for action in actions:
             keys = [k.toString(QKeySequence.SequenceFormat.NativeText) for k in action.shortcuts()]
-            if keys:
-                rows.append((" or ".join(keys), action.text().replace("&", "").rstrip(".…")))
-        rows.sort(key=lambda r: r[1].lower())
-        rows += [(a, b) for a, b in EXTRA_SHORTCUTS]
-        table = QTableWidget(len(rows), 2)
-        table.setHorizontalHeaderLabels(["Keys / gesture", "Does"])
-        for i, (keys, what) in enumerate(rows):
-            table.setItem(i, 0, QTableWidgetItem(keys))
-            table.setItem(i, 1, QTableWidgetItem(what))
+            name = action.text().replace("&", "").rstrip(".…").strip()
+            if not keys or not action.isVisible() or (name, tuple(keys)) in seen:
+                continue
+            seen.add((name, tuple(keys)))
+            order, menu = paths.get(id(action), (10**6, "Keys"))
+            rows.append((order, " or ".join(keys), name, menu))
+        rows.sort()
+        table = QTableWidget(len(rows) + len(EXTRA_SHORTCUTS), 3)
+        table.setHorizontalHeaderLabels(["Keys / gesture", "Does", "Menu"])
+        for i, (_, keys, what, menu) in enumerate(rows):
+            for c, text in enumerate((keys, what, menu)):
+                table.setItem(i, c, QTableWidgetItem(text))
+        for i, (keys, what) in enumerate(EXTRA_SHORTCUTS, len(rows)):
+            for c, text in enumerate((keys, what, "Mouse / timeline")):
+                table.setItem(i, c, QTableWidgetItem(text))
         table.verticalHeader().setVisible(False)
+        table.verticalHeader().setDefaultSectionSize(22)
         table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        table.setSelectionMode(QTableWidget.SelectionMode.NoSelection)
         table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
-        table.horizontalHeader().setStretchLastSection(True)
+        table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        table.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
         table.setAlternatingRowColors(True)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)
@@ -59,7 +88,7 @@ class ShortcutsDialog(QDialog):
         lay.addWidget(table)
         lay.addWidget(buttons)
         self.table = table
-        self.resize(640, 560)
+        self.resize(760, 640)
 
 
 class AboutDialog(QDialog):

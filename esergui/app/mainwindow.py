@@ -17,8 +17,8 @@ from typing import Any
 from PySide6.QtCore import QSettings, QStandardPaths, Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QUndoStack
 from PySide6.QtWidgets import (
-    QDockWidget, QFileDialog, QInputDialog, QLabel, QMainWindow, QMenu, QMessageBox, QSplitter,
-    QStackedWidget, QWidget,
+    QDockWidget, QFileDialog, QHBoxLayout, QInputDialog, QLabel, QMainWindow, QMenu, QMessageBox,
+    QPushButton, QSplitter, QStackedWidget, QVBoxLayout, QWidget,
 )
 
 from esergui.app import jobs
@@ -89,13 +89,7 @@ class MainWindow(QMainWindow):
         self.splitter.setStretchFactor(0, 2)
         self.splitter.setStretchFactor(1, 5)
         self.splitter.setChildrenCollapsible(False)
-        self.placeholder = QLabel(
-            "<h2>ESER Studio</h2><p>Open or create a workspace (File ▸ Open Workspace),<br>"
-            "then add lesson recordings: File ▸ Add Lessons, or drop audio files on this window.</p>"
-            "<p>Try the demo: <code>esergui --demo</code></p>")
-        self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.placeholder.setTextFormat(Qt.TextFormat.RichText)
-        self.placeholder.setStyleSheet("color: #555555;")
+        self.placeholder = self._welcome_page()
         self.central = QStackedWidget()
         self.central.addWidget(self.placeholder)
         self.central.addWidget(self.splitter)
@@ -111,6 +105,7 @@ class MainWindow(QMainWindow):
         self.add_dock(self.summary, "Summary", Qt.DockWidgetArea.RightDockWidgetArea, "summary")
         self.resizeDocks([self.docks["library"], self.docks["summary"]], [340, 340], Qt.Orientation.Horizontal)
         self.resizeDocks([self.docks["utterances"]], [230], Qt.Orientation.Vertical)
+        self.resizeDocks([self.docks["library"], self.docks["analysis"]], [420, 330], Qt.Orientation.Vertical)
 
         self.table.set_lesson(LessonData.empty())
         self._build_status_bar()
@@ -129,6 +124,44 @@ class MainWindow(QMainWindow):
         install_retraining(self)
 
     # ================================================================ building
+    def _welcome_page(self) -> QWidget:
+        """What the central area shows before a lesson is open: what to do, with buttons."""
+        page = QWidget()
+        text = QLabel(
+            "<h2>ESER Studio</h2><p>Who spoke, when, and with which emotion — in recorded lessons.</p>"
+            "<p>Open or create a workspace (a folder for your lessons), then add lesson recordings:<br>"
+            "File ▸ Add Lessons, or drop audio files on this window.</p>")
+        text.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        text.setTextFormat(Qt.TextFormat.RichText)
+        text.setStyleSheet("color: #444444;")
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        for label, tip, slot, icon_name in (
+            ("Open Workspace…", "Open a workspace folder", lambda: self.choose_workspace(), "open-workspace"),
+            ("New Workspace…", "Create a workspace in an empty folder", lambda: self.choose_workspace(create=True), "new-workspace"),
+            ("Add Lessons…", "Add audio files to the open workspace", lambda: self.choose_files(), "add-lesson"),
+            ("Open the Demo Lesson", "Open the bundled demo lesson in the demo workspace (analysed on first use)", self.open_demo, "analyse"),
+        ):
+            button = QPushButton(icon(icon_name), label)
+            button.setToolTip(tip)
+            button.clicked.connect(slot)
+            buttons.addWidget(button)
+            if label.startswith("Add"):
+                self._welcome_add = button
+        buttons.addStretch(1)
+        lay = QVBoxLayout(page)
+        lay.addStretch(2)
+        lay.addWidget(text)
+        lay.addSpacing(12)
+        lay.addLayout(buttons)
+        lay.addStretch(3)
+        return page
+
+    def open_demo(self) -> None:
+        from esergui.app.main import open_demo  # noqa: PLC0415 (main imports this module)
+
+        open_demo(self)
+
     def add_dock(self, widget: QWidget, title: str, area: Qt.DockWidgetArea, name: str) -> QDockWidget:
         """Add a dock panel (its toggle goes into View > Panels); ``name`` keys it in
         :attr:`docks` and in the saved layout."""
@@ -475,6 +508,7 @@ class MainWindow(QMainWindow):
         self.detail.set_range(t - (t1 - t0) / 2, t + (t1 - t0) / 2)
 
     def _update_time_label(self) -> None:
+        self.time_label.setVisible(self.current_id is not None)
         t0, t1 = self.detail.visible_range()
         self.time_label.setText(f"Cursor {format_time(self.detail.cursor_time, 1)} · view {format_time(t0)}–{format_time(t1)}")
 
@@ -678,7 +712,7 @@ class MainWindow(QMainWindow):
             self.rename_lesson(ids[0], name)
 
     def show_shortcuts(self) -> ShortcutsDialog:
-        dialog = ShortcutsDialog(self.findChildren(QAction), self)
+        dialog = ShortcutsDialog(self.menuBar(), self.findChildren(QAction), self)
         dialog.open()
         return dialog
 
@@ -727,6 +761,8 @@ class MainWindow(QMainWindow):
         a["remove"].setEnabled(has_ws and bool(self.library.selected_ids() or has_lesson))
         a["cancel"].setEnabled(self.queue.is_busy())
         a["export_png"].setEnabled(has_lesson)
+        if hasattr(self, "_welcome_add"):
+            self._welcome_add.setEnabled(has_ws)
         playing = self.player.playing
         a["play"].setEnabled(has_audio or playing)
         a["play"].setIcon(icon("stop" if playing else "play"))
