@@ -57,6 +57,8 @@ SOURCE_TITLES = {
 MIN_CLIP_S = 0.4        # shorter clips are left out (too short to carry an emotion)
 FEW_EXAMPLES = 10       # labels with fewer examples get a warning
 MIN_EXAMPLES = 2        # labels need at least this many to train and validate
+#: Most epochs by start: fine-tuning converges in a few; from scratch needs many more.
+DEFAULT_EPOCHS = {"finetune": 15, "scratch": 40}
 EpochCallback = Callable[[int, float, float, float, float], None]
 
 
@@ -374,7 +376,8 @@ class LabelMap:
 # ----------------------------------------------------------------------------- settings
 @dataclass
 class RetrainSettings:
-    """How to train. ``start``: ``"finetune"`` (from the starting model) or ``"scratch"``;
+    """How to train. ``start``: ``"finetune"`` (from the starting model) or ``"scratch"``
+    (then use ``epochs=DEFAULT_EPOCHS["scratch"]``);
     ``mode`` (fine-tune only): ``"full"`` network or ``"classifier"`` only; ``lr``: ``None``
     = the default for the start/mode (3e-4 full fine-tune, 1e-3 classifier or scratch);
     ``split``: validation on held-out ``"speaker"``\\ s (falls back to random without
@@ -382,7 +385,7 @@ class RetrainSettings:
 
     start: str = "finetune"
     mode: str = "full"
-    epochs: int = 15
+    epochs: int = DEFAULT_EPOCHS["finetune"]
     lr: float | None = None
     augment: bool = True
     split: str = "speaker"

@@ -122,7 +122,17 @@ def test_wizard_end_to_end(qtbot, ws: Workspace, emodb_style: Path) -> None:
     assert wiz.state.labels == ["anger", "neutral", "sadness"]
     settings = wiz.page(RetrainWizard.SETTINGS)
     assert settings.group.checkedId() == 0 and settings.lr.value() == pytest.approx(3e-4)  # fine-tune, whole net
-    settings.epochs.setValue(2)
+    assert settings.epochs.value() == 15
+    settings.group.button(2).setChecked(True)  # from scratch: other defaults
+    assert settings.epochs.value() == 40 and settings.lr.value() == pytest.approx(1e-3)
+    settings.group.button(1).setChecked(True)  # classifier only
+    assert settings.epochs.value() == 15 and settings.lr.value() == pytest.approx(1e-3)
+    settings.group.button(0).setChecked(True)
+    settings.epochs.setValue(2)  # the user's choice sticks from now on
+    settings.group.button(2).setChecked(True)
+    assert settings.epochs.value() == 2
+    settings.group.button(0).setChecked(True)
+    assert settings.settings().lr is None and settings.settings().learning_rate == pytest.approx(3e-4)
     qtbot.waitUntil(lambda: settings.runner is None and wiz.state.speed is not None, timeout=WAIT)
     assert "Estimated time: at most" in settings.estimate.text() and "ms per clip" in settings.estimate.text()
     assert "validation" in settings.split_text.text()

@@ -486,11 +486,11 @@ class SettingsPage(QWizardPage):
         lay.addStretch(1)
         lay.addLayout(est_row)
         self.runner: TaskRunner | None = None
-        self._lr_auto = True
+        self._lr_auto = self._epochs_auto = True
         self._pending = False
         self.group.idToggled.connect(lambda _i, on: on and self._start_changed())
         self.lr.valueChanged.connect(self._lr_edited)
-        self.epochs.valueChanged.connect(self._show_estimate)
+        self.epochs.valueChanged.connect(self._epochs_edited)
         self.split.currentIndexChanged.connect(self._update_split)
         self.device.currentIndexChanged.connect(self.measure)
         self.remeasure.clicked.connect(self.measure)
@@ -510,9 +510,17 @@ class SettingsPage(QWizardPage):
     def _lr_edited(self, *_: Any) -> None:
         self._lr_auto = False
 
+    def _epochs_edited(self, *_: Any) -> None:
+        self._epochs_auto = False
+        self._show_estimate()
+
     def _start_changed(self) -> None:
         if self._lr_auto:
             self._set_default_lr()
+        if self._epochs_auto:
+            self.epochs.blockSignals(True)
+            self.epochs.setValue(R.DEFAULT_EPOCHS[self.settings().start])
+            self.epochs.blockSignals(False)
         self.measure()
 
     def initializePage(self) -> None:  # noqa: N802 (Qt API)
