@@ -81,8 +81,9 @@ class RetrainWizard(QWizard):
         self.base: ModelInfo = self.registry.active()
         self.cache_dir = Path(workspace.cache_dir) / "audio"
         self.state = WizardState(settings=R.RetrainSettings(device=device))
-        if self.base.path is None:
+        if self.base.path is None:  # no starting model (no bundled model installed): from scratch only
             self.state.settings.start = "scratch"
+            self.state.settings.epochs = R.DEFAULT_EPOCHS["scratch"]
         self.runners: set[TaskRunner] = set()
         self.setWindowTitle("Retrain the emotion model")
         self.setWizardStyle(QWizard.WizardStyle.ModernStyle)
