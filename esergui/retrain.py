@@ -124,7 +124,7 @@ def workspace_items(ws: "Workspace", lesson_ids: Sequence[int] | None = None,
                     problems: list["Problem"] | None = None) -> list[Item]:
     """Human-labelled utterances of the workspace's lessons, cut from each lesson's audio into
     16 kHz wav clips under ``<workspace>/cache/retrain/``. The speaker of an item is
-    ``L<lesson id>:<speaker label>`` (the same voice in two lessons counts as two speakers).
+    ``<lesson name>: <speaker name>`` (the same voice in two lessons counts as two speakers).
     A lesson whose audio is missing is skipped (a ``missing_audio`` warning in ``problems``);
     :class:`RetrainError` when no lesson is left."""
     import soundfile as sf
@@ -148,6 +148,7 @@ def workspace_items(ws: "Workspace", lesson_ids: Sequence[int] | None = None,
             continue
         cached = ws.cache_file(lesson)
         reader = _SpanReader(cached if cached.is_file() else audio)
+        names = {sp.label: sp.name for sp in ws.speakers(int(lesson_id))}
         for u in ws.utterances(int(lesson_id)):
             if u.emotion_source != HUMAN:
                 continue
@@ -157,7 +158,8 @@ def workspace_items(ws: "Workspace", lesson_ids: Sequence[int] | None = None,
                 tmp = clip.with_suffix(".tmp.wav")
                 sf.write(str(tmp), wav, SR, subtype="PCM_16")
                 tmp.replace(clip)
-            items.append(Item(str(clip), str(u.human_emotion), f"L{lesson_id}:{u.final_speaker or '?'}"))
+            who = names.get(u.final_speaker or "", u.final_speaker or "unknown speaker")
+            items.append(Item(str(clip), str(u.human_emotion), f"{lesson.name}: {who}"))
     if not items:
         raise RetrainError(f"The audio of the selected lessons is missing ({', '.join(missing)}); locate it first.")
     if missing and problems is not None:

@@ -182,12 +182,12 @@ def test_label_mapping_merge_and_drop() -> None:
 
 def test_workspace_annotations_become_clips(emodb: Path, tmp_path: Path, cache: Path) -> None:
     with Workspace.open(tmp_path / "ws") as ws:
-        lid, clips, wavs, voices = annotated_lesson(ws, emodb, tmp_path)
+        lid, clips, wavs, _ = annotated_lesson(ws, emodb, tmp_path)
         ws.create_utterance(lid, 0.1, 0.5)  # no emotion label: not training data
         assert R.human_label_counts(ws) == {lid: len(clips)}
         items = R.collect_items(R.DataSource("workspace"), ws)
         assert [it.label for it in items] == [it.label for it in clips]
-        assert {it.speaker for it in items} == {f"L{lid}:{v}" for v in voices.values()}
+        assert {it.speaker for it in items} == {"lesson_03_08: speaker 03", "lesson_03_08: speaker 08"}
         for it, w in zip(items, wavs):
             got = load_audio(it.path)
             n = min(len(got), len(w))
