@@ -45,7 +45,7 @@ class SvmBaseline:
         from sklearn.svm import SVC
 
         return make_pipeline(StandardScaler(), SVC(C=c, kernel="rbf", gamma="scale",
-                                                   class_weight="balanced", probability=True, random_state=0))
+                                                   class_weight="balanced", decision_function_shape="ovr"))
 
     def fit(self, x: np.ndarray, y: np.ndarray, x_val: np.ndarray | None = None, y_val: np.ndarray | None = None,
             grid: Sequence[float] = (0.1, 1.0, 10.0, 100.0)) -> "SvmBaseline":
@@ -62,9 +62,13 @@ class SvmBaseline:
         return self
 
     def predict_proba(self, x: np.ndarray, n_classes: int) -> np.ndarray:
-        p = self.model.predict_proba(x)
+        """Softmax of the one-vs-rest decision values ``(N, n_classes)`` (scores, not calibrated)."""
+        d = np.asarray(self.model.decision_function(x), dtype=float)
+        if d.ndim == 1:  # two classes
+            d = np.stack([-d, d], axis=1)
+        e = np.exp(d - d.max(axis=1, keepdims=True))
         out = np.zeros((len(x), n_classes))
-        out[:, self.model.classes_] = p
+        out[:, self.model.classes_] = e / e.sum(axis=1, keepdims=True)
         return out
 
     def predict(self, x: np.ndarray) -> np.ndarray:

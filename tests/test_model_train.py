@@ -94,3 +94,19 @@ def test_figures() -> None:
     f1 = [2 * (2 / 3) * (2 / 3) / (4 / 3), 2 * 1 * 0.5 / 1.5, 2 * 0.5 * 1 / 1.5]
     assert fig.macro_f1 == pytest.approx(np.mean(f1))
     assert math.isnan(compute_figures([], [], ["a"]).wa)
+
+
+def test_egemaps_svm_baseline(clips) -> None:
+    pytest.importorskip("opensmile")
+    from model.baseline import SvmBaseline, egemaps
+    from model.data import load_waveforms
+
+    train, val = clips
+    x_tr, x_va = egemaps(load_waveforms(train)), egemaps(load_waveforms(val))
+    assert x_tr.shape == (len(train), 88) and np.isfinite(x_tr).all()
+    y_tr = np.array([LABELS.index(it.label) for it in train])
+    y_va = np.array([LABELS.index(it.label) for it in val])
+    svm = SvmBaseline().fit(x_tr, y_tr, x_va, y_va)
+    p = svm.predict_proba(x_va, 3)
+    assert p.shape == (len(val), 3) and np.allclose(p.sum(1), 1)
+    assert set(svm.predict(x_va)) <= {0, 1, 2}
