@@ -83,9 +83,10 @@ def close_error_dialog(win: MainWindow) -> str:
 def test_add_and_analyse_a_lesson(studio, lesson_files):
     win = studio
     short, _ = lesson_files
-    outcomes, progress = [], []
+    outcomes, progress, shown = [], [], []
     win.analysisFinished.connect(lambda lid, outcome: outcomes.append((lid, outcome)))
     win.queue.jobProgress.connect(lambda key, stage, f, m: progress.append((stage, f)))
+    win.lessonLoaded.connect(lambda data: shown.append((len(data), bool(data.extra.get("partial")))))
     win.add_files([str(short)])
     wait_until(lambda: outcomes, timeout=150)
     lesson_id, outcome = outcomes[0]
@@ -111,6 +112,10 @@ def test_add_and_analyse_a_lesson(studio, lesson_files):
     if ws.latest_run(lesson_id).labels:  # the emotion model is installed
         assert set(win.lesson_data.labels) >= set(ws.latest_run(lesson_id).labels)
         assert (win.lesson_data.label >= 0).all()
+        # results appeared while the model ran: partial views, growing, before the final one
+        partial = [n for n, is_partial in shown if is_partial]
+        assert partial and partial == sorted(partial) and partial[-1] <= len(utts)
+        assert shown[-1] == (len(utts), False)
     wait_until(lambda: not win.device_label.text().endswith("detecting…"), timeout=60)
 
 
@@ -197,6 +202,50 @@ def test_corrupt_file_shows_the_error_dialog(studio, tmp_path):
     assert title == "Cannot add lesson" and "broken.wav" in reason and "\n" not in reason
     assert close_error_dialog(win) == reason
     assert len(win.workspace.lessons()) == n_before
+
+
+def test_drop_rename_remove_and_a_failing_analysis(studio, lesson_files, tmp_path):
+    import shutil
+
+    from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+    from PySide6.QtGui import QDropEvent
+
+    win = studio
+    demo, _ = lesson_files
+    copy = tmp_path / "moved away.wav"
+    sf.write(copy, sf.read(demo, dtype="float32")[0][: 16000 * 5], 16000)
+    before = {int(lesson.id) for lesson in win.workspace.lessons()}
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(copy))])
+    settings = win.settings
+    settings.setValue("analysis/auto", "false")
+    try:
+        drop = QDropEvent(QPointF(200, 200), Qt.DropAction.CopyAction, mime, Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier)
+        win.dropEvent(drop)
+        wait_until(lambda: len(win.workspace.lessons()) == len(before) + 1, timeout=20)
+    finally:
+        settings.setValue("analysis/auto", "true")
+    [new_id] = {int(lesson.id) for lesson in win.workspace.lessons()} - before
+    wait_until(lambda: win.current_id == new_id, timeout=10)
+    # rename through the library's editor (what F2 opens)
+    row = [int(lesson.id) for lesson in win.library.model.lessons].index(new_id)
+    assert win.library.model.setData(win.library.model.index(row, 0), "Renamed lesson")
+    assert win.workspace.lesson(new_id).name == "Renamed lesson"
+    assert win.lesson_data.name == "Renamed lesson"
+    # the audio disappears: the analysis fails with a one-line reason in a dialog
+    shutil.move(copy, tmp_path / "elsewhere.bin")
+    outcomes, errors = [], []
+    win.analysisFinished.connect(lambda lid, outcome: outcomes.append((lid, outcome)))
+    win.errors.errorShown.connect(lambda title, reason: errors.append((title, reason)))
+    win.analyse([new_id])
+    wait_until(lambda: outcomes, timeout=60)
+    assert outcomes[-1] == (new_id, "failed")
+    title, reason = errors[-1]
+    assert title == "Analysis failed" and "Renamed lesson" in reason and "\n" not in reason
+    assert close_error_dialog(win) == reason
+    win.remove_lessons([new_id], confirm=False)
+    assert new_id not in {int(lesson.id) for lesson in win.workspace.lessons()}
+    assert win.current_id is None and win.central.currentWidget() is win.placeholder
 
 
 def test_dialogs_tooltips_and_restart_restores_layout(studio, qtbot):

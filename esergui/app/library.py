@@ -71,9 +71,12 @@ class LessonListModel(QAbstractTableModel):
         return None
 
     def status_text(self, lesson: Lesson) -> str:
-        if lesson.id in self.queued and lesson.status != LessonStatus.ANALYSING:
-            return "queued"
-        return LessonStatus(lesson.status).value
+        status = LessonStatus(lesson.status)
+        if lesson.id in self.queued:
+            return status.value if status == LessonStatus.ANALYSING else "queued"
+        if status == LessonStatus.ANALYSING:
+            return "interrupted"  # marked analysing by a run that did not finish (closed, crashed)
+        return status.value
 
     def data(self, index: QModelIndex, role=Qt.ItemDataRole.DisplayRole):
         if not index.isValid():
@@ -93,7 +96,8 @@ class LessonListModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ForegroundRole and col == 3:
             return QColor(STATUS_COLOURS.get(LessonStatus(lesson.status), "#444444"))
         if role == Qt.ItemDataRole.ToolTipRole:
-            return f"{lesson.name}\n{lesson.audio_path}\nDouble-click to open · F2 to rename"
+            note = "\nIts analysis did not finish: analyse it again (Ctrl+R)" if self.status_text(lesson) == "interrupted" else ""
+            return f"{lesson.name}\n{lesson.audio_path}\nDouble-click to open · F2 to rename{note}"
         return None
 
     def flags(self, index: QModelIndex):
