@@ -1,0 +1,435 @@
+"""Speaker-attribution benchmark: roles and speakers on a 10 ms grid.
+
+Lessons come from ``bench/synth.py`` (EmoDB speech with exact truth): 1, 3 or 8 students,
+students 6 or 12 dB under the teacher, close or far-field (reverberant), room noise. The teacher
+and students are drawn per seed from EmoDB's 10 speakers; three of the teacher's clips are kept
+out of the lesson and serve as the enrolment recording. Plus the real two-speaker conversation
+sample with its reference RTTM. Segments are the truth utterances ("oracle" VAD, isolating
+this stage) and, where ``esergui.segment`` exists, its output ("vad").
+
+    .venv/bin/python bench/speaker_bench.py                 # report seeds, prints Markdown tables
+    .venv/bin/python bench/speaker_bench.py --tune          # tuning seeds (disjoint)
+    .venv/bin/python bench/speaker_bench.py --embeddings    # encoder comparison (EER)
+    .venv/bin/python bench/speaker_bench.py --speed         # time per 45-minute lesson
+
+Figures (see ``docs/SPEAKERS.md``):
+* role accuracy: frames where truth and system both say speech, share with the right role;
+  "all teacher" is the accuracy of calling everything the teacher;
+* teacher share error: |system teacher time / system speech - truth teacher time / truth speech|;
+* speaker purity / coverage on frames both call speech, and speaker error (1 - frames matched
+  under the best one-to-one mapping of system to truth speakers).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.reference import label_frames, read_rttm  # noqa: E402
+from bench.synth import SR, build_lesson, load_emodb_index, read_clip, voiced_span  # noqa: E402
+from esergui.paths import conversation_dir  # noqa: E402
+
+SPEAKERS = ("03", "08", "09", "10", "11", "12", "13", "14", "15", "16")
+REPORT_SEEDS = (1, 2, 3)
+TUNE_SEEDS = (101, 102, 103, 104)
+
+
+@dataclass(frozen=True)
+class Span:
+    start_s: float
+    end_s: float
+
+
+@dataclass(frozen=True)
+class LessonSpec:
+    n_students: int = 3
+    student_db: float = -9.0
+    far_field: bool = False
+    noise: str | None = "room"
+    seed: int = 1
+    duration_s: float = 600.0
+    discussion: bool = False  # short teacher turns, long student turns: students talk most
+
+    @property
+    def group(self) -> str:
+        if self.discussion:
+            return f"discussion: {self.n_students} st talking most, {self.student_db:+.0f} dB"
+        return f"{self.n_students} st, {self.student_db:+.0f} dB, {'far' if self.far_field else 'near'}"
+
+    @property
+    def name(self) -> str:
+        return f"{self.group}, {self.noise or 'clean'}"
+
+
+@dataclass
+class BenchLesson:
+    spec: LessonSpec
+    audio: np.ndarray
+    truth: list[tuple[float, float, str, str]]  # start, end, speaker, role
+    enrol: np.ndarray  # the teacher's enrolment recording (clips kept out of the lesson)
+    teacher: str
+
+
+def make_lesson(spec: LessonSpec) -> BenchLesson:
+    """A synthetic lesson for ``spec``: speakers drawn from ``spec.seed``, enrolment kept apart."""
+    rng = np.random.default_rng(10_000 + spec.seed)
+    people = list(rng.permutation(SPEAKERS))
+    teacher, students = people[0], tuple(people[1 : 1 + spec.n_students])
+    teacher_rows = [r for r in load_emodb_index() if r["speaker"] == teacher]
+    picks = rng.choice(len(teacher_rows), size=3, replace=False)
+    enrol_files = tuple(teacher_rows[i]["file"] for i in picks)
+    pieces = []
+    for name in enrol_files:
+        clip = read_clip(name)
+        a, b = voiced_span(clip)
+        pieces += [clip[a:b], np.zeros(SR // 3, np.float32)]
+    turns = dict(teacher_turn_utterances=(1, 1), student_turn_utterances=5, teacher_again_prob=0.0) \
+        if spec.discussion else {}
+    lesson = build_lesson(
+        seed=spec.seed, duration_s=spec.duration_s, teacher=teacher, students=students,
+        student_rel_db=(spec.student_db, spec.student_db), student_far_field=spec.far_field,
+        noise=spec.noise, exclude_files=enrol_files, **turns,
+    )
+    truth = [(t.start_s, t.end_s, t.speaker, t.role) for t in lesson.truth]
+    return BenchLesson(spec, lesson.audio, truth, np.concatenate(pieces), teacher)
+
+
+def oracle_segments(truth: Sequence[tuple[float, float, str, str]]) -> list[Span]:
+    return [Span(a, b) for a, b, _, _ in truth]
+
+
+def vad_segments(audio: np.ndarray) -> list[Any] | None:
+    """``esergui.segment.segment_speech`` output, or ``None`` while that module does not exist."""
+    try:
+        from esergui.segment import segment_speech
+    except ImportError:
+        return None
+    return list(segment_speech(audio))
+
+
+# --- scoring ---------------------------------------------------------------------------------
+
+def score(truth: Sequence[tuple[float, float, str, str]], turns: Sequence[Any], duration_s: float) -> dict[str, float]:
+    """Role and speaker figures on a 10 ms grid (see the module docstring)."""
+    ref_role = label_frames([(a, b, r) for a, b, _, r in truth], duration_s)
+    hyp_role = label_frames([(t.start_s, t.end_s, t.role) for t in turns], duration_s)
+    ref_spk = label_frames([(a, b, s) for a, b, s, _ in truth], duration_s)
+    hyp_spk = label_frames([(t.start_s, t.end_s, t.speaker) for t in turns], duration_s)
+    ref_on, hyp_on = ref_role != None, hyp_role != None  # noqa: E711
+    both = ref_on & hyp_on
+    n = max(1, int(both.sum()))
+    acc = float(np.sum(ref_role[both] == hyp_role[both])) / n
+    base = float(np.sum(ref_role[both] == "teacher")) / n
+    ref_share = float(np.sum(ref_role == "teacher")) / max(1, int(ref_on.sum()))
+    hyp_share = float(np.sum(hyp_role == "teacher")) / max(1, int(hyp_on.sum()))
+    purity, coverage, spk_err = speaker_figures(ref_spk[both], hyp_spk[both])
+    return {
+        "role_acc": 100 * acc, "all_teacher": 100 * base, "share_err": 100 * abs(hyp_share - ref_share),
+        "truth_share": 100 * ref_share, "purity": 100 * purity, "coverage": 100 * coverage,
+        "spk_err": 100 * spk_err, "n_hyp": len({t.speaker for t in turns}), "n_ref": len({s for _, _, s, _ in truth}),
+    }
+
+
+def speaker_figures(ref: np.ndarray, hyp: np.ndarray) -> tuple[float, float, float]:
+    """Purity, coverage and speaker error (after the best one-to-one mapping) of label arrays."""
+    from scipy.optimize import linear_sum_assignment
+
+    if len(ref) == 0:
+        return 1.0, 1.0, 0.0
+    r_names, r_idx = np.unique(ref.astype(str), return_inverse=True)
+    h_names, h_idx = np.unique(hyp.astype(str), return_inverse=True)
+    table = np.zeros((len(r_names), len(h_names)))
+    np.add.at(table, (r_idx, h_idx), 1)
+    n = table.sum()
+    rows, cols = linear_sum_assignment(-table)
+    return table.max(axis=0).sum() / n, table.max(axis=1).sum() / n, 1 - table[rows, cols].sum() / n
+
+
+# --- runs ------------------------------------------------------------------------------------
+
+def run_lesson(lesson: BenchLesson, segments: Sequence[Any], settings: Any, enrol: bool,
+               attribute: Callable[..., Any] | None = None) -> tuple[dict[str, float], float]:
+    from esergui.speakers import attribute_speakers, embed_voice
+
+    attribute = attribute or attribute_speakers
+    t0 = time.perf_counter()
+    teacher = embed_voice(lesson.enrol) if enrol else None
+    turns = attribute(lesson.audio, segments, settings, teacher_embedding=teacher)
+    elapsed = time.perf_counter() - t0
+    return score(lesson.truth, turns, len(lesson.audio) / SR), elapsed
+
+
+def lesson_matrix(seeds: Sequence[int], duration_s: float) -> list[LessonSpec]:
+    specs = []
+    for seed in seeds:
+        for n in (1, 3, 8):
+            for db in (-6.0, -12.0):
+                for far in (False, True):
+                    specs.append(LessonSpec(n, db, far, "room", seed, duration_s))
+        specs.append(LessonSpec(1, -6.0, False, "room", seed, duration_s, discussion=True))
+    return specs
+
+
+def conversation() -> tuple[np.ndarray, list[tuple[float, float, str, str]]] | None:
+    folder = conversation_dir()
+    if not (folder / "sample.wav").is_file():
+        return None
+    import soundfile as sf
+
+    audio, sr = sf.read(folder / "sample.wav", dtype="float32")
+    assert sr == SR
+    ref = read_rttm(folder / "sample.rttm")
+    talk: dict[str, float] = {}
+    for t in ref:
+        talk[t.speaker] = talk.get(t.speaker, 0.0) + t.end_s - t.start_s
+    main = max(talk, key=talk.get)  # the "teacher": the speaker with the most speech
+    truth = [(t.start_s, t.end_s, t.speaker, "teacher" if t.speaker == main else "student") for t in ref]
+    return audio, truth
+
+
+def _mean(rows: list[dict[str, float]], key: str) -> float:
+    return float(np.mean([r[key] for r in rows]))
+
+
+def print_table(title: str, groups: dict[str, list[dict[str, float]]]) -> None:
+    print(f"\n### {title}\n")
+    print("| lessons | all-teacher acc % | role acc % | teacher-share err pp | purity % | coverage % | speaker err % | speakers (truth) |")
+    print("|---|---|---|---|---|---|---|---|")
+    for name, rows in groups.items():
+        print(f"| {name} | {_mean(rows, 'all_teacher'):.1f} | {_mean(rows, 'role_acc'):.1f} "
+              f"(min {min(r['role_acc'] for r in rows):.1f}) | {_mean(rows, 'share_err'):.1f} "
+              f"(max {max(r['share_err'] for r in rows):.1f}) | {_mean(rows, 'purity'):.1f} | "
+              f"{_mean(rows, 'coverage'):.1f} | {_mean(rows, 'spk_err'):.1f} | "
+              f"{_mean(rows, 'n_hyp'):.1f} ({_mean(rows, 'n_ref'):.1f}) |")
+
+
+def evaluate(seeds: Sequence[int], duration_s: float, settings: Any, use_vad: bool = True) -> dict[str, Any]:
+    results: dict[str, dict[str, list[dict[str, float]]]] = {}
+    timing = []
+    for spec in lesson_matrix(seeds, duration_s):
+        lesson = make_lesson(spec)
+        variants = [("oracle", oracle_segments(lesson.truth))]
+        if use_vad:
+            vad = vad_segments(lesson.audio)
+            if vad is not None:
+                variants.append(("vad", vad))
+        for seg_name, segments in variants:
+            for enrol in (False, True):
+                fig, elapsed = run_lesson(lesson, segments, settings, enrol)
+                key = f"{seg_name}, {'enrolled' if enrol else 'auto'}"
+                results.setdefault(key, {}).setdefault(spec.group, []).append(fig)
+                if not spec.discussion:
+                    results[key].setdefault("all teacher-led", []).append(fig)
+                if seg_name == "oracle" and not enrol:
+                    timing.append(elapsed / (len(lesson.audio) / SR))
+        print(f"  done {spec.name} seed {spec.seed}", file=sys.stderr, flush=True)
+    return {"results": results, "rtf": float(np.mean(timing)) if timing else float("nan")}
+
+
+# --- encoder comparison -----------------------------------------------------------------------
+
+def mfcc_stats_embed(clips: Sequence[np.ndarray]) -> np.ndarray:
+    """Classical baseline: mean and std of 20 MFCCs plus std of their deltas (25 ms / 10 ms,
+    40 mel bands), z-scored over the clip set, L2-normalised: ``(N, 60)``."""
+    import scipy.fft
+    import torch
+    import torchaudio.functional as AF
+
+    fbank = AF.melscale_fbanks(201, 0.0, 8000.0, 40, SR)
+    feats = []
+    for clip in clips:
+        x = torch.from_numpy(np.asarray(clip, np.float32))
+        power = torch.stft(x, 400, 160, window=torch.hann_window(400), return_complex=True).abs() ** 2
+        logmel = torch.log(power.T @ fbank + 1e-8).numpy()
+        mfcc = scipy.fft.dct(logmel, type=2, norm="ortho", axis=1)[:, 1:21]
+        delta = np.diff(mfcc, axis=0, prepend=mfcc[:1])
+        feats.append(np.concatenate([mfcc.mean(0), mfcc.std(0), delta.std(0)]))
+    f = np.asarray(feats)
+    f = (f - f.mean(0)) / (f.std(0) + 1e-9)
+    return f / np.linalg.norm(f, axis=1, keepdims=True)
+
+
+def eer(a: np.ndarray, b: np.ndarray | None, labels: np.ndarray) -> float:
+    """Equal error rate (%) of cosine scores: all pairs within ``a`` (``b is None``) or ``a`` x ``b``."""
+    if b is None:
+        iu = np.triu_indices(len(a), 1)
+        scores, same = (a @ a.T)[iu], (labels[:, None] == labels[None, :])[iu]
+    else:
+        scores, same = (a @ b.T).ravel(), (labels[:, None] == labels[None, :]).ravel()
+    order = np.argsort(-scores, kind="stable")
+    same = same[order]
+    far = np.cumsum(~same) / max(1, int((~same).sum()))  # impostors accepted at each cut
+    frr = 1 - np.cumsum(same) / max(1, int(same.sum()))  # targets rejected
+    k = int(np.argmin(np.abs(far - frr)))
+    return float(100 * (far[k] + frr[k]) / 2)
+
+
+def encoder_comparison(seed: int = 5) -> None:
+    """EER of speaker embeddings on all 535 EmoDB clips (10 speakers, none seen by either
+    method's training), under lesson-like conditions, and the embedding speed."""
+    import torch
+
+    from bench.synth import reverb, room_noise
+    from esergui.speakers.encoder import VoiceEncoder
+
+    rng = np.random.default_rng(seed)
+    rows = load_emodb_index()
+    labels = np.array([r["speaker"] for r in rows])
+    voiced = []
+    for r in rows:
+        clip = read_clip(r["file"])
+        a, b = voiced_span(clip)
+        voiced.append(clip[a:b])
+
+    def middle(c: np.ndarray, s: float = 1.5) -> np.ndarray:
+        m, h = len(c) // 2, int(s * SR / 2)
+        return c[max(0, m - h) : m + h]
+
+    def far(c: np.ndarray) -> np.ndarray:
+        c = c / np.sqrt(np.mean(c**2)) * 10 ** ((-24 - rng.uniform(6, 12)) / 20)
+        c = reverb(c, rng)
+        return (c + room_noise(len(c), rng) * 10 ** (-44 / 20)).astype(np.float32)
+
+    conds = {
+        "clean 1.5 s": [middle(c) for c in voiced],
+        "short 0.5-1 s": [c[: int(rng.uniform(0.5, 1.0) * SR)] for c in voiced],
+        "far 1.5 s": [far(middle(c)) for c in voiced],
+        "far short": [far(c[: int(rng.uniform(0.5, 1.0) * SR)]) for c in voiced],
+    }
+    enc = VoiceEncoder.shared()
+
+    def ge2e(raw: bool) -> Callable[[Sequence[np.ndarray]], np.ndarray]:
+        from esergui.speakers.windows import MIN_EMBED_S
+
+        def run(clips: Sequence[np.ndarray]) -> np.ndarray:
+            if raw:  # Resemblyzer's own use: no per-clip level normalisation, no repetition
+                return _embed_unnormalised(enc, clips)
+            return enc.embed([np.tile(c, int(np.ceil(MIN_EMBED_S * SR / len(c)))) if len(c) < MIN_EMBED_S * SR else c
+                              for c in clips])
+        return run
+
+    methods = {"GE2E (bundled), level-normalised, short clips repeated to 1 s": ge2e(False),
+               "GE2E, raw level, no repetition": ge2e(True),
+               "MFCC statistics (classical)": mfcc_stats_embed}
+    torch.set_num_threads(1)
+    print("\n### Speaker embeddings: EER % on EmoDB (535 clips, 10 speakers, all emotions)\n")
+    print("| method | " + " | ".join(conds) + " | clean vs far (enrol vs lesson) | s per audio hour (1 thread) |")
+    print("|---|" + "---|" * (len(conds) + 2))
+    for name, fn in methods.items():
+        t0 = time.process_time()
+        emb = {k: fn(v) for k, v in conds.items()}
+        secs = sum(len(c) for v in conds.values() for c in v) / SR
+        per_hour = (time.process_time() - t0) / secs * 3600
+        cells = [f"{eer(emb[k], None, labels):.1f}" for k in conds]
+        cross = eer(emb["clean 1.5 s"], emb["far 1.5 s"], labels)
+        print(f"| {name} | " + " | ".join(cells) + f" | {cross:.1f} | {per_hour:.0f} |")
+
+
+def _embed_unnormalised(enc: Any, clips: Sequence[np.ndarray]) -> np.ndarray:
+    import torch
+
+    out = []
+    with torch.inference_mode():
+        for c in clips:
+            mel = enc.mel(torch.from_numpy(np.asarray(c, np.float32))[None])
+            out.append(enc.net(mel, torch.tensor([mel.shape[1]])).numpy()[0])
+    return np.asarray(out)
+
+
+# --- speed and memory ----------------------------------------------------------------------------
+
+def speed(threads: int) -> None:
+    """Time attribution of a 45-minute lesson, and cluster 10,000 windows (a 3-hour-plus lesson)."""
+    import resource
+    import tracemalloc
+
+    import torch
+
+    from esergui.speakers import SpeakerSettings, attribute_speakers
+    from esergui.speakers.roles import assign_roles
+
+    torch.set_num_threads(threads)
+    lesson = make_lesson(LessonSpec(3, -9.0, False, "room", seed=7, duration_s=2700.0))
+    segments = oracle_segments(lesson.truth)
+    speech = sum(b - a for a, b, _, _ in lesson.truth)
+    attribute_speakers(lesson.audio[: 30 * SR], [s for s in segments if s.end_s < 30])  # warm-up
+    w0, c0 = time.perf_counter(), time.process_time()
+    turns = attribute_speakers(lesson.audio, segments)
+    wall, cpu = time.perf_counter() - w0, time.process_time() - c0
+    print(f"\n### Speed ({threads} threads)\n")
+    print(f"45-minute lesson, {speech / 60:.1f} min of speech, {len(segments)} segments -> {len(turns)} turns: "
+          f"{wall:.1f} s wall, {cpu:.1f} s CPU (all threads); load average then {_load():.1f}")
+    from esergui.speakers.windows import ArraySource, embed_windows
+
+    win = embed_windows(ArraySource(lesson.audio), segments, 1.5)
+    rng = np.random.default_rng(0)
+    reps = int(np.ceil(10_000 / len(win)))
+    x = np.concatenate([win.embedding + rng.normal(0, 0.01, win.embedding.shape).astype(np.float32) for _ in range(reps)])[:10_000]
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    dur = np.tile(win.duration_s, reps)[:10_000]
+    seg = np.arange(10_000)
+    tracemalloc.start()
+    t0 = time.perf_counter()
+    assign_roles(x, dur, seg, SpeakerSettings())
+    elapsed = time.perf_counter() - t0
+    peak = tracemalloc.get_traced_memory()[1] / 2**20
+    tracemalloc.stop()
+    print(f"speakers and roles for 10,000 windows (~4 hours of speech): {elapsed:.1f} s, "
+          f"peak numpy/Python allocation {peak:.0f} MiB (process max RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB)")
+
+
+def _load() -> float:
+    import os
+
+    return os.getloadavg()[0]
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--tune", action="store_true", help="use the tuning seeds instead of the report seeds")
+    parser.add_argument("--minutes", type=float, default=10.0, help="lesson length (default 10)")
+    parser.add_argument("--no-vad", action="store_true", help="oracle segments only")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--embeddings", action="store_true", help="only the encoder comparison")
+    parser.add_argument("--speed", action="store_true", help="only the speed and memory figures")
+    args = parser.parse_args(argv)
+    import torch
+
+    torch.set_num_threads(args.threads)
+    if args.embeddings:
+        encoder_comparison()
+        return
+    if args.speed:
+        speed(args.threads)
+        return
+    from esergui.speakers import SpeakerSettings
+
+    settings = SpeakerSettings()
+    seeds = TUNE_SEEDS if args.tune else REPORT_SEEDS
+    out = evaluate(seeds, args.minutes * 60, settings, use_vad=not args.no_vad)
+    print(f"## Speaker attribution, seeds {list(seeds)}, {args.minutes:g}-minute lessons\n")
+    print(f"settings: {settings.to_dict()}")
+    for key, groups in out["results"].items():
+        print_table(key, groups)
+    conv = conversation()
+    if conv is not None:
+        audio, truth = conv
+        rows = {}
+        for enrol in (False,):
+            turns_fig, _ = run_lesson(BenchLesson(LessonSpec(), audio, truth, audio[:0], ""), oracle_segments(truth),
+                                      settings, enrol)
+            rows["conversation, oracle"] = [turns_fig]
+        print_table("conversation sample (reference RTTM; 'teacher' = the speaker with more speech)", rows)
+    print(f"\nattribution time: {out['rtf'] * 2700:.1f} s per 45 minutes of lesson ({args.threads} threads)")
+
+
+if __name__ == "__main__":
+    main()

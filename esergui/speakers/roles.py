@@ -1,0 +1,147 @@
+"""From window embeddings to speakers and roles (pure numpy; no audio here).
+
+1. Cluster the windows (average-linkage AHC, cosine; ``cluster.py``).
+2. Inside a segment, a lone window whose neighbours on both sides agree takes their speaker
+   (speech inside one VAD segment rarely changes speaker for a single 1.5 s window).
+3. Cap the number of speakers; number them by talk time (``0`` = most speech).
+4. Teacher: the dominant voice (``co_teaching``: the two dominant voices), or the speaker
+   whose centroid is most similar to the enrolled teacher voice.
+5. Role confidence per window from the margin between its average similarity to the teacher's
+   windows and to the closest student's windows (itself left out), through a logistic curve.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from esergui.speakers.cluster import cluster_embeddings, cluster_sums
+from esergui.speakers.settings import SpeakerSettings
+
+#: Logistic slope and offset turning a similarity margin into a role confidence (fitted on
+#: tuning lessons, ``bench/speaker_bench.py --tune``).
+CONF_SLOPE = 6.0
+CONF_OFFSET = 3.0
+#: With an enrolled voice, speakers this close (cosine) to the best match are the teacher too.
+ENROL_TIE = 0.02
+
+
+@dataclass
+class Assignment:
+    """Per-window result: ``speaker`` (0 = most speech), ``teacher`` flag, ``confidence``."""
+
+    speaker: np.ndarray  # (N,) int
+    teacher: np.ndarray  # (N,) bool
+    confidence: np.ndarray  # (N,) float in (0, 1); below 0.5 means "probably the other role"
+    teacher_speakers: tuple[int, ...]
+
+
+def smooth_within_segments(labels: np.ndarray, segment: np.ndarray) -> np.ndarray:
+    """Relabel single windows that differ from both same-segment neighbours when these agree."""
+    out = labels.copy()
+    if len(out) < 3:
+        return out
+    mid = np.arange(1, len(out) - 1)
+    same_seg = (segment[mid - 1] == segment[mid]) & (segment[mid] == segment[mid + 1])
+    lone = same_seg & (labels[mid - 1] == labels[mid + 1]) & (labels[mid] != labels[mid - 1])
+    out[mid[lone]] = labels[mid[lone] - 1]
+    return out
+
+
+def _cap(x: np.ndarray, labels: np.ndarray, weights: np.ndarray, cap: int) -> np.ndarray:
+    """Merge the speakers beyond the ``cap`` largest into the most similar kept one."""
+    k = int(labels.max()) + 1
+    if k <= cap:
+        return labels
+    talk = np.bincount(labels, weights=weights, minlength=k)
+    keep = np.argsort(-talk, kind="stable")[:cap]
+    sums, counts = cluster_sums(x, labels, k)
+    avg = (x @ sums[keep].T) / np.maximum(counts[keep], 1)
+    out = labels.copy()
+    drop = ~np.isin(labels, keep)
+    out[drop] = keep[np.argmax(avg[drop], axis=1)]
+    return out
+
+
+def _renumber(labels: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    used, dense = np.unique(labels, return_inverse=True)
+    talk = np.bincount(dense, weights=weights, minlength=len(used))
+    order = np.argsort(-talk, kind="stable")
+    rank = np.empty(len(used), int)
+    rank[order] = np.arange(len(used))
+    return rank[dense]
+
+
+def _loo_similarity(x: np.ndarray, labels: np.ndarray, sums: np.ndarray, counts: np.ndarray,
+                    members: np.ndarray) -> np.ndarray:
+    """``(N,)`` mean similarity of each window to the union of the clusters ``members``,
+    leaving the window itself out; ``-1`` where the union has no other window."""
+    total = sums[members].sum(axis=0)
+    count = counts[members].sum()
+    inside = np.isin(labels, members)
+    sim_sum = x @ total - np.where(inside, np.einsum("ij,ij->i", x, x), 0.0)
+    n_other = count - inside
+    return np.where(n_other > 0, sim_sum / np.maximum(n_other, 1), -1.0)
+
+
+def assign_roles(
+    x: np.ndarray,
+    duration_s: np.ndarray,
+    segment: np.ndarray,
+    settings: SpeakerSettings,
+    teacher_embedding: np.ndarray | None = None,
+) -> Assignment:
+    """Speakers, roles and role confidences of ``N`` windows (embeddings ``x`` ``(N, D)``)."""
+    n = len(x)
+    if n == 0:
+        return Assignment(np.zeros(0, int), np.zeros(0, bool), np.zeros(0), ())
+    labels = cluster_embeddings(x, settings.cluster_threshold, settings.num_speakers, settings.max_cluster_items)
+    labels = smooth_within_segments(labels, segment)
+    labels = _renumber(labels, duration_s)
+    labels = _renumber(_cap(x, labels, duration_s, settings.max_speakers), duration_s)
+    k = int(labels.max()) + 1
+    sums, counts = cluster_sums(x, labels, k)
+    teachers = pick_teachers(sums, counts, settings, teacher_embedding)
+    is_teacher = np.isin(labels, teachers)
+    confidence = role_confidence(x, labels, sums, counts, teachers)
+    return Assignment(labels, is_teacher, confidence, teachers)
+
+
+def pick_teachers(sums: np.ndarray, counts: np.ndarray, settings: SpeakerSettings,
+                  teacher_embedding: np.ndarray | None) -> tuple[int, ...]:
+    """Teacher speaker indices (speakers are numbered by talk time, 0 = most)."""
+    k = len(sums)
+    wanted = 2 if settings.co_teaching else 1
+    if teacher_embedding is None:
+        return tuple(range(min(wanted, k)))
+    centroids = sums / np.maximum(np.linalg.norm(sums, axis=1, keepdims=True), 1e-9)
+    voice = np.asarray(teacher_embedding, np.float64).reshape(-1)
+    voice = voice / max(np.linalg.norm(voice), 1e-9)
+    sims = centroids @ voice
+    best = int(np.argmax(sims))
+    if sims[best] < settings.enrol_min_similarity:
+        return tuple(range(min(wanted, k)))  # the enrolled voice is not clearly here: dominant voice(s)
+    # Near-ties (a teacher split into two clusters, or a cluster mixing the teacher with a
+    # similar student) all count as the teacher.
+    picked = [c for c in range(k) if sims[c] >= sims[best] - ENROL_TIE]
+    if wanted == 2 and k > len(picked):
+        picked.append(next(c for c in range(k) if c not in picked))
+    return tuple(sorted(picked))
+
+
+def role_confidence(x: np.ndarray, labels: np.ndarray, sums: np.ndarray, counts: np.ndarray,
+                    teachers: tuple[int, ...]) -> np.ndarray:
+    """Confidence ``(N,)`` in the role given to each window, in ``(0, 1)``."""
+    k = len(sums)
+    t_members = np.asarray(teachers, int)
+    to_teacher = _loo_similarity(x, labels, sums, counts, t_members)
+    to_student = np.full(len(x), -1.0)
+    for c in range(k):
+        if c not in teachers:
+            to_student = np.maximum(to_student, _loo_similarity(x, labels, sums, counts, np.asarray([c])))
+    is_teacher = np.isin(labels, t_members)
+    margin = np.where(is_teacher, to_teacher - to_student, to_student - to_teacher)
+    # A window alone in its cluster (or the only speaker) has nothing to compare with.
+    margin = np.where((to_teacher < -0.5) | (to_student < -0.5), 0.1, margin)
+    return 1.0 / (1.0 + np.exp(-(CONF_SLOPE * margin + CONF_OFFSET)))
