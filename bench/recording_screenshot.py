@@ -11,6 +11,7 @@ would light the clip lamp) and grabs the panel mid-recording. Run under X (the r
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -62,6 +63,7 @@ def main(out: str) -> int:
     QTimer.singleShot(8000, shoot)
     app.exec()
     subprocess.run(["bash", str(ROOT / "tests" / "sound_server.sh"), "stop"], check=False)
+    shutil.rmtree(tmp, ignore_errors=True)
     print(f"wrote {out}")
     return 0
 

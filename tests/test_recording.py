@@ -127,7 +127,14 @@ def test_live_monitor_levels_clipping_and_speech(emodb):
     assert monitor.update().clipped and monitor.clip_count == before + 1
     lo, hi = monitor.waveform()
     assert lo.shape == hi.shape == (100,) and hi.max() == pytest.approx(1.0, abs=1e-3)
-    assert monitor.speech_history().shape == (round(4.0 / 0.03),) and monitor.speech_history().any()
+    assert monitor.speech_history().shape == (round(4.0 / 0.01),) and monitor.speech_history().any()
+
+
+def test_live_monitor_takes_the_analysis_vad_settings():
+    from esergui.segment import VadSettings
+
+    monitor = LiveMonitor(FrameRing(16000, 1), 16000, history_s=3.0, vad_settings=VadSettings(frame_ms=30))
+    assert monitor.vad_frame_ms == 30 and monitor.speech_history().shape == (100,)
 
 
 def test_no_device_and_bad_names_give_clear_errors(sound_server):

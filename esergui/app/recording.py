@@ -169,7 +169,9 @@ class RecordingPanel(QWidget):
 
     Files are named ``lesson-YYYYmmdd-HHMMSS.<file_format>`` (``"flac"`` or ``"wav"``). The
     chosen device is remembered in ``settings`` (key ``recording/device``). ``stream_factory``
-    is passed to :class:`esergui.recording.Recorder` (tests and benchmarks only).
+    is passed to :class:`esergui.recording.Recorder` (tests and benchmarks only);
+    ``vad_settings`` (an :class:`esergui.segment.VadSettings`) sets the live speech detector's
+    webrtcvad frame and aggressiveness (default: ``VadSettings()``'s).
 
     Signals: ``recordingStarted(str path)``; ``recordingFinished(str path)`` when a file with
     audio is complete (also after a device failure: what was recorded is kept);
@@ -192,8 +194,10 @@ class RecordingPanel(QWidget):
         refresh_ms: int = 50,
         history_s: float = 10.0,
         stream_factory: Any = None,
+        vad_settings: Any = None,
     ) -> None:
         super().__init__(parent)
+        self.vad_settings = vad_settings
         self.output_dir = Path(output_dir)
         self.settings = settings or QSettings()
         self.file_format = file_format.lower().lstrip(".")
@@ -394,7 +398,8 @@ class RecordingPanel(QWidget):
         self.settings.setValue(SETTINGS_DEVICE, device.key)
         self._recorder = recorder
         self._monitor = LiveMonitor(recorder.ring, recorder.samplerate, history_s=self.history_s,
-                                    columns=max(200, min(800, self.waveform.width())))
+                                    columns=max(200, min(800, self.waveform.width())),
+                                    vad_settings=self.vad_settings)
         self.last_path = path
         self.file_label.setText(f"Saving to: {path}")
         self._show_disk_warning(recorder.disk_warning)

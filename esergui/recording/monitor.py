@@ -48,8 +48,11 @@ class LiveMonitor:
 
     ``history_s`` seconds of waveform are kept as ``columns`` min/max pairs (floats in [-1, 1])
     and speech as one flag per ``vad_frame_ms``. ``vad_aggressiveness`` is webrtcvad's 0..3.
-    A speech flag is raised when at least ``speech_ratio`` of the VAD frames in the last
-    ``speech_window_ms`` are speech and louder than ``gate_dbfs``.
+    ``vad_settings`` (an :class:`esergui.segment.VadSettings`, or anything with ``frame_ms`` and
+    ``aggressiveness``) overrides both, so the live flag uses the analysis' webrtcvad settings;
+    the defaults equal ``VadSettings()``'s. A speech flag is raised when at least
+    ``speech_ratio`` of the VAD frames in the last ``speech_window_ms`` are speech and louder
+    than ``gate_dbfs`` (a fixed gate: the analysis' adaptive gate needs the whole lesson).
     """
 
     def __init__(
@@ -60,7 +63,8 @@ class LiveMonitor:
         history_s: float = 10.0,
         columns: int = 500,
         vad_aggressiveness: int = 2,
-        vad_frame_ms: int = 30,
+        vad_frame_ms: int = 10,
+        vad_settings: object | None = None,
         speech_window_ms: int = 300,
         speech_ratio: float = 0.3,
         gate_dbfs: float = -55.0,
@@ -68,6 +72,10 @@ class LiveMonitor:
     ) -> None:
         import soxr
         import webrtcvad
+
+        if vad_settings is not None:
+            vad_aggressiveness = int(getattr(vad_settings, "aggressiveness"))
+            vad_frame_ms = int(getattr(vad_settings, "frame_ms"))
 
         self.ring, self.samplerate = ring, int(samplerate)
         self.history_s, self.columns = float(history_s), int(columns)
