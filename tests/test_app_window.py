@@ -24,6 +24,7 @@ from esergui.app.mainwindow import MainWindow  # noqa: E402
 from esergui.export import UTTERANCE_COLUMNS  # noqa: E402
 from esergui.lesson import LessonStatus  # noqa: E402
 from esergui.paths import DEMO_LESSON  # noqa: E402
+from tests.recording_support import sound_server  # noqa: E402, F401 (fixture: a private PulseAudio server)
 
 torch.set_num_threads(1)
 
@@ -246,6 +247,35 @@ def test_drop_rename_remove_and_a_failing_analysis(studio, lesson_files, tmp_pat
     win.remove_lessons([new_id], confirm=False)
     assert new_id not in {int(lesson.id) for lesson in win.workspace.lessons()}
     assert win.current_id is None and win.central.currentWidget() is win.placeholder
+
+
+def test_record_a_lesson_into_the_workspace(studio, sound_server, lesson_files):
+    """File > Record a Lesson: record the private sound server's sink while the demo plays into
+    it; Stop makes the recording a lesson of the workspace."""
+    win = studio
+    demo, _ = lesson_files
+    before = len(win.workspace.lessons())
+    win.action("record").trigger()
+    panel = win.recorder
+    assert panel is not None and win.docks["recording"].isVisible()
+    assert panel.output_dir == win.workspace.recordings_dir
+    assert panel.select_device("pulse")
+    win.settings.setValue("analysis/auto", "false")
+    try:
+        player = sound_server.play(demo)
+        assert panel.start_recording()
+        wait_until(lambda: panel.recorder is not None and panel.recorder.frames_captured > 72000, timeout=15)  # >= 1.5 s at 48 kHz
+        panel.stop_recording()
+        player.kill()
+        player.wait(5)
+        wait_until(lambda: len(win.workspace.lessons()) == before + 1, timeout=20)
+        lesson = win.workspace.lessons()[-1]
+        wait_until(lambda: win.current_id == lesson.id, timeout=20)  # and it is shown
+    finally:
+        win.settings.setValue("analysis/auto", "true")
+    assert win.workspace.audio_file(lesson).parent == win.workspace.recordings_dir
+    assert lesson.duration_s and lesson.duration_s > 1.0
+    win.remove_lessons([int(lesson.id)], confirm=False)
 
 
 def test_dialogs_tooltips_and_restart_restores_layout(studio, qtbot):

@@ -54,6 +54,8 @@ def build_actions(win: "MainWindow") -> None:
     m.addSeparator()
     m.addAction(a("add_lessons", "&Add Lessons…", "Add audio files to the workspace as lessons (they are analysed)",
                   win.choose_files, QKeySequence.StandardKey.Open, "add-lesson"))
+    m.addAction(a("record", "&Record a Lesson…", "Record a lesson from a microphone into the workspace (it is analysed when you stop)",
+                  win.show_recorder, "Ctrl+Shift+R", "record"))
     m.addSeparator()
     ex = m.addMenu("&Export")
     win.menus["export"] = ex
@@ -149,7 +151,7 @@ def build_actions(win: "MainWindow") -> None:
     tb.setMovable(False)
     win.addToolBar(Qt.ToolBarArea.TopToolBarArea, tb)
     win.toolbar = tb
-    for name in ("open_workspace", "add_lessons", None, "analyse", "cancel", None, "play", None,
+    for name in ("open_workspace", "add_lessons", "record", None, "analyse", "cancel", None, "play", None,
                  "zoom_in", "zoom_out", "zoom_all", "lanes_by_speaker", None, "export_csv", "export_png", None, "shortcuts"):
         if name is None:
             tb.addSeparator()

@@ -14,7 +14,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QSettings, QStandardPaths, Qt, Signal
+from PySide6.QtCore import QSettings, QStandardPaths, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QUndoStack
 from PySide6.QtWidgets import (
     QDockWidget, QFileDialog, QHBoxLayout, QInputDialog, QLabel, QMainWindow, QMenu, QMessageBox,
@@ -74,6 +74,7 @@ class MainWindow(QMainWindow):
         self._add_runner: TaskRunner | None = None
         self.model_text = "ESERNet (bundled)"
         self._partials: dict[int, list] = {}  # lesson id -> utterances received so far
+        self.recorder: Any = None  # esergui.app.recording.RecordingPanel, made on first use
         self.device_text = "detecting…"
 
         self.setWindowTitle("ESER Studio")
@@ -300,6 +301,9 @@ class MainWindow(QMainWindow):
         self.refresh_library()
         if jobs.active_model_path(ws) is not None:
             self._probe_device()
+        if self.recorder is not None:
+            self.recorder.set_output_dir(ws.recordings_dir)
+        QTimer.singleShot(0, lambda w=ws: self._recover_recordings(w))
         self.workspaceOpened.emit(ws)
         self._update_actions()
         self.statusBar().showMessage(f"Opened workspace {ws.folder}", 5000)
@@ -341,6 +345,10 @@ class MainWindow(QMainWindow):
 
         def done(result: tuple[list[int], list[tuple[str, str]]]) -> None:
             ids, problems = result
+            if self.workspace is not ws:
+                return
+            known = {int(lesson.id) for lesson in ws.lessons()}
+            ids = [i for i in ids if i in known]  # one may have been removed meanwhile
             self.refresh_library()
             for path, reason in problems:
                 self.errors.error("Cannot add lesson", reason)
@@ -353,6 +361,40 @@ class MainWindow(QMainWindow):
         runner.succeeded.connect(done)
         runner.failed.connect(lambda reason, details: self.errors.error("Cannot add lessons", reason, details))
         runner.start()
+
+    # ---------------------------------------------------------------- recording
+    def show_recorder(self) -> Any:
+        """Show the recording panel (made on first use; recordings go to the workspace's
+        ``recordings/`` folder and become lessons when they finish)."""
+        if self.workspace is None:
+            self.errors.error("No workspace", "Open or create a workspace first: recordings are kept in it.")
+            return None
+        if self.recorder is None:
+            from esergui.app.recording import RecordingPanel  # noqa: PLC0415 (PortAudio only when needed)
+
+            panel = RecordingPanel(self.workspace.recordings_dir, self.settings)
+            panel.recordingFinished.connect(lambda path: self.add_files([path]))
+            panel.recordingFailed.connect(lambda message: self.errors.error("Recording failed", message))
+            self.recorder = panel
+            dock = self.add_dock(panel, "Record", Qt.DockWidgetArea.RightDockWidgetArea, "recording")
+            self.tabifyDockWidget(self.docks["summary"], dock)
+        self.docks["recording"].show()
+        self.docks["recording"].raise_()
+        return self.recorder
+
+    def _recover_recordings(self, ws: Any) -> None:
+        """Offer to keep recordings that a crash left unfinished in this workspace."""
+        if ws is not self.workspace:
+            return
+        from esergui.app.recording import offer_recovery  # noqa: PLC0415
+
+        try:
+            kept = offer_recovery(ws.recordings_dir, self)
+        except USER_ERRORS as exc:
+            self.errors.error("Cannot recover recordings", one_line(exc))
+            return
+        if kept:
+            self.add_files([str(p) for p in kept])
 
     def rename_lesson(self, lesson_id: int, name: str) -> None:
         try:
@@ -397,6 +439,11 @@ class MainWindow(QMainWindow):
     def open_lesson(self, lesson_id: int) -> None:
         """Show a lesson: its records now, its audio (decoded in the background if needed)."""
         if self.workspace is None:
+            return
+        try:
+            self.workspace.lesson(lesson_id)
+        except USER_ERRORS as exc:  # removed meanwhile
+            self.statusBar().showMessage(one_line(exc), 5000)
             return
         if lesson_id != self.current_id:
             self.player.stop()
@@ -761,6 +808,7 @@ class MainWindow(QMainWindow):
         a["remove"].setEnabled(has_ws and bool(self.library.selected_ids() or has_lesson))
         a["cancel"].setEnabled(self.queue.is_busy())
         a["export_png"].setEnabled(has_lesson)
+        a["record"].setEnabled(has_ws)
         if hasattr(self, "_welcome_add"):
             self._welcome_add.setEnabled(has_ws)
         playing = self.player.playing
@@ -787,8 +835,10 @@ class MainWindow(QMainWindow):
         super().closeEvent(event)
 
     def shutdown(self) -> None:
-        """Stop playback and every background job, close the workspace (idempotent)."""
+        """Stop playback, recording and every background job, close the workspace (idempotent)."""
         self.player.stop()
+        if self.recorder is not None:
+            self.recorder.shutdown()  # a running recording is kept
         self.detail.shutdown()
         for name in ("_audio_runner", "_envelope_runner", "_probe_runner", "_add_runner"):
             runner = getattr(self, name)
