@@ -292,18 +292,20 @@ def test_dialogs_tooltips_and_restart_restores_layout(studio, qtbot):
     for widget in (win.table.role_box, win.table.min_conf, win.analysis.cancel_button, win.library.view, win.detail.spec_plot):
         assert widget.toolTip()
     win.set_compute_device("cpu")
+    win.set_output_device("pulse")
     win.docks["summary"].hide()
     win.save_settings()
     again = MainWindow(win.settings)
     qtbot.addWidget(again)
     again.show()
     try:
-        assert again.compute_device == "cpu"
+        assert again.compute_device == "cpu" and again.player.device == "pulse"
         assert not again.docks["summary"].isVisible()
         assert str(win.workspace.folder) in again.recent_workspaces()
     finally:
         win.docks["summary"].show()
         win.set_compute_device("auto")
+        win.set_output_device("")
         again.shutdown()
 
 

@@ -121,10 +121,21 @@ class AboutDialog(QDialog):
         self.setMinimumWidth(420)
 
 
-class SettingsDialog(QDialog):
-    """The compute device for emotion recognition (takes effect for the next analysis)."""
+def output_devices() -> list[str]:
+    """Names of the audio output devices PortAudio sees (empty without PortAudio or devices)."""
+    try:
+        import sounddevice as sd
 
-    def __init__(self, device: str, parent: QWidget | None = None) -> None:
+        return [str(d["name"]) for d in sd.query_devices() if int(d.get("max_output_channels", 0)) > 0]
+    except Exception:  # noqa: BLE001 - no PortAudio library, or it failed to scan: no choice to offer
+        return []
+
+
+class SettingsDialog(QDialog):
+    """The compute device for emotion recognition (takes effect for the next analysis) and the
+    audio output for playback ("" = the system default)."""
+
+    def __init__(self, device: str, parent: QWidget | None = None, output: str = "", outputs: list[str] | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Settings")
         self.device_box = QComboBox()
@@ -132,9 +143,18 @@ class SettingsDialog(QDialog):
             self.device_box.addItem(text, key)
         self.device_box.setCurrentIndex(max(0, self.device_box.findData(device)))
         self.device_box.setToolTip("Where ESERNet runs; Automatic picks CUDA, then Apple MPS, then the CPU")
+        self.output_box = QComboBox()
+        self.output_box.addItem("System default", "")
+        for name in outputs if outputs is not None else output_devices():
+            self.output_box.addItem(name, name)
+        if output and self.output_box.findData(output) < 0:
+            self.output_box.addItem(f"{output} (not found now)", output)
+        self.output_box.setCurrentIndex(max(0, self.output_box.findData(output)))
+        self.output_box.setToolTip("Where playback goes")
         form = QFormLayout()
         form.addRow("Compute device", self.device_box)
-        note = QLabel("The device is used from the next analysis on.")
+        form.addRow("Audio output", self.output_box)
+        note = QLabel("The compute device is used from the next analysis on.")
         note.setWordWrap(True)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.accept)
@@ -143,6 +163,10 @@ class SettingsDialog(QDialog):
         lay.addLayout(form)
         lay.addWidget(note)
         lay.addWidget(buttons)
+        self.setMinimumWidth(420)
 
     def device(self) -> str:
         return str(self.device_box.currentData())
+
+    def output(self) -> str:
+        return str(self.output_box.currentData() or "")

@@ -64,7 +64,7 @@ class MainWindow(QMainWindow):
         self.undo_stack = QUndoStack(self)
         self.errors = ErrorReporter(self)
         self.queue = JobQueue(self)
-        self.player = Player(stream_factory, parent=self)
+        self.player = Player(stream_factory, device=str(self.settings.value("playback/device", "") or "") or None, parent=self)
         self.actions_: dict[str, QAction] = {}
         self.menus: dict[str, QMenu] = {}
         self.docks: dict[str, QDockWidget] = {}
@@ -769,10 +769,21 @@ class MainWindow(QMainWindow):
         return dialog
 
     def show_settings(self) -> SettingsDialog:
-        dialog = SettingsDialog(self.compute_device, self)
-        dialog.accepted.connect(lambda: self.set_compute_device(dialog.device()))
+        dialog = SettingsDialog(self.compute_device, self, output=str(self.settings.value("playback/device", "") or ""))
+
+        def apply() -> None:
+            self.set_compute_device(dialog.device())
+            self.set_output_device(dialog.output())
+
+        dialog.accepted.connect(apply)
         dialog.open()
         return dialog
+
+    def set_output_device(self, name: str) -> None:
+        """Play through the output device ``name`` ("" = the system default); remembered."""
+        self.settings.setValue("playback/device", name)
+        self.player.device = name or None
+        self._audio_notice_shown = False
 
     # ============================================================ device probe
     def _probe_device(self) -> None:
