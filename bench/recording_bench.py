@@ -13,7 +13,6 @@ use the private PulseAudio null sink (tests/sound_server.sh). Prints Markdown ta
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import signal
 import subprocess

@@ -247,6 +247,23 @@ def test_cli_bad_device_and_rate(sound_server, tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_cli_ctrl_c_stops_cleanly_and_keeps_the_file(sound_server, tmp_path):
+    out = tmp_path / "interrupted.flac"
+    proc = subprocess.Popen([*CLI, str(out), "--device", "pulse"], env=sound_server.env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 20
+    while not (out.exists() and out.stat().st_size > 1000):
+        assert proc.poll() is None and time.monotonic() < deadline, "the recorder wrote nothing"
+        time.sleep(0.02)
+    time.sleep(0.5)
+    proc.send_signal(signal.SIGINT)
+    stdout, stderr = proc.communicate(timeout=20)
+    assert proc.returncode == 0, stderr
+    assert "Saved" in stdout and not marker_path(out).exists()
+    info = sf.info(out)  # a complete file: no repair needed
+    assert 0.4 < info.frames / info.samplerate < 20  # silence compresses: the file grows slowly
+
+
 @pytest.mark.parametrize("suffix", [".wav", ".flac"])
 def test_killed_recorder_leaves_a_file_that_repair_makes_playable(sound_server, tmp_path, suffix):
     out = tmp_path / f"killed{suffix}"
