@@ -248,7 +248,7 @@ def test_cli_bad_device_and_rate(sound_server, tmp_path):
 
 
 def test_cli_ctrl_c_stops_cleanly_and_keeps_the_file(sound_server, tmp_path):
-    out = tmp_path / "interrupted.flac"
+    out = tmp_path / "interrupted.wav"
     proc = subprocess.Popen([*CLI, str(out), "--device", "pulse"], env=sound_server.env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 20
@@ -261,7 +261,7 @@ def test_cli_ctrl_c_stops_cleanly_and_keeps_the_file(sound_server, tmp_path):
     assert proc.returncode == 0, stderr
     assert "Saved" in stdout and not marker_path(out).exists()
     info = sf.info(out)  # a complete file: no repair needed
-    assert 0.4 < info.frames / info.samplerate < 20  # silence compresses: the file grows slowly
+    assert 0.4 < info.frames / info.samplerate < 10
 
 
 @pytest.mark.parametrize("suffix", [".wav", ".flac"])
