@@ -23,9 +23,20 @@ _pipelines_lock = threading.Lock()
 
 
 def active_model_path(ws: Any) -> str | None:
-    """The workspace's active model file (None: the bundled model), as ``esergui analyze``."""
-    entry = getattr(ws, "active_model", None) if ws is not None else None
-    return getattr(entry, "path", None) if entry is not None else None
+    """The workspace's active model file, None for the bundled model (or no workspace); read
+    from the model registry (:func:`esergui.models.active_model_path`), which the retraining
+    wizard and the models dialog change. Call it off the GUI thread: it may verify a file."""
+    if ws is None:
+        return None
+    from esergui.models import active_model_path as registry_path, bundled_model_path
+
+    path = registry_path(ws)
+    if path is None:
+        return None
+    bundled = bundled_model_path()
+    if bundled is not None and Path(path).resolve() == Path(bundled).resolve():
+        return None  # one cached pipeline for the bundled model, however it was named
+    return str(path)
 
 
 def pipeline_for(device: str, model_path: str | None = None) -> Any:
@@ -43,10 +54,12 @@ def pipeline_for(device: str, model_path: str | None = None) -> Any:
         return pipe
 
 
-def probe_job(device: str, model_path: str | None = None):
-    """-> ``(device text, model text)`` for the status bar, loading the model on the way."""
+def probe_job(device: str, ws: Any = None):
+    """-> ``(device text, model text)`` for the status bar, loading the workspace's active model
+    (the bundled one without a workspace) on the way."""
 
     def job(progress, cancel: CancelToken, partial) -> tuple[str, str]:
+        model_path = active_model_path(ws)
         pipe = pipeline_for(device, model_path)
         skipped = pipe.prepare()
         rec = pipe.recognizer

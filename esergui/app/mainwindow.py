@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
     QPushButton, QSplitter, QStackedWidget, QVBoxLayout, QWidget,
 )
 
-from esergui.app import jobs
+from esergui.app import jobs, workers
 from esergui.app.adapters import load_lesson_data
 from esergui.app.analysis_panel import AnalysisPanel
 from esergui.app.detail import DetailView
@@ -299,8 +299,7 @@ class MainWindow(QMainWindow):
         self._remember_workspace(str(ws.folder))
         self.setWindowTitle(f"ESER Studio — {ws.folder.name}")
         self.refresh_library()
-        if jobs.active_model_path(ws) is not None:
-            self._probe_device()
+        self._probe_device()  # the workspace may have another active model
         if self.recorder is not None:
             self.recorder.set_output_dir(ws.recordings_dir)
         QTimer.singleShot(0, lambda w=ws: self._recover_recordings(w))
@@ -786,9 +785,14 @@ class MainWindow(QMainWindow):
         self._audio_notice_shown = False
 
     # ============================================================ device probe
+    def refresh_model_status(self) -> None:
+        """Re-read the active model and compute device into the status bar (call it after the
+        active model changed); same as ``_probe_device``."""
+        self._probe_device()
+
     def _probe_device(self) -> None:
         """Find the compute device and model in the background (importing torch takes a while)."""
-        runner = TaskRunner(jobs.probe_job(self.compute_device, jobs.active_model_path(self.workspace)), self)
+        runner = TaskRunner(jobs.probe_job(self.compute_device, self.workspace), self)
         self._probe_runner = runner
 
         def done(result: tuple[str, str]) -> None:
@@ -851,12 +855,12 @@ class MainWindow(QMainWindow):
         if self.recorder is not None:
             self.recorder.shutdown()  # a running recording is kept
         self.detail.shutdown()
-        for name in ("_audio_runner", "_envelope_runner", "_probe_runner", "_add_runner"):
-            runner = getattr(self, name)
-            if runner is not None and runner.running:
-                runner.cancel()
-                # loading the model cannot be interrupted; it takes seconds, not minutes
-                runner.wait(60000 if name == "_probe_runner" else 5000)
+        mine = [r for r in list(workers.running_runners()) if r.parent() is self]
+        for runner in mine:
+            runner.cancel()
+        for runner in mine:
+            # loading the model cannot be interrupted; it takes seconds, not minutes
+            runner.wait(60000)
         self.close_workspace()
 
 

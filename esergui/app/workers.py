@@ -121,6 +121,11 @@ class TaskRunner(QObject):
         _ALIVE.discard(self)
 
 
+def running_runners() -> list[TaskRunner]:
+    """Every runner whose thread has not finished yet."""
+    return list(_ALIVE)
+
+
 @dataclass
 class QueuedJob:
     key: Any  # e.g. a lesson id
