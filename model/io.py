@@ -65,6 +65,9 @@ def save_model(bundle: ModelBundle, path: str | Path) -> Path:
                 "sha256": _checksum(meta_json, tensors)}
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     save_file(tensors, str(tmp), metadata=metadata)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)  # safetensors creates 0600 files; give the usual permissions
     os.replace(tmp, path)
     return path
 
