@@ -559,7 +559,10 @@ class AnnotationController(QObject):
                 run = None
             run_id = run.id if run is not None else None
             if lid in self._run_of and self._run_of[lid] != run_id:
-                self._on_reanalysed(lid)
+                if self._run_of[lid] is None:
+                    self.stack.clear()  # first analysis: nothing to compare yet
+                else:
+                    self._on_reanalysed(lid)
             self._run_of[lid] = run_id
         if self.marked_range is not None and lid is None:
             self.marked_range = None

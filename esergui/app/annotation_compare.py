@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
     QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QPushButton, QTableWidget, QTableWidgetItem,
     QVBoxLayout, QWidget,
@@ -40,8 +40,7 @@ class ComparePanel(QWidget):
         self.table.setAlternatingRowColors(True)
         self.table.setSortingEnabled(False)
         header = self.table.horizontalHeader()
-        for col in range(len(HEADERS)):
-            header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)  # sized once per fill, not per cell
         header.setStretchLastSection(True)
         self.table.setToolTip("Human labels the current model disagrees with. Double-click to go to the utterance")
         self.table.cellDoubleClicked.connect(lambda row, col: self.go_to(row))
@@ -57,10 +56,17 @@ class ComparePanel(QWidget):
         lay.addWidget(self.summary)
         lay.addWidget(self.table, 1)
         lay.addLayout(row)
-        controller.lessonShown.connect(lambda data: self.refresh())
-        controller.edited.connect(self.refresh)
         self._stale = True
+        self._timer = QTimer(self, singleShot=True, interval=0)  # one refresh per burst of changes
+        self._timer.timeout.connect(self.refresh)
+        controller.lessonShown.connect(lambda data: self._changed())
+        controller.edited.connect(self._changed)
         self.refresh()
+
+    def _changed(self) -> None:
+        self._stale = True
+        if self.isVisible():
+            self._timer.start()
 
     def showEvent(self, event) -> None:  # noqa: N802 (Qt API)
         super().showEvent(event)
@@ -74,6 +80,7 @@ class ComparePanel(QWidget):
             return
         self._stale = False
         self.items = self.c.disagreements()
+        self.table.setUpdatesEnabled(False)
         self.table.setRowCount(len(self.items))
         for r, d in enumerate(self.items):
             cells = (format_time(d.start_s, 1), format_time(d.end_s, 1), d.field, d.human, d.model or "")
@@ -82,6 +89,8 @@ class ComparePanel(QWidget):
                 if col < 2:
                     item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 self.table.setItem(r, col, item)
+        self.table.resizeColumnsToContents()
+        self.table.setUpdatesEnabled(True)
         labelled = sum(1 for u in self.c.records() if u.human_emotion or u.human_role or u.human_speaker)
         if self.c.lesson_id is None:
             self.summary.setText("Open a lesson.")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
     QAbstractItemView, QGridLayout, QHeaderView, QInputDialog, QLabel, QPushButton, QTableWidget,
     QTableWidgetItem, QVBoxLayout, QWidget,
@@ -65,8 +65,10 @@ class SpeakersPanel(QWidget):
         lay.addWidget(self.table, 1)
         lay.addLayout(grid)
         lay.addWidget(self.note)
-        controller.lessonShown.connect(lambda data: self.refresh())
-        controller.edited.connect(self.refresh)
+        self._timer = QTimer(self, singleShot=True, interval=0)  # one refresh per burst of changes
+        self._timer.timeout.connect(self.refresh)
+        controller.lessonShown.connect(lambda data: self._timer.start())
+        controller.edited.connect(self._timer.start)
         self.refresh()
 
     def refresh(self) -> None:
