@@ -95,7 +95,7 @@ def verify_model_file(path: str | Path) -> dict[str, Any]:
         bundle = load_model(path, "cpu")
     except ModelError as exc:
         raise ModelRegistryError(str(exc)) from None
-    return {"name": bundle.name, "labels": list(bundle.labels), **bundle.metadata}
+    return {"name": bundle.name, "labels": list(bundle.labels), "variant": bundle.model_config.variant, **bundle.metadata}
 
 
 def summarise_meta(meta: Mapping[str, Any]) -> dict[str, Any]:
@@ -110,7 +110,7 @@ def summarise_meta(meta: Mapping[str, Any]) -> dict[str, Any]:
         if isinstance(base, Mapping) and "ua" in base:
             figures["base_ua"], figures["base_wa"] = base["ua"], base.get("wa")
     else:
-        figures = _find_figures(meta.get("evaluation"))
+        figures = _find_figures(meta.get("evaluation"), str(meta.get("variant", "esernet")))
     data = retr.get("data") or {}
     if data:
         text = f"{data.get('clips', '?')} clips, {data.get('speakers', '?')} speakers, {len(data.get('labels', {}))} labels"
@@ -126,20 +126,23 @@ def summarise_meta(meta: Mapping[str, Any]) -> dict[str, Any]:
             "base": retr.get("base") or training.get("fine_tuned_from"), "date": training.get("date", "")}
 
 
-def _find_figures(ev: Any, depth: int = 0) -> dict[str, Any]:
-    """Headline ``ua``/``wa`` from a model file's ``evaluation`` block, wherever they sit."""
-    if not isinstance(ev, Mapping) or depth > 3:
+def _find_figures(ev: Any, variant: str = "esernet") -> dict[str, Any]:
+    """Headline ``ua``/``wa`` from a model file's ``evaluation`` block: its own top-level
+    figures, else those of its own network variant (``<variant>/<protocol>`` entries, the
+    speaker-independent protocols first, the clean condition), never another method's (such
+    as the baseline's)."""
+    if not isinstance(ev, Mapping):
         return {}
-    if "ua" in ev and isinstance(ev["ua"], (int, float)):
-        out = {"ua": float(ev["ua"]), "wa": ev.get("wa"), "n": ev.get("n")}
-        if ev.get("protocol"):
-            out["on"] = str(ev["protocol"])
-        return out
-    for key, sub in ev.items():
-        found = _find_figures(sub, depth + 1)
-        if found:
-            found["on"] = f"{key}, {found['on']}" if found.get("on") else str(key)
-            return found
+    if isinstance(ev.get("ua"), (int, float)):
+        return {"ua": float(ev["ua"]), "wa": ev.get("wa"), "n": ev.get("n"), "on": str(ev.get("protocol", ""))}
+    order = ("speaker-pairs", "loso", "sessions", "random10")
+    keys = sorted((k for k in ev if str(k).startswith(f"{variant}/") and isinstance(ev[k], Mapping)),
+                  key=lambda k: order.index(k.split("/", 1)[1]) if k.split("/", 1)[1] in order else len(order))
+    for key in keys:
+        entry = ev[key]
+        clean = entry.get("clean", entry)
+        if isinstance(clean, Mapping) and isinstance(clean.get("ua"), (int, float)):
+            return {"ua": float(clean["ua"]), "wa": clean.get("wa"), "n": clean.get("n"), "on": f"{key}, clean"}
     return {}
 
 

@@ -157,10 +157,14 @@ def test_headline_figures_from_model_metadata() -> None:
     from esergui.models import summarise_meta
 
     bundled_like = {"training": {"n_train": 535, "n_val": 0, "train_speakers": ["03", "08"], "date": "2026-11-25"},
-                    "evaluation": {"note": "pooled", "esernet/speaker-pairs": {"folds_done": 5, "clean": {
-                        "n": 535, "wa": 0.8, "ua": 0.78}}}}
-    s = summarise_meta(bundled_like)
+                    "evaluation": {"note": "pooled", "baseline/random10": {"clean": {"n": 535, "wa": 0.7, "ua": 0.7}},
+                                   "esernet/random10": {"clean": {"n": 535, "wa": 0.9, "ua": 0.9}},
+                                   "esernet/speaker-pairs": {"folds_done": 5, "clean": {"n": 535, "wa": 0.8, "ua": 0.78},
+                                                             "babble10": {"n": 535, "wa": 0.5, "ua": 0.5}}}}
+    s = summarise_meta(bundled_like)  # its own variant, speaker-independent, clean; never the baseline's
     assert s["figures"] == {"ua": 0.78, "wa": 0.8, "n": 535, "on": "esernet/speaker-pairs, clean"}
+    only_baseline = {"evaluation": {"baseline/random10": {"clean": {"n": 535, "wa": 0.7, "ua": 0.7}}}}
+    assert summarise_meta(only_baseline)["figures"] == {}
     assert s["data"] == "535 clips, 2 speakers" and s["date"] == "2026-11-25"
     retrained = {"retraining": {"validation": {"ua": 0.5, "wa": 0.6, "n": 20}, "split": "train 80 clips",
                                 "base_validation": {"ua": 0.4, "wa": 0.45}, "base": "bundled",
