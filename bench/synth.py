@@ -210,3 +210,46 @@ def write_truth_csv(lesson: SynthLesson, path: Path) -> None:
         writer.writerow(["start_s", "end_s", "speaker", "role", "emotion", "file"])
         for t in lesson.truth:
             writer.writerow([f"{t.start_s:.3f}", f"{t.end_s:.3f}", t.speaker, t.role, t.emotion, t.file])
+
+
+def classroom_sounds(n: int, rng: np.random.Generator, per_minute: float = 6.0, sr: int = SR) -> np.ndarray:
+    """Non-speech classroom events at random times: desk knocks, chair scrapes, paper rustling
+    and footsteps. Each event has RMS 1 over its own duration (scale to set the level); the
+    rest is silence. ``(n,)`` float32. Truth: none of it is speech."""
+    from scipy import signal as _signal
+
+    out = np.zeros(n, np.float32)
+    count = int(rng.poisson(per_minute * n / sr / 60))
+    for _ in range(count):
+        kind = rng.choice(["knock", "scrape", "rustle", "steps"])
+        if kind == "knock":  # 2-4 sharp decaying bursts ~0.15 s apart
+            length = int(0.7 * sr)
+            ev = np.zeros(length)
+            for k in range(int(rng.integers(2, 5))):
+                at = int(k * rng.uniform(0.12, 0.2) * sr)
+                dur = int(0.04 * sr)
+                if at + dur <= length:
+                    ev[at : at + dur] += rng.standard_normal(dur) * np.exp(-np.arange(dur) / (0.006 * sr))
+            ev = _signal.sosfilt(_signal.butter(2, [200, 2500], "bandpass", fs=sr, output="sos"), ev)
+        elif kind == "scrape":  # a chair dragged: band noise with a rough envelope, 0.3-1.0 s
+            length = int(rng.uniform(0.3, 1.0) * sr)
+            lo = rng.uniform(300, 900)
+            ev = _signal.sosfilt(_signal.butter(2, [lo, lo * 4], "bandpass", fs=sr, output="sos"),
+                                 rng.standard_normal(length))
+            ev *= np.abs(np.sin(np.linspace(0, np.pi * rng.uniform(2, 6), length))) ** 0.5
+        elif kind == "rustle":  # paper: high-frequency crackle, 0.5-1.5 s
+            length = int(rng.uniform(0.5, 1.5) * sr)
+            ev = _signal.sosfilt(_signal.butter(2, 2000, "highpass", fs=sr, output="sos"), rng.standard_normal(length))
+            ev *= (rng.random(length // 160 + 1) ** 3).repeat(160)[:length]
+        else:  # footsteps: soft low thumps every ~0.5 s
+            length = int(rng.uniform(1.5, 3.0) * sr)
+            ev = np.zeros(length)
+            for at in range(0, length - int(0.08 * sr), int(rng.uniform(0.45, 0.6) * sr)):
+                dur = int(0.08 * sr)
+                ev[at : at + dur] += rng.standard_normal(dur) * np.exp(-np.arange(dur) / (0.015 * sr))
+            ev = _signal.sosfilt(_signal.butter(2, 400, "lowpass", fs=sr, output="sos"), ev)
+        ev = ev / (np.sqrt(np.mean(ev**2)) + 1e-12)
+        at = int(rng.integers(0, max(1, n - length)))
+        end = min(n, at + length)
+        out[at:end] += ev[: end - at].astype(np.float32)
+    return out
