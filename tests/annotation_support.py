@@ -89,10 +89,10 @@ def win(main_window, template_ws, tmp_path: Path, qtbot):
     w = main_window
     assert w.open_workspace(tmp_path / "ws")
     w.open_lesson(lid)
-    qtbot.waitUntil(lambda: len(w.lesson_data) == 10 and w.lesson_data.source is not None)
+    qtbot.waitUntil(lambda: len(w.lesson_data) == 10 and w.lesson_data.source is not None, timeout=30000)
     w.activateWindow()
     w.table.view.setFocus()
-    qtbot.waitUntil(lambda: w.table.view.hasFocus())
+    qtbot.waitUntil(lambda: w.table.view.hasFocus(), timeout=30000)
     w.lid = lid
     yield w
     w.close_workspace()

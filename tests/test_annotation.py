@@ -124,7 +124,7 @@ def test_note_is_saved_at_every_key_stroke(win, qtbot) -> None:
     win.selection.select_rows([2], win.table)
     uid = win.selection.ids[0]
     key(win, Qt.Key.Key_E)
-    qtbot.waitUntil(lambda: c.panel.note.hasFocus())
+    qtbot.waitUntil(lambda: c.panel.note.hasFocus(), timeout=20000)
     QTest.keyClicks(c.panel.note, "asks why")
     assert win.workspace.utterance(uid).note == "asks why"
     assert win.undo_stack.count() == 1 and win.undo_stack.text(0) == "Note"

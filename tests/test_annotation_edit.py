@@ -119,6 +119,9 @@ def test_shift_drag_on_an_empty_lane_creates_an_utterance(win) -> None:
 def test_speakers_panel_rename_merge_and_teacher(win) -> None:
     c = win.annotation
     panel = c.speakers_panel
+    win.docks["speakers"].raise_()
+    QApplication.processEvents()
+    panel.refresh(force=True)
     # most talk first: the student (12.5 s) talks more than the teacher (11.9 s) in this sample
     assert [panel.table.item(r, 1).text() for r in range(panel.table.rowCount())] == ["S2", "S1"]
     panel.select_labels(["S1"])

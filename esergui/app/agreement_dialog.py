@@ -21,7 +21,8 @@ if TYPE_CHECKING:
     from esergui.app.annotation import AnnotationController
 
 
-def _table(headers: list[str], rows: list[list[str]], right: set[int] = frozenset()) -> QTableWidget:
+def _table(headers: list[str], rows: list[list[str]], right: set[int] = frozenset(), stretch: int | None = None) -> QTableWidget:
+    """A read-only table; columns fit their contents, column ``stretch`` takes the rest."""
     t = QTableWidget(len(rows), len(headers))
     t.setHorizontalHeaderLabels(headers)
     t.verticalHeader().setVisible(False)
@@ -36,8 +37,8 @@ def _table(headers: list[str], rows: list[list[str]], right: set[int] = frozense
             t.setItem(r, c, item)
     header = t.horizontalHeader()
     for c in range(len(headers)):
-        header.setSectionResizeMode(c, QHeaderView.ResizeMode.ResizeToContents)
-    header.setStretchLastSection(True)
+        header.setSectionResizeMode(c, QHeaderView.ResizeMode.Stretch if c == stretch else QHeaderView.ResizeMode.ResizeToContents)
+    header.setStretchLastSection(False)
     return t
 
 
@@ -66,17 +67,18 @@ class AgreementDialog(QDialog):
             rows.append([f.field, str(f.n), _num(f.observed, ".1%"), _num(f.expected, ".1%"), _num(f.kappa, ".3f"),
                          f.interpretation, str(f.both_human)])
         self.kappa_table = _table(["Field", "Pairs", "Agreement", "Chance", "Cohen's κ", "Strength", "Both by hand"], rows,
-                                  right={1, 2, 3, 4, 6})
+                                  right={1, 2, 3, 4, 6}, stretch=5)
         self.kappa_table.setToolTip("Cohen's kappa over paired utterances; strength after Landis & Koch (1977). "
                                     "'Both by hand': pairs both annotators labelled themselves")
-        self.kappa_table.setMaximumHeight(110)
+        self.kappa_table.setFixedHeight(self.kappa_table.horizontalHeader().sizeHint().height()
+                                        + sum(self.kappa_table.rowHeight(r) for r in range(len(rows))) + 4)
         tabs = QTabWidget()
         for f in report.fields.values():
             tabs.addTab(self._confusion(f), f"{f.field.capitalize()} confusion")
         dis_rows = [[format_time(d.start_s, 1), format_time(d.end_s, 1), d.field, d.a or "", d.b or "",
                      "yes" if d.both_human else ""] for d in report.disagreements]
         self.dis_table = _table(["Start", "End", "Field", "This workspace", "Other annotator", "Both by hand"], dis_rows,
-                                right={0, 1})
+                                right={0, 1}, stretch=4)
         self.dis_table.setToolTip("Double-click to go to the utterance")
         self.dis_table.cellDoubleClicked.connect(self._go)
         tabs.insertTab(0, self.dis_table, f"Disagreements ({len(report.disagreements)})")
@@ -102,6 +104,7 @@ class AgreementDialog(QDialog):
         labels = list(f.labels)
         rows = [[a] + [str(f.confusion.get((a, b), 0) or "") for b in labels] for a in labels]
         t = _table(["this ↓ / other →"] + labels, rows, right=set(range(1, len(labels) + 1)))
+        t.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectItems)
         t.setToolTip("Rows: labels in this workspace; columns: the other annotator's; the diagonal agrees")
         return t
 

@@ -46,7 +46,7 @@ from esergui.lesson import STUDENT, TEACHER, LessonStatus, Speaker, Utterance
 log = logging.getLogger(__name__)
 
 #: Single keys the annotation commands use (codes may not take them).
-RESERVED_KEYS = {str(d) for d in range(10)} | {"T", "S", "R", "E", "X", "M", "U", "N", "G"}
+RESERVED_KEYS = {str(d) for d in range(10)} | {"T", "S", "R", "E", "X", "M", "U", "N"}
 LOW_CONFIDENCE = 0.5  # default threshold of "next low confidence"
 SNAP_PX = 10  # edges dropped within this many pixels of a quiet point snap to it
 SNAP_MAX_S = 0.3

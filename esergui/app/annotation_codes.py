@@ -114,7 +114,7 @@ class CodesDialog(QDialog):
         taken = ", ".join(sorted(self.reserved))
         note = QLabel(f"Keys already used by annotation commands: {taken}")
         note.setWordWrap(True)
-        note.setStyleSheet("color: palette(mid);")
+        note.setStyleSheet("color: #5a5a5a;")
         self.error = QLabel("")
         self.error.setStyleSheet("color: #D55E00;")
         self.error.setWordWrap(True)

@@ -65,17 +65,21 @@ class ComparePanel(QWidget):
 
     def _changed(self) -> None:
         self._stale = True
-        if self.isVisible():
+        if self.shown():
             self._timer.start()
 
-    def showEvent(self, event) -> None:  # noqa: N802 (Qt API)
-        super().showEvent(event)
-        if self._stale:
+    def shown(self) -> bool:
+        """On screen (a dock tab behind another one is not, though Qt calls it visible)."""
+        return self.isVisible() and not self.visibleRegion().isEmpty()
+
+    def set_shown(self, shown: bool) -> None:
+        """Connected to the dock's ``visibilityChanged``: catch up when the tab is selected."""
+        if shown and self._stale:
             self.refresh(force=True)
 
     def refresh(self, force: bool = False) -> None:
         """Re-read the disagreements (only while the panel is shown: it reads the whole lesson)."""
-        if not (force or self.isVisible()):
+        if not (force or self.shown()):
             self._stale = True
             return
         self._stale = False

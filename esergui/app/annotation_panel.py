@@ -157,13 +157,13 @@ class AnnotationPanel(QScrollArea):
         hint = QLabel("Drag the edges of the selected utterance in the detail view to move them "
                       "(they snap to quiet points of the waveform).")
         hint.setWordWrap(True)
-        hint.setStyleSheet("color: palette(mid);")
+        hint.setStyleSheet("color: #5a5a5a;")
         el.addWidget(hint, 2, 0, 1, 2)
         lay.addWidget(edit_box)
 
         self.who = QLabel("")
         self.who.setWordWrap(True)
-        self.who.setStyleSheet("color: palette(mid);")
+        self.who.setStyleSheet("color: #5a5a5a;")
         lay.addWidget(self.who)
         lay.addStretch(1)
 

@@ -59,19 +59,39 @@ class SpeakersPanel(QWidget):
             grid.addWidget(b, i // 2, i % 2)
         self.note = QLabel("")
         self.note.setWordWrap(True)
-        self.note.setStyleSheet("color: palette(mid);")
+        self.note.setStyleSheet("color: #5a5a5a;")
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
         lay.addWidget(self.table, 1)
         lay.addLayout(grid)
         lay.addWidget(self.note)
+        self._stale = True
         self._timer = QTimer(self, singleShot=True, interval=0)  # one refresh per burst of changes
         self._timer.timeout.connect(self.refresh)
-        controller.lessonShown.connect(lambda data: self._timer.start())
-        controller.edited.connect(self._timer.start)
-        self.refresh()
+        controller.lessonShown.connect(lambda data: self._changed())
+        controller.edited.connect(self._changed)
+        self.refresh(force=True)
 
-    def refresh(self) -> None:
+    def _changed(self) -> None:
+        self._stale = True
+        if self.shown():
+            self._timer.start()
+
+    def shown(self) -> bool:
+        """On screen (a dock tab behind another one is not, though Qt calls it visible)."""
+        return self.isVisible() and not self.visibleRegion().isEmpty()
+
+    def set_shown(self, shown: bool) -> None:
+        """Connected to the dock's ``visibilityChanged``: catch up when the tab is selected."""
+        if shown and self._stale:
+            self.refresh(force=True)
+
+    def refresh(self, force: bool = False) -> None:
+        """Re-read the speakers and their talk (only while shown, or when forced)."""
+        if not (force or self.shown()):
+            self._stale = True
+            return
+        self._stale = False
         keep = set(self.selected_labels())
         speakers = self.c.speakers()
         talk: dict[str, float] = {}

@@ -89,7 +89,7 @@ class TimelineEditor:
         self.drag_items: list[RangeDragItem] = []
         for plot in detail.plots:
             mark = pg.LinearRegionItem(values=(0, 0), movable=False, brush=MARK_BRUSH, pen=pg.mkPen("#009E73", width=1))
-            mark.setZValue(-50)
+            mark.setZValue(15)  # over the spectrogram image and the blocks, under the handles
             mark.setVisible(False)
             plot.addItem(mark, ignoreBounds=True)
             self.marks.append(mark)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtWidgets import QDockWidget, QInputDialog, QMenu
 
 from esergui.app.annotation import AnnotationController
@@ -27,6 +27,21 @@ def _dock(window: Any, widget, title: str, area: Qt.DockWidgetArea, name: str) -
     dock.setWidget(widget)
     window.addDockWidget(area, dock)
     return dock
+
+
+class _OnFirstShow(QObject):
+    """Runs ``action`` shortly after ``widget`` is first shown (layouts are in place by then)."""
+
+    def __init__(self, widget: Any, action) -> None:
+        super().__init__(widget)
+        self.action = action
+        widget.installEventFilter(self)
+
+    def eventFilter(self, obj, event) -> bool:  # noqa: N802 (Qt API)
+        if event.type() == QEvent.Type.Show:
+            obj.removeEventFilter(self)
+            QTimer.singleShot(50, self.action)
+        return False
 
 
 def install(window: Any) -> AnnotationController:
@@ -87,6 +102,8 @@ def install(window: Any) -> AnnotationController:
         "compare": _dock(window, c.compare_panel, "Model vs Human", left, "compare"),
         "history": _dock(window, c.history, "Undo History", left, "undo_history"),
     }
+    c.docks["compare"].visibilityChanged.connect(c.compare_panel.set_shown)
+    c.docks["speakers"].visibilityChanged.connect(c.speakers_panel.set_shown)
     docks = getattr(window, "docks", {})
     if "summary" in docks:
         window.tabifyDockWidget(docks["summary"], c.docks["annotation"])
@@ -98,12 +115,14 @@ def install(window: Any) -> AnnotationController:
         window.tabifyDockWidget(docks["library"], c.docks["history"])
         docks["library"].raise_()
     c.docks["annotation"].raise_()
-    window.resizeDocks([c.docks["annotation"]], [400], Qt.Orientation.Horizontal)
     settings = getattr(window, "settings", None)
-    if settings is not None:
-        state = settings.value("window/state")
-        if state is not None:
-            window.restoreState(state)  # the annotation docks where the user left them
+    state = settings.value("window/state") if settings is not None else None
+    if state is not None:
+        window.restoreState(state)  # the annotation docks where the user left them
+    else:
+        window.restoreState(window.saveState())  # drops the tab bars left over from tabifying one by one
+        # room for the panel and both tab titles, once the window is on screen with its size
+        c._first_show = _OnFirstShow(window, lambda: window.resizeDocks([c.docks["annotation"]], [430], Qt.Orientation.Horizontal))
 
     # ---- messages, annotator, re-analysis
     c.message.connect(lambda text: window.statusBar().showMessage(text, 8000))

@@ -235,7 +235,7 @@ class UndoHistory(QWidget):
         self.view.setToolTip("Edits of this session: click one to undo back to it (Ctrl+Z / Ctrl+Shift+Z step)")
         hint = QLabel("Every edit is saved to the workspace at once; undo also saves.")
         hint.setWordWrap(True)
-        hint.setStyleSheet("color: palette(mid);")
+        hint.setStyleSheet("color: #5a5a5a;")
         lay = QVBoxLayout(self)
         lay.setContentsMargins(2, 2, 2, 2)
         lay.addWidget(self.view, 1)
