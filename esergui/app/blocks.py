@@ -43,7 +43,8 @@ class BlocksItem(pg.GraphicsObject):
     """Blocks ``[start, end) x [lane + gap, lane + 1 - gap)`` in data coordinates.
 
     ``set_blocks`` takes ``(N,)`` arrays: start/end in seconds, lane (int), colour index into
-    ``colours``, alpha step index, and optional texts (drawn inside blocks wide enough).
+    ``colours``, alpha step index, and optional texts: per block a string or a tuple of
+    strings, longest first (the longest that fits inside the block is drawn).
     Emits ``clicked(row)`` (row into the arrays, -1 for empty space) and keeps a selection.
     """
 
@@ -71,7 +72,7 @@ class BlocksItem(pg.GraphicsObject):
     def set_blocks(
         self, start: np.ndarray, end: np.ndarray, lane: np.ndarray, colour_idx: np.ndarray,
         alpha_idx: np.ndarray, colours: list[QColor], n_lanes: int, extent_s: float,
-        texts: list[str] | None = None, tooltip: Callable[[int], str] | None = None,
+        texts: list | None = None, tooltip: Callable[[int], str] | None = None,
     ) -> None:
         self.prepareGeometryChange()
         self._start = np.asarray(start, dtype=np.float64)
@@ -172,15 +173,23 @@ class BlocksItem(pg.GraphicsObject):
         lane_free: dict[int, float] = {}  # per lane: screen x where the last label ended
         flags = int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         for i, left, width in zip(rows.tolist(), left_px.tolist(), width_px.tolist()):
-            text = self._texts[i] if i < len(self._texts) else ""
-            if not text:
-                continue
-            need = widths.get(text)
-            if need is None:
-                need = widths[text] = fm.horizontalAdvance(text) + 6
+            choices = self._texts[i] if i < len(self._texts) else ()
+            if isinstance(choices, str):
+                choices = (choices,)
             lane = int(self._lane[i])
             start = max(left, lane_free.get(lane, -1e9))
-            if left + width - start < need:
+            room = left + width - start
+            text, need = "", 0.0
+            for candidate in choices:  # the longest text that fits
+                if not candidate:
+                    continue
+                w = widths.get(candidate)
+                if w is None:
+                    w = widths[candidate] = fm.horizontalAdvance(candidate) + 6
+                if w <= room:
+                    text, need = candidate, w
+                    break
+            if not text:
                 continue
             top = min((self._lane[i] + gap) * sy + dy, (self._lane[i] + gap + LANE_FILL) * sy + dy)
             p.setPen(self._text_colour(i))

@@ -196,7 +196,8 @@ class DetailView(QWidget):
         for i in range(len(data)):
             name = data.label_name(i)
             conf = data.confidence[i]
-            texts.append(f"{name} {conf:.0%}" if name and not np.isnan(conf) else name)
+            full = f"{name} {conf:.0%}" if name and not np.isnan(conf) else name
+            texts.append((full, name, name[:3]) if name else ())
         draw_lanes(self.lanes_plot, self.blocks, data, self.lane_mode, texts)
 
     # --------------------------------------------------------------- range
@@ -290,6 +291,17 @@ class DetailView(QWidget):
         if self._job_pending:
             self._job_pending = False
             self._spec_timer.start(0)
+
+    def render_now(self) -> None:
+        """Bring the waveform and the spectrogram of the visible range up to date at once,
+        computing missing tiles here (before exporting a picture)."""
+        self._refresh_wave()
+        if self.tiler is not None:
+            t0, t1 = self.visible_range()
+            level = level_for(t1 - t0, int(self.spec_plot.vb.width()) or 800)
+            for index in self.tiler.assemble(t0, t1, level)[2]:
+                self.tiler.tile(level, index)
+        self._refresh_spec()
 
     def wait_for_tiles(self, timeout_ms: int = 10000) -> bool:
         """Block until the tile thread is idle (tests and benchmarks)."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Sequence
 
-from PySide6.QtCore import QPoint
+from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QColor, QImage, QPainter, QRegion
 from PySide6.QtWidgets import QGraphicsView, QWidget
 
@@ -29,11 +29,12 @@ def export_summary_csv(ws: Any, lesson_ids: Sequence[int], path: str | Path) -> 
     return write_summaries(summary_rows(ws, lesson_ids), path)
 
 
-def render_widgets(widgets: Sequence[QWidget], scale: float = 2.0, margin: int = 12) -> QImage:
-    """The widgets stacked top to bottom on white, rendered at ``scale`` times screen size."""
-    widgets = [w for w in widgets if w.isVisible() or not w.isWindow()]
-    width = max((w.width() for w in widgets), default=1) + 2 * margin
-    height = sum(w.height() for w in widgets) + margin * (len(widgets) + 1)
+def render_rows(rows: Sequence[Sequence[QWidget]], scale: float = 2.0, margin: int = 12) -> QImage:
+    """Widgets in rows (each row left to right, rows top to bottom) on white, rendered at
+    ``scale`` times their on-screen size."""
+    rows = [list(r) for r in rows if r]
+    width = max((sum(w.width() for w in r) + margin * (len(r) + 1) for r in rows), default=1)
+    height = sum(max(w.height() for w in r) for r in rows) + margin * (len(rows) + 1)
     image = QImage(int(width * scale), int(height * scale), QImage.Format.Format_ARGB32)
     image.fill(QColor("white"))
     painter = QPainter(image)
@@ -41,24 +42,26 @@ def render_widgets(widgets: Sequence[QWidget], scale: float = 2.0, margin: int =
     painter.scale(scale, scale)
     y = margin
     try:
-        for w in widgets:
-            for view in [w, *w.findChildren(QGraphicsView)]:
-                scene = view.scene() if isinstance(view, QGraphicsView) else None
-                if scene is not None and hasattr(scene, "prepareForPaint"):
-                    scene.prepareForPaint()  # pyqtgraph: bring plots up to date first
-            # QWidget.render itself: QGraphicsView.render means something else
-            QWidget.render(w, painter, QPoint(margin, y), QRegion(), QWidget.RenderFlag.DrawChildren)
-            y += w.height() + margin
+        for row in rows:
+            x = margin
+            for w in row:
+                for view in [w, *w.findChildren(QGraphicsView)]:
+                    scene = view.scene() if isinstance(view, QGraphicsView) else None
+                    if scene is not None and hasattr(scene, "prepareForPaint"):
+                        scene.prepareForPaint()  # pyqtgraph: bring plots up to date first
+                # QWidget.render itself: QGraphicsView.render means something else
+                QWidget.render(w, painter, QPoint(x, y), QRegion(), QWidget.RenderFlag.DrawChildren)
+                x += w.width() + margin
+            y += max(w.height() for w in row) + margin
     finally:
         painter.end()
     return image
 
 
-def save_png(widgets: Sequence[QWidget], path: str | Path, scale: float = 2.0) -> Path:
+def save_image(image: QImage, path: str | Path) -> Path:
     path = Path(path)
     if path.suffix.lower() != ".png":
         path = path.with_suffix(".png")
-    image = render_widgets(widgets, scale)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -68,4 +71,23 @@ def save_png(widgets: Sequence[QWidget], path: str | Path, scale: float = 2.0) -
     return path
 
 
-__all__ = ["export_lessons_csv", "export_summary_csv", "render_widgets", "save_png"]
+def lesson_figure(timeline: QWidget, plots: Sequence[Any], scale: float = 2.0) -> QImage:
+    """The timelines with the summary plots side by side under them, as wide as the timelines.
+
+    ``plots`` are :class:`esergui.app.summary_panel.StackedBars`; copies of them are laid out at
+    the figure's width, so the panel on screen is not disturbed."""
+    copies = [p.copy() for p in plots]
+    width = max(200, (timeline.width() - 12 * (len(copies) - 1)) // max(1, len(copies)))
+    for c in copies:
+        c.setAttribute(Qt.WidgetAttribute.WA_DontShowOnScreen)
+        c.resize(width, 260)
+        c.show()
+    try:
+        return render_rows([[timeline], copies], scale)
+    finally:
+        for c in copies:
+            c.close()
+            c.deleteLater()
+
+
+__all__ = ["export_lessons_csv", "export_summary_csv", "render_rows", "save_image", "lesson_figure"]

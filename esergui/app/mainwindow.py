@@ -18,7 +18,7 @@ from PySide6.QtCore import QSettings, QStandardPaths, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QUndoStack
 from PySide6.QtWidgets import (
     QDockWidget, QFileDialog, QHBoxLayout, QInputDialog, QLabel, QMainWindow, QMenu, QMessageBox,
-    QPushButton, QSplitter, QStackedWidget, QVBoxLayout, QWidget,
+    QPushButton, QSplitter, QStackedWidget, QTabBar, QVBoxLayout, QWidget,
 )
 
 from esergui.app import jobs, workers
@@ -26,7 +26,7 @@ from esergui.app.adapters import load_lesson_data
 from esergui.app.analysis_panel import AnalysisPanel
 from esergui.app.detail import DetailView
 from esergui.app.dialogs import AboutDialog, SettingsDialog, ShortcutsDialog
-from esergui.app.exporting import export_lessons_csv, export_summary_csv, save_png
+from esergui.app.exporting import export_lessons_csv, export_summary_csv, lesson_figure, save_image
 from esergui.app.icons import icon
 from esergui.app.lessondata import LessonData, LockedSource
 from esergui.app.library import AUDIO_SUFFIXES, LessonLibrary, audio_paths
@@ -104,9 +104,7 @@ class MainWindow(QMainWindow):
         self.add_dock(self.analysis, "Analysis", Qt.DockWidgetArea.LeftDockWidgetArea, "analysis")
         self.add_dock(self.table, "Utterances", Qt.DockWidgetArea.BottomDockWidgetArea, "utterances")
         self.add_dock(self.summary, "Summary", Qt.DockWidgetArea.RightDockWidgetArea, "summary")
-        self.resizeDocks([self.docks["library"], self.docks["summary"]], [340, 340], Qt.Orientation.Horizontal)
-        self.resizeDocks([self.docks["utterances"]], [230], Qt.Orientation.Vertical)
-        self.resizeDocks([self.docks["library"], self.docks["analysis"]], [420, 330], Qt.Orientation.Vertical)
+        self._default_dock_sizes()
 
         self.table.set_lesson(LessonData.empty())
         self._build_status_bar()
@@ -123,8 +121,35 @@ class MainWindow(QMainWindow):
         from esergui.app.retrain_wizard import install as install_retraining  # noqa: PLC0415 (retraining issue: Tools menu)
 
         install_retraining(self)
+        if self.settings.value("window/state") is None:  # first start: sizes once the docks are laid out
+            QTimer.singleShot(0, self._default_dock_sizes)
 
     # ================================================================ building
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt API)
+        super().showEvent(event)
+        QTimer.singleShot(0, self._hide_stale_tab_bars)
+
+    def _hide_stale_tab_bars(self) -> None:
+        """Work around Qt leaving the tab bars of dock groups visible after docks are tabified
+        before the window is shown: a live tab bar sits right under its group's current dock;
+        any other is a leftover and is hidden."""
+        by_title = {d.windowTitle(): d for d in self.findChildren(QDockWidget)}
+        for bar in self.findChildren(QTabBar):
+            if bar.parent() is not self or not bar.isVisible():
+                continue
+            dock = by_title.get(bar.tabText(bar.currentIndex()))
+            if dock is None or dock.isFloating():
+                continue
+            g = dock.geometry()
+            if abs(bar.y() - (g.y() + g.height())) > 3 and abs(bar.y() + bar.height() - g.y()) > 3:
+                bar.hide()
+
+    def _default_dock_sizes(self) -> None:
+        self.resizeDocks([self.docks["library"], self.docks["summary"]], [340, 340], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.docks["utterances"]], [230], Qt.Orientation.Vertical)
+        self.resizeDocks([self.docks["library"], self.docks["analysis"]], [400, 300], Qt.Orientation.Vertical)
+        QTimer.singleShot(0, self._hide_stale_tab_bars)
+
     def _welcome_page(self) -> QWidget:
         """What the central area shows before a lesson is open: what to do, with buttons."""
         page = QWidget()
@@ -726,7 +751,8 @@ class MainWindow(QMainWindow):
             if not path:
                 return None
         try:
-            out = save_png([self.splitter, self.summary.by_role, self.summary.by_bin], path)
+            self.detail.render_now()
+            out = save_image(lesson_figure(self.splitter, [self.summary.by_role, self.summary.by_bin]), path)
         except USER_ERRORS as exc:
             self.errors.error("Export failed", one_line(exc))
             return None

@@ -38,7 +38,8 @@ def _wait(condition, timeout: float = 300.0) -> None:
 
 
 def _save(widget: QWidget, folder: Path, name: str) -> Path:
-    _pump(0.4)
+    _pump(0.8)
+    widget.repaint()
     path = folder / name
     widget.grab().save(str(path))
     print(path)
@@ -81,6 +82,7 @@ def main(argv: list[str] | None = None) -> int:
     mid = float(data.start[row] + data.end[row]) / 2
     win.detail.set_range(mid - 20, mid + 20)
     win.detail.wait_for_tiles(20000)
+    win.docks["summary"].raise_()
     _save(win, folder, "main_window.png")
     win.action("lanes_by_speaker").trigger()
     win.detail.set_range(mid - 6, mid + 6)

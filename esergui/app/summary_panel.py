@@ -81,8 +81,17 @@ class StackedBars(pg.PlotWidget):
         self.setMinimumHeight(140)
         self.getAxis("left").setWidth(60)
         self.getPlotItem().layout.setContentsMargins(2, 2, 8, 2)
+        self.last: tuple | None = None
+
+    def copy(self) -> "StackedBars":
+        """A new, unparented plot with the same title and data (for exporting at another size)."""
+        other = StackedBars(self.horizontal, self.getPlotItem().titleLabel.text)
+        if self.last is not None:
+            other.set_data(*self.last)
+        return other
 
     def set_data(self, categories: Sequence[str], labels: Sequence[str], values: np.ndarray) -> None:
+        self.last = (list(categories), list(labels), np.asarray(values))
         self.clear()
         values = np.nan_to_num(np.asarray(values, dtype=float).reshape(len(categories), len(labels)))
         colours = label_colours(labels)
