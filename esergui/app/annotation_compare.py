@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QPushButton, QTableWidget, QTableWidgetItem,
     QVBoxLayout, QWidget,
 )
 
+from esergui.app.annotation_lazy import LazyPanel
 from esergui.app.timeaxis import format_time
 
 if TYPE_CHECKING:
@@ -23,12 +24,11 @@ HEADERS = ("Start", "End", "Field", "Human", "Model now")
 _FIELD = {"emotion": "human_emotion", "role": "human_role", "speaker": "human_speaker"}
 
 
-class ComparePanel(QWidget):
+class ComparePanel(LazyPanel):
     """Rows of :class:`esergui.workspace.Disagreement`; double-click selects the utterance."""
 
     def __init__(self, controller: "AnnotationController", parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.c = controller
+        super().__init__(controller, parent)
         self.items: list = []
         self.summary = QLabel("")
         self.summary.setWordWrap(True)
@@ -56,33 +56,12 @@ class ComparePanel(QWidget):
         lay.addWidget(self.summary)
         lay.addWidget(self.table, 1)
         lay.addLayout(row)
-        self._stale = True
-        self._timer = QTimer(self, singleShot=True, interval=0)  # one refresh per burst of changes
-        self._timer.timeout.connect(self.refresh)
-        controller.lessonShown.connect(lambda data: self._changed())
-        controller.edited.connect(self._changed)
         self.refresh()
-
-    def _changed(self) -> None:
-        self._stale = True
-        if self.shown():
-            self._timer.start()
-
-    def shown(self) -> bool:
-        """On screen (a dock tab behind another one is not, though Qt calls it visible)."""
-        return self.isVisible() and not self.visibleRegion().isEmpty()
-
-    def set_shown(self, shown: bool) -> None:
-        """Connected to the dock's ``visibilityChanged``: catch up when the tab is selected."""
-        if shown and self._stale:
-            self.refresh(force=True)
 
     def refresh(self, force: bool = False) -> None:
         """Re-read the disagreements (only while the panel is shown: it reads the whole lesson)."""
-        if not (force or self.shown()):
-            self._stale = True
+        if self.skip(force):
             return
-        self._stale = False
         self.items = self.c.disagreements()
         self.table.setUpdatesEnabled(False)
         self.table.setRowCount(len(self.items))

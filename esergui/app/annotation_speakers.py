@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QAbstractItemView, QGridLayout, QHeaderView, QInputDialog, QLabel, QPushButton, QTableWidget,
     QTableWidgetItem, QVBoxLayout, QWidget,
 )
 
+from esergui.app.annotation_lazy import LazyPanel
 from esergui.app.timeaxis import format_time
 from esergui.lesson import HUMAN, STUDENT, TEACHER
 
@@ -20,12 +21,11 @@ if TYPE_CHECKING:
 HEADERS = ("Speaker", "Label", "Role", "Talk", "Utterances")
 
 
-class SpeakersPanel(QWidget):
+class SpeakersPanel(LazyPanel):
     """One row per speaker of the current lesson (most talk first)."""
 
     def __init__(self, controller: "AnnotationController", parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.c = controller
+        super().__init__(controller, parent)
         self.table = QTableWidget(0, len(HEADERS))
         self.table.setHorizontalHeaderLabels(HEADERS)
         self.table.verticalHeader().setVisible(False)
@@ -65,33 +65,12 @@ class SpeakersPanel(QWidget):
         lay.addWidget(self.table, 1)
         lay.addLayout(grid)
         lay.addWidget(self.note)
-        self._stale = True
-        self._timer = QTimer(self, singleShot=True, interval=0)  # one refresh per burst of changes
-        self._timer.timeout.connect(self.refresh)
-        controller.lessonShown.connect(lambda data: self._changed())
-        controller.edited.connect(self._changed)
         self.refresh(force=True)
-
-    def _changed(self) -> None:
-        self._stale = True
-        if self.shown():
-            self._timer.start()
-
-    def shown(self) -> bool:
-        """On screen (a dock tab behind another one is not, though Qt calls it visible)."""
-        return self.isVisible() and not self.visibleRegion().isEmpty()
-
-    def set_shown(self, shown: bool) -> None:
-        """Connected to the dock's ``visibilityChanged``: catch up when the tab is selected."""
-        if shown and self._stale:
-            self.refresh(force=True)
 
     def refresh(self, force: bool = False) -> None:
         """Re-read the speakers and their talk (only while shown, or when forced)."""
-        if not (force or self.shown()):
-            self._stale = True
+        if self.skip(force):
             return
-        self._stale = False
         keep = set(self.selected_labels())
         speakers = self.c.speakers()
         talk: dict[str, float] = {}
