@@ -66,6 +66,10 @@ def main() -> int:
 
     if args.attach_only:
         bundle = load_model(args.out)
+        eps = best_epochs()  # record what all finished SI folds say next to what was used
+        cv = bundle.metadata.setdefault("training", {}).setdefault("epochs_from_cv", {})
+        cv["si_best_epochs_all_folds"] = eps
+        cv["median_all_folds"] = statistics.median(eps) if eps else None
     else:
         eps = best_epochs()
         n = args.epochs or (int(round(statistics.median(eps))) if eps else TrainConfig().epochs)

@@ -35,20 +35,38 @@ def pct(v: str | float) -> str:
     return f"{100 * float(v):.1f}"
 
 
+def same_folds_ua(method: str, protocol: str, folds: set[str], ref: str = "esernet") -> str:
+    """UA of ``ref`` pooled over the test folds that ``method`` has finished (fair comparison
+    while a run is partial)."""
+    if method == ref or not folds:
+        return ""
+    from model.data import EMODB_LABELS
+    from model.metrics import compute_figures
+
+    rows = [r for r in read(OUT / f"{ref}-{protocol}" / "predictions.csv")
+            if r["condition"] == "clean" and r["fold"] in folds]
+    if not rows:
+        return ""
+    fig = compute_figures([EMODB_LABELS.index(r["true"]) for r in rows],
+                          [EMODB_LABELS.index(r["pred"]) for r in rows], EMODB_LABELS)
+    return pct(fig.ua)
+
+
 def main_table(protocol: str, methods: list[str], title: str) -> list[str]:
     lines = [f"### {title}", "",
-             "| model | folds done | WA (pooled) | UA (pooled) | macro-F1 (pooled) | UA mean ± sd over folds |",
-             "|---|---|---|---|---|---|"]
+             "| model | folds done | WA (pooled) | UA (pooled) | macro-F1 (pooled) | UA mean ± sd over folds | ESERNet UA on the same folds |",
+             "|---|---|---|---|---|---|---|"]
     csv_rows = []
     for m in methods:
         summ, folds = run(m, protocol)
         done = len({r["fold"] for r in folds})
         c = summ.get("clean")
         if not c:
-            lines.append(f"| {NAMES[m]} | 0 of {N_FOLDS[protocol]} | not run | | | |")
+            lines.append(f"| {NAMES[m]} | 0 of {N_FOLDS[protocol]} | not run | | | | |")
             continue
+        same = same_folds_ua(m, protocol, {r["fold"] for r in folds})
         lines.append(f"| {NAMES[m]} | {done} of {N_FOLDS[protocol]} | {pct(c['wa'])} | {pct(c['ua'])} | {pct(c['macro_f1'])} | "
-                     f"{pct(c['ua_fold_mean'])} ± {pct(c['ua_fold_sd'])} |")
+                     f"{pct(c['ua_fold_mean'])} ± {pct(c['ua_fold_sd'])} | {same} |")
         csv_rows.append({"protocol": protocol, "model": m, "folds_done": done, "condition": "clean",
                          "wa": c["wa"], "ua": c["ua"], "macro_f1": c["macro_f1"]})
     return lines + [""], csv_rows

@@ -8,6 +8,7 @@ utterances (bench/synth.py). Writes bench/results/inference.md.
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import time
 from pathlib import Path
@@ -21,17 +22,18 @@ from model.inference import EmotionRecognizer
 RESULTS = Path(__file__).resolve().parent / "results" / "inference.md"
 
 
-def throughput(rec: EmotionRecognizer, clips: list[np.ndarray], batch: int, repeats: int) -> tuple[float, float]:
-    """(audio seconds per compute second, ms per utterance) over ``repeats`` batches."""
+def throughput(rec: EmotionRecognizer, clips: list[np.ndarray], batch: int, repeats: int) -> tuple[float, float, float]:
+    """(audio s per wall s, audio s per CPU s of this process, wall ms per utterance)."""
     rec.predict(clips[:batch], batch_size=batch)  # warm-up
-    audio_s, t = 0.0, 0.0
+    audio_s, t, c = 0.0, 0.0, 0.0
     for r in range(repeats):
         sel = [clips[(r * batch + i) % len(clips)] for i in range(batch)]
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         rec.predict(sel, batch_size=batch)
         t += time.perf_counter() - t0
-        audio_s += sum(len(c) for c in sel) / 16000
-    return audio_s / t, 1000 * t / (repeats * batch)
+        c += time.process_time() - c0
+        audio_s += sum(len(c_) for c_ in sel) / 16000
+    return audio_s / t, audio_s / c, 1000 * t / (repeats * batch)
 
 
 def main() -> int:
@@ -50,20 +52,24 @@ def main() -> int:
     lines = ["# ESERNet inference throughput", "",
              f"Model `{rec.model_name}` on {rec.device_name}; torch {torch.__version__}, "
              f"{torch.get_num_threads()} thread(s), {platform.processor() or platform.machine()}; "
-             f"machine shared with other jobs (figures are lower bounds).", "",
-             "| utterances per batch | audio s per compute s | ms per utterance |", "|---|---|---|"]
+             f"load average at start {os.getloadavg()[0]:.1f} (machine shared with other jobs). "
+             "With one thread, *audio s per CPU s* (this process's CPU time) is what an idle core "
+             "would give; *per wall s* is what this shared machine gave.", "",
+             "| utterances per batch | audio s per wall s | audio s per CPU s | wall ms per utterance |",
+             "|---|---|---|---|"]
     for batch, repeats in ((1, 40), (8, 8), (64, 2)):
-        sps, ms = throughput(rec, clips, batch, repeats)
-        lines.append(f"| {batch} | {sps:.0f} | {ms:.1f} |")
+        sps, cps, ms = throughput(rec, clips, batch, repeats)
+        lines.append(f"| {batch} | {sps:.0f} | {cps:.0f} | {ms:.1f} |")
         print(lines[-1], flush=True)
     lesson = build_lesson(seed=1, duration_s=45 * 60)
     utts = [lesson.audio[int(t.start_s * 16000): int(t.end_s * 16000)] for t in lesson.truth]
     total = sum(len(u) for u in utts) / 16000
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     rec.predict(utts)
-    dt = time.perf_counter() - t0
-    lines += ["", f"45-minute synthetic lesson: {len(utts)} utterances, {total / 60:.1f} min of speech, "
-                  f"classified in **{dt:.1f} s** (default batch size 32).", "",
+    dt, dc = time.perf_counter() - t0, time.process_time() - c0
+    lines += ["", f"45-minute synthetic lesson (bench/synth.py, seed 1): {len(utts)} utterances, "
+                  f"{total / 60:.1f} min of speech, classified in **{dt:.1f} s wall / {dc:.1f} s CPU** "
+                  f"(default batch size 32).", "",
               f"Command: `{' '.join(['nice -n 10 .venv/bin/python -m bench.inference_bench'] + [f'--device {args.device}'] + ([f'--threads {args.threads}'] if args.threads else []))}`"]
     print("\n".join(lines[-3:]))
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
