@@ -49,6 +49,10 @@ def test_number_keys_relabel_all_selected_with_undo_redo(win) -> None:
     key(win, Qt.Key.Key_9)  # the model has 7 labels: nothing happens
     assert [u.human_emotion for u in utts(win)[:2]] == [None, None]
     assert win.undo_stack.count() == 2
+    # the same keys work with the focus in the detail timeline
+    win.detail.view.setFocus()
+    QTest.keyClick(win.detail.view, Qt.Key.Key_2)
+    assert [u.human_emotion for u in utts(win)[:2]] == ["boredom", "boredom"]
     # the legend: one button per label, with its key
     assert [b.text() for b in c.panel.emo_buttons] == [f"{k}  {n}" for k, n in enumerate(LABELS, 1)]
 
