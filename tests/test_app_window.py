@@ -289,8 +289,14 @@ def test_dialogs_tooltips_and_restart_restores_layout(studio, qtbot):
     about.close()
     for action in win.toolbar.actions():
         assert action.isSeparator() or action.toolTip(), action.text()
-    for widget in (win.table.role_box, win.table.min_conf, win.analysis.cancel_button, win.library.view, win.detail.spec_plot):
-        assert widget.toolTip()
+    from PySide6.QtWidgets import QAbstractButton, QAbstractSpinBox, QComboBox
+
+    mine = [win.library, win.analysis, win.table, win.summary, win.overview, win.detail, win.placeholder]
+    controls = [w for panel in mine for kind in (QAbstractButton, QComboBox, QAbstractSpinBox) for w in panel.findChildren(kind)
+                if not w.objectName().startswith("qt_")]  # Qt's own parts (a hidden table corner button)
+    assert len(controls) >= 10
+    for widget in controls + [win.library.view, win.table.view, win.detail.spec_plot, win.detail.wave_plot, win.overview.view]:
+        assert widget.toolTip(), f"{type(widget).__name__} {getattr(widget, 'text', lambda: '')()} has no tooltip"
     win.set_compute_device("cpu")
     win.set_output_device("pulse")
     win.docks["summary"].hide()
