@@ -67,7 +67,8 @@ def attribute_speakers(
     windows = embed_windows(source, segments, settings.window_s, progress=scaled(progress, 0.0, 0.95), cancel=cancel)
     check(cancel)
     report(progress, 0.95, "grouping voices")
-    result = assign_roles(windows.embedding, windows.duration_s, windows.segment, settings, teacher_embedding)
+    result = assign_roles(windows.embedding, windows.duration_s, windows.segment, settings, teacher_embedding,
+                          windows.start_s)
     turns = windows_to_turns(windows, segments, result.speaker, result.teacher, result.confidence)
     report(progress, 1.0, f"{len({t.speaker for t in turns})} speakers")
     return turns

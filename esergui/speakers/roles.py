@@ -6,7 +6,12 @@
 3. Cap the number of speakers; number them by talk time (``0`` = most speech).
 4. Teacher: the dominant voice (``co_teaching``: the two dominant voices), or the speaker
    whose centroid is most similar to the enrolled teacher voice.
-5. Role confidence per window from the margin between its average similarity to the teacher's
+5. Teacher fragments: a speaker whose voice is still fairly close to the teacher's (average
+   linkage distance under ``teacher_merge_threshold``) and whose windows often follow or precede
+   the teacher's with hardly a pause (within ``turn_gap_s``, as inside one turn; at least
+   ``teacher_merge_adjacency`` of its windows) is the teacher speaking differently (louder,
+   angrier, further away) and is merged into the teacher. Optional (off by default).
+6. Role confidence per window from the margin between its average similarity to the teacher's
    windows and to the closest student's windows (itself left out), through a logistic curve.
 """
 
@@ -91,8 +96,11 @@ def assign_roles(
     segment: np.ndarray,
     settings: SpeakerSettings,
     teacher_embedding: np.ndarray | None = None,
+    start_s: np.ndarray | None = None,
 ) -> Assignment:
-    """Speakers, roles and role confidences of ``N`` windows (embeddings ``x`` ``(N, D)``)."""
+    """Speakers, roles and role confidences of ``N`` windows (embeddings ``x`` ``(N, D)``,
+    durations and start times in seconds, segment index per window). The teacher-fragment
+    step (5) runs when ``start_s`` is given and ``settings.teacher_merge_adjacency`` is set."""
     n = len(x)
     if n == 0:
         return Assignment(np.zeros(0, int), np.zeros(0, bool), np.zeros(0), ())
@@ -103,6 +111,16 @@ def assign_roles(
     k = int(labels.max()) + 1
     sums, counts = cluster_sums(x, labels, k)
     teachers = pick_teachers(sums, counts, settings, teacher_embedding)
+    if start_s is not None and settings.teacher_merge_adjacency is not None:
+        start = np.asarray(start_s, float)
+        merged = merge_teacher_fragments(labels, sums, counts, start, start + duration_s, teachers, settings)
+        if merged != teachers:
+            fragments = np.isin(labels, merged) & ~np.isin(labels, teachers)
+            relabelled = np.where(fragments, teachers[0], labels)
+            labels = _renumber(relabelled, duration_s)
+            teachers = tuple(sorted({int(labels[np.flatnonzero(relabelled == t)[0]]) for t in teachers}))
+            k = int(labels.max()) + 1
+            sums, counts = cluster_sums(x, labels, k)
     is_teacher = np.isin(labels, teachers)
     confidence = role_confidence(x, labels, sums, counts, teachers)
     return Assignment(labels, is_teacher, confidence, teachers)
@@ -128,6 +146,34 @@ def pick_teachers(sums: np.ndarray, counts: np.ndarray, settings: SpeakerSetting
     if wanted == 2 and k > len(picked):
         picked.append(next(c for c in range(k) if c not in picked))
     return tuple(sorted(picked))
+
+
+def merge_teacher_fragments(labels: np.ndarray, sums: np.ndarray, counts: np.ndarray, start_s: np.ndarray,
+                            end_s: np.ndarray, teachers: tuple[int, ...], settings: SpeakerSettings) -> tuple[int, ...]:
+    """Speakers that are the teacher's voice in another guise (step 5), plus ``teachers``."""
+    order = np.argsort(start_s, kind="stable")
+    close = (start_s[order[1:]] - end_s[order[:-1]]) <= settings.turn_gap_s  # (N-1,) consecutive pairs
+    lab = labels[order]
+    merged = set(teachers)
+    changed = True
+    while changed:
+        changed = False
+        t_sum = sums[sorted(merged)].sum(axis=0)
+        t_count = counts[sorted(merged)].sum()
+        is_t = np.isin(lab, sorted(merged))
+        next_to_t = np.zeros(len(lab), bool)
+        next_to_t[:-1] |= close & is_t[1:]
+        next_to_t[1:] |= close & is_t[:-1]
+        for c in range(len(sums)):
+            if c in merged:
+                continue
+            distance = 1.0 - float(sums[c] @ t_sum) / (counts[c] * t_count)
+            mine = lab == c
+            if distance < settings.teacher_merge_threshold and \
+                    next_to_t[mine].mean() >= settings.teacher_merge_adjacency:
+                merged.add(c)
+                changed = True
+    return tuple(sorted(merged))
 
 
 def role_confidence(x: np.ndarray, labels: np.ndarray, sums: np.ndarray, counts: np.ndarray,

@@ -29,6 +29,12 @@ class SpeakerSettings:
       (higher: fewer, larger speakers).
     * ``enrol_min_similarity``: with an enrolled teacher voice, the speaker most similar to it
       is the teacher if the cosine similarity reaches this; otherwise the dominant voice is.
+    * ``teacher_merge_adjacency`` (off by default), ``teacher_merge_threshold``, ``turn_gap_s``:
+      a speaker closer to the teacher than ``teacher_merge_threshold``, at least
+      ``teacher_merge_adjacency`` of whose windows directly follow or precede the teacher's
+      (pause at most ``turn_gap_s``), is the teacher too (one voice that clustering split,
+      e.g. calm vs. agitated). Off by default: it also swallows students who answer without
+      a pause (see docs/SPEAKERS.md).
     * ``co_teaching``: two teachers share the lesson (the two dominant voices, or the enrolled
       voice plus the dominant other voice).
     * ``max_cluster_items``: above this many windows, clustering works on a sample of this size
@@ -39,6 +45,9 @@ class SpeakerSettings:
     max_speakers: int = 31
     window_s: float = 1.5
     cluster_threshold: float = 0.44
+    teacher_merge_adjacency: float | None = None
+    teacher_merge_threshold: float = 0.5
+    turn_gap_s: float = 0.5
     enrol_min_similarity: float = 0.5
     co_teaching: bool = False
     max_cluster_items: int = 1500
