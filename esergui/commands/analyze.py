@@ -100,6 +100,16 @@ def _unique_names(paths: list[Path]) -> list[str]:
     return names
 
 
+def _one_line_warnings() -> None:
+    """Show warnings (e.g. "the GPU failed; using the CPU") as one line each."""
+    import warnings
+
+    def show(message, category, filename, lineno, file=None, line=None) -> None:  # noqa: ANN001
+        print(f"esergui analyze: warning: {message}", file=sys.stderr, flush=True)
+
+    warnings.showwarning = show
+
+
 def run(args: argparse.Namespace) -> int:
     from esergui.errors import USER_ERRORS
     from esergui.export import export_lesson, export_workspace
@@ -112,6 +122,7 @@ def run(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"esergui analyze: cannot create {out}: {exc.strerror}", file=sys.stderr)
         return 2
+    _one_line_warnings()
     ws = Workspace.open(args.workspace) if args.workspace else None
     model_path = args.model
     if model_path is None and ws is not None and ws.active_model is not None:
