@@ -22,6 +22,7 @@ speakers at 10 dB (and clean). Neither model ever heard speakers 03 or 08.
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import time
 from pathlib import Path
@@ -31,6 +32,12 @@ import numpy as np
 OUT = Path("bench/out/retrain")
 FOLD_MODEL = Path("bench/out/esernet-speaker-pairs/models/fold0.safetensors")
 TEST_SPEAKERS = ("03", "08")
+
+
+def _cpu() -> float:
+    """CPU seconds (user + system) of this process so far, all threads."""
+    t = os.times()
+    return t.user + t.system
 
 
 def _pct(x: float | None) -> str:
@@ -63,8 +70,10 @@ def part_time(n: int, epochs: int | None, cache: Path) -> list[str]:
     t2 = time.perf_counter()
     train, val = R.split_items(plan.items, settings.split, settings.seed)
     estimate = R.estimate_seconds(len(train), len(val), settings.epochs, speed)
+    cpu0, load0 = _cpu(), os.getloadavg()[0]
     out = R.run_retraining(plan, log=lambda s: print(s, flush=True))
     t3 = time.perf_counter()
+    cpu, load1 = _cpu() - cpu0, os.getloadavg()[0]
     res = out.result
     return [
         f"**Default fine-tune on {len(plan.items)} EmoDB utterances** (bundled model, whole network, "
@@ -74,11 +83,13 @@ def part_time(n: int, epochs: int | None, cache: Path) -> list[str]:
         f"| data check (decode {len(items)} files into the cache) | {t1 - t0:.0f} |",
         f"| speed measurement (Settings page) | {t2 - t1:.0f} |",
         f"| **run: score start model + train + score new model** | **{t3 - t2:.0f}** ({(t3 - t2) / 60:.1f} min) |",
+        f"| CPU time of that run (user + system, all threads) | {cpu:.0f} |",
         f"| the wizard's estimate beforehand (upper bound) | {estimate:.0f} |",
         "",
         f"Epochs run: {len(res.history)} (best {res.best_epoch}; early stop after 5 without UA gain); "
         f"{out.split}; device {speed.device}, {speed.threads} torch threads; "
-        f"measured {1000 * speed.train_s_per_clip:.0f} ms per training clip-epoch.",
+        f"measured {1000 * speed.train_s_per_clip:.0f} ms per training clip-epoch; machine load average "
+        f"{load0:.1f} at the start of the run, {load1:.1f} at its end (2 cores, shared).",
         f"Validation figures (not held-out: the bundled model was trained on these speakers): new UA "
         f"{_pct(out.figures.ua)} / WA {_pct(out.figures.wa)}; starting model UA "
         f"{_pct(out.base_figures.ua if out.base_figures else None)} / WA "
@@ -119,9 +130,9 @@ def part_adapt(epochs: int | None, cache: Path) -> list[str]:
     settings = R.RetrainSettings() if epochs is None else R.RetrainSettings(epochs=epochs)
     base = load_model(FOLD_MODEL)
     plan = R.RetrainPlan(noisy_train, list(base.labels), settings, FOLD_MODEL, "fold0", cache)
-    t0 = time.perf_counter()
+    t0, cpu0, load0 = time.perf_counter(), _cpu(), os.getloadavg()[0]
     out = R.run_retraining(plan, log=lambda s: print(s, flush=True))
-    secs = time.perf_counter() - t0
+    secs, cpu, load1 = time.perf_counter() - t0, _cpu() - cpu0, os.getloadavg()[0]
     rows = []
     for cond, test in (("babble 10 dB", noisy_test), ("clean", test_items)):
         before = evaluate(base, test, cache_dir=cache)
@@ -132,7 +143,8 @@ def part_adapt(epochs: int | None, cache: Path) -> list[str]:
     return [
         f"**Accuracy change on held-out speakers {' and '.join(TEST_SPEAKERS)}** (start: fold-0 cross-validation "
         f"model, never trained on them; default fine-tune on {len(noisy_train)} clips of the other 8 speakers with "
-        f"babble at 10 dB SNR; {len(res.history)} epochs, best {res.best_epoch}, {secs / 60:.1f} min; {out.split})",
+        f"babble at 10 dB SNR; {len(res.history)} epochs, best {res.best_epoch}, {secs / 60:.1f} min wall, "
+        f"{cpu / 60:.1f} min CPU, load average {load0:.1f} → {load1:.1f}; {out.split})",
         "",
         "| test condition | clips | UA before | UA after | Δ UA (points) | WA before | WA after | Δ WA (points) |",
         "|---|---:|---:|---:|---:|---:|---:|---:|",
