@@ -11,6 +11,7 @@ import pytest
 pytest.importorskip("PySide6")
 from PySide6.QtCore import Qt  # noqa: E402
 from PySide6.QtTest import QTest  # noqa: E402
+from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from annotation_support import LABELS, main_window, template_ws, win  # noqa: E402,F401 (fixtures)
 from esergui.app.annotation import RESERVED_KEYS, parse_time  # noqa: E402
@@ -46,11 +47,13 @@ def test_number_keys_relabel_all_selected_with_undo_redo(win) -> None:
     assert [u.human_emotion for u in utts(win)[:2]] == ["fear", "fear"]
     key(win, Qt.Key.Key_0)  # back to the model's
     assert [u.emotion_source for u in utts(win)[:2]] == ["model", "model"]
-    key(win, Qt.Key.Key_9)  # the model has 7 labels: nothing happens
-    assert [u.human_emotion for u in utts(win)[:2]] == [None, None]
+    key(win, Qt.Key.Key_9)  # the model has 7 labels: nothing happens (and the table does not jump to row 9)
+    assert [u.human_emotion for u in utts(win)[:2]] == [None, None] and win.selection.rows() == [0, 1]
+    assert "key 9 has none" in win.statusBar().currentMessage()
     assert win.undo_stack.count() == 2
     # the same keys work with the focus in the detail timeline
     win.detail.view.setFocus()
+    assert win.detail.view.hasFocus(), QApplication.focusWidget()
     QTest.keyClick(win.detail.view, Qt.Key.Key_2)
     assert [u.human_emotion for u in utts(win)[:2]] == ["boredom", "boredom"]
     # the legend: one button per label, with its key

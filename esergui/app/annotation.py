@@ -676,8 +676,7 @@ class AnnotationController(QObject):
         for k, a in enumerate(self.emotion_actions, 1):
             name = labels[k - 1] if k <= len(labels) else ""
             a.setText(f"&{k}  {name}" if name else f"{k}  (no label)")
-            a.setEnabled(bool(name))
-            a.setVisible(bool(name))
+            a.setData(name)  # keys without a label stay live: they say so instead of typing into the table
 
     def fill_menu(self, menu: QMenu, for_context: bool = False) -> None:
         """The annotation commands (also used for context menus)."""
@@ -686,7 +685,7 @@ class AnnotationController(QObject):
         emo = menu.addMenu("&Emotion")
         emo.setToolTipsVisible(True)
         for act in self.emotion_actions:
-            if act.isVisible():
+            if act.data():
                 emo.addAction(act)
         emo.addSeparator()
         emo.addAction(a["emotion_model"])
