@@ -64,7 +64,7 @@ class PipelineSettings:
     speakers: Any = None
     device: str = "auto"
     model_path: str | None = None
-    batch_s: float = 60.0
+    batch_s: float = 240.0
 
     def to_dict(self) -> dict[str, Any]:
         def plain(obj: Any) -> Any:
@@ -270,7 +270,12 @@ class Pipeline:
                 return
             check(cancel)
             waves = [np.asarray(source.read(int(u.start_s * sr), int(u.end_s * sr)), dtype=np.float32) for u in batch]
-            probs = np.asarray(recognizer.predict(waves, cancel=cancel), dtype=np.float64)
+            batch_dur = sum(u.duration_s for u in batch)
+
+            def inner(fraction: float, message: str = "") -> None:
+                stage((done + fraction * batch_dur) / total, f"{len(out)} of {len(utterances)} utterances")
+
+            probs = np.asarray(recognizer.predict(waves, progress=inner, cancel=cancel), dtype=np.float64)
             if probs.shape != (len(batch), len(labels)):
                 raise EserError(f"the emotion model returned {probs.shape} probabilities for {len(batch)} utterances")
             fresh = []
@@ -279,7 +284,7 @@ class Pipeline:
                 fresh.append(dataclasses.replace(u, emotion=labels[k], confidence=float(p[k]),
                                                  probabilities={lab: float(x) for lab, x in zip(labels, p)}))
             out.extend(fresh)
-            done += sum(u.duration_s for u in batch)
+            done += batch_dur
             batch.clear()
             stage(done / total, f"{len(out)} of {len(utterances)} utterances")
             if on_utterances is not None:
