@@ -126,7 +126,9 @@ def run(args: argparse.Namespace) -> int:
     ws = Workspace.open(args.workspace) if args.workspace else None
     model_path = args.model
     if model_path is None and ws is not None and ws.active_model is not None:
-        model_path = ws.active_model.path
+        from esergui.models import active_model_path  # the registry resolves moved workspaces
+
+        model_path = str(active_model_path(ws))
     pipeline = Pipeline(PipelineSettings(device=args.device, model_path=model_path))
     skipped = pipeline.prepare()
     if not args.quiet:
