@@ -128,7 +128,8 @@ def run(args: argparse.Namespace) -> int:
     if model_path is None and ws is not None and ws.active_model is not None:
         from esergui.models import active_model_path  # the registry resolves moved workspaces
 
-        model_path = str(active_model_path(ws))
+        active = active_model_path(ws)
+        model_path = str(active) if active is not None else None
     pipeline = Pipeline(PipelineSettings(device=args.device, model_path=model_path))
     skipped = pipeline.prepare()
     if not args.quiet:
