@@ -81,13 +81,34 @@ def test_workspace_keeps_human_edits(files: dict[str, Path], tmp_path: Path) -> 
         u = ws.utterances(lesson.id)[0]
         ws.set_emotion([u.id], "boredom")
         ws.set_note([u.id], "=SUM(A1:A9)")
+        # a retrained model becomes the workspace's active model: the next analysis uses it
+        ws.register_model("tiny", str(_tiny_model(tmp_path)), ["calm", "excited", "neutral"])
+        ws.set_active_model("tiny")
     again = esergui("analyze", str(files["conversation"]), "--out", str(out), "--workspace", str(ws_dir), "--quiet", "--device", "cpu")
     assert again.returncode == 0, again.stderr
     with Workspace.open(ws_dir) as ws:
         assert len(ws.lessons()) == 1 and len(ws.runs(lesson.id)) == 2
+        run = ws.latest_run(lesson.id)
+        assert run.model_name == "tiny" and run.labels == ("calm", "excited", "neutral")
     table = pd.read_csv(out / "sample_utterances.csv")
     row = table[table["utterance_id"] == u.id].iloc[0]
     assert (row["emotion"], row["emotion_source"], row["note"]) == ("boredom", "human", "'=SUM(A1:A9)")
+    assert {"p_calm", "p_excited", "p_neutral"} <= set(table.columns)
+
+
+def _tiny_model(folder: Path) -> Path:
+    """A small untrained ESERNet file with its own three labels."""
+    import torch
+
+    from model.bundle import ModelBundle
+    from model.config import FeatureConfig
+    from model.io import save_model
+    from tests.model_helpers import tiny_config
+
+    torch.manual_seed(0)
+    bundle = ModelBundle.create(tiny_config(n_classes=3), FeatureConfig(n_mels=40), ["calm", "excited", "neutral"])
+    bundle.metadata = {"name": "tiny"}
+    return save_model(bundle, folder / "tiny.safetensors")
 
 
 def test_progress_bar_on_a_terminal(files: dict[str, Path], tmp_path: Path) -> None:
