@@ -22,7 +22,7 @@ from typing import Any, Iterable, Sequence
 import pandas as pd
 
 from esergui.errors import EserError
-from esergui.lesson import Speaker, Utterance, now_iso
+from esergui.lesson import AnalysisRun, Speaker, Utterance, now_iso
 from esergui.summary import SummarySettings, binned, emotion_labels, lesson_summary, summary_frame
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -133,13 +133,18 @@ def export_lesson(
     audio_path: str | None = None,
     settings: SummarySettings = SummarySettings(),
     stem: str | None = None,
+    run: AnalysisRun | None = None,
 ) -> LessonExport:
     """Write a lesson's utterances, summary and binned CSVs to ``out_dir`` (plus ``"eaf"``
     and/or ``"textgrid"`` in ``formats``); files are named after ``stem`` (default: the
-    lesson name made file-safe)."""
+    lesson name made file-safe). ``run`` (the analysis that made the model layer) adds
+    ``model``, ``model_version``, ``device`` and ``stages_skipped`` to the summary row."""
     out = Path(out_dir)
     stem = file_stem(stem or lesson)
     summary = lesson_summary(utterances, duration_s, labels, lesson=lesson, settings=settings)
+    if run is not None:
+        summary.update({"model": run.model_name, "model_version": run.model_version, "device": run.device,
+                        "stages_skipped": ";".join(run.skipped)})
     result = LessonExport(
         utterances_csv=write_csv(utterances_frame(utterances, labels, lesson, speakers), out / f"{stem}_utterances.csv"),
         summary_csv=write_csv(summary_frame([summary]), out / f"{stem}_summary.csv"),
@@ -271,7 +276,7 @@ def export_workspace(ws: Any, lesson_ids: Sequence[int], out_dir: str | Path, fo
         labels = emotion_labels(utts, ws.labels(lesson_id))
         duration = lesson.duration_s or max((u.end_s for u in utts), default=0.0)
         results.append(export_lesson(out_dir, lesson.name, utts, duration, labels, ws.speakers(lesson_id), formats,
-                                     str(ws.audio_file(lesson)), stem=stem))
+                                     str(ws.audio_file(lesson)), stem=stem, run=ws.latest_run(lesson_id)))
     if len(results) > 1:
         write_summaries([r.summary for r in results], Path(out_dir) / "lessons_summary.csv")
     return results

@@ -59,6 +59,7 @@ def test_one_bad_file_among_good_ones(files: dict[str, Path], tmp_path: Path) ->
     assert len(table) >= 3 and table["lesson"].eq("sample").all()
     summary = pd.read_csv(out / "sample_summary.csv")
     assert summary["duration_s"][0] == pytest.approx(30.0, abs=0.05) and 0 < summary["speech_pct"][0] < 100
+    assert "stages_skipped" in summary.columns and "model" in summary.columns
     # not a terminal: plain progress lines, one per finished stage
     assert "decode done" in proc.stderr and "segment done" in proc.stderr and "\r" not in proc.stderr
     assert proc.stdout.count("utterances,") == 2

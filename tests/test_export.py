@@ -100,7 +100,8 @@ def test_export_several_workspace_lessons(tmp_path: Path, emodb: Path) -> None:
         ids = []
         for k, name in enumerate(["03a01Fa.wav", "08a01Na.wav", "09a01Nb.wav"]):
             lesson = ws.add_lesson(emodb / "wav" / name, name="same name" if k else "first", duration_s=10.0)
-            ws.store_analysis(lesson.id, AnalysisRun(labels=LABELS), utts()[:2], [Speaker("S1", "teacher")])
+            run = AnalysisRun(labels=LABELS, skipped={"speakers": "switched off"})
+            ws.store_analysis(lesson.id, run, utts()[:2], [Speaker("S1", "teacher")])
             ids.append(lesson.id)
         ws.set_emotion([ws.utterances(ids[0])[0].id], "anger")
         results = export_workspace(ws, ids, tmp_path / "out")
@@ -108,6 +109,7 @@ def test_export_several_workspace_lessons(tmp_path: Path, emodb: Path) -> None:
     assert "first_utterances.csv" in names and "same_name_utterances.csv" in names and f"same_name_{ids[2]}_utterances.csv" in names
     table = pd.read_csv(tmp_path / "out" / "lessons_summary.csv")
     assert table["lesson"].tolist() == ["first", "same name", "same name"]
+    assert table["model"].isna().all() and (table["stages_skipped"] == "speakers").all()
     assert table["emotion_anger_pct"][0] > table["emotion_anger_pct"][1]
     first = pd.read_csv(results[0].utterances_csv)
     assert first["emotion_source"][0] == "human" and first["utterance_id"][0] > 0

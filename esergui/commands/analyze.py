@@ -153,7 +153,7 @@ def run(args: argparse.Namespace) -> int:
                 else:
                     result = pipeline.analyze(path, progress=progress)
                     written = export_lesson(out, name, result.utterances, result.duration_s, result.labels,
-                                            result.speakers, args.export, audio_path=str(path))
+                                            result.speakers, args.export, audio_path=str(path), run=result.run)
             except USER_ERRORS as exc:
                 failed += 1
                 progress.finish()
