@@ -182,3 +182,15 @@ def test_reanalysis_in_workspace_keeps_human_edits(tmp_path: Path, lesson_file, 
             assert set(after[utts[2].id].probabilities) == set(labels)
             assert set(after[created].probabilities) == set(labels)
         assert len(ws.runs(lesson.id)) == 2
+
+
+def test_a_lesson_without_speech(tmp_path: Path, pipeline: Pipeline) -> None:
+    from bench.synth import room_noise
+    from esergui.export import export_lesson
+
+    path = tmp_path / "empty_room.wav"
+    sf.write(path, 0.003 * room_noise(16000 * 8, np.random.default_rng(0)), 16000)
+    result = pipeline.analyze(path)
+    assert result.utterances == [] and result.duration_s == pytest.approx(8.0)
+    written = export_lesson(tmp_path / "out", "empty room", result.utterances, result.duration_s, result.labels, run=result.run)
+    assert written.summary["speech_s"] == 0 and written.summary["silence_pct"] == 100
