@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Set up ESER Studio on a fresh Debian/Ubuntu machine, idempotently:
 #   system libraries (PortAudio, Qt's X11 libraries), a virtual environment in .venv,
-#   and the package itself (editable). With --dev also the test tools and test packages.
+#   and the package itself (editable). With --dev also the test tools, test packages and the evaluation baseline (openSMILE).
 # Usage: bash packaging/setup.sh [--dev]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,7 +30,7 @@ fi
 # 2. Virtual environment with the package (editable) and, for --dev, the test extras.
 python=${PYTHON:-python3}
 [[ -x .venv/bin/python ]] || "$python" -m venv .venv
-extras=""; ((dev)) && extras="[test]"
+extras=""; ((dev)) && extras="[test,eval]"
 stamp=".venv/.eser-installed$extras"
 if [[ ! -f "$stamp" || pyproject.toml -nt "$stamp" ]]; then
   echo "setup: installing Python packages into .venv (first time: a few minutes)"
