@@ -25,7 +25,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
@@ -246,6 +246,37 @@ def evaluate(seeds: Sequence[int], duration_s: float, settings: Any, use_vad: bo
     return {"results": results}
 
 
+def sweep(seeds: Sequence[int], duration_s: float, thresholds: Sequence[float]) -> None:
+    """Role accuracy and teacher-share error per clustering threshold (oracle segments, no
+    enrolment): how the default was chosen, on the tuning seeds."""
+    from esergui.speakers import SpeakerSettings
+    from esergui.speakers.attribute import windows_to_turns
+    from esergui.speakers.roles import assign_roles
+    from esergui.speakers.windows import ArraySource, embed_windows
+
+    figs: dict[tuple[float, bool], list[dict[str, float]]] = {}
+    for spec in lesson_matrix(seeds, duration_s):
+        if spec.discussion:
+            continue
+        lesson = make_lesson(spec)
+        segments = oracle_segments(lesson.truth)
+        win = embed_windows(ArraySource(lesson.audio), segments, 1.5)
+        for th in thresholds:
+            for merge in (False, True):
+                settings = SpeakerSettings(cluster_threshold=th, teacher_merge_adjacency=0.3 if merge else None)
+                a = assign_roles(win.embedding, win.duration_s, win.segment, settings, None, win.start_s)
+                turns = windows_to_turns(win, segments, a.speaker, a.teacher, a.confidence)
+                figs.setdefault((th, merge), []).append(score(lesson.truth, turns, len(lesson.audio) / SR))
+        print(f"  done {spec.name} seed {spec.seed}", file=sys.stderr, flush=True)
+    print(f"\n### Threshold sweep, tuning seeds {list(seeds)}, {duration_s / 60:g}-minute teacher-led lessons, oracle segments\n")
+    print("| cluster_threshold | teacher-fragment merging | role acc % (mean / min) | teacher-share err pp (mean / max) | speaker err % | speakers found |")
+    print("|---|---|---|---|---|---|")
+    for (th, merge), rows in figs.items():
+        print(f"| {th:.2f} | {'on' if merge else 'off'} | {_mean(rows, 'role_acc'):.1f} / {min(r['role_acc'] for r in rows):.1f} | "
+              f"{_mean(rows, 'share_err'):.1f} / {max(r['share_err'] for r in rows):.1f} | {_mean(rows, 'spk_err'):.1f} | "
+              f"{_mean(rows, 'n_hyp'):.1f} |")
+
+
 # --- encoder comparison -----------------------------------------------------------------------
 
 def mfcc_stats_embed(clips: Sequence[np.ndarray]) -> np.ndarray:
@@ -413,6 +444,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--embeddings", action="store_true", help="only the encoder comparison")
     parser.add_argument("--speed", action="store_true", help="only the speed and memory figures")
+    parser.add_argument("--sweep", action="store_true", help="only the threshold sweep (tuning seeds)")
     args = parser.parse_args(argv)
     import torch
 
@@ -422,6 +454,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         return
     if args.speed:
         speed(args.threads)
+        return
+    if args.sweep:
+        sweep(args.seeds or TUNE_SEEDS, args.minutes * 60, (0.38, 0.40, 0.42, 0.44, 0.46, 0.48, 0.50))
         return
     from esergui.speakers import SpeakerSettings
 

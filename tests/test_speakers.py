@@ -76,7 +76,7 @@ def test_one_speaker_is_all_teacher(emodb):
 
 
 def test_two_speakers_roles_beat_all_teacher(emodb):
-    lesson = make_lesson(LessonSpec(n_students=1, student_db=-6.0, seed=12, duration_s=120.0))
+    lesson = make_lesson(LessonSpec(n_students=1, student_db=-6.0, seed=12, duration_s=90.0))
     segments = oracle_segments(lesson.truth)
     turns = attribute_speakers(lesson.audio, segments)
     _check_cover(turns, segments)
@@ -88,7 +88,7 @@ def test_two_speakers_roles_beat_all_teacher(emodb):
 
 
 def test_many_students(emodb, lesson3):
-    lesson = make_lesson(LessonSpec(n_students=8, student_db=-12.0, far_field=True, seed=13, duration_s=150.0))
+    lesson = make_lesson(LessonSpec(n_students=8, student_db=-12.0, far_field=True, seed=13, duration_s=120.0))
     segments = oracle_segments(lesson.truth)
     turns = attribute_speakers(lesson.audio, segments)
     _check_cover(turns, segments)
@@ -139,7 +139,7 @@ def test_enrolment_fixes_a_lesson_where_students_talk_most(emodb):
     """Short teacher turns, long student turns: the dominant voice is the student's."""
     enrol_clips = _clips("03", 3, seed=7)
     keep_back = tuple(_files("03", 3, seed=7))  # never used in the lesson
-    lesson = build_lesson(seed=14, duration_s=120.0, teacher="03", students=("16",), student_rel_db=(-6.0, -6.0),
+    lesson = build_lesson(seed=14, duration_s=90.0, teacher="03", students=("16",), student_rel_db=(-6.0, -6.0),
                           teacher_turn_utterances=(1, 1), student_turn_utterances=5, teacher_again_prob=0.0,
                           exclude_files=keep_back)
     truth = [(t.start_s, t.end_s, t.speaker, t.role) for t in lesson.truth]
@@ -204,10 +204,10 @@ def test_settings_round_trip_and_validation():
 
 
 def test_co_teaching_gives_two_teachers(emodb):
-    lesson = build_lesson(seed=21, duration_s=120.0, teacher="11", students=("16",), noise="room")
-    # A second teacher: replace every other teacher turn... simpler: append a long stretch of a
-    # second adult voice at the teacher's level after the lesson.
-    second = np.concatenate(_clips("14", 12, seed=6))
+    lesson = build_lesson(seed=21, duration_s=90.0, teacher="11", students=("16",), noise="room")
+    # The second teacher takes over after the lesson: a long stretch of another voice at the
+    # teacher's level, in 2.8 s segments.
+    second = np.concatenate(_clips("14", 9, seed=6))
     second = second / np.sqrt(np.mean(second**2)) * 10 ** (-24 / 20)
     audio = np.concatenate([lesson.audio, np.zeros(SR, np.float32), second.astype(np.float32)])
     start2 = (len(lesson.audio) + SR) / SR

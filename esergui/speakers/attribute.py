@@ -6,11 +6,16 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from esergui.errors import EserError
 from esergui.progress import check, report, scaled
 from esergui.speakers.encoder import SR, VoiceEncoder
 from esergui.speakers.roles import assign_roles
 from esergui.speakers.settings import STUDENT, TEACHER, SpeakerSettings, SpeakerTurn
 from esergui.speakers.windows import Windows, as_source, embed_windows, voiced_level_db
+
+class VoiceRecordingError(EserError, ValueError):
+    """The enrolment recording holds no usable speech."""
+
 
 #: Enrolment: windows quieter than the loudest one by more than this are pauses, not speech.
 ENROL_FLOOR_DB = 15.0
@@ -21,7 +26,7 @@ def embed_voice(waveform: np.ndarray, sr: int = SR) -> np.ndarray:
 
     ``waveform``: mono float32 speech of one person, ideally 10 s or more (pauses are fine:
     1.5 s windows more than 15 dB under the loudest are ignored). Raises ``ValueError`` for an
-    empty or silent recording.
+    empty or silent recording (:class:`VoiceRecordingError`, a ``ValueError``).
     """
     audio = np.asarray(waveform, np.float32).reshape(-1)
     if sr != SR:
@@ -29,7 +34,7 @@ def embed_voice(waveform: np.ndarray, sr: int = SR) -> np.ndarray:
 
         audio = soxr.resample(audio, sr, SR).astype(np.float32)
     if len(audio) < SR // 10 or not np.any(audio):
-        raise ValueError("the voice recording is empty, silent or shorter than 0.1 s")
+        raise VoiceRecordingError("The voice recording is empty, silent or shorter than 0.1 s.")
     step = int(1.5 * SR)
     clips = [audio[s : s + step] for s in range(0, len(audio), step)]
     if len(clips) > 1 and len(clips[-1]) < step // 2:
