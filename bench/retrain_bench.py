@@ -165,12 +165,13 @@ def main() -> int:
         torch.set_num_threads(args.threads)
     cache = Path(".cache/audio")
     started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
-    lines = [f"Run {started} on {platform.machine()} ({torch.get_num_threads()} torch threads, torch {torch.__version__}).", ""]
-    if args.part in ("time", "both"):
-        lines += part_time(args.n, args.epochs, cache) + [""]
-    if args.part in ("adapt", "both"):
-        lines += part_adapt(args.epochs, cache) + [""]
-    print("\n".join(lines))
+    OUT.mkdir(parents=True, exist_ok=True)
+    head = f"Run {started} on {platform.machine()} ({torch.get_num_threads()} torch threads, torch {torch.__version__})."
+    for part, run in (("time", lambda: part_time(args.n, args.epochs, cache)), ("adapt", lambda: part_adapt(args.epochs, cache))):
+        if args.part in (part, "both"):
+            text = "\n".join([head, "", *run(), ""])
+            (OUT / f"result_{part}.md").write_text(text)  # each part is kept as soon as it is done
+            print(text, flush=True)
     return 0
 
 
