@@ -70,7 +70,7 @@ def main() -> int:
     lines += ["", f"45-minute synthetic lesson (bench/synth.py, seed 1): {len(utts)} utterances, "
                   f"{total / 60:.1f} min of speech, classified in **{dt:.1f} s wall / {dc:.1f} s CPU** "
                   f"(default batch size 32).", "",
-              f"Command: `{' '.join(['nice -n 10 .venv/bin/python -m bench.inference_bench'] + [f'--device {args.device}'] + ([f'--threads {args.threads}'] if args.threads else []))}`"]
+              f"Command: `{' '.join(['.venv/bin/python -m bench.inference_bench'] + [f'--device {args.device}'] + ([f'--threads {args.threads}'] if args.threads else []))}`"]
     print("\n".join(lines[-3:]))
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text("\n".join(lines) + "\n")
