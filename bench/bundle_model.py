@@ -31,8 +31,9 @@ def read(path: Path) -> list[dict[str, str]]:
 
 
 def figures() -> dict:
-    ev: dict = {"note": "pooled over test folds; protocol speaker-pairs = 5 folds of one male + one female "
-                        "EmoDB speaker; early stopping on a validation pair of training speakers"}
+    ev: dict = {"note": "cross-validation figures of this training recipe (not of these weights, which saw all "
+                        "of EmoDB), pooled over test folds; speaker-pairs = 5 folds of one male + one female "
+                        "EmoDB speaker; early stopping on a validation pair of training speakers; CPU"}
     for method, protocol in RUNS:
         rows = read(OUT / f"{method}-{protocol}" / "summary.csv")
         folds = read(OUT / f"{method}-{protocol}" / "folds.csv")

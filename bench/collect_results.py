@@ -98,7 +98,14 @@ def per_class(method: str, protocol: str) -> list[str]:
 
 
 def main() -> int:
+    from model.data import EMODB_LABELS
+    from model.evaluate import summarise
+
     RES.mkdir(parents=True, exist_ok=True)
+    for d in sorted(OUT.glob("*-*")):  # re-summarise, so runs stopped part-way get tables too
+        method, _, protocol = d.name.partition("-")
+        if (d / "predictions.csv").is_file() and protocol in N_FOLDS:
+            summarise(d, EMODB_LABELS, N_FOLDS[protocol], f"{method}, {protocol}")
     for d in sorted(OUT.glob("*-*")):
         if (d / "summary.md").is_file():
             shutil.copy(d / "summary.md", RES / f"cv_{d.name}.md")
