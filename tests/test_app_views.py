@@ -236,3 +236,25 @@ def test_selection_model_keeps_ids_across_reload(speech):
     assert sel.rows() == [2, 4] and sel.current_row == 4
     sel.select_ids([999])  # unknown ids are dropped
     assert sel.ids == []
+
+
+def test_overview_legend_rebuilt_once_per_reload(qtbot, speech):
+    """Reloading a lesson twice leaves exactly one legend label per emotion, plus one hint —
+    the old labels are detached at once, not left drawn until the event loop runs."""
+    from PySide6.QtWidgets import QLabel
+
+    view = OverviewTimeline()
+    qtbot.addWidget(view)
+    view.show()
+    for _ in range(3):  # first load, then two reloads, with no event processing in between
+        view.set_lesson(lesson(speech))
+    labels = view.legend.findChildren(QLabel, options=Qt.FindChildOption.FindDirectChildrenOnly)
+    assert len(labels) == len(LABELS) + 1
+    assert view.legend.layout().count() == len(LABELS) + 2  # labels, stretch, hint
+    qtbot.wait(20)  # let the layout show the new labels
+    labels = view.legend.findChildren(QLabel, options=Qt.FindChildOption.FindDirectChildrenOnly)
+    texts = [lab.text() for lab in labels if lab.isVisible()]
+    assert len(texts) == len(LABELS) + 1
+    for name in LABELS:
+        assert sum(t.endswith(f"&nbsp;{name}") for t in texts) == 1, name
+    assert sum(t == "opacity = confidence" for t in texts) == 1

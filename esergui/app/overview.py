@@ -44,8 +44,13 @@ class LegendBar(QWidget):
     def set_labels(self, labels: list[str]) -> None:
         while self._layout.count():
             item = self._layout.takeAt(0)
-            if item.widget():
-                item.widget().deleteLater()
+            widget = item.widget()
+            if widget is not None:
+                # Hide and detach now: deleteLater alone leaves the old label drawn (and a child
+                # of this bar) until the event loop runs, so a reload drew both sets on top.
+                widget.hide()
+                widget.setParent(None)
+                widget.deleteLater()
         colours = label_colours(labels)
         for name, colour in zip(labels, colours):
             lab = QLabel(f'<span style="color:{colour}; font-size:14pt">■</span>&nbsp;{name}')
