@@ -12,7 +12,7 @@ import pytest
 
 pytest.importorskip("PySide6")
 from PySide6.QtCore import QEvent, QPoint, QPointF, Qt  # noqa: E402
-from PySide6.QtGui import QMouseEvent  # noqa: E402
+from PySide6.QtGui import QKeySequence, QMouseEvent  # noqa: E402
 from PySide6.QtTest import QTest  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
@@ -228,3 +228,30 @@ def test_agreement_dialog_against_another_annotators_csv(win, tmp_path: Path) ->
     assert "not an utterances CSV" in win.errors.history[-1][1]
     if win.errors.last_box is not None:
         win.errors.last_box.close()
+
+
+def test_esc_in_the_note_field_is_not_taken_by_cancel_analysis(win, qtbot) -> None:
+    """While an analysis runs, the window-wide Esc (cancel) must leave Esc to a text field."""
+    c, cancel = win.annotation, win.actions_["cancel"]
+    esc = QKeySequence("Esc")
+    assert esc in cancel.shortcuts()  # the table has the focus: Esc cancels
+    fired: list[bool] = []
+
+    def on_cancel(*_) -> None:
+        fired.append(True)
+
+    cancel.triggered.connect(on_cancel)
+    try:
+        win.selection.select_rows([2], win.table)
+        cancel.setEnabled(True)  # as while an analysis runs
+        QTest.keyClick(win.table.view, Qt.Key.Key_E)  # E: edit the note
+        qtbot.waitUntil(lambda: c.panel.note.hasFocus(), timeout=20000)
+        assert cancel.shortcuts() == []
+        QTest.keyClick(c.panel.note, Qt.Key.Key_Escape)
+        QApplication.processEvents()
+        assert not fired
+        assert win.table.view.hasFocus()  # the note's own Esc: back to the table
+        assert esc in cancel.shortcuts()
+    finally:
+        cancel.triggered.disconnect(on_cancel)
+        cancel.setEnabled(win.queue.is_busy())

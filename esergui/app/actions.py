@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Callable
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QObject, Qt, Slot
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
-from PySide6.QtWidgets import QToolBar
+from PySide6.QtWidgets import QAbstractSpinBox, QApplication, QLineEdit, QPlainTextEdit, QTextEdit, QToolBar, QWidget
 
 from esergui.app.dialogs import DEVICES
 from esergui.app.icons import icon
@@ -34,6 +34,28 @@ def _act(win: "MainWindow", name: str, text: str, tip: str, slot: Callable | Non
     win.addAction(action)  # shortcuts work wherever the focus is
     win.actions_[name] = action
     return action
+
+
+TEXT_EDITORS = (QLineEdit, QTextEdit, QPlainTextEdit, QAbstractSpinBox)
+
+
+class TextFocusGuard(QObject):
+    """Takes an action's window-wide shortcuts away while a text editor has the keyboard focus
+    (and gives them back when it leaves), so e.g. Esc reaches the annotation note field instead
+    of cancelling the running analysis. A child of the action: disconnects when it goes."""
+
+    def __init__(self, action: QAction) -> None:
+        super().__init__(action)
+        self.action = action
+        self.keys = list(action.shortcuts())
+        app = QApplication.instance()
+        if app is not None:
+            app.focusChanged.connect(self.on_focus)
+            self.on_focus(None, app.focusWidget())
+
+    @Slot(QWidget, QWidget)
+    def on_focus(self, _old: QWidget | None, new: QWidget | None) -> None:
+        self.action.setShortcuts([] if isinstance(new, TEXT_EDITORS) else self.keys)
 
 
 def build_actions(win: "MainWindow") -> None:
@@ -109,6 +131,7 @@ def build_actions(win: "MainWindow") -> None:
     m.addAction(a("analyse", "&Analyse Lesson(s)", "Analyse the selected lessons (or the current one); they queue",
                   lambda: win.analyse(), "Ctrl+R", "analyse"))
     m.addAction(a("cancel", "&Cancel Analysis", "Stop the running analysis", win.cancel_analysis, "Esc", "cancel"))
+    TextFocusGuard(win.actions_["cancel"])  # Esc in a text field belongs to that field
     m.addSeparator()
     dev = m.addMenu("Compute &Device")
     win.menus["device"] = dev
