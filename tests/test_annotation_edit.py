@@ -255,3 +255,29 @@ def test_esc_in_the_note_field_is_not_taken_by_cancel_analysis(win, qtbot) -> No
     finally:
         cancel.triggered.disconnect(on_cancel)
         cancel.setEnabled(win.queue.is_busy())
+
+
+def test_a_label_edit_updates_rows_in_place_and_the_summary_soon_after(win, qtbot) -> None:
+    """A label edit keeps the same utterances: no model reset (scroll and selection stay), the
+    row shows the new label at once, the summary follows once the coalescing timer fires."""
+    resets: list[bool] = []
+
+    def on_reset() -> None:
+        resets.append(True)
+
+    before = dict(win.summary.row)
+    win.table.model.modelReset.connect(on_reset)
+    try:
+        win.selection.select_rows([2], win.table)
+        uid = win.selection.ids[0]
+        k = 0 if win.lesson_data.label[2] != 0 else 1
+        QTest.keyClick(win.table.view, Qt.Key(Qt.Key.Key_1.value + k))
+        assert win.workspace.utterance(uid).human_emotion == win.lesson_data.labels[k]
+        assert win.lesson_data.label[win.selection.row_of(uid)] == k
+        assert win.table.model.data_ is win.lesson_data and not resets
+        assert win.selection.ids == [uid]
+        qtbot.waitUntil(lambda: dict(win.summary.row) != before, timeout=5000)
+        win.undo_stack.undo()
+        assert win.lesson_data.label[win.selection.row_of(uid)] != k and not resets
+    finally:
+        win.table.model.modelReset.disconnect(on_reset)

@@ -14,6 +14,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from PySide6.QtCore import QSettings, QStandardPaths, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QUndoStack
 from PySide6.QtWidgets import (
@@ -238,6 +239,10 @@ class MainWindow(QMainWindow):
         self.detail.utteranceActivated.connect(self._play_row)
         self.table.rowsSelected.connect(lambda rows: self.selection.select_rows(rows, self.table))
         self.table.rowActivated.connect(self._play_row)
+        self._summary_timer = QTimer(self)  # coalesces summary/curve redraws after quick edits
+        self._summary_timer.setSingleShot(True)
+        self._summary_timer.setInterval(150)
+        self._summary_timer.timeout.connect(self._refresh_summary)
         self.selection.lessonChanged.connect(self._show_lesson)
         self.selection.utterancesSelected.connect(self._on_selected)
         self.analysis.cancelRequested.connect(self.cancel_analysis)
@@ -504,6 +509,11 @@ class MainWindow(QMainWindow):
 
     def _show_lesson(self, data: LessonData) -> None:
         keep = getattr(self, "_keep_view", False)
+        shown, self._shown = getattr(self, "_shown", None), data
+        if keep and shown is not None and same_utterances(shown, data):
+            self._show_relabelled(data)
+            return
+        self._summary_timer.stop()
         self.central.setCurrentWidget(self.splitter if self.current_id is not None else self.placeholder)
         self.overview.set_lesson(data)
         self.detail.set_lesson(data, keep_range=keep)
@@ -512,6 +522,20 @@ class MainWindow(QMainWindow):
         self.docks["summary"].setWindowTitle(f"Summary — {data.name}" if data.name else "Summary")
         self._on_detail_range(*self.detail.visible_range())
         self.lessonLoaded.emit(data)
+
+    def _show_relabelled(self, data: LessonData) -> None:
+        """The cheap path of a reload after a label/role/speaker edit (same utterances, same
+        times): rows updated in place, blocks re-coloured; the emotion curve and the summary are
+        redrawn once, shortly after (coalesced over quick successive edits)."""
+        self.overview.recolour(data, curve=False)
+        self.detail.set_lesson(data, keep_range=True)
+        self.table.update_rows(data)
+        self._summary_timer.start()
+        self.lessonLoaded.emit(data)
+
+    def _refresh_summary(self) -> None:
+        self.overview._redraw_curve()
+        self.summary.set_lesson(self.lesson_data)
 
     def _cached_source(self, lesson_id: int) -> LockedSource | None:
         lesson = self.workspace.lesson(lesson_id)
@@ -888,6 +912,18 @@ class MainWindow(QMainWindow):
             # loading the model cannot be interrupted; it takes seconds, not minutes
             runner.wait(60000)
         self.close_workspace()
+
+
+def same_utterances(old: LessonData, new: LessonData) -> bool:
+    """Whether ``new`` holds the same utterances as ``old`` (ids, times, label list, audio) so
+    only labels/roles/speakers/confidences can differ: a reload may update views in place."""
+    if old is new or len(old) != len(new) or old.labels != new.labels or old.name != new.name:
+        return old is new
+    return (old.source is new.source and old.duration_s == new.duration_s
+            and old.lesson_id == new.lesson_id
+            and bool(old.extra.get("partial")) == bool(new.extra.get("partial"))
+            and np.array_equal(old.ids, new.ids) and np.array_equal(old.start, new.start)
+            and np.array_equal(old.end, new.end))
 
 
 def default_data_dir() -> Path:

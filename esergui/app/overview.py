@@ -153,6 +153,14 @@ class OverviewTimeline(QWidget):
         self._redraw_lanes()
         self._redraw_curve()
 
+    def recolour(self, data: LessonData, curve: bool = True) -> None:
+        """Show ``data``, the same utterances as now with new labels/roles/speakers: redraws the
+        blocks (and the emotion curve unless ``curve`` is False), not the legend or the range."""
+        self.data = data
+        self._redraw_lanes()
+        if curve:
+            self._redraw_curve()
+
     def set_lane_mode(self, mode: str) -> None:
         self.lane_mode = mode
         self._redraw_lanes()

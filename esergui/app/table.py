@@ -285,6 +285,23 @@ class UtteranceTable(QWidget):
         return spin
 
     # ---------------------------------------------------------------- data
+    def update_rows(self, data: LessonData, rows: np.ndarray | None = None) -> None:
+        """Show ``data`` — the same utterances (ids, times, labels list) as now, with new
+        labels/roles/speakers on ``rows`` (model rows; None: any row) — without resetting the model: keeps the
+        view's scroll position and selection. Falls back to :meth:`set_lesson` when the role or
+        speaker lists (the filter boxes) change."""
+        old = self.model.data_
+        if len(old) != len(data) or data.roles() != old.roles() or sorted(data.speakers()) != sorted(old.speakers()):
+            self.set_lesson(data)
+            return
+        self.proxy.invalidate_cache()
+        self.model.data_ = data
+        if rows is None:
+            rows = np.arange(len(data))
+        if len(rows):
+            self.model.dataChanged.emit(self.model.index(int(rows.min()), 0),
+                                        self.model.index(int(rows.max()), N_COLUMNS - 1))
+
     def set_lesson(self, data: LessonData) -> None:
         old = (self.role_box.currentData(), self.speaker_box.currentData(), self.emotion_box.currentText())
         self._updating = True
