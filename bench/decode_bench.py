@@ -8,7 +8,8 @@
 
 The lessons are a 10-minute synthetic lesson (``bench/synth.py``: EmoDB speech, room noise)
 repeated, written in a temporary folder (a 3-hour 44.1 kHz stereo WAV is 1.9 GB) and removed
-afterwards. "baseline" is the RSS of a process that imported everything and decoded nothing.
+afterwards (``--keep DIR`` keeps them, and reuses them on the next run). Peak RSS is the child
+process's VmHWM; "baseline" is that of a process that imported everything and decoded nothing.
 """
 
 from __future__ import annotations
@@ -92,13 +93,20 @@ FORMATS: dict[str, tuple[str, Callable[..., None]]] = {
 LONG = ("WAV 44.1 kHz stereo 24-bit", "mp3 22.05 kHz mono 64 kbit/s")  # 3-hour runs (quicker to encode)
 
 CHILD = r"""
-import json, resource, sys, time
+import json, sys, time
 from pathlib import Path
 sys.path.insert(0, sys.argv[1])
 import numpy as np, soundfile, soxr, av
 from esergui.audio import decode_to_cache, iter_blocks, load_audio
+
+def hwm_mb():
+    # VmHWM: this process's own peak RSS (ru_maxrss would include the parent's at fork/exec)
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+
 mode, path, cache = sys.argv[2], sys.argv[3], sys.argv[4]
-base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+base = hwm_mb()
 t = time.perf_counter()
 n = 0
 if mode == "iter_blocks":
@@ -110,8 +118,7 @@ elif mode == "decode_to_cache":
 elif mode == "load_audio":
     n = load_audio(path).size
 wall = time.perf_counter() - t
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-print(json.dumps({"base_mb": base / 1024, "peak_mb": peak / 1024, "wall_s": wall, "samples": n}))
+print(json.dumps({"base_mb": base, "peak_mb": hwm_mb(), "wall_s": wall, "samples": n}))
 """
 
 
@@ -140,7 +147,8 @@ def main() -> None:
         for name, (ext, writer) in ({} if args.long_only else FORMATS).items():
             path = folder / f"lesson45_{ext}_{len(rows)}.{ext}"
             t0 = time.perf_counter()
-            writer(path, unit, 45.0)
+            if not (args.keep and path.is_file()):  # --keep: reuse files made by an earlier run
+                writer(path, unit, 45.0)
             made = time.perf_counter() - t0
             r_iter = measure("iter_blocks", path, folder / "unused.wav")
             r_cache = measure("decode_to_cache", path, folder / f"cache_{path.stem}.wav")
@@ -162,7 +170,8 @@ def main() -> None:
             ext, writer = FORMATS[name]
             path = folder / f"lesson3h.{ext}"
             t0 = time.perf_counter()
-            writer(path, unit, 180.0)
+            if not (args.keep and path.is_file()):
+                writer(path, unit, 180.0)
             print(f"  made 3-hour {name} in {time.perf_counter() - t0:.0f} s", file=sys.stderr, flush=True)
             cache = folder / "cache3h.wav"
             r_iter = measure("iter_blocks", path, cache)

@@ -27,6 +27,7 @@ def _soundfile_chunks(info: AudioInfo, cancel: CancelToken | None) -> Iterator[t
     """``(rate, mono float32)`` chunks of a libsndfile-readable file."""
     step = max(1024, int(info.sample_rate * _READ_S))
     got = 0
+    weights = np.full(info.channels, 1.0 / info.channels, np.float32)  # (frames, ch) @ w: a fast average
     try:
         with sf.SoundFile(str(info.path)) as fh:
             while True:
@@ -35,7 +36,7 @@ def _soundfile_chunks(info: AudioInfo, cancel: CancelToken | None) -> Iterator[t
                 if raw.shape[0] == 0:
                     break
                 got += raw.shape[0]
-                yield info.sample_rate, raw[:, 0].copy() if raw.shape[1] == 1 else raw.mean(axis=1, dtype=np.float32)
+                yield info.sample_rate, raw[:, 0].copy() if raw.shape[1] == 1 else raw @ weights
     except sf.LibsndfileError as exc:
         raise AudioError(
             f"{info.path} is corrupt or truncated: decoding failed after {got / info.sample_rate:.1f} s ({exc.error_string})"

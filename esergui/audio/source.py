@@ -99,7 +99,7 @@ class WavAudio:
                 self._fh = sf.SoundFile(str(self.path))
             self._fh.seek(a)
             data = self._fh.read(b - a, dtype="float32", always_2d=True)
-        return data[:, 0].copy() if data.shape[1] == 1 else data.mean(axis=1, dtype=np.float32)
+        return data[:, 0].copy() if data.shape[1] == 1 else data @ np.full(data.shape[1], 1 / data.shape[1], np.float32)
 
     def close(self) -> None:
         with self._lock:
