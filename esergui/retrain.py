@@ -550,6 +550,13 @@ class RetrainOutcome:
     def cancelled(self) -> bool:
         return self.result.cancelled
 
+    @property
+    def ua_change(self) -> float | None:
+        """New minus starting model's UA on the same validation clips (``None`` without one)."""
+        if self.base_figures is None or not self.base_figures.n:
+            return None
+        return float(self.figures.ua - self.base_figures.ua)
+
 
 def _train(train: list[Item], val: list[Item] | None, labels: list[str], settings: RetrainSettings,
            base_model: str | Path | None, cache_dir: str | Path | None, progress: ProgressCallback | None,

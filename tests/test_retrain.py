@@ -79,6 +79,7 @@ def test_finetune_reports_held_out_speaker_figures(finetuned) -> None:
     assert fig.n == len(out.val_items) and 0 <= fig.ua <= 1 and 0 <= fig.wa <= 1
     assert set(fig.recall) <= set(LABELS3) and np.asarray(fig.confusion).sum() == fig.n
     assert out.base_figures is not None and out.base_figures.n == fig.n  # same validation clips
+    assert out.ua_change == pytest.approx(fig.ua - out.base_figures.ua)
     assert "validation" in out.split and not out.cancelled
     print(f"\nvalidation ({', '.join(sorted(val_spk))}): UA {fig.ua:.3f} WA {fig.wa:.3f}; "
           f"starting model UA {out.base_figures.ua:.3f}")

@@ -174,7 +174,10 @@ def test_wizard_end_to_end(qtbot, ws: Workspace, emodb_style: Path) -> None:
     saved = reg.get("Year 7, spring")
     assert saved.labels == ("anger", "neutral", "sadness") and saved.figures["ua"] == pytest.approx(out.figures.ua)
     activate = wiz.page(RetrainWizard.ACTIVATE)
-    assert activate.activate.isChecked() and activate.lessons.count() == 1
+    worse = out.ua_change is not None and out.ua_change < 0  # then not activated by default, and said so
+    assert activate.activate.isChecked() == (not worse) and activate.lessons.count() == 1
+    assert ("does worse than the starting model" in results.headline.text()) == worse
+    activate.activate.setChecked(True)
     activate.lessons.item(0).setCheckState(Qt.CheckState.Checked)
     shot(wiz, "activate")
     got: list = []

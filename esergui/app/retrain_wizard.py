@@ -800,6 +800,10 @@ class ResultsPage(QWizardPage):
             delta = 100 * (fig.ua - base.ua)
             text += f" — starting model: UA {_pct(base.ua)}, WA {_pct(base.wa)} (UA {delta:+.1f} points)"
         text += f"<br><span style='color:#555555'>Starting model: {out.base_note}.</span>"
+        if out.ua_change is not None and out.ua_change < 0:
+            text += ("<br><span style='color:#B00020'>The new model does worse than the starting model on these "
+                     "clips: you can save it, but keep the starting model active (or retrain with other "
+                     "settings or more data).</span>")
         if out.cancelled:
             text += (f"<br><span style='color:#B00020'>Training was stopped after epoch {len(out.result.history)}; "
                      f"the best epoch ({out.result.best_epoch}) was kept.</span>")
@@ -876,6 +880,8 @@ class ActivatePage(QWizardPage):
         assert saved is not None
         self.saved_text.setText(f"Saved “{saved.name}” ({', '.join(saved.labels)}) to {saved.path}.")
         self.activate.setText(f"Make “{saved.name}” the active model of this workspace (new analyses use it)")
+        change = self.wiz.state.outcome.ua_change if self.wiz.state.outcome else None
+        self.activate.setChecked(change is None or change >= 0)  # not by default when it did worse
         self.lessons.clear()
         for lesson in self.wiz.ws.lessons():
             item = QListWidgetItem(f"{lesson.name}  ·  {lesson.status.value}")
