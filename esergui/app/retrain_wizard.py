@@ -940,9 +940,9 @@ def install(win: Any) -> None:
         return getattr(win, "workspace", None)
 
     def model_changed(_name: str = "") -> None:
-        probe = getattr(win, "_probe_device", None)  # refreshes the status bar's model text
-        if callable(probe):
-            probe()
+        refresh = getattr(win, "refresh_model_status", None)  # the status bar's model text
+        if callable(refresh):
+            refresh()
 
     def open_wizard() -> None:
         ws = need_workspace()
