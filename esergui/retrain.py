@@ -660,11 +660,6 @@ def slug(name: str) -> str:
     return f"{base}-{hashlib.sha1(name.encode()).hexdigest()[:6]}"
 
 
-def epoch_summary(history: Sequence[Any]) -> list[dict[str, float]]:
-    """JSON-able per-epoch rows from :class:`model.train.EpochStats`."""
-    return [dataclasses.asdict(h) for h in history]
-
-
 def mapping_counts(items: Sequence[Item], label_map: Mapping[str, str | None]) -> dict[str, int]:
     """Clips per target label after mapping (dropped labels left out)."""
     return dict(sorted(Counter(label_map[it.label] for it in items if label_map.get(it.label)).items()))
