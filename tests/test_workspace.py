@@ -86,7 +86,7 @@ def test_relocate_by_hash(tmp_path: Path, conversation: Path) -> None:
         assert quick_hash(other) == lesson.audio_quick_hash
         with pytest.raises(WorkspaceError, match="content differs"):
             ws.relocate(lesson.id, other)
-        with pytest.raises(WorkspaceError, match="no such file"):
+        with pytest.raises(WorkspaceError, match="not found"):
             ws.relocate(lesson.id, tmp_path / "missing.wav")
         assert ws.lesson(lesson.id).audio_path == str(wav)
         # explicit relocation

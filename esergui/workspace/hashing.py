@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator
 
+from esergui.audio.info import check_file
 from esergui.errors import AudioError
 from esergui.progress import CancelToken, ProgressCallback, check, report
 
@@ -27,15 +28,8 @@ class Fingerprint:
 
 
 def _stat_file(path: Path) -> int:
-    try:
-        st = path.stat()
-    except FileNotFoundError:
-        raise AudioError(f"{path}: no such file") from None
-    except PermissionError:
-        raise AudioError(f"{path}: permission denied") from None
-    if not path.is_file():
-        raise AudioError(f"{path}: not a regular file")
-    return st.st_size
+    """Size of a readable regular file (the audio layer's checks and messages)."""
+    return check_file(path)[0].stat().st_size
 
 
 def quick_hash(path: str | os.PathLike[str]) -> str:

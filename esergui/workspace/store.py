@@ -28,6 +28,7 @@ from typing import Any, Iterable, Iterator, Sequence
 
 import numpy as np
 
+from esergui.audio.info import check_file
 from esergui.errors import AudioError, WorkspaceError
 from esergui.lesson import (
     HUMAN, MODEL, AnalysisRun, Edit, Lesson, LessonStatus, ModelEntry, Speaker, TeacherVoice,
@@ -522,9 +523,7 @@ class Workspace(EditsMixin):
     def enrol_teacher(self, name: str, audio_path: str | Path, embedding: np.ndarray, encoder: str) -> TeacherVoice:
         """Store an enrolled teacher voice: the recording is copied into ``enrolment/`` and
         the embedding (1-D float32) kept as a blob."""
-        src = Path(audio_path)
-        if not src.is_file():
-            raise AudioError(f"{src}: no such file")
+        src, _head = check_file(audio_path)
         vec = np.asarray(embedding, dtype=np.float32).reshape(-1)
         if vec.size == 0 or not np.all(np.isfinite(vec)):
             raise WorkspaceError("the teacher voice embedding is empty or not finite")
