@@ -49,3 +49,16 @@ class LazyPanel(QWidget):
 
     def refresh(self, force: bool = False) -> None:
         raise NotImplementedError
+
+
+def readonly_table(headers: list[str]) -> "QTableWidget":
+    """An empty read-only table with ``headers``: whole-row selection, alternating rows."""
+    from PySide6.QtWidgets import QAbstractItemView, QTableWidget
+
+    table = QTableWidget(0, len(headers))
+    table.setHorizontalHeaderLabels(headers)
+    table.verticalHeader().setVisible(False)
+    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    table.setAlternatingRowColors(True)
+    return table

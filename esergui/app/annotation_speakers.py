@@ -7,11 +7,11 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
-    QAbstractItemView, QGridLayout, QHeaderView, QInputDialog, QLabel, QPushButton, QTableWidget,
+    QAbstractItemView, QGridLayout, QHeaderView, QInputDialog, QLabel, QPushButton,
     QTableWidgetItem, QVBoxLayout, QWidget,
 )
 
-from esergui.app.annotation_lazy import LazyPanel
+from esergui.app.annotation_lazy import LazyPanel, readonly_table
 from esergui.app.timeaxis import format_time
 from esergui.lesson import HUMAN, STUDENT, TEACHER
 
@@ -26,12 +26,7 @@ class SpeakersPanel(LazyPanel):
 
     def __init__(self, controller: "AnnotationController", parent: QWidget | None = None) -> None:
         super().__init__(controller, parent)
-        self.table = QTableWidget(0, len(HEADERS))
-        self.table.setHorizontalHeaderLabels(HEADERS)
-        self.table.verticalHeader().setVisible(False)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setAlternatingRowColors(True)
+        self.table = readonly_table(list(HEADERS))
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         for col in range(1, len(HEADERS)):
