@@ -32,6 +32,20 @@ def egemaps(wavs: Sequence[np.ndarray], sr: int = 16000, cancel=None) -> np.ndar
     return np.nan_to_num(out)
 
 
+def speaker_standardise(x: np.ndarray, keys: Sequence) -> np.ndarray:
+    """``(N, F)`` functionals standardised per speaker (``keys[i]``: the speaker of row ``i``):
+    each speaker's rows get zero mean and unit variance per feature, the speaker
+    normalisation of the eGeMAPS paper (Eyben et al. 2016). A speaker with one row keeps
+    zero-mean rows (std 1)."""
+    out = np.array(x, dtype=np.float64, copy=True)
+    keys = np.asarray([str(k) for k in keys])
+    for k in np.unique(keys):
+        m = keys == k
+        sd = out[m].std(axis=0) if m.sum() > 1 else np.ones(out.shape[1])
+        out[m] = (out[m] - out[m].mean(axis=0)) / np.where(sd > 1e-8, sd, 1.0)
+    return out
+
+
 class SvmBaseline:
     """StandardScaler + SVC(rbf, class_weight='balanced'); :meth:`fit` picks C on validation."""
 

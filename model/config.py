@@ -11,6 +11,8 @@ from typing import Any
 
 #: The network variants of the paper's ablation (Table 5).
 VARIANTS = ("st", "sformer", "st_cue", "esernet")
+#: Feature normalisation modes (:attr:`FeatureConfig.normalisation`).
+NORMALISATIONS = ("global", "speaker")
 
 
 class _JsonConfig:
@@ -39,6 +41,23 @@ class FeatureConfig(_JsonConfig):
     f_min: float = 20.0
     f_max: float = 8000.0
     log_floor: float = 1e-6
+    #: ``"global"``: one per-bin mean/std fitted on the training set (stored in the file).
+    #: ``"speaker"``: each speaker's log-mel is standardised with that speaker's own per-bin
+    #: mean/std (over all of their utterances the model is given together), shrunk towards
+    #: the stored global statistics by ``speaker_prior_s`` seconds of pseudo-frames, so a
+    #: speaker heard for 2 s is half-way between their own and the global statistics.
+    normalisation: str = "global"
+    speaker_prior_s: float = 3.0
+
+    def __post_init__(self) -> None:
+        if self.normalisation not in NORMALISATIONS:
+            raise ValueError(f"normalisation must be one of {NORMALISATIONS}, not {self.normalisation!r}")
+        if not self.speaker_prior_s > 0:
+            raise ValueError("speaker_prior_s must be positive")
+
+    @property
+    def speaker_normalised(self) -> bool:
+        return self.normalisation == "speaker"
 
     @property
     def hop_s(self) -> float:
@@ -116,6 +135,9 @@ class TrainConfig(_JsonConfig):
     p_gain: float = 0.5
     gain_db: tuple[float, float] = (-12.0, 6.0)
     p_speed: float = 0.3               # speed perturbation (changes tempo and pitch)
+    p_utterance_stats: float = 0.2     # speaker normalisation: share of training crops normalised
+                                       # with their own utterance's statistics instead (speakers
+                                       # heard once, files predicted one by one)
     speeds: tuple[float, ...] = (0.9, 1.1)
     spec_time_masks: int = 2           # SpecAugment
     spec_time_width: int = 20

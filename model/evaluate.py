@@ -22,20 +22,23 @@ import torch
 
 from model.augment import babble, mix_at_snr, room_noise
 from model.bundle import ModelBundle
-from model.config import ModelConfig, TrainConfig, VARIANTS
+from model.config import FeatureConfig, ModelConfig, TrainConfig, VARIANTS
 from model.data import Item, load_waveforms, make_folds, validation_split
 from model.errors import DatasetError
 from model.metrics import Figures, compute_figures
 from model.network import predict_logits
-from model.train import clean_features, train_model
+from model.train import clean_features, speaker_keys, train_model
 
 Progress = Callable[[float, str], None]
 METHODS = VARIANTS + ("baseline",)
 
 
-def predict_waveforms(bundle: ModelBundle, wavs: Sequence[np.ndarray], batch_size: int = 32) -> np.ndarray:
-    """``(N, C)`` class probabilities of 16 kHz waveforms (chunked like at inference)."""
-    feats = clean_features(wavs, bundle)
+def predict_waveforms(bundle: ModelBundle, wavs: Sequence[np.ndarray], batch_size: int = 32,
+                      keys: Sequence[Any] | None = None) -> np.ndarray:
+    """``(N, C)`` class probabilities of 16 kHz waveforms (chunked like at inference).
+    ``keys``: the speaker of each waveform (used by speaker-normalised models; a speaker's
+    statistics come from all of their waveforms given here)."""
+    feats = clean_features(wavs, bundle, keys=keys)
     return predict_logits(bundle.net, feats, bundle.chunk_frames, batch_size, bundle.device).exp().numpy()
 
 
@@ -64,7 +67,7 @@ def evaluate(model: ModelBundle | str | Path, items: Sequence[Item], *, device: 
     wavs = [audio[it.path] for it in items] if audio else load_waveforms(items, cache_dir, progress, cancel)
     if noise:
         wavs = noisy(wavs, noise, snr_db, wavs, seed=0)
-    probs = predict_waveforms(bundle, wavs)
+    probs = predict_waveforms(bundle, wavs, keys=speaker_keys(items))
     y = [bundle.labels.index(it.label) for it in items]
     return compute_figures(y, probs.argmax(1).tolist(), bundle.labels)
 
@@ -95,6 +98,7 @@ def cross_validate(
     labels: Sequence[str] | None = None,
     model_config: ModelConfig | None = None,
     train_config: TrainConfig | None = None,
+    feature_config: FeatureConfig | None = None,
     robustness: Sequence[tuple[str, float]] = (),
     folds: Sequence[int] | None = None,
     device: str = "cpu",
@@ -107,7 +111,10 @@ def cross_validate(
     with ``protocol`` (``speaker-pairs``, ``loso``, ``random10``, ``sessions``). Early stopping
     and the SVM's C use a validation split of the *training* speakers only. ``robustness``:
     extra test conditions such as ``[("babble", 20), ("room", 5)]``. Returns pooled figures per
-    condition (``clean``, ``babble20``, ...) once every fold is done (else only what is done)."""
+    condition (``clean``, ``babble20``, ...) once every fold is done (else only what is done).
+    ``feature_config.normalisation == "speaker"``: speaker-normalised features (for the
+    baseline: functionals standardised per speaker), each test speaker's statistics taken
+    from their test clips of the condition (no labels used)."""
     if method not in METHODS:
         raise DatasetError(f"Unknown method {method!r}; choose from {METHODS}.")
     say = log or (lambda s: None)
@@ -120,6 +127,8 @@ def cross_validate(
     wavs = load_waveforms(items, cache_dir, cancel=cancel)
     audio = {it.path: w for it, w in zip(items, wavs)}
     feats_x = None
+    by_speaker = feature_config is not None and feature_config.speaker_normalised
+    keys = speaker_keys(items)
     if method == "baseline":
         feats_x = _egemaps_cached(items, wavs, cache_dir, cancel)
     conditions = [("clean", 0.0)] + [(k, float(s)) for k, s in robustness]
@@ -134,25 +143,31 @@ def cross_validate(
         fold_info: dict[str, Any] = {"best_epoch": "", "c": ""}
         scale = (lambda f, m, k=k, n=n_done: progress((n + f) / len(todo), f"fold {k}: {m}")) if progress else None
         if method == "baseline":
-            from model.baseline import SvmBaseline, egemaps
+            from model.baseline import SvmBaseline, egemaps, speaker_standardise
+
+            def part(x: np.ndarray, idx: Sequence[int]) -> np.ndarray:
+                """Functionals of ``idx``; speaker-normalised within that part (train,
+                validation or test), as the network's statistics are."""
+                return speaker_standardise(x, [keys[i] for i in idx]) if by_speaker else x
 
             y = np.array([labels.index(it.label) for it in items])
-            svm = SvmBaseline().fit(feats_x[tr], y[tr], feats_x[va], y[va])
+            svm = SvmBaseline().fit(part(feats_x[tr], tr), y[tr], part(feats_x[va], va), y[va])
             fold_info["c"] = svm.c
 
             def predict(ws: list[np.ndarray], clean: bool) -> tuple[np.ndarray, np.ndarray]:
-                x = feats_x[te] if clean else egemaps(ws, cancel=cancel)
+                x = part(feats_x[te] if clean else egemaps(ws, cancel=cancel), te)
                 return svm.predict_proba(x, len(labels)), svm.predict(x)
         else:
             cfg = dataclasses.replace(model_config or ModelConfig(), variant=method)
             res = train_model(cfg, [items[i] for i in tr], [items[i] for i in va], labels=labels,
-                              train_config=train_config, device=device, audio=audio, name=f"{method}-fold{k}",
+                              train_config=train_config, feature_config=feature_config, device=device,
+                              audio=audio, name=f"{method}-fold{k}",
                               progress=scale, cancel=cancel, log=log)
             res.save(out / "models" / f"fold{k}.safetensors")
             fold_info["best_epoch"] = res.best_epoch
 
             def predict(ws: list[np.ndarray], clean: bool) -> tuple[np.ndarray, np.ndarray]:
-                p = predict_waveforms(res.bundle, ws)
+                p = predict_waveforms(res.bundle, ws, keys=[keys[i] for i in te])
                 return p, p.argmax(1)
         train_s = time.time() - t0
         clean_wavs = [audio[it.path] for it in test_items]

@@ -39,8 +39,12 @@ class LogMel(nn.Module):
         spec = self.mel(wav)  # (B, n_mels, frames)
         return torch.log(spec.clamp_min(self.cfg.log_floor)).transpose(1, 2)
 
-    def normalise(self, feats: torch.Tensor) -> torch.Tensor:
-        return (feats - self.mean) / self.std
+    def normalise(self, feats: torch.Tensor, mean: torch.Tensor | None = None,
+                  std: torch.Tensor | None = None) -> torch.Tensor:
+        """``(..., T, n_mels)`` raw log-mel -> standardised. ``mean``/``std``: statistics to use
+        instead of the stored global ones, broadcastable to ``feats`` (e.g. ``(B, 1, n_mels)``
+        per-speaker rows from :class:`SpeakerStats`)."""
+        return (feats - (self.mean if mean is None else mean)) / (self.std if std is None else std)
 
     def forward(self, wav: torch.Tensor) -> torch.Tensor:
         return self.normalise(self.raw(wav))
@@ -56,3 +60,49 @@ class LogMel(nn.Module):
 def lengths_mask(lengths: torch.Tensor, max_len: int) -> torch.Tensor:
     """``(B,)`` lengths -> ``(B, max_len)`` bool, True where the position is real (not padding)."""
     return torch.arange(max_len, device=lengths.device)[None, :] < lengths[:, None]
+
+
+class SpeakerStats:
+    """Per-speaker log-mel statistics for speaker normalisation (``FeatureConfig.normalisation
+    == "speaker"``).
+
+    :meth:`add` accumulates raw ``(T, n_mels)`` log-mel frames under a speaker key (any
+    hashable; ``None`` is never pooled: pass a unique key per utterance instead); :meth:`get`
+    returns that speaker's ``(mean, std)`` ``(n_mels,)``, each shrunk towards the model's
+    global statistics by ``prior_frames`` pseudo-frames::
+
+        mean_s = (sum_x + n0 * mean_g) / (n + n0)
+        var_s  = (sum_x2 + n0 * (std_g**2 + mean_g**2)) / (n + n0) - mean_s**2
+
+    so an unknown speaker (no frames) gets the global statistics, one heard for as long as
+    the prior gets the midpoint, and a speaker heard for minutes essentially their own.
+    Statistics are accumulated in float64 on the CPU (a 3-hour lesson is 1e6 frames).
+    """
+
+    def __init__(self, features: LogMel) -> None:
+        cfg = features.cfg
+        self.prior_frames = float(cfg.speaker_prior_s) / cfg.hop_s
+        self._mean_g = features.mean.detach().double().cpu()
+        self._second_g = features.std.detach().double().cpu() ** 2 + self._mean_g ** 2
+        self._sums: dict = {}
+
+    def add(self, key, raw: torch.Tensor) -> None:
+        """Accumulate raw log-mel frames ``(T, n_mels)`` of speaker ``key``."""
+        x = raw.detach().double().cpu().reshape(-1, raw.shape[-1])
+        s1, s2, n = self._sums.get(key, (0.0, 0.0, 0))
+        self._sums[key] = (s1 + x.sum(0), s2 + (x * x).sum(0), n + x.shape[0])
+
+    def __contains__(self, key) -> bool:
+        return key in self._sums
+
+    def frames(self, key) -> int:
+        """Frames accumulated for ``key`` (0 if unknown)."""
+        return int(self._sums.get(key, (0, 0, 0))[2])
+
+    def get(self, key) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(mean, std)`` float32 ``(n_mels,)`` of speaker ``key`` (global ones if unknown)."""
+        s1, s2, n = self._sums.get(key, (0.0, 0.0, 0))
+        n0 = self.prior_frames
+        mean = (s1 + n0 * self._mean_g) / (n + n0)
+        var = (s2 + n0 * self._second_g) / (n + n0) - mean ** 2
+        return mean.float(), var.clamp_min(1e-6).sqrt().float()

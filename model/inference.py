@@ -21,7 +21,8 @@ from model.bundle import ModelBundle
 from model.errors import ModelError, ModelFileError
 from model.io import bundle_meta, load_model
 from model.network import predict_logits
-from model.train import device_name, resolve_device
+from model.features import SpeakerStats
+from model.train import device_name, normalise_features, raw_features, resolve_device
 
 BUNDLED_NAME = "esernet-emodb.safetensors"
 #: Utterances featurised at a time (bounds memory for very long lessons).
@@ -74,26 +75,56 @@ class EmotionRecognizer:
                 bundle.to("cpu")
         return rec
 
-    def _features(self, wavs: Sequence[np.ndarray]) -> list[torch.Tensor]:
-        b = self.bundle
-        out = []
-        with torch.inference_mode():
-            for w in wavs:
-                x = torch.from_numpy(w)[None].to(b.device)
-                out.append(b.features(x)[0])
-        return out
+    @property
+    def speaker_normalised(self) -> bool:
+        """True when the model standardises each speaker's features with that speaker's own
+        statistics: pass ``speakers`` (and, for a lesson predicted in parts, ``stats``)."""
+        return self.bundle.feature_config.speaker_normalised
 
-    def _predict_group(self, wavs: Sequence[np.ndarray], batch_size: int, on_batch: Callable[[int, int], None]) -> torch.Tensor:
+    def speaker_stats(self, waveforms: Sequence[np.ndarray], speakers: Sequence[Any],
+                      sample_rate: int = 16000, stats: SpeakerStats | None = None) -> SpeakerStats:
+        """Accumulate the log-mel statistics of ``waveforms`` under their ``speakers`` keys
+        (into ``stats`` if given, so a long lesson can be added part by part)."""
+        stats = stats or SpeakerStats(self.bundle.features)
+        wavs = [_prepare(w, sample_rate, self.bundle.feature_config.sample_rate) for w in waveforms]
+        for f, k in zip(raw_features(wavs, self.bundle), speakers):
+            if k is not None:
+                stats.add(k, f)
+        return stats
+
+    def _features(self, wavs: Sequence[np.ndarray], keys: Sequence[Any], stats: SpeakerStats | None) -> list[torch.Tensor]:
+        with torch.inference_mode():
+            return normalise_features(raw_features(wavs, self.bundle), self.bundle, keys, stats)
+
+    def _predict_group(self, wavs: Sequence[np.ndarray], keys: Sequence[Any], stats: SpeakerStats | None,
+                       batch_size: int, on_batch: Callable[[int, int], None]) -> torch.Tensor:
         b = self.bundle
-        return predict_logits(b.net, self._features(wavs), b.chunk_frames, batch_size, b.device, on_batch).exp()
+        return predict_logits(b.net, self._features(wavs, keys, stats), b.chunk_frames, batch_size, b.device, on_batch).exp()
 
     def predict(self, waveforms: Sequence[np.ndarray], sample_rate: int = 16000, batch_size: int = 32,
-                progress: Callable[[float, str], None] | None = None, cancel: Any = None) -> np.ndarray:
+                progress: Callable[[float, str], None] | None = None, cancel: Any = None,
+                speakers: Sequence[Any] | None = None, stats: SpeakerStats | None = None) -> np.ndarray:
         """``(N, C)`` float32 probabilities for ``N`` mono waveforms (float, any length; stereo
         ``(samples, channels)`` is averaged) at ``sample_rate``. ``progress(fraction, message)``
-        is called per batch; ``cancel.raise_if_cancelled()`` is polled per batch."""
+        is called per batch; ``cancel.raise_if_cancelled()`` is polled per batch.
+
+        Speaker-normalised models only (ignored otherwise): ``speakers[i]`` names the speaker
+        of waveform ``i`` (``None``: unknown, normalised on its own); each speaker's statistics
+        come from ``stats`` (see :meth:`speaker_stats`) or else from their waveforms here."""
         wavs = [_prepare(w, sample_rate, self.bundle.feature_config.sample_rate) for w in waveforms]
         n = len(wavs)
+        keys: list[Any] = [None] * n
+        if self.speaker_normalised:
+            keys = [("utterance", i) if speakers is None or speakers[i] is None else speakers[i] for i in range(n)]
+            if stats is None:
+                stats = SpeakerStats(self.bundle.features)
+                for g in range(0, n, GROUP):  # statistics first, features per group (bounded memory)
+                    for f, k in zip(raw_features(wavs[g: g + GROUP], self.bundle), keys[g: g + GROUP]):
+                        stats.add(k, f)
+            else:  # unknown speakers of this call are still normalised on their own
+                for i in range(n):
+                    if keys[i] not in stats:
+                        stats.add(keys[i], raw_features([wavs[i]], self.bundle)[0])
         out = np.zeros((n, len(self.labels)), dtype=np.float32)
         if n == 0:
             return out
@@ -110,8 +141,9 @@ class EmotionRecognizer:
             if cancel is not None:
                 cancel.raise_if_cancelled()
             group = [wavs[i] for i in idx]
+            group_keys = [keys[i] for i in idx]
             try:
-                probs = self._predict_group(group, batch_size, on_batch)
+                probs = self._predict_group(group, group_keys, stats, batch_size, on_batch)
             except RuntimeError as exc:  # GPU out of memory / driver failure: retry on the CPU
                 if self.bundle.device.type == "cpu":
                     raise
@@ -119,7 +151,7 @@ class EmotionRecognizer:
                 self.bundle.to("cpu")
                 if torch.cuda.is_available():
                     torch.cuda.empty_cache()
-                probs = self._predict_group(group, batch_size, on_batch)
+                probs = self._predict_group(group, group_keys, stats, batch_size, on_batch)
             out[idx] = probs.cpu().numpy().astype(np.float32)
         return out
 

@@ -31,7 +31,7 @@ from model.bundle import ModelBundle
 from model.config import FeatureConfig, ModelConfig, TrainConfig
 from model.data import Item, check_items, label_counts, load_waveforms
 from model.errors import ModelError
-from model.features import n_frames
+from model.features import SpeakerStats, n_frames
 from model.masking import span_mask
 from model.metrics import compute_figures
 from model.network import predict_logits
@@ -104,26 +104,80 @@ def _crop(wav: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
     return wav[start: start + n]
 
 
-def wave_batch(wavs: Sequence[np.ndarray], bundle: ModelBundle, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
-    """Zero-padded waveforms -> normalised log-mel ``(B, T, n_mels)`` and frame lengths ``(B,)``."""
+def wave_batch(wavs: Sequence[np.ndarray], bundle: ModelBundle, device: torch.device,
+               stats: Sequence[tuple[torch.Tensor, torch.Tensor] | None] | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Zero-padded waveforms -> normalised log-mel ``(B, T, n_mels)`` and frame lengths ``(B,)``.
+
+    ``stats``: per row ``(mean, std)`` ``(n_mels,)`` to standardise with (speaker
+    normalisation), or ``None`` for the row's own statistics (of its real frames, shrunk
+    like :class:`SpeakerStats`); without ``stats`` the stored global ones are used."""
     n = max(len(w) for w in wavs)
     x = torch.zeros(len(wavs), n)
     for i, w in enumerate(wavs):
         x[i, : len(w)] = torch.from_numpy(np.asarray(w, dtype=np.float32))
-    feats = bundle.features(x.to(device))
-    lengths = torch.tensor([n_frames(len(w), bundle.feature_config) for w in wavs], device=device)
-    return feats, lengths.clamp_max(feats.shape[1])
+    raw = bundle.features.raw(x.to(device))
+    lengths = torch.tensor([n_frames(len(w), bundle.feature_config) for w in wavs], device=device).clamp_max(raw.shape[1])
+    if stats is None:
+        return bundle.features.normalise(raw), lengths
+    rows = []
+    for i, st in enumerate(stats):
+        if st is None:
+            own = SpeakerStats(bundle.features)
+            own.add(0, raw[i, : int(lengths[i])])
+            st = own.get(0)
+        rows.append(st)
+    mean = torch.stack([m for m, _ in rows])[:, None, :].to(device)
+    std = torch.stack([s for _, s in rows])[:, None, :].to(device)
+    return bundle.features.normalise(raw, mean, std), lengths
+
+
+def speaker_keys(items: Sequence[Item]) -> list[Any]:
+    """Normalisation group of each item: its speaker, or a key of its own when unknown."""
+    return [it.speaker if it.speaker else ("utterance", i) for i, it in enumerate(items)]
 
 
 @torch.no_grad()
-def clean_features(wavs: Sequence[np.ndarray], bundle: ModelBundle, normalised: bool = True) -> list[torch.Tensor]:
-    """Per-utterance log-mel ``(T_i, n_mels)`` on the bundle's device (one clip at a time)."""
+def raw_features(wavs: Sequence[np.ndarray], bundle: ModelBundle) -> list[torch.Tensor]:
+    """Un-normalised log-mel ``(T_i, n_mels)`` per utterance, on the bundle's device."""
     out = []
     for w in wavs:
         x = torch.from_numpy(np.asarray(w, dtype=np.float32))[None].to(bundle.device)
-        f = bundle.features.raw(x)[0]
-        out.append(bundle.features.normalise(f) if normalised else f)
+        out.append(bundle.features.raw(x)[0])
     return out
+
+
+def speaker_stats(raw: Sequence[torch.Tensor], keys: Sequence[Any], bundle: ModelBundle) -> SpeakerStats:
+    """:class:`SpeakerStats` of raw features ``raw`` grouped by ``keys``."""
+    stats = SpeakerStats(bundle.features)
+    for f, k in zip(raw, keys):
+        stats.add(k, f)
+    return stats
+
+
+def normalise_features(raw: Sequence[torch.Tensor], bundle: ModelBundle, keys: Sequence[Any] | None = None,
+                       stats: SpeakerStats | None = None) -> list[torch.Tensor]:
+    """Standardise raw features as the model expects: with the global statistics, or (speaker
+    normalisation) with the statistics of each utterance's speaker ``keys[i]`` (``None``
+    keys: each utterance alone), from ``stats`` or else from ``raw`` itself."""
+    if not bundle.feature_config.speaker_normalised:
+        return [bundle.features.normalise(f) for f in raw]
+    keys = [("utterance", i) if k is None else k for i, k in enumerate(keys or [None] * len(raw))]
+    stats = stats or speaker_stats(raw, keys, bundle)
+    out = []
+    for f, k in zip(raw, keys):
+        mean, std = stats.get(k)
+        out.append(bundle.features.normalise(f, mean.to(f.device), std.to(f.device)))
+    return out
+
+
+@torch.no_grad()
+def clean_features(wavs: Sequence[np.ndarray], bundle: ModelBundle, normalised: bool = True,
+                   keys: Sequence[Any] | None = None) -> list[torch.Tensor]:
+    """Per-utterance log-mel ``(T_i, n_mels)`` on the bundle's device (one clip at a time),
+    normalised as the model expects (``keys``: speaker of each clip, for speaker
+    normalisation; see :func:`normalise_features`)."""
+    raw = raw_features(wavs, bundle)
+    return normalise_features(raw, bundle, keys) if normalised else raw
 
 
 def _lr_lambda(cfg: TrainConfig, steps_per_epoch: int) -> Callable[[int], float]:
@@ -214,10 +268,12 @@ def train_model(
     y_val = [labels.index(it.label) for it in val_items]
 
     # ---- model
+    train_raw: list[torch.Tensor] | None = None
     if init is None:
         bundle = ModelBundle.create(config, feature_config or FeatureConfig(n_mels=config.n_mels), labels, tcfg)
         bundle.to(dev)
-        bundle.features.fit_normalisation(clean_features(train_wavs, bundle, normalised=False))
+        train_raw = raw_features(train_wavs, bundle)
+        bundle.features.fit_normalisation(train_raw)
     else:
         bundle = init
         bundle.train_config = tcfg
@@ -236,7 +292,13 @@ def train_model(
     counts = np.bincount(y_train, minlength=len(labels)).astype(float)
     cw = np.where(counts > 0, counts.sum() / np.maximum(counts, 1) / len(labels), 0.0)
     class_weights = torch.tensor(cw / cw[counts > 0].mean(), dtype=torch.float32, device=dev)
-    val_feats = clean_features([decoded[it.path] for it in val_items], bundle) if val_items else []
+    val_feats = clean_features([decoded[it.path] for it in val_items], bundle, keys=speaker_keys(val_items)) if val_items else []
+    train_keys = speaker_keys(train_items)
+    train_stats = None
+    if bundle.feature_config.speaker_normalised:  # each training speaker's statistics, from their clean clips
+        train_stats = speaker_stats(train_raw if train_raw is not None else raw_features(train_wavs, bundle),
+                                    train_keys, bundle)
+    train_raw = None
     pool = [w for w in train_wavs]  # babble from the training speakers only
     augment = Augmenter(tcfg, pool, rng)
     crop = int(tcfg.crop_s * bundle.feature_config.sample_rate)
@@ -260,8 +322,11 @@ def train_model(
                 if len(idx) == 0:
                     continue
                 wavs = [augment(_crop(train_wavs[i], crop, rng)) for i in idx]
+                rows = None
+                if train_stats is not None:  # speaker statistics, or now and then the crop's own
+                    rows = [None if rng.random() < tcfg.p_utterance_stats else train_stats.get(train_keys[i]) for i in idx]
                 with torch.no_grad():
-                    clean, lengths = wave_batch(wavs, bundle, dev)
+                    clean, lengths = wave_batch(wavs, bundle, dev, rows)
                     feats = spec_augment(clean, lengths, tcfg, gen)  # recovery target: before SpecAugment
                 tmask = None
                 if config.has_cue:

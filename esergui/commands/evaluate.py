@@ -35,6 +35,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--folds", help="comma-separated fold numbers to run (default: all; finished folds are skipped)")
     parser.add_argument("--robustness", action="store_true",
                         help="also test with babble and room noise at 20, 10 and 5 dB SNR")
+    parser.add_argument("--normalisation", default="global", choices=["global", "speaker"],
+                        help="feature normalisation: one global mean/std (default) or per speaker "
+                             "(each speaker's own statistics; for the baseline, functionals standardised per speaker)")
     parser.add_argument("--device", default="cpu", help="cpu, cuda, mps or auto (default: cpu)")
     parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (default: torch's choice)")
     parser.add_argument("--cache", metavar="DIR", help="decoded-audio/feature cache (default: .cache)")
@@ -43,7 +46,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     import torch
 
-    from model.config import ModelConfig, TrainConfig
+    from model.config import FeatureConfig, ModelConfig, TrainConfig
     from model.data import EMODB_LABELS, load_items
     from model.evaluate import cross_validate, evaluate
 
@@ -59,12 +62,14 @@ def run(args: argparse.Namespace) -> int:
         return 0
     found = {it.label for it in items}
     labels = EMODB_LABELS if found <= set(EMODB_LABELS) and len(found) == 7 else sorted(found)
-    out = Path(args.out) if args.out else Path("bench/out") / f"{args.method}-{args.protocol}"
+    suffix = "-spknorm" if args.normalisation == "speaker" else ""
+    out = Path(args.out) if args.out else Path("bench/out") / f"{args.method}{suffix}-{args.protocol}"
     tcfg = TrainConfig() if args.epochs is None else TrainConfig(epochs=args.epochs)
     robust = [(k, s) for k in ("babble", "room") for s in (20, 10, 5)] if args.robustness else []
     folds = [int(f) for f in args.folds.split(",")] if args.folds else None
     result = cross_validate(items, args.protocol, args.method, out, labels=labels, model_config=ModelConfig(),
-                            train_config=tcfg, robustness=robust, folds=folds, device=args.device,
+                            train_config=tcfg, feature_config=FeatureConfig(normalisation=args.normalisation),
+                            robustness=robust, folds=folds, device=args.device,
                             cache_dir=cache, log=lambda s: print(s, flush=True))
     for cond, fig in result.items():
         print(f"{cond}: n={fig.n} WA={100 * fig.wa:.2f} UA={100 * fig.ua:.2f} macro-F1={100 * fig.macro_f1:.2f}")
