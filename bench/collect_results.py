@@ -103,7 +103,8 @@ def main() -> int:
 
     RES.mkdir(parents=True, exist_ok=True)
     for d in sorted(OUT.glob("*-*")):  # re-summarise, so runs stopped part-way get tables too
-        method, _, protocol = d.name.partition("-")
+        protocol = next((p for p in N_FOLDS if d.name.endswith("-" + p)), "")
+        method = d.name[: -len(protocol) - 1]
         if (d / "predictions.csv").is_file() and protocol in N_FOLDS:
             summarise(d, EMODB_LABELS, N_FOLDS[protocol], f"{method}, {protocol}")
     for d in sorted(OUT.glob("*-*")):

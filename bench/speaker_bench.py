@@ -277,6 +277,26 @@ def sweep(seeds: Sequence[int], duration_s: float, thresholds: Sequence[float]) 
               f"{_mean(rows, 'n_hyp'):.1f} |")
 
 
+def conversation_sweep(thresholds: Sequence[float]) -> None:
+    """The real two-speaker sample at several clustering thresholds (automatic roles)."""
+    from esergui.speakers import SpeakerSettings
+
+    conv = conversation()
+    if conv is None:
+        print("conversation sample not found; not run")
+        return
+    audio, truth = conv
+    lesson = BenchLesson(LessonSpec(), audio, truth, audio[:0], "")
+    print("\n### Conversation sample by clustering threshold\n")
+    print("| segments | cluster_threshold | role acc % | teacher-share err pp | purity % | coverage % | speaker err % | speakers |")
+    print("|---|---|---|---|---|---|---|---|")
+    for name, segments in (("oracle", oracle_segments(truth)), ("VAD", vad_segments(audio))):
+        for th in thresholds:
+            f, _ = run_lesson(lesson, segments, SpeakerSettings(cluster_threshold=th), False)
+            print(f"| {name} | {th:.2f} | {f['role_acc']:.1f} | {f['share_err']:.1f} | {f['purity']:.1f} | "
+                  f"{f['coverage']:.1f} | {f['spk_err']:.1f} | {f['n_hyp']} |")
+
+
 # --- encoder comparison -----------------------------------------------------------------------
 
 def mfcc_stats_embed(clips: Sequence[np.ndarray]) -> np.ndarray:
@@ -446,6 +466,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--embeddings", action="store_true", help="only the encoder comparison")
     parser.add_argument("--speed", action="store_true", help="only the speed and memory figures")
     parser.add_argument("--sweep", action="store_true", help="only the threshold sweep (tuning seeds)")
+    parser.add_argument("--conversation-sweep", action="store_true", help="only the conversation sample by threshold")
     args = parser.parse_args(argv)
     import torch
 
@@ -455,6 +476,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         return
     if args.speed:
         speed(args.threads)
+        return
+    if args.conversation_sweep:
+        conversation_sweep((0.25, 0.30, 0.33, 0.35, 0.40, 0.44))
         return
     if args.sweep:
         sweep(args.seeds or TUNE_SEEDS, args.minutes * 60, (0.38, 0.40, 0.42, 0.44, 0.46, 0.48, 0.50))
