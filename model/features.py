@@ -92,6 +92,13 @@ class SpeakerStats:
         s1, s2, n = self._sums.get(key, (0.0, 0.0, 0))
         self._sums[key] = (s1 + x.sum(0), s2 + (x * x).sum(0), n + x.shape[0])
 
+    def copy(self) -> "SpeakerStats":
+        """An independent copy (adding to it leaves this one unchanged)."""
+        other = object.__new__(SpeakerStats)
+        other.prior_frames, other._mean_g, other._second_g = self.prior_frames, self._mean_g, self._second_g
+        other._sums = dict(self._sums)
+        return other
+
     def __contains__(self, key) -> bool:
         return key in self._sums
 

@@ -121,7 +121,8 @@ class EmotionRecognizer:
                 for g in range(0, n, GROUP):  # statistics first, features per group (bounded memory)
                     for f, k in zip(raw_features(wavs[g: g + GROUP], self.bundle), keys[g: g + GROUP]):
                         stats.add(k, f)
-            else:  # unknown speakers of this call are still normalised on their own
+            else:  # unknown speakers of this call are normalised on their own (in a copy:
+                stats = stats.copy()  # the caller's statistics serve later calls unchanged)
                 for i in range(n):
                     if keys[i] not in stats:
                         stats.add(keys[i], raw_features([wavs[i]], self.bundle)[0])

@@ -82,6 +82,14 @@ def test_speaker_model_round_trips_and_cancels_a_speakers_level(speaker_model: P
     stats = rec.speaker_stats(wavs[:3], speakers[:3])
     stats = rec.speaker_stats(wavs[3:], speakers[3:], stats=stats)
     np.testing.assert_allclose(rec.predict(wavs[:2], speakers=speakers[:2], stats=stats), loud[:2], atol=1e-5)
+    # Utterances of unknown speakers are normalised on their own, whatever came before with
+    # the same statistics object (the pipeline reuses one over a lesson's batches).
+    before = stats.frames("11")
+    first = rec.predict(wavs[:1], speakers=[None], stats=stats)
+    second = rec.predict(wavs[1:2], speakers=[None], stats=stats)
+    np.testing.assert_allclose(first, rec.predict(wavs[:1]), atol=1e-6)
+    np.testing.assert_allclose(second, rec.predict(wavs[1:2]), atol=1e-6)
+    assert stats.frames("11") == before and ("utterance", 0) not in stats
     # With only two of the speaker's clips, their statistics differ, and so may the output:
     # the speaker's voice is read against what was heard of that speaker.
     alone = rec.predict(wavs[:2], speakers=speakers[:2])
