@@ -51,7 +51,7 @@ def figures(previous: dict | None = None) -> dict:
     return ev
 
 
-def best_epochs(recipe: str = "esernet") -> list[int]:
+def best_epochs(recipe: str) -> list[int]:
     rows = read(OUT / f"{recipe}-speaker-pairs" / "folds.csv")
     return [int(r["best_epoch"]) for r in rows if r["condition"] == "clean"]
 
@@ -73,14 +73,15 @@ def main() -> int:
     from model.io import load_model, save_model
     from model.train import train_model
 
+    recipe = "esernet-spknorm" if args.normalisation == "speaker" else "esernet"
     if args.attach_only:
         bundle = load_model(args.out)
-        eps = best_epochs()  # record what all finished SI folds say next to what was used
+        eps = best_epochs(recipe)  # record what all finished SI folds say next to what was used
         cv = bundle.metadata.setdefault("training", {}).setdefault("epochs_from_cv", {})
         cv["si_best_epochs_all_folds"] = eps
         cv["median_all_folds"] = statistics.median(eps) if eps else None
     else:
-        eps = best_epochs("esernet-spknorm" if args.normalisation == "speaker" else "esernet")
+        eps = best_epochs(recipe)
         n = args.epochs or (int(round(statistics.median(eps))) if eps else TrainConfig().epochs)
         tcfg = dataclasses.replace(TrainConfig(), stop_after=n)
         print(f"best epochs of the SI folds: {eps} -> training {n} epochs on all EmoDB", flush=True)

@@ -263,17 +263,15 @@ class Pipeline:
         out: list[Utterance] = []
         done = 0.0
         batch: list[Utterance] = []
-        extra: dict[str, Any] = {}
+        stats = None
         if getattr(recognizer, "speaker_normalised", False):
             # The model reads each voice relative to that speaker's own average: gather every
             # speaker's statistics over the whole lesson first (one more read of the speech).
-            stats = None
             for a in range(0, len(utterances), 256):
                 check(cancel)
                 part = utterances[a: a + 256]
                 waves = [np.asarray(source.read(int(u.start_s * sr), int(u.end_s * sr)), dtype=np.float32) for u in part]
                 stats = recognizer.speaker_stats(waves, [u.speaker for u in part], sr, stats)
-            extra["stats"] = stats
 
         def flush() -> None:
             nonlocal done
@@ -286,9 +284,8 @@ class Pipeline:
             def inner(fraction: float, message: str = "") -> None:
                 stage((done + fraction * batch_dur) / total, f"{len(out)} of {len(utterances)} utterances")
 
-            if extra:
-                extra["speakers"] = [u.speaker for u in batch]
-            probs = np.asarray(recognizer.predict(waves, progress=inner, cancel=cancel, **extra), dtype=np.float64)
+            by_speaker = {} if stats is None else {"speakers": [u.speaker for u in batch], "stats": stats}
+            probs = np.asarray(recognizer.predict(waves, progress=inner, cancel=cancel, **by_speaker), dtype=np.float64)
             if probs.shape != (len(batch), len(labels)):
                 raise EserError(f"the emotion model returned {probs.shape} probabilities for {len(batch)} utterances")
             fresh = []

@@ -116,16 +116,15 @@ class EmotionRecognizer:
         keys: list[Any] = [None] * n
         if self.speaker_normalised:
             keys = [("utterance", i) if speakers is None or speakers[i] is None else speakers[i] for i in range(n)]
-            if stats is None:
-                stats = SpeakerStats(self.bundle.features)
-                for g in range(0, n, GROUP):  # statistics first, features per group (bounded memory)
-                    for f, k in zip(raw_features(wavs[g: g + GROUP], self.bundle), keys[g: g + GROUP]):
-                        stats.add(k, f)
-            else:  # unknown speakers of this call are normalised on their own (in a copy:
-                stats = stats.copy()  # the caller's statistics serve later calls unchanged)
-                for i in range(n):
-                    if keys[i] not in stats:
-                        stats.add(keys[i], raw_features([wavs[i]], self.bundle)[0])
+            # Speakers missing from ``stats`` (all of them without it) are gathered from this
+            # call's waveforms, into a copy: the caller's statistics serve later calls unchanged.
+            # Statistics first, features per group below (bounded memory for long lessons).
+            missing = [i for i in range(n) if stats is None or keys[i] not in stats]
+            stats = stats.copy() if stats is not None else SpeakerStats(self.bundle.features)
+            for g in range(0, len(missing), GROUP):
+                part = missing[g: g + GROUP]
+                for i, f in zip(part, raw_features([wavs[i] for i in part], self.bundle)):
+                    stats.add(keys[i], f)
         out = np.zeros((n, len(self.labels)), dtype=np.float32)
         if n == 0:
             return out
