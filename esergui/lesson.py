@@ -97,8 +97,9 @@ class Utterance:
     ``probabilities`` maps each label of the model that produced it to a probability (they
     sum to 1). ``codes`` are researcher codes (e.g. FIAC categories). ``boundary_source`` is
     ``"human"`` when a person created, split, merged or moved it. The store fills
-    ``speaker_role`` (the role of the speaker when a person chose the speaker or set its role)
-    and ``deleted`` (a person deleted it: a tombstone, listed only on request).
+    ``speaker_role`` (the role of the speaker when a person chose the speaker or set its role),
+    ``deleted`` (a person deleted it: a tombstone, listed only on request) and ``run_id`` (the
+    analysis run that produced the model layer; ``None`` for utterances a person created).
     """
 
     start_s: float
@@ -125,6 +126,7 @@ class Utterance:
     deleted: bool = False
     lesson_id: int | None = None
     id: int | None = None
+    run_id: int | None = None
 
     @property
     def duration_s(self) -> float:

@@ -160,6 +160,22 @@ def test_boundary_edits_and_undo(ws: Workspace, lesson) -> None:
         "set_emotion", "split", "restore", "merge", "boundaries", "create", "delete", "undelete"]
 
 
+def test_edits_and_undo_keep_the_run_that_produced_the_model_layer(ws: Workspace, lesson) -> None:
+    run = ws.latest_run(lesson.id)
+    utts = ws.utterances(lesson.id)
+    assert run is not None and {u.run_id for u in utts} == {run.id}
+    a, b = ws.split_utterance(utts[2].id, 9.5)
+    assert ws.utterance(a).run_id == ws.utterance(b).run_id == run.id
+    ws.restore_utterances(lesson.id, [utts[2]], remove_ids=[b])
+    merged = ws.merge_utterances([utts[3].id, utts[4].id])
+    assert ws.utterance(merged).run_id == run.id
+    # undo of the merge re-inserts the deleted part: its provenance comes back with it
+    ws.restore_utterances(lesson.id, [utts[3], utts[4]])
+    assert {u.run_id for u in ws.utterances(lesson.id)} == {run.id}
+    created = ws.create_utterance(lesson.id, 40.0, 41.5, speaker="S2")
+    assert ws.utterance(created).run_id is None
+
+
 def test_reanalysis_keeps_every_human_edit(ws: Workspace, lesson) -> None:
     utts = ws.utterances(lesson.id)
     ws.set_emotion([utts[0].id], "anger")  # label edit, model boundaries

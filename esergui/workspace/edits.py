@@ -85,11 +85,11 @@ class EditsMixin:
         cur = con.execute(
             "INSERT OR REPLACE INTO utterances (id, lesson_id, start_s, end_s, speaker_id, role, role_confidence,"
             " emotion, confidence, probabilities, human_speaker_id, human_role, human_emotion, note, codes, reviewed,"
-            " boundary_source, deleted, edited_by, edited_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " boundary_source, deleted, edited_by, edited_at, run_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (u.id, lesson_id, float(u.start_s), float(u.end_s), ids.get(u.speaker), u.role, u.role_confidence,
              u.emotion, u.confidence, dumps(u.probabilities or {}), ids.get(u.human_speaker), u.human_role,
              u.human_emotion, u.note, dumps(list(u.codes)), int(u.reviewed), u.boundary_source, int(u.deleted),
-             u.edited_by, u.edited_at),
+             u.edited_by, u.edited_at, u.run_id),
         )
         return int(cur.lastrowid)
 

@@ -45,7 +45,7 @@ SELECT u.id, u.lesson_id, u.start_s, u.end_s, s.label, u.role, u.role_confidence
        u.confidence, u.probabilities, hs.label, u.human_role, u.human_emotion, u.note, u.codes,
        u.reviewed, u.boundary_source, u.edited_by, u.edited_at,
        CASE WHEN fs.role_source = 'human' OR u.human_speaker_id IS NOT NULL THEN fs.role END,
-       u.deleted
+       u.deleted, u.run_id
 FROM utterances u
 LEFT JOIN speakers s ON s.id = u.speaker_id
 LEFT JOIN speakers hs ON hs.id = u.human_speaker_id
@@ -60,6 +60,7 @@ def _utterance(row: Sequence[Any]) -> Utterance:
         human_speaker=row[10], human_role=row[11], human_emotion=row[12], note=row[13],
         codes=tuple(json.loads(row[14])), reviewed=bool(row[15]), boundary_source=row[16],
         edited_by=row[17], edited_at=row[18], speaker_role=row[19], deleted=bool(row[20]),
+        run_id=row[21],
     )
 
 
