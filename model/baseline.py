@@ -32,17 +32,22 @@ def egemaps(wavs: Sequence[np.ndarray], sr: int = 16000, cancel=None) -> np.ndar
     return np.nan_to_num(out)
 
 
-def speaker_standardise(x: np.ndarray, keys: Sequence) -> np.ndarray:
+def speaker_standardise(x: np.ndarray, keys: Sequence, context: np.ndarray | None = None,
+                        context_keys: Sequence = ()) -> np.ndarray:
     """``(N, F)`` functionals standardised per speaker (``keys[i]``: the speaker of row ``i``):
     each speaker's rows get zero mean and unit variance per feature, the speaker
-    normalisation of the eGeMAPS paper (Eyben et al. 2016). A speaker with one row keeps
-    zero-mean rows (std 1)."""
+    normalisation of the eGeMAPS paper (Eyben et al. 2016). ``context`` ``(M, F)`` (speakers
+    ``context_keys``): further unlabelled rows of the same speakers that count towards their
+    statistics but are not returned. A speaker with one row keeps zero-mean rows (std 1)."""
     out = np.array(x, dtype=np.float64, copy=True)
     keys = np.asarray([str(k) for k in keys])
+    ctx = np.zeros((0, out.shape[1])) if context is None else np.asarray(context, dtype=np.float64)
+    ctx_keys = np.asarray([str(k) for k in context_keys])
     for k in np.unique(keys):
         m = keys == k
-        sd = out[m].std(axis=0) if m.sum() > 1 else np.ones(out.shape[1])
-        out[m] = (out[m] - out[m].mean(axis=0)) / np.where(sd > 1e-8, sd, 1.0)
+        rows = np.concatenate([out[m], ctx[ctx_keys == k]]) if len(ctx) else out[m]
+        sd = rows.std(axis=0) if len(rows) > 1 else np.ones(out.shape[1])
+        out[m] = (out[m] - rows.mean(axis=0)) / np.where(sd > 1e-8, sd, 1.0)
     return out
 
 

@@ -27,18 +27,29 @@ from model.data import Item, load_waveforms, make_folds, validation_split
 from model.errors import DatasetError
 from model.metrics import Figures, compute_figures
 from model.network import predict_logits
-from model.train import clean_features, speaker_keys, train_model
+from model.train import clean_features, normalise_features, raw_features, speaker_keys, speaker_stats, train_model
 
 Progress = Callable[[float, str], None]
 METHODS = VARIANTS + ("baseline",)
 
 
 def predict_waveforms(bundle: ModelBundle, wavs: Sequence[np.ndarray], batch_size: int = 32,
-                      keys: Sequence[Any] | None = None) -> np.ndarray:
+                      keys: Sequence[Any] | None = None, context: Sequence[np.ndarray] = (),
+                      context_keys: Sequence[Any] = ()) -> np.ndarray:
     """``(N, C)`` class probabilities of 16 kHz waveforms (chunked like at inference).
     ``keys``: the speaker of each waveform (used by speaker-normalised models; a speaker's
-    statistics come from all of their waveforms given here)."""
-    feats = clean_features(wavs, bundle, keys=keys)
+    statistics come from all of their waveforms given here, plus the unlabelled ``context``
+    waveforms of the same speakers ``context_keys``, which are not classified)."""
+    if not bundle.feature_config.speaker_normalised or not len(context):
+        feats = clean_features(wavs, bundle, keys=keys)
+    else:
+        keys = [("utterance", i) if k is None else k for i, k in enumerate(keys or [None] * len(wavs))]
+        raw = raw_features(wavs, bundle)
+        wanted = set(keys)
+        ctx = [(w, k) for w, k in zip(context, context_keys) if k in wanted]
+        ctx_raw = raw_features([w for w, _ in ctx], bundle)
+        stats = speaker_stats(raw + ctx_raw, keys + [k for _, k in ctx], bundle)
+        feats = normalise_features(raw, bundle, keys, stats)
     return predict_logits(bundle.net, feats, bundle.chunk_frames, batch_size, bundle.device).exp().numpy()
 
 
@@ -114,7 +125,9 @@ def cross_validate(
     condition (``clean``, ``babble20``, ...) once every fold is done (else only what is done).
     ``feature_config.normalisation == "speaker"``: speaker-normalised features (for the
     baseline: functionals standardised per speaker), each test speaker's statistics taken
-    from their test clips of the condition (no labels used)."""
+    from their test clips of the condition plus, where the protocol also trains on that
+    speaker (``random10``), their training clips (clean; no labels used), just as the app
+    takes a speaker's statistics from all their utterances in the lesson."""
     if method not in METHODS:
         raise DatasetError(f"Unknown method {method!r}; choose from {METHODS}.")
     say = log or (lambda s: None)
@@ -140,22 +153,27 @@ def cross_validate(
         tr_all, te = all_folds[k]
         tr, va = validation_split(items, tr_all, seed=k)
         test_items = [items[i] for i in te]
+        test_speakers = {keys[i] for i in te}
+        context = [i for i in tr_all if keys[i] in test_speakers]  # empty when speaker-independent
         fold_info: dict[str, Any] = {"best_epoch": "", "c": ""}
         scale = (lambda f, m, k=k, n=n_done: progress((n + f) / len(todo), f"fold {k}: {m}")) if progress else None
         if method == "baseline":
             from model.baseline import SvmBaseline, egemaps, speaker_standardise
 
-            def part(x: np.ndarray, idx: Sequence[int]) -> np.ndarray:
+            def part(x: np.ndarray, idx: Sequence[int], ctx: Sequence[int] = ()) -> np.ndarray:
                 """Functionals of ``idx``; speaker-normalised within that part (train,
-                validation or test), as the network's statistics are."""
-                return speaker_standardise(x, [keys[i] for i in idx]) if by_speaker else x
+                validation or test, the test part with its speakers' training clips ``ctx``
+                as unlabelled context), as the network's statistics are."""
+                if not by_speaker:
+                    return x
+                return speaker_standardise(x, [keys[i] for i in idx], feats_x[list(ctx)], [keys[i] for i in ctx])
 
             y = np.array([labels.index(it.label) for it in items])
             svm = SvmBaseline().fit(part(feats_x[tr], tr), y[tr], part(feats_x[va], va), y[va])
             fold_info["c"] = svm.c
 
             def predict(ws: list[np.ndarray], clean: bool) -> tuple[np.ndarray, np.ndarray]:
-                x = part(feats_x[te] if clean else egemaps(ws, cancel=cancel), te)
+                x = part(feats_x[te] if clean else egemaps(ws, cancel=cancel), te, context)
                 return svm.predict_proba(x, len(labels)), svm.predict(x)
         else:
             cfg = dataclasses.replace(model_config or ModelConfig(), variant=method)
@@ -167,7 +185,9 @@ def cross_validate(
             fold_info["best_epoch"] = res.best_epoch
 
             def predict(ws: list[np.ndarray], clean: bool) -> tuple[np.ndarray, np.ndarray]:
-                p = predict_waveforms(res.bundle, ws, keys=[keys[i] for i in te])
+                p = predict_waveforms(res.bundle, ws, keys=[keys[i] for i in te],
+                                      context=[audio[items[i].path] for i in context],
+                                      context_keys=[keys[i] for i in context])
                 return p, p.argmax(1)
         train_s = time.time() - t0
         clean_wavs = [audio[it.path] for it in test_items]

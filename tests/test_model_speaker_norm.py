@@ -132,3 +132,39 @@ def test_baseline_standardises_each_speaker() -> None:
         np.testing.assert_allclose(out[sl].std(0), 1, atol=1e-9)
     np.testing.assert_allclose(out[30], 0)  # one row: centred, not scaled
     np.testing.assert_allclose(x[0], out[0] * x[:20].std(0) + x[:20].mean(0))  # input untouched
+
+
+def test_baseline_context_rows_count_towards_a_speakers_statistics() -> None:
+    """random10 tests a speaker also seen in training: their unlabelled training rows join
+    the few test rows' statistics (and nothing else's)."""
+    rng = np.random.default_rng(1)
+    test, ctx = rng.normal(3, 1, (4, 3)), rng.normal(0, 2, (40, 3))
+    out = speaker_standardise(test, ["a"] * 4, ctx, ["a"] * 20 + ["z"] * 20)
+    rows = np.concatenate([test, ctx[:20]])
+    np.testing.assert_allclose(out, (test - rows.mean(0)) / rows.std(0))
+    np.testing.assert_allclose(speaker_standardise(test, ["a"] * 4, ctx[20:], ["z"] * 20), speaker_standardise(test, ["a"] * 4))
+
+
+def test_context_clips_join_a_speakers_statistics_without_being_classified(speaker_model: Path, emodb: Path) -> None:
+    """Predicting clips with unlabelled context clips of their speaker equals predicting
+    everything together and keeping the clips' rows; another speaker's context changes nothing."""
+    from model.evaluate import predict_waveforms
+
+    bundle = load_model(speaker_model, "cpu")
+    items = [it for it in few_clips(emodb, per_label=3) if it.speaker]
+    wavs = load_waveforms(items)
+    keys = [it.speaker for it in items]
+    spk = keys[0]
+    mine = [i for i, k in enumerate(keys) if k == spk]
+    assert len(mine) >= 3, "need a speaker with three clips"
+    test, ctx = mine[:1], mine[1:]
+    together = predict_waveforms(bundle, [wavs[i] for i in mine], keys=[spk] * len(mine))[:1]
+    alone = predict_waveforms(bundle, [wavs[test[0]]], keys=[spk])
+    with_ctx = predict_waveforms(bundle, [wavs[test[0]]], keys=[spk], context=[wavs[i] for i in ctx],
+                                 context_keys=[spk] * len(ctx))
+    np.testing.assert_allclose(with_ctx, together, atol=1e-5)
+    assert not np.allclose(with_ctx, alone, atol=1e-4)
+    others = [i for i, k in enumerate(keys) if k != spk]
+    foreign = predict_waveforms(bundle, [wavs[test[0]]], keys=[spk], context=[wavs[i] for i in others],
+                                context_keys=[keys[i] for i in others])
+    np.testing.assert_allclose(foreign, alone, atol=1e-6)
