@@ -311,12 +311,18 @@ class EditsMixin:
             utts.sort(key=lambda u: (u.start_s, u.id))
             start, end = utts[0].start_s, max(u.end_s for u in utts)
             ids_set = {u.id for u in utts}
+            if any(u.deleted for u in utts):
+                raise WorkspaceError("a deleted utterance cannot be merged")
             between = con.execute(
-                "SELECT id FROM utterances WHERE lesson_id = ? AND deleted = 0 AND start_s >= ? AND start_s < ?",
+                "SELECT id, start_s, end_s FROM utterances WHERE lesson_id = ? AND deleted = 0 AND start_s >= ? AND start_s < ?",
                 (lesson_id, start, end),
             ).fetchall()
-            if any(i not in ids_set for (i,) in between) or any(u.deleted for u in utts):
-                raise WorkspaceError("only adjacent utterances can be merged (another utterance lies between them)")
+            other = next((row for row in between if row[0] not in ids_set), None)
+            if other is not None:
+                raise WorkspaceError(
+                    f"cannot merge: the utterance at {other[1]:.2f}–{other[2]:.2f} s starts inside the selection "
+                    "(it lies between or overlaps the selected ones, perhaps another speaker's); select it too, or move it first"
+                )
             longest = max(utts, key=lambda u: u.duration_s)
             human = {f: next((getattr(u, f) for u in utts if getattr(u, f)), None) for f in ("human_speaker", "human_role", "human_emotion")}
             codes: list[str] = []
