@@ -240,3 +240,40 @@ def test_code_list_is_configurable(win) -> None:
     key(win, Qt.Key.Key_K)
     key(win, Qt.Key.Key_Q)  # no longer a code key
     assert utts(win)[0].codes == ("wait time",)
+
+
+def shown_columns(data) -> dict:
+    cols = {k: getattr(data, k).tolist() for k in ("ids", "start", "end", "label", "speaker", "role", "annotated")}
+    cols["confidence"] = [None if c != c else round(float(c), 6) for c in data.confidence]
+    cols["records"] = list(data.extra["records"])
+    return cols
+
+
+def test_label_edits_patch_the_shown_rows_exactly_as_a_reload_shows_them(win) -> None:
+    """Emotion, role and speaker keys (and their undo) update only the edited rows in place;
+    what the window then shows equals a full re-read of the lesson from the store."""
+    from esergui.app.adapters import load_lesson_data, relabelled
+
+    ws, lid = win.workspace, win.lid
+    win.selection.select_rows([1, 3], win.table)
+    before = win.lesson_data
+    for k in (Qt.Key.Key_5, Qt.Key.Key_T, Qt.Key.Key_Backspace, Qt.Key.Key_2):
+        key(win, k)
+        assert win.lesson_data is not before  # a new object: views holding the old one keep theirs
+        assert win.lesson_data.extra["records"][0] is before.extra["records"][0]  # not re-read from the store
+        assert shown_columns(win.lesson_data) == shown_columns(load_lesson_data(ws, lid, win.lesson_data.source))
+    row1 = win.lesson_data.ids.tolist().index(win.selection.ids[0])
+    assert win.lesson_data.label_name(row1) == "boredom" and bool(win.lesson_data.annotated[row1])
+    win.undo_stack.undo()
+    assert shown_columns(win.lesson_data) == shown_columns(load_lesson_data(ws, lid, win.lesson_data.source))
+    assert win.selection.rows() == [1, 3]
+    # what cannot be patched is refused (the window then re-reads the lesson)
+    data = win.lesson_data
+    rec = data.extra["records"][1]
+    import dataclasses
+
+    assert relabelled(data, [dataclasses.replace(rec, end_s=rec.end_s + 0.5)]) is None  # moved
+    assert relabelled(data, [dataclasses.replace(rec, human_emotion="awe")]) is None  # label not shown
+    assert relabelled(data, [dataclasses.replace(rec, id=10**9)]) is None  # not shown
+    patched, rows = relabelled(data, [dataclasses.replace(rec, human_emotion="fear")])
+    assert rows.tolist() == [1] and patched.label_name(1) == "fear" and data.label_name(1) != "fear"

@@ -4,6 +4,8 @@ shared selection. No workspace or pipeline is involved here (see test_app_window
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 import soundfile as sf
@@ -13,7 +15,7 @@ pytestmark = pytest.mark.qt
 
 from PySide6.QtCore import QPointF, Qt  # noqa: E402
 
-from esergui.app.blocks import BlocksItem, confidence_alpha  # noqa: E402
+from esergui.app.blocks import LANE_FILL, BlocksItem, confidence_alpha  # noqa: E402
 from esergui.app.detail import DetailView  # noqa: E402
 from esergui.app.lessondata import ArraySource, LessonData, LockedSource  # noqa: E402
 from esergui.app.overview import OverviewTimeline  # noqa: E402
@@ -145,6 +147,25 @@ def test_blocks_hit_test_and_selection(qtbot, speech):
     assert sig.args == [3]
     ov.set_selected_rows([3])
     assert list(blocks._selected) == [3]
+
+    def drawn() -> dict[int, tuple]:
+        """Row -> (x, y, width) of the rectangle each colour group paints."""
+        return {int(r): (q.x(), round(q.y(), 6), q.width()) for g in blocks._groups for r, q in zip(g.rows, g.rects)}
+
+    def expected(d, lanes_) -> dict[int, tuple]:
+        gap = (1 - LANE_FILL) / 2
+        return {i: (d.start[i], round(lanes_[i] + gap, 6), d.end[i] - d.start[i]) for i in range(len(d))}
+
+    assert drawn() == expected(data, ov.lanes)
+    relabelled = dataclasses.replace(data, label=np.roll(data.label, 1))  # new colours, same times: rectangles reused
+    rects = blocks._rects
+    ov.recolour(relabelled)
+    assert blocks._rects is rects and drawn() == expected(relabelled, ov.lanes)
+    moved = dataclasses.replace(relabelled, end=data.end + 0.25)  # new times: new rectangles
+    ov.recolour(moved)
+    assert blocks._rects is not rects and drawn() == expected(moved, ov.lanes)
+    ov.set_lane_mode("role")  # new lanes: new rectangles
+    assert drawn() == expected(moved, ov.lanes)
     ov.set_region(2.0, 5.0)
     assert ov.region.getRegion() == pytest.approx((2.0, 5.0))
 

@@ -32,7 +32,7 @@ def setup(qapp, tmp_path: Path, conversation: Path):
     stack = QUndoStack()
     layer = EditLayer(stack, lambda: ws)
     changes: list = []
-    layer.changed.connect(lambda lesson, ids, light: changes.append((lesson, ids, light)))
+    layer.changed.connect(lambda lesson, ids, light, records: changes.append((lesson, ids, light, records)))
     yield ws, lid, stack, layer, changes
     ws.close()
 
@@ -51,17 +51,21 @@ def test_label_edit_is_written_before_push_and_undone_exactly(setup) -> None:
     assert [u.human_emotion for u in ws.utterances(lid)[:4]] == ["fear"] * 3 + [None]
     assert ws.utterance(ids[0]).edited_by == "anna"
     assert stack.count() == 1 and stack.text(0) == "Emotion → fear"
-    assert changes[-1] == (lid, ids, False)
+    assert changes[-1][:3] == (lid, ids, False)
+    # a label edit hands the views the changed records as stored, so they patch those rows only
+    assert changes[-1][3] == [ws.utterance(i) for i in ids]
     stack.undo()
     assert rows(ws, lid) == before  # who/when included
+    assert changes[-1][3] == [ws.utterance(i) for i in ids] and changes[-1][3][0].human_emotion is None
     stack.redo()
     assert rows(ws, lid) == after
+    assert changes[-1][3] == [ws.utterance(i) for i in ids]
     actions = [e.action for e in ws.edits(lid)]
     assert actions == ["set_emotion", "restore", "restore"]  # one logged transaction per do/undo/redo
 
 
 def test_boundary_edits_keep_ids_across_undo_redo(setup) -> None:
-    ws, lid, stack, layer, _ = setup
+    ws, lid, stack, layer, changes = setup
     start = rows(ws, lid)
     utts = ws.utterances(lid)
     first = utts[4]
@@ -88,6 +92,8 @@ def test_boundary_edits_keep_ids_across_undo_redo(setup) -> None:
     for _ in range(4):
         stack.redo()
     assert rows(ws, lid) == created
+    # utterances added, removed or moved: the views must re-read the lesson (no records to patch)
+    assert len(changes) == 12 and all(c[3] is None for c in changes)
 
 
 def test_note_typing_merges_into_one_command(setup) -> None:

@@ -3,6 +3,7 @@ lesson audio -> a thread-safe source, lesson ids -> summary rows. No Qt here."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import struct
 from pathlib import Path
@@ -59,6 +60,40 @@ def lesson_data_from_records(
     order = np.argsort([u.start_s for u in utts], kind="stable")
     data.extra["records"] = [utts[i] for i in order]
     return data
+
+
+def relabelled(data: LessonData, records: Sequence[Utterance], speaker_names: dict[str, str] | None = None,
+               ) -> tuple[LessonData, np.ndarray] | None:
+    """``data`` with the rows of ``records`` (utterances it shows, same ids and times, new
+    labels, roles, speakers or review marks) replaced, and those rows (sorted), without
+    re-reading the lesson. None when that is not possible — a record not shown, deleted or
+    moved, or an emotion outside ``data.labels`` — and the caller reloads the lesson.
+
+    Columns are copied, so views holding the old ``data`` are not changed under them."""
+    recs = list(data.extra.get("records", []))
+    if len(recs) != len(data) or not records:
+        return None
+    index = {name: k for k, name in enumerate(data.labels)}
+    names = speaker_names or {}
+    label, conf = data.label.copy(), data.confidence.copy()
+    speaker, role, annotated = data.speaker.copy(), data.role.copy(), data.annotated.copy()
+    rows = []
+    for u in records:
+        row = data.row_of_id(int(u.id)) if u.id is not None else -1
+        if row < 0 or u.deleted or (u.start_s, u.end_s) != (data.start[row], data.end[row]):
+            return None
+        if u.final_emotion and u.final_emotion not in index:
+            return None
+        label[row] = index[u.final_emotion] if u.final_emotion else -1
+        conf[row] = math.nan if (u.human_emotion or u.confidence is None) else float(u.confidence)
+        speaker[row] = names.get(u.final_speaker or "", u.final_speaker or "")
+        role[row] = u.final_role or ""
+        annotated[row] = u.has_human_edit
+        recs[row] = u
+        rows.append(row)
+    out = dataclasses.replace(data, label=label, confidence=conf, speaker=speaker, role=role, annotated=annotated,
+                              extra={**data.extra, "records": recs})
+    return out, np.unique(np.asarray(rows, dtype=np.int64))
 
 
 def load_lesson_data(ws: Any, lesson_id: int, source: LockedSource | None = None) -> LessonData:

@@ -68,8 +68,8 @@ def parse_time(text: str) -> float:
 class AnnotationController(QObject):
     """The annotation logic over a host window (duck-typed: ``workspace``, ``current_id``,
     ``selection``, ``undo_stack``, ``table``, ``detail``, ``overview``,
-    ``reload_current_lesson()``, ``statusBar()``; optionally ``errors``, ``add_dock``,
-    ``menus``, ``settings``).
+    ``reload_current_lesson()``, ``statusBar()``; optionally ``relabel_current_lesson(records)``,
+    ``errors``, ``add_dock``, ``menus``, ``settings``).
 
     Edit methods act on ``ids`` (default: the selected utterances) and return True when the
     edit was made. Signals: ``edited()`` after every do/undo/redo, ``message(text)`` for the
@@ -187,13 +187,18 @@ class AnnotationController(QObject):
         label = f"{text} ({n} utterances)" if n > 1 else text
         return self.layer.push(UtteranceEdit(label, self.lesson_id, ids, op, merge_id, light))
 
-    def _after_edit(self, lesson_id: int, ids: list, light: bool = False) -> None:
-        """Show the stored state: re-read the lesson (or, after a note/code/review edit, just
-        those records), then select ``ids``."""
+    def _after_edit(self, lesson_id: int, ids: list, light: bool = False, records: Any = None) -> None:
+        """Show the stored state: after a note/code/review edit refresh just those records;
+        after a label edit (``records``: the changed utterances) patch their rows; else re-read
+        the lesson; then select ``ids``."""
         if lesson_id != self.lesson_id:
             return
+        relabel = getattr(self.win, "relabel_current_lesson", None)
         if light and self._refresh_records(ids or self.selected_ids()):
             pass
+        elif records is not None and relabel is not None and relabel(records):
+            if ids:
+                self.selection.select_ids([int(i) for i in ids], self)
         else:
             reload = getattr(self.win, "reload_current_lesson", None)
             if reload is not None:

@@ -83,7 +83,7 @@ class BlocksItem(pg.GraphicsObject):
         self._n_lanes = max(1, int(n_lanes))
         self._extent = max(float(extent_s), float(self._end.max()) if len(self._end) else 0.0, 1e-3)
         self._max_len = float((self._end - self._start).max()) if len(self._start) else 0.0
-        gap = (1.0 - LANE_FILL) / 2
+        self._update_rects()
         groups: dict[tuple[int, int], list[int]] = {}
         for row, key in enumerate(zip(np.asarray(colour_idx, int).tolist(), np.asarray(alpha_idx, int).tolist())):
             groups.setdefault(key, []).append(row)
@@ -93,7 +93,7 @@ class BlocksItem(pg.GraphicsObject):
             r = r[np.argsort(self._start[r], kind="stable")]
             colour = QColor(colours[ci]) if 0 <= ci < len(colours) else QColor("#BBBBBB")
             colour.setAlphaF(float(ALPHA_STEPS[min(ai, len(ALPHA_STEPS) - 1)]))
-            rects = [QRectF(self._start[i], self._lane[i] + gap, self._end[i] - self._start[i], LANE_FILL) for i in r]
+            rects = [self._rects[i] for i in r]
             pen = QPen(colour)
             pen.setCosmetic(True)
             pen.setWidth(0)
@@ -106,6 +106,18 @@ class BlocksItem(pg.GraphicsObject):
         self._row_colour = {int(i): g.colour for g in self._groups for i in g.rows} if self.show_text else {}
         self._selected = np.zeros(0, dtype=int)
         self.update()
+
+    def _update_rects(self) -> None:
+        """One rectangle per row (seconds x lanes), rebuilt only when times or lanes changed:
+        a relabel re-groups the same rectangles by colour."""
+        geometry = (self._start, self._end, self._lane)
+        old = getattr(self, "_rect_geometry", None)
+        if old is not None and all(len(a) == len(b) and np.array_equal(a, b) for a, b in zip(old, geometry)):
+            return
+        gap = (1.0 - LANE_FILL) / 2
+        self._rects = [QRectF(s, lane + gap, e - s, LANE_FILL)
+                       for s, e, lane in zip(self._start.tolist(), self._end.tolist(), self._lane.tolist())]
+        self._rect_geometry = geometry
 
     def set_selected(self, rows) -> None:
         self._selected = np.asarray(sorted(int(r) for r in rows if 0 <= int(r) < len(self._start)), dtype=int)

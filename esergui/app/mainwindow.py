@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 from PySide6.QtCore import QSettings, QStandardPaths, Qt, QTimer, Signal
@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from esergui.app import jobs, workers
-from esergui.app.adapters import load_lesson_data
+from esergui.app.adapters import load_lesson_data, relabelled
 from esergui.app.analysis_panel import AnalysisPanel
 from esergui.app.detail import DetailView
 from esergui.app.dialogs import AboutDialog, SettingsDialog, ShortcutsDialog
@@ -41,7 +41,7 @@ from esergui.app.timeaxis import format_time
 from esergui.app.waveform import Envelope
 from esergui.app.workers import JobQueue, TaskRunner, one_line
 from esergui.errors import USER_ERRORS
-from esergui.lesson import LessonStatus
+from esergui.lesson import LessonStatus, Utterance
 
 log = logging.getLogger(__name__)
 MAX_RECENT = 8
@@ -498,6 +498,24 @@ class MainWindow(QMainWindow):
             return
         self._load(self.current_id, self.lesson_data.source, keep_view=keep_view)
 
+    def relabel_current_lesson(self, records: Sequence[Utterance]) -> bool:
+        """Show new labels, roles or speakers of ``records`` (shown utterances, times unchanged)
+        without re-reading the lesson: only their rows are redrawn in the table. False when
+        that is not possible (then call :meth:`reload_current_lesson`)."""
+        if self.workspace is None or self.current_id is None or self.lesson_data.lesson_id != self.current_id:
+            return False
+        try:
+            names = {s.label: s.name for s in self.workspace.speakers(self.current_id)}
+        except USER_ERRORS:
+            return False
+        patched = relabelled(self.lesson_data, records, names)
+        if patched is None:
+            return False
+        data, self._relabelled_rows = patched
+        self._keep_view = True
+        self.selection.set_lesson(data, keep_selection=True)
+        return True
+
     def _load(self, lesson_id: int, source: LockedSource | None, keep_view: bool) -> None:
         try:
             data = load_lesson_data(self.workspace, lesson_id, source)
@@ -510,8 +528,9 @@ class MainWindow(QMainWindow):
     def _show_lesson(self, data: LessonData) -> None:
         keep = getattr(self, "_keep_view", False)
         shown, self._shown = getattr(self, "_shown", None), data
+        rows, self._relabelled_rows = getattr(self, "_relabelled_rows", None), None
         if keep and shown is not None and same_utterances(shown, data):
-            self._show_relabelled(data)
+            self._show_relabelled(data, rows)
             return
         self._summary_timer.stop()
         self.central.setCurrentWidget(self.splitter if self.current_id is not None else self.placeholder)
@@ -523,13 +542,13 @@ class MainWindow(QMainWindow):
         self._on_detail_range(*self.detail.visible_range())
         self.lessonLoaded.emit(data)
 
-    def _show_relabelled(self, data: LessonData) -> None:
+    def _show_relabelled(self, data: LessonData, rows: np.ndarray | None = None) -> None:
         """The cheap path of a reload after a label/role/speaker edit (same utterances, same
-        times): rows updated in place, blocks re-coloured; the emotion curve and the summary are
+        times): rows updated in place (only ``rows`` when known), blocks re-coloured; the emotion curve and the summary are
         redrawn once, shortly after (coalesced over quick successive edits)."""
         self.overview.recolour(data, curve=False)
         self.detail.set_lesson(data, keep_range=True)
-        self.table.update_rows(data)
+        self.table.update_rows(data, rows)
         self._summary_timer.start()
         self.lessonLoaded.emit(data)
 

@@ -14,9 +14,11 @@ Rules every command keeps:
   (:meth:`Workspace.restore_speaker`) or the :class:`SpeakerMerge`.
 * **One transaction per undo and per redo**, each also logged in the lesson's edit log.
 
-After each do/undo/redo the layer emits ``changed(lesson_id, ids, light)`` (``ids``: what to
-select; ``light``: only notes, codes or the reviewed flag changed, nothing the timelines draw), so
-the views can re-read the lesson. Re-analysis replaces model-only utterances (new ids), so the
+After each do/undo/redo the layer emits ``changed(lesson_id, ids, light, records)`` (``ids``:
+what to select; ``light``: only notes, codes or the reviewed flag changed, nothing the timelines
+draw; ``records``: when the edit kept every utterance and its times — a label, role or speaker
+edit — the changed utterances as now stored, else None), so the views can re-read the lesson, or
+just patch those rows. Re-analysis replaces model-only utterances (new ids), so the
 caller clears the stack when a lesson gets a new analysis run (see
 :meth:`esergui.app.annotation.AnnotationController`).
 """
@@ -37,7 +39,7 @@ from esergui.lesson import Speaker, Utterance
 log = logging.getLogger(__name__)
 
 WorkspaceGetter = Callable[[], Any]
-ChangeCallback = Callable[[int, list[int], bool], None]
+ChangeCallback = Callable[[int, list[int], bool, Any], None]
 
 NOTE_MERGE_ID = 6001  # consecutive note edits of the same utterances merge into one command
 
@@ -79,15 +81,22 @@ class EditCommand(QUndoCommand):
     def undo(self) -> None:
         self._run(self.do_undo, self.select_undo, "undo")
 
+    def changed_records(self, undone: bool) -> list[Utterance] | None:
+        """The utterances as stored after this command's redo (or undo, ``undone``) when it
+        changed only their labels (no utterance added, removed or moved); else None."""
+        return None
+
     def _run(self, fn: Callable[[], None], ids: list[int], what: str) -> None:
+        records = None
         try:
             fn()
+            records = self.changed_records(what == "undo")
         except USER_ERRORS as exc:  # e.g. the disk is full or the database is locked
             log.warning("%s of '%s' failed: %s", what, self.text(), exc)
             if self.on_error is not None:
                 self.on_error(f"Could not {what} “{self.text()}”: {exc}")
-        if self.on_change is not None:
-            self.on_change(self.lesson_id, list(ids), self.light)
+        if self.on_change is not None:  # after a failure the views re-read what is stored
+            self.on_change(self.lesson_id, list(ids), self.light, records)
 
 
 class UtteranceEdit(EditCommand):
@@ -125,6 +134,12 @@ class UtteranceEdit(EditCommand):
 
     def _ids(self, snaps: Sequence[Utterance]) -> set[int]:
         return {int(u.id) for u in snaps}
+
+    def changed_records(self, undone: bool) -> list[Utterance] | None:
+        times = lambda snaps: {(u.id, u.start_s, u.end_s, u.deleted) for u in snaps}  # noqa: E731
+        if not self.before or times(self.before) != times(self.after):
+            return None
+        return list(self.before if undone else self.after)
 
     def do_redo(self) -> None:
         gone = self._ids(self.before) - self._ids(self.after)
@@ -192,10 +207,10 @@ class MergeSpeakersEdit(EditCommand):
 class EditLayer(QObject):
     """Pushes commands on ``stack`` after performing them once against ``workspace()``.
 
-    Signals: ``changed(lesson_id, ids, light)`` after every do/undo/redo (see the module doc),
+    Signals: ``changed(lesson_id, ids, light, records)`` after every do/undo/redo (see the module doc),
     ``failed(message)`` when the workspace refused an edit (nothing was changed)."""
 
-    changed = Signal(int, list, bool)
+    changed = Signal(int, list, bool, object)
     failed = Signal(str)
 
     def __init__(self, stack: QUndoStack, workspace: WorkspaceGetter, parent: QObject | None = None) -> None:
@@ -220,7 +235,7 @@ class EditLayer(QObject):
             return False
         cmd._skip_redo = True
         self.stack.push(cmd)
-        self.changed.emit(cmd.lesson_id, list(cmd.select_redo), cmd.light)
+        self.changed.emit(cmd.lesson_id, list(cmd.select_redo), cmd.light, cmd.changed_records(False))
         return True
 
 
