@@ -95,7 +95,8 @@ def verify_model_file(path: str | Path) -> dict[str, Any]:
         bundle = load_model(path, "cpu")
     except ModelError as exc:
         raise ModelRegistryError(str(exc)) from None
-    return {"name": bundle.name, "labels": list(bundle.labels), "variant": bundle.model_config.variant, **bundle.metadata}
+    return {"name": bundle.name, "labels": list(bundle.labels), "variant": bundle.model_config.variant,
+            "normalisation": bundle.feature_config.normalisation, **bundle.metadata}
 
 
 def summarise_meta(meta: Mapping[str, Any]) -> dict[str, Any]:
@@ -110,7 +111,8 @@ def summarise_meta(meta: Mapping[str, Any]) -> dict[str, Any]:
         if isinstance(base, Mapping) and "ua" in base:
             figures["base_ua"], figures["base_wa"] = base["ua"], base.get("wa")
     else:
-        figures = _find_figures(meta.get("evaluation"), str(meta.get("variant", "esernet")))
+        figures = _find_figures(meta.get("evaluation"), str(meta.get("variant", "esernet")),
+                                str(meta.get("normalisation", "global")))
     data = retr.get("data") or {}
     if data:
         text = f"{data.get('clips', '?')} clips, {data.get('speakers', '?')} speakers, {len(data.get('labels', {}))} labels"
@@ -126,17 +128,19 @@ def summarise_meta(meta: Mapping[str, Any]) -> dict[str, Any]:
             "base": retr.get("base") or training.get("fine_tuned_from"), "date": training.get("date", "")}
 
 
-def _find_figures(ev: Any, variant: str = "esernet") -> dict[str, Any]:
+def _find_figures(ev: Any, variant: str = "esernet", normalisation: str = "global") -> dict[str, Any]:
     """Headline ``ua``/``wa`` from a model file's ``evaluation`` block: its own top-level
-    figures, else those of its own network variant (``<variant>/<protocol>`` entries, the
-    speaker-independent protocols first, the clean condition), never another method's (such
-    as the baseline's)."""
+    figures, else those of its own recipe (``<variant>/<protocol>`` entries, or
+    ``<variant>-spknorm/<protocol>`` for a speaker-normalised model; the speaker-independent
+    protocols first, the clean condition), never another method's or recipe's (such as the
+    baseline's, or the globally normalised variant's)."""
     if not isinstance(ev, Mapping):
         return {}
     if isinstance(ev.get("ua"), (int, float)):
         return {"ua": float(ev["ua"]), "wa": ev.get("wa"), "n": ev.get("n"), "on": str(ev.get("protocol", ""))}
     order = ("speaker-pairs", "loso", "sessions", "random10")
-    keys = sorted((k for k in ev if str(k).startswith(f"{variant}/") and isinstance(ev[k], Mapping)),
+    recipe = f"{variant}-spknorm" if normalisation == "speaker" else variant
+    keys = sorted((k for k in ev if str(k).startswith(f"{recipe}/") and isinstance(ev[k], Mapping)),
                   key=lambda k: order.index(k.split("/", 1)[1]) if k.split("/", 1)[1] in order else len(order))
     for key in keys:
         entry = ev[key]

@@ -153,6 +153,17 @@ def test_moved_workspace_finds_its_models(ws: Workspace, model_file: Path, tmp_p
         assert path is not None and path.is_file() and path.parent == moved / "models"
 
 
+def test_bundled_model_shows_its_own_recipes_figures() -> None:
+    """The bundled model is speaker-normalised: its headline is that recipe's speaker-independent UA."""
+    from esergui.models import bundled_model_path, summarise_meta, verify_model_file
+
+    meta = verify_model_file(bundled_model_path())
+    s = summarise_meta(meta)
+    assert meta["normalisation"] == "speaker"
+    assert s["figures"]["on"] == "esernet-spknorm/speaker-pairs, clean"
+    assert s["figures"]["ua"] == meta["evaluation"]["esernet-spknorm/speaker-pairs"]["clean"]["ua"]
+
+
 def test_headline_figures_from_model_metadata() -> None:
     from esergui.models import summarise_meta
 
@@ -163,6 +174,11 @@ def test_headline_figures_from_model_metadata() -> None:
                                                              "babble10": {"n": 535, "wa": 0.5, "ua": 0.5}}}}
     s = summarise_meta(bundled_like)  # its own variant, speaker-independent, clean; never the baseline's
     assert s["figures"] == {"ua": 0.78, "wa": 0.8, "n": 535, "on": "esernet/speaker-pairs, clean"}
+    # a speaker-normalised model shows its own recipe's figures, not the global variant's
+    speaker_model = {**bundled_like, "normalisation": "speaker", "evaluation": {
+        **bundled_like["evaluation"], "esernet-spknorm/speaker-pairs": {"clean": {"n": 535, "wa": 0.67, "ua": 0.65}}}}
+    assert summarise_meta(speaker_model)["figures"]["on"] == "esernet-spknorm/speaker-pairs, clean"
+    assert summarise_meta({**bundled_like, "normalisation": "speaker"})["figures"] == {}
     only_baseline = {"evaluation": {"baseline/random10": {"clean": {"n": 535, "wa": 0.7, "ua": 0.7}}}}
     assert summarise_meta(only_baseline)["figures"] == {}
     assert s["data"] == "535 clips, 2 speakers" and s["date"] == "2026-11-25"
