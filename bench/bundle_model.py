@@ -24,6 +24,8 @@ import torch
 
 OUT = Path("bench/out")
 RUNS = [("esernet-spknorm", "speaker-pairs"), ("baseline-spknorm", "speaker-pairs"),
+        ("st-spknorm", "speaker-pairs"), ("sformer-spknorm", "speaker-pairs"), ("st_cue-spknorm", "speaker-pairs"),
+        ("esernet-spknorm", "random10"), ("baseline-spknorm", "random10"),
         ("esernet", "speaker-pairs"), ("baseline", "speaker-pairs"), ("st", "speaker-pairs"),
         ("sformer", "speaker-pairs"), ("st_cue", "speaker-pairs"), ("esernet", "random10"),
         ("baseline", "random10")]
@@ -36,7 +38,9 @@ def read(path: Path) -> list[dict[str, str]]:
 def figures(previous: dict | None = None) -> dict:
     ev: dict = {"note": "cross-validation figures of this training recipe (not of these weights, which saw all "
                         "of EmoDB), pooled over test folds; speaker-pairs = 5 folds of one male + one female "
-                        "EmoDB speaker; early stopping on a validation pair of training speakers; CPU"}
+                        "EmoDB speaker; random10 = random stratified 10 folds (speakers shared); -spknorm = speaker "
+                        "normalisation (the recipe of these weights); early stopping on a validation pair of "
+                        "training speakers; CPU"}
     for method, protocol in RUNS:
         rows = read(OUT / f"{method}-{protocol}" / "summary.csv")
         folds = read(OUT / f"{method}-{protocol}" / "folds.csv")
