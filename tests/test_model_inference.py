@@ -103,3 +103,14 @@ def test_bundled_model(emodb: Path) -> None:
     p = rec.predict([load_audio(it.path) for it in items])
     acc = np.mean([rec.labels[k] == it.label for k, it in zip(p.argmax(1), items)])
     assert acc > 0.5
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="a working GPU is present; this checks what happens when CUDA fails")
+def test_unusable_gpu_falls_back_to_the_cpu_with_a_warning(tiny_model: Path, emodb: Path) -> None:
+    """Asking for CUDA where it cannot run (here: no driver or no CUDA build) warns and gives
+    a CPU recognizer with the same predictions, never a crash."""
+    wavs = [load_audio(it.path) for it in emodb_items(emodb)[:3]]
+    with pytest.warns(UserWarning, match="using the CPU instead"):
+        rec = EmotionRecognizer.load(tiny_model, device="cuda")
+    assert rec.device_name == "CPU"
+    np.testing.assert_allclose(rec.predict(wavs), EmotionRecognizer.load(tiny_model, device="cpu").predict(wavs), atol=1e-6)
