@@ -97,10 +97,25 @@ def per_class(method: str, protocol: str) -> list[str]:
             + ", ".join(f"{k} {pct(v)}" for k, v in rec.items()), ""]
 
 
-def main() -> int:
+#: The runs the card's generated tables show; without all of them the tables would lose rows.
+TABLE_RUNS = [("esernet", "speaker-pairs"), ("baseline", "speaker-pairs"), ("st", "speaker-pairs"),
+              ("sformer", "speaker-pairs"), ("st_cue", "speaker-pairs"), ("baseline", "random10")]
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
     from model.data import EMODB_LABELS
     from model.evaluate import summarise
 
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--force", action="store_true", help="rewrite the tables even where runs are missing")
+    args = ap.parse_args(argv)
+    missing = [f"{m}-{p}" for m, p in TABLE_RUNS if not (OUT / f"{m}-{p}" / "folds.csv").is_file()]
+    if missing and not args.force:
+        print(f"bench/out lacks the runs {', '.join(missing)}: the committed tables would lose their rows, so "
+              "nothing was rewritten. Re-run them (commands in model/MODEL_CARD.md) or pass --force.")
+        return 1
     RES.mkdir(parents=True, exist_ok=True)
     for d in sorted(OUT.glob("*-*")):  # re-summarise, so runs stopped part-way get tables too
         protocol = next((p for p in N_FOLDS if d.name.endswith("-" + p)), "")
