@@ -63,7 +63,8 @@ def bundled_model_path() -> Path | None:
 class ModelInfo:
     """One registry entry as the app shows it. ``path``: the model file (``None`` when the
     bundled model is not installed); ``figures``: headline figures such as ``{"ua": 0.81,
-    "wa": 0.83, "n": 97}`` with ``"on"`` saying on what data; ``data``: a one-line summary
+    "wa": 0.83, "n": 97}`` with ``"on"`` saying on what data (``"entry"``: the model file's
+    evaluation key they come from); ``data``: a one-line summary
     of the training data; ``base``: the model it was fine-tuned from."""
 
     name: str
@@ -128,6 +129,13 @@ def summarise_meta(meta: Mapping[str, Any]) -> dict[str, Any]:
             "base": retr.get("base") or training.get("fine_tuned_from"), "date": training.get("date", "")}
 
 
+#: What each cross-validation protocol of a model's ``evaluation`` block means, for people.
+PROTOCOL_TEXT = {"speaker-pairs": "unseen speakers, 5 folds of speaker pairs",
+                 "loso": "unseen speakers, leave one speaker out",
+                 "sessions": "unseen sessions, leave one session out",
+                 "random10": "a random 10-fold split, speakers shared (optimistic)"}
+
+
 def _find_figures(ev: Any, variant: str = "esernet", normalisation: str = "global") -> dict[str, Any]:
     """Headline ``ua``/``wa`` from a model file's ``evaluation`` block: its own top-level
     figures, else those of its own recipe (``<variant>/<protocol>`` entries, or
@@ -146,7 +154,9 @@ def _find_figures(ev: Any, variant: str = "esernet", normalisation: str = "globa
         entry = ev[key]
         clean = entry.get("clean", entry)
         if isinstance(clean, Mapping) and isinstance(clean.get("ua"), (int, float)):
-            return {"ua": float(clean["ua"]), "wa": clean.get("wa"), "n": clean.get("n"), "on": f"{key}, clean"}
+            protocol = key.split("/", 1)[1]
+            return {"ua": float(clean["ua"]), "wa": clean.get("wa"), "n": clean.get("n"),
+                    "on": f"cross-validated on {PROTOCOL_TEXT.get(protocol, protocol)}; clean speech", "entry": key}
     return {}
 
 

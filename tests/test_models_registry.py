@@ -160,7 +160,8 @@ def test_bundled_model_shows_its_own_recipes_figures() -> None:
     meta = verify_model_file(bundled_model_path())
     s = summarise_meta(meta)
     assert meta["normalisation"] == "speaker"
-    assert s["figures"]["on"] == "esernet-spknorm/speaker-pairs, clean"
+    assert s["figures"]["entry"] == "esernet-spknorm/speaker-pairs"
+    assert s["figures"]["on"] == "cross-validated on unseen speakers, 5 folds of speaker pairs; clean speech"
     assert s["figures"]["ua"] == meta["evaluation"]["esernet-spknorm/speaker-pairs"]["clean"]["ua"]
 
 
@@ -173,11 +174,12 @@ def test_headline_figures_from_model_metadata() -> None:
                                    "esernet/speaker-pairs": {"folds_done": 5, "clean": {"n": 535, "wa": 0.8, "ua": 0.78},
                                                              "babble10": {"n": 535, "wa": 0.5, "ua": 0.5}}}}
     s = summarise_meta(bundled_like)  # its own variant, speaker-independent, clean; never the baseline's
-    assert s["figures"] == {"ua": 0.78, "wa": 0.8, "n": 535, "on": "esernet/speaker-pairs, clean"}
+    assert s["figures"] == {"ua": 0.78, "wa": 0.8, "n": 535, "entry": "esernet/speaker-pairs",
+                            "on": "cross-validated on unseen speakers, 5 folds of speaker pairs; clean speech"}
     # a speaker-normalised model shows its own recipe's figures, not the global variant's
     speaker_model = {**bundled_like, "normalisation": "speaker", "evaluation": {
         **bundled_like["evaluation"], "esernet-spknorm/speaker-pairs": {"clean": {"n": 535, "wa": 0.67, "ua": 0.65}}}}
-    assert summarise_meta(speaker_model)["figures"]["on"] == "esernet-spknorm/speaker-pairs, clean"
+    assert summarise_meta(speaker_model)["figures"]["entry"] == "esernet-spknorm/speaker-pairs"
     assert summarise_meta({**bundled_like, "normalisation": "speaker"})["figures"] == {}
     only_baseline = {"evaluation": {"baseline/random10": {"clean": {"n": 535, "wa": 0.7, "ua": 0.7}}}}
     assert summarise_meta(only_baseline)["figures"] == {}
