@@ -72,12 +72,12 @@ def main() -> int:
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     from esergui.paths import emodb_dir
-    from model.config import FeatureConfig, ModelConfig, TrainConfig
+    from model.config import FeatureConfig, ModelConfig, TrainConfig, recipe_name
     from model.data import EMODB_LABELS, emodb_items
     from model.io import load_model, save_model
     from model.train import train_model
 
-    recipe = "esernet-spknorm" if args.normalisation == "speaker" else "esernet"
+    recipe = recipe_name("esernet", args.normalisation)
     if args.attach_only:
         bundle = load_model(args.out)
         eps = best_epochs(recipe)  # record what all finished SI folds say next to what was used

@@ -7,6 +7,7 @@ and into the results section of model/MODEL_CARD.md.
 
 from __future__ import annotations
 
+import argparse
 import csv
 import shutil
 from pathlib import Path
@@ -103,8 +104,6 @@ TABLE_RUNS = [("esernet", "speaker-pairs"), ("baseline", "speaker-pairs"), ("st"
 
 
 def main(argv: list[str] | None = None) -> int:
-    import argparse
-
     from model.data import EMODB_LABELS
     from model.evaluate import summarise
 

@@ -147,7 +147,9 @@ def _find_figures(ev: Any, variant: str = "esernet", normalisation: str = "globa
     if isinstance(ev.get("ua"), (int, float)):
         return {"ua": float(ev["ua"]), "wa": ev.get("wa"), "n": ev.get("n"), "on": str(ev.get("protocol", ""))}
     order = ("speaker-pairs", "loso", "sessions", "random10")
-    recipe = f"{variant}-spknorm" if normalisation == "speaker" else variant
+    from model.config import recipe_name
+
+    recipe = recipe_name(variant, normalisation)
     keys = sorted((k for k in ev if str(k).startswith(f"{recipe}/") and isinstance(ev[k], Mapping)),
                   key=lambda k: order.index(k.split("/", 1)[1]) if k.split("/", 1)[1] in order else len(order))
     for key in keys:

@@ -28,6 +28,13 @@ class _JsonConfig:
         return cls(**{k: (tuple(v) if isinstance(v, list) else v) for k, v in data.items() if k in names})
 
 
+def recipe_name(method: str, normalisation: str = "global") -> str:
+    """The name of a method's cross-validation runs and stored figures: ``esernet`` or, with
+    speaker normalisation, ``esernet-spknorm`` (results folders ``bench/out/<name>-<protocol>``,
+    ``evaluation`` keys ``<name>/<protocol>`` in a model file)."""
+    return f"{method}-spknorm" if normalisation == "speaker" else method
+
+
 @dataclass(frozen=True)
 class FeatureConfig(_JsonConfig):
     """Log-mel front end: 16 kHz audio, 25 ms Hann window, 10 ms hop, ``n_mels`` bins,

@@ -27,12 +27,13 @@ from model.data import Item, load_waveforms, make_folds, validation_split
 from model.errors import DatasetError
 from model.metrics import Figures, compute_figures
 from model.network import predict_logits
-from model.train import clean_features, normalise_features, raw_features, speaker_keys, speaker_stats, train_model
+from model.train import group_keys, normalise_features, raw_features, speaker_keys, speaker_stats, train_model
 
 Progress = Callable[[float, str], None]
 METHODS = VARIANTS + ("baseline",)
 
 
+@torch.no_grad()
 def predict_waveforms(bundle: ModelBundle, wavs: Sequence[np.ndarray], batch_size: int = 32,
                       keys: Sequence[Any] | None = None, context: Sequence[np.ndarray] = (),
                       context_keys: Sequence[Any] = ()) -> np.ndarray:
@@ -40,16 +41,16 @@ def predict_waveforms(bundle: ModelBundle, wavs: Sequence[np.ndarray], batch_siz
     ``keys``: the speaker of each waveform (used by speaker-normalised models; a speaker's
     statistics come from all of their waveforms given here, plus the unlabelled ``context``
     waveforms of the same speakers ``context_keys``, which are not classified)."""
-    if not bundle.feature_config.speaker_normalised or not len(context):
-        feats = clean_features(wavs, bundle, keys=keys)
-    else:
-        keys = [("utterance", i) if k is None else k for i, k in enumerate(keys or [None] * len(wavs))]
-        raw = raw_features(wavs, bundle)
+    raw = raw_features(wavs, bundle)
+    keys = group_keys(keys, len(raw))
+    stats = None
+    if bundle.feature_config.speaker_normalised and len(context):
+        stats = speaker_stats(raw, keys, bundle)
         wanted = set(keys)
-        ctx = [(w, k) for w, k in zip(context, context_keys) if k in wanted]
-        ctx_raw = raw_features([w for w, _ in ctx], bundle)
-        stats = speaker_stats(raw + ctx_raw, keys + [k for _, k in ctx], bundle)
-        feats = normalise_features(raw, bundle, keys, stats)
+        mine = [(w, k) for w, k in zip(context, context_keys) if k in wanted]
+        for f, (_, k) in zip(raw_features([w for w, _ in mine], bundle), mine):
+            stats.add(k, f)
+    feats = normalise_features(raw, bundle, keys, stats)
     return predict_logits(bundle.net, feats, bundle.chunk_frames, batch_size, bundle.device).exp().numpy()
 
 

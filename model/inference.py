@@ -22,7 +22,7 @@ from model.errors import ModelError, ModelFileError
 from model.io import bundle_meta, load_model
 from model.network import predict_logits
 from model.features import SpeakerStats
-from model.train import device_name, normalise_features, raw_features, resolve_device
+from model.train import device_name, group_keys, normalise_features, raw_features, resolve_device
 
 BUNDLED_NAME = "esernet-emodb.safetensors"
 #: Utterances featurised at a time (bounds memory for very long lessons).
@@ -115,7 +115,7 @@ class EmotionRecognizer:
         n = len(wavs)
         keys: list[Any] = [None] * n
         if self.speaker_normalised:
-            keys = [("utterance", i) if speakers is None or speakers[i] is None else speakers[i] for i in range(n)]
+            keys = group_keys(speakers, n)
             # Speakers missing from ``stats`` (all of them without it) are gathered from this
             # call's waveforms, into a copy: the caller's statistics serve later calls unchanged.
             # Statistics first, features per group below (bounded memory for long lessons).
@@ -141,9 +141,9 @@ class EmotionRecognizer:
             if cancel is not None:
                 cancel.raise_if_cancelled()
             group = [wavs[i] for i in idx]
-            group_keys = [keys[i] for i in idx]
+            part_keys = [keys[i] for i in idx]
             try:
-                probs = self._predict_group(group, group_keys, stats, batch_size, on_batch)
+                probs = self._predict_group(group, part_keys, stats, batch_size, on_batch)
             except RuntimeError as exc:  # GPU out of memory / driver failure: retry on the CPU
                 if self.bundle.device.type == "cpu":
                     raise
@@ -151,7 +151,7 @@ class EmotionRecognizer:
                 self.bundle.to("cpu")
                 if torch.cuda.is_available():
                     torch.cuda.empty_cache()
-                probs = self._predict_group(group, group_keys, stats, batch_size, on_batch)
+                probs = self._predict_group(group, part_keys, stats, batch_size, on_batch)
             out[idx] = probs.cpu().numpy().astype(np.float32)
         return out
 

@@ -131,9 +131,15 @@ def wave_batch(wavs: Sequence[np.ndarray], bundle: ModelBundle, device: torch.de
     return bundle.features.normalise(raw, mean, std), lengths
 
 
+def group_keys(keys: Sequence[Any] | None, n: int) -> list[Any]:
+    """Normalisation group of each of ``n`` utterances: ``keys[i]``, or a key of its own
+    where that is None (or where no ``keys`` are given)."""
+    return [("utterance", i) if keys is None or keys[i] is None else keys[i] for i in range(n)]
+
+
 def speaker_keys(items: Sequence[Item]) -> list[Any]:
     """Normalisation group of each item: its speaker, or a key of its own when unknown."""
-    return [it.speaker if it.speaker else ("utterance", i) for i, it in enumerate(items)]
+    return group_keys([it.speaker or None for it in items], len(items))
 
 
 @torch.no_grad()
@@ -161,7 +167,7 @@ def normalise_features(raw: Sequence[torch.Tensor], bundle: ModelBundle, keys: S
     keys: each utterance alone), from ``stats`` or else from ``raw`` itself."""
     if not bundle.feature_config.speaker_normalised:
         return [bundle.features.normalise(f) for f in raw]
-    keys = [("utterance", i) if k is None else k for i, k in enumerate(keys or [None] * len(raw))]
+    keys = group_keys(keys, len(raw))
     stats = stats or speaker_stats(raw, keys, bundle)
     out = []
     for f, k in zip(raw, keys):

@@ -3,6 +3,7 @@ review utterances; each check reads the workspace back, after the edit and after
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pandas as pd
@@ -270,8 +271,6 @@ def test_label_edits_patch_the_shown_rows_exactly_as_a_reload_shows_them(win) ->
     # what cannot be patched is refused (the window then re-reads the lesson)
     data = win.lesson_data
     rec = data.extra["records"][1]
-    import dataclasses
-
     assert relabelled(data, [dataclasses.replace(rec, end_s=rec.end_s + 0.5)]) is None  # moved
     assert relabelled(data, [dataclasses.replace(rec, human_emotion="awe")]) is None  # label not shown
     assert relabelled(data, [dataclasses.replace(rec, id=10**9)]) is None  # not shown

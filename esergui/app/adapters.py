@@ -18,6 +18,16 @@ from esergui.lesson import Lesson, Utterance
 from esergui.summary import emotion_labels, lesson_summary
 
 
+def _row(u: Utterance, index: dict[str, int], names: dict[str, str]) -> tuple[int, float, str, str, bool]:
+    """The view columns of one record: label index (-1: none), confidence (the model's top
+    probability, NaN where a person set the emotion or there is none), speaker name, role,
+    annotated."""
+    label = index.get(u.final_emotion, -1) if u.final_emotion else -1
+    conf = math.nan if (u.human_emotion or u.confidence is None) else float(u.confidence)
+    speaker = names.get(u.final_speaker or "", u.final_speaker or "")
+    return label, conf, speaker, u.final_role or "", u.has_human_edit
+
+
 def lesson_data_from_records(
     lesson: Lesson, utterances: Sequence[Utterance], labels: Sequence[str], speaker_names: dict[str, str] | None = None,
     source: LockedSource | None = None,
@@ -39,20 +49,14 @@ def lesson_data_from_records(
             if k is not None:
                 probs[i, k] = p
                 have_probs = True
-    conf = [
-        math.nan if (u.human_emotion or u.confidence is None) else float(u.confidence) for u in utts
-    ]
+    cols = list(zip(*(_row(u, index, names) for u in utts))) or [()] * 5
     duration = lesson.duration_s or (max((u.end_s for u in utts), default=0.0))
     if source is not None:
         duration = max(duration, source.duration_s)
     data = LessonData.from_columns(
         lesson.name, duration, all_labels,
         start=[u.start_s for u in utts], end=[u.end_s for u in utts],
-        label=[index.get(u.final_emotion, -1) if u.final_emotion else -1 for u in utts],
-        confidence=conf,
-        speaker=[names.get(u.final_speaker or "", u.final_speaker or "") for u in utts],
-        role=[u.final_role or "" for u in utts],
-        annotated=[u.has_human_edit for u in utts],
+        label=cols[0], confidence=cols[1], speaker=cols[2], role=cols[3], annotated=cols[4],
         ids=[u.id if u.id is not None else -(i + 1) for i, u in enumerate(utts)],
         probs=probs if have_probs else None,
         lesson_id=lesson.id, source=source,
@@ -84,11 +88,7 @@ def relabelled(data: LessonData, records: Sequence[Utterance], speaker_names: di
             return None
         if u.final_emotion and u.final_emotion not in index:
             return None
-        label[row] = index[u.final_emotion] if u.final_emotion else -1
-        conf[row] = math.nan if (u.human_emotion or u.confidence is None) else float(u.confidence)
-        speaker[row] = names.get(u.final_speaker or "", u.final_speaker or "")
-        role[row] = u.final_role or ""
-        annotated[row] = u.has_human_edit
+        label[row], conf[row], speaker[row], role[row], annotated[row] = _row(u, index, names)
         recs[row] = u
         rows.append(row)
     out = dataclasses.replace(data, label=label, confidence=conf, speaker=speaker, role=role, annotated=annotated,

@@ -66,6 +66,8 @@ class BlocksItem(pg.GraphicsObject):
         self._tooltip: Callable[[int], str] | None = None
         self._row_colour: dict[int, QColor] = {}
         self._text_widths: dict[str, float] = {}  # label text -> pixels (same font throughout)
+        self._rects: list[QRectF] = []  # one per row, reused while times and lanes stay the same
+        self._rect_geometry: tuple[np.ndarray, ...] | None = None
         self.setAcceptHoverEvents(True)
 
     # ------------------------------------------------------------------ data
@@ -111,8 +113,8 @@ class BlocksItem(pg.GraphicsObject):
         """One rectangle per row (seconds x lanes), rebuilt only when times or lanes changed:
         a relabel re-groups the same rectangles by colour."""
         geometry = (self._start, self._end, self._lane)
-        old = getattr(self, "_rect_geometry", None)
-        if old is not None and all(len(a) == len(b) and np.array_equal(a, b) for a, b in zip(old, geometry)):
+        old = self._rect_geometry
+        if old is not None and all(np.array_equal(a, b) for a, b in zip(old, geometry)):
             return
         gap = (1.0 - LANE_FILL) / 2
         self._rects = [QRectF(s, lane + gap, e - s, LANE_FILL)

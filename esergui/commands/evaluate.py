@@ -46,7 +46,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     import torch
 
-    from model.config import FeatureConfig, ModelConfig, TrainConfig
+    from model.config import FeatureConfig, ModelConfig, TrainConfig, recipe_name
     from model.data import EMODB_LABELS, load_items
     from model.evaluate import cross_validate, evaluate
 
@@ -62,8 +62,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
     found = {it.label for it in items}
     labels = EMODB_LABELS if found <= set(EMODB_LABELS) and len(found) == 7 else sorted(found)
-    suffix = "-spknorm" if args.normalisation == "speaker" else ""
-    out = Path(args.out) if args.out else Path("bench/out") / f"{args.method}{suffix}-{args.protocol}"
+    out = Path(args.out) if args.out else Path("bench/out") / f"{recipe_name(args.method, args.normalisation)}-{args.protocol}"
     tcfg = TrainConfig() if args.epochs is None else TrainConfig(epochs=args.epochs)
     robust = [(k, s) for k in ("babble", "room") for s in (20, 10, 5)] if args.robustness else []
     folds = [int(f) for f in args.folds.split(",")] if args.folds else None
