@@ -16,15 +16,23 @@ An utterance carries two layers:
 The ``final_*`` properties give what a user sees: the human value where there is one, else
 the model's; ``emotion_source``/``role_source`` say which (``"human"``/``"model"``, or
 ``None`` when neither layer has a value).
+
+``arousal``/``valence`` are derived when read, never stored: from a human label's point on the
+valence-arousal plane, else from the model's probabilities (:mod:`model.affect`), so every
+workspace, old ones included, has them. Below :data:`CONFIDENCE_THRESHOLD` a model label is
+"uncertain" (:meth:`Utterance.is_uncertain`); a label a person set never is.
 """
 
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from enum import Enum
 from typing import Any, Mapping
+
+from model.affect import NAN_AFFECT, Affect, affect_from_probabilities, coordinates
 
 #: The two roles of the speaker stage; a workspace accepts any short role string.
 TEACHER = "teacher"
@@ -33,6 +41,12 @@ ROLES = (TEACHER, STUDENT)
 
 MODEL = "model"
 HUMAN = "human"
+
+#: The one home of the app's confidence threshold: a model emotion whose confidence (top class
+#: probability) is below it counts as :data:`UNCERTAIN` in summaries and reports.
+CONFIDENCE_THRESHOLD = 0.5
+#: What an utterance below the threshold counts as (never a label of the model).
+UNCERTAIN = "uncertain"
 
 
 def now_iso() -> str:
@@ -156,6 +170,40 @@ class Utterance:
             return HUMAN
         return MODEL if self.emotion else None
 
+    def is_uncertain(self, threshold: float = CONFIDENCE_THRESHOLD) -> bool:
+        """True when the emotion shown is the model's and its confidence is below ``threshold``
+        (a label a person set is never uncertain)."""
+        return (not self.human_emotion and self.emotion is not None and self.confidence is not None
+                and self.confidence < threshold)
+
+    def counted_emotion(self, threshold: float = CONFIDENCE_THRESHOLD) -> str | None:
+        """What summaries count: :data:`UNCERTAIN` below ``threshold``, else ``final_emotion``."""
+        return UNCERTAIN if self.is_uncertain(threshold) else self.final_emotion
+
+    @property
+    def model_affect(self) -> Affect:
+        """``Affect(arousal, valence)``, each in [-1, 1], from the model's probabilities
+        (:mod:`model.affect`); NaN when there are none or none of their labels has a point."""
+        return affect_from_probabilities(self.probabilities)
+
+    @property
+    def affect(self) -> Affect:
+        """The human label's point where a person set the emotion (NaN for a label without a
+        point), else :attr:`model_affect`."""
+        if self.human_emotion:
+            return coordinates(self.human_emotion) or NAN_AFFECT
+        return self.model_affect
+
+    @property
+    def arousal(self) -> float | None:
+        """``affect.arousal``, ``None`` when unknown."""
+        return _finite(self.affect.arousal)
+
+    @property
+    def valence(self) -> float | None:
+        """``affect.valence``, ``None`` when unknown."""
+        return _finite(self.affect.valence)
+
     @property
     def has_human_edit(self) -> bool:
         """True when any human-layer field is set: such an utterance is kept, boundaries and
@@ -230,6 +278,10 @@ class ModelEntry:
     created: str
     figures: Mapping[str, Any] = field(default_factory=dict)
     id: int | None = None
+
+
+def _finite(value: float) -> float | None:
+    return None if math.isnan(value) else float(value)
 
 
 def dumps(value: Any) -> str:

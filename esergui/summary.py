@@ -14,9 +14,19 @@ Definitions:
   and the start of the next turn when that is a student's (``teacher_to_student``), and vice
   versa. They are pause-based proxies of Rowe's wait time, not measured wait time: the
   recording cannot tell a question from a statement.
-* **emotion shares**: percent of the (role's) speech time whose emotion is each label;
-  **low confidence**: utterances whose model confidence is below the threshold, in percent of
-  the utterances that have a model confidence.
+* **emotion shares**: percent of the (role's) speech time whose emotion is each label, plus
+  ``uncertain``: model labels whose confidence is below the threshold
+  (:data:`esergui.lesson.CONFIDENCE_THRESHOLD`, ``SummarySettings.low_confidence``) count as
+  "uncertain" instead of their class, so the label shares and the uncertain share sum to 100;
+  a label a person set always counts as that label. **low confidence**: utterances whose model
+  confidence is below the threshold, in percent of the utterances that have a model confidence
+  (human labels included, unlike the uncertain share).
+* **arousal / valence** (``arousal_mean``, ``valence_mean``, per role and per bin): the
+  speech-time-weighted mean of the utterances' ``arousal``/``valence`` (:mod:`model.affect`;
+  a human label's point where a person set one). Uncertain utterances are included: their
+  values are the expectation over all class probabilities, which already carries the doubt,
+  and the arousal read-out stays mostly right where the class does not
+  (``bench/results/affect_eval.md``).
 
 With no roles (the speaker stage skipped) the role columns are empty (NaN); with no emotions,
 the emotion columns are empty. Nothing raises for a lesson without utterances.
@@ -31,7 +41,7 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-from esergui.lesson import ROLES, STUDENT, TEACHER, Utterance
+from esergui.lesson import CONFIDENCE_THRESHOLD, ROLES, STUDENT, TEACHER, UNCERTAIN, Utterance
 
 NAN = float("nan")
 
@@ -39,7 +49,7 @@ NAN = float("nan")
 @dataclass(frozen=True)
 class SummarySettings:
     bin_s: float = 300.0  # emotion-over-time bins (5 minutes)
-    low_confidence: float = 0.5  # model confidence below this is "low"
+    low_confidence: float = CONFIDENCE_THRESHOLD  # model confidence below this is "uncertain"
     long_wait_s: float = 3.0  # wait-time proxy threshold (Rowe: >= 3 s)
 
 
@@ -110,26 +120,48 @@ def _pct(part: float, whole: float) -> float:
 
 
 def emotion_labels(utterances: Sequence[Utterance], labels: Sequence[str] = ()) -> list[str]:
-    """``labels`` followed by any other emotion found in the utterances (model or human)."""
-    out = list(labels)
+    """``labels`` followed by any other emotion found in the utterances (model or human);
+    never :data:`UNCERTAIN`, which summaries add as a share of its own."""
+    out = [label for label in labels if label != UNCERTAIN]
     for u in utterances:
         for e in (u.emotion, u.human_emotion):
-            if e and e not in out:
+            if e and e != UNCERTAIN and e not in out:
                 out.append(e)
     return out
 
 
-def emotion_shares(utterances: Sequence[Utterance], labels: Sequence[str]) -> dict[str, float]:
-    """Percent of the utterances' total duration per final emotion (NaN when none has one)."""
-    durations = {label: 0.0 for label in labels}
+def share_labels(labels: Sequence[str]) -> list[str]:
+    """The columns of emotion shares: ``labels`` then :data:`UNCERTAIN` (none without labels)."""
+    return [*labels, UNCERTAIN] if labels else []
+
+
+def emotion_shares(
+    utterances: Sequence[Utterance], labels: Sequence[str], threshold: float = CONFIDENCE_THRESHOLD
+) -> dict[str, float]:
+    """Percent of the utterances' total duration per counted emotion (``labels`` and
+    ``uncertain``, see :meth:`Utterance.counted_emotion`; NaN when none has an emotion)."""
+    columns = share_labels(labels)
+    durations = {label: 0.0 for label in columns}
     total = 0.0
     for u in utterances:
-        e = u.final_emotion
+        e = u.counted_emotion(threshold)
         if e is None:
             continue
         durations[e] = durations.get(e, 0.0) + u.duration_s
         total += u.duration_s
-    return {label: (_pct(durations.get(label, 0.0), total) if total > 0 else NAN) for label in labels}
+    return {label: (_pct(durations.get(label, 0.0), total) if total > 0 else NAN) for label in columns}
+
+
+def affect_means(weighted: Iterable[tuple[float, Utterance]]) -> tuple[float, float]:
+    """Weighted mean ``(arousal, valence)`` of ``(weight, utterance)`` pairs (weights are
+    seconds of speech); utterances without a value are left out; NaN when none has one."""
+    sums, weights = [0.0, 0.0], [0.0, 0.0]
+    for w, u in weighted:
+        for k, value in enumerate(u.affect):
+            if w > 0 and not math.isnan(value):
+                sums[k] += w * value
+                weights[k] += w
+    return tuple(sums[k] / weights[k] if weights[k] > 0 else NAN for k in range(2))  # type: ignore[return-value]
 
 
 def lesson_summary(
@@ -176,13 +208,18 @@ def lesson_summary(
     row["longest_teacher_monologue_s"] = longest.duration_s if longest else NAN
     row["longest_teacher_monologue_start_s"] = longest.start_s if longest else NAN
     row.update(_wait_proxies(all_turns, settings.long_wait_s, has_roles))
-    shares = emotion_shares(utts, labels)
-    for label in labels:
+    threshold = settings.low_confidence
+    shares = emotion_shares(utts, labels, threshold)
+    for label in share_labels(labels):
         row[f"emotion_{label}_pct"] = shares[label]
     for role in ROLES:
-        role_shares = emotion_shares([u for u in utts if u.final_role == role], labels)
-        for label in labels:
+        role_shares = emotion_shares([u for u in utts if u.final_role == role], labels, threshold)
+        for label in share_labels(labels):
             row[f"{role}_emotion_{label}_pct"] = role_shares[label]
+    row["arousal_mean"], row["valence_mean"] = affect_means((u.duration_s, u) for u in utts)
+    for role in ROLES:
+        role_utts = [u for u in utts if u.final_role == role]
+        row[f"{role}_arousal_mean"], row[f"{role}_valence_mean"] = affect_means((u.duration_s, u) for u in role_utts)
     confident = [u.confidence for u in utts if u.confidence is not None]
     row["low_confidence_threshold"] = settings.low_confidence
     row["low_confidence_pct"] = _pct(sum(c < settings.low_confidence for c in confident), len(confident)) if confident else NAN
@@ -222,10 +259,14 @@ def binned(
     labels: Sequence[str] = (),
     lesson: str = "",
     bin_s: float = 300.0,
+    threshold: float = CONFIDENCE_THRESHOLD,
 ) -> pd.DataFrame:
     """Figures per time bin (default 5 minutes): one row per bin with ``bin_start_s``,
     ``bin_end_s``, ``speech_s``, ``teacher_s``, ``student_s``, ``utterances`` (starting in the
-    bin), ``mean_confidence`` and ``emotion_<label>_pct`` (share of the bin's speech time)."""
+    bin), ``mean_confidence``, ``emotion_<label>_pct`` and ``emotion_uncertain_pct`` (share of
+    the bin's speech time; below ``threshold`` a model label counts as uncertain), and
+    ``arousal_mean``, ``valence_mean`` with ``<role>_arousal_mean``, ``<role>_valence_mean``
+    (weighted by the seconds of each utterance inside the bin)."""
     utts = [u for u in utterances if not u.deleted]
     labels = emotion_labels(utts, labels)
     duration = float(duration_s) if duration_s else max((u.end_s for u in utts), default=0.0)
@@ -245,20 +286,28 @@ def binned(
         row["mean_confidence"] = float(np.mean(conf)) if conf else NAN
         weights: dict[str, float] = {}
         for x, y, u in inside:
-            if u.final_emotion:
-                weights[u.final_emotion] = weights.get(u.final_emotion, 0.0) + (y - x)
+            counted = u.counted_emotion(threshold)
+            if counted:
+                weights[counted] = weights.get(counted, 0.0) + (y - x)
         total = sum(weights.values())
-        for label in labels:
+        for label in share_labels(labels):
             row[f"emotion_{label}_pct"] = _pct(weights.get(label, 0.0), total) if total > 0 else NAN
+        row["arousal_mean"], row["valence_mean"] = affect_means((y - x, u) for x, y, u in inside)
+        for role in ROLES:
+            row[f"{role}_arousal_mean"], row[f"{role}_valence_mean"] = affect_means(
+                (y - x, u) for x, y, u in inside if u.final_role == role)
         rows.append(row)
     return pd.DataFrame(rows)
 
 
-def emotion_by_role(utterances: Sequence[Utterance], labels: Sequence[str] = ()) -> pd.DataFrame:
+def emotion_by_role(
+    utterances: Sequence[Utterance], labels: Sequence[str] = (), threshold: float = CONFIDENCE_THRESHOLD
+) -> pd.DataFrame:
     """Emotion shares (percent of speech time) with one row per role present plus ``all``;
-    columns are the labels. For the summary panel's bars."""
+    columns are the labels then ``uncertain``. For the summary panel's bars."""
     utts = [u for u in utterances if not u.deleted]
     labels = emotion_labels(utts, labels)
     index = ["all"] + [r for r in ROLES if any(u.final_role == r for u in utts)]
-    data = [emotion_shares(utts if r == "all" else [u for u in utts if u.final_role == r], labels) for r in index]
-    return pd.DataFrame(data, index=index, columns=labels)
+    data = [emotion_shares(utts if r == "all" else [u for u in utts if u.final_role == r], labels, threshold)
+            for r in index]
+    return pd.DataFrame(data, index=index, columns=share_labels(labels))

@@ -42,18 +42,24 @@ def test_hand_made_lesson_exact_figures() -> None:
     assert row["wait_proxy_teacher_to_student_mean_s"] == pytest.approx(1.75)
     assert row["wait_proxy_teacher_to_student_pct_ge_3s"] == pytest.approx(50.0)
     assert row["wait_proxy_student_to_teacher_median_s"] == pytest.approx(1.0)
-    assert row["emotion_neutral_pct"] == pytest.approx(100 * 14.5 / 27)
-    assert row["teacher_emotion_anger_pct"] == pytest.approx(100 * 9.5 / 23.5)
-    assert row["student_emotion_anger_pct"] == 0.0
+    # below the 0.5 threshold: the anger (0.4) and the 26-30 s neutral (0.3) count as uncertain
+    assert row["emotion_neutral_pct"] == pytest.approx(100 * 10.5 / 27)
+    assert row["emotion_uncertain_pct"] == pytest.approx(100 * 13.5 / 27)
+    assert row["teacher_emotion_anger_pct"] == 0.0
+    assert row["teacher_emotion_uncertain_pct"] == pytest.approx(100 * 13.5 / 23.5)
+    assert row["student_emotion_anger_pct"] == 0.0 and row["student_emotion_uncertain_pct"] == 0.0
     assert row["low_confidence_pct"] == pytest.approx(100 * 2 / 6)
 
 
 def test_human_labels_win() -> None:
     edited = list(HAND)
     edited[0] = U(0, 10, "S1", "teacher", "neutral", 0.9, human_emotion="fear", human_role="student")
+    edited[1] = U(10.5, 20, "S1", "teacher", "anger", 0.4, human_emotion="anger")  # confirmed: not uncertain
     row = lesson_summary(edited, 60.0, labels=("neutral",))
     assert row["emotion_fear_pct"] == pytest.approx(100 * 10 / 27)  # a label outside the model's list
-    assert row["teacher_talk_s"] == pytest.approx(13.5) and row["human_emotion_pct"] == pytest.approx(100 / 6)
+    assert row["emotion_anger_pct"] == pytest.approx(100 * 9.5 / 27)
+    assert row["emotion_uncertain_pct"] == pytest.approx(100 * 4 / 27)  # only the 0.3 neutral is left uncertain
+    assert row["teacher_talk_s"] == pytest.approx(13.5) and row["human_emotion_pct"] == pytest.approx(100 * 2 / 6)
 
 
 def test_missing_roles_and_emotions_give_empty_columns() -> None:
@@ -69,7 +75,8 @@ def test_missing_roles_and_emotions_give_empty_columns() -> None:
     assert empty["speech_s"] == 0 and empty["silence_pct"] == 100 and math.isnan(empty["emotion_anger_pct"])
     frame = binned([], 30.0, labels=("anger",))
     assert len(frame) == 1 and frame.loc[0, "speech_s"] == 0
-    assert emotion_by_role([], ("anger",)).shape == (1, 1)
+    assert list(emotion_by_role([], ("anger",)).columns) == ["anger", "uncertain"]
+    assert math.isnan(empty["arousal_mean"]) and math.isnan(empty["teacher_valence_mean"])
 
 
 def test_turn_grouping_without_speakers_uses_roles() -> None:

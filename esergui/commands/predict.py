@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import math
 import sys
 from pathlib import Path
 
@@ -13,7 +14,7 @@ HELP = "classify the emotion of each audio file (one utterance per file)"
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("files", nargs="+", metavar="FILE", help="audio files (any common format)")
-    parser.add_argument("--csv", metavar="OUT", help="write file,emotion,confidence,p_<label>... here (default: print)")
+    parser.add_argument("--csv", metavar="OUT", help="write file,emotion,confidence,p_<label>...,arousal,valence here (default: print)")
     parser.add_argument("--model", metavar="FILE", help="model file (default: the bundled ESERNet)")
     parser.add_argument("--device", default="auto", help="auto (CUDA, MPS, CPU), cpu, cuda or mps")
     parser.add_argument("--batch-size", type=int, default=32)
@@ -34,6 +35,7 @@ def _loader():
 
 
 def run(args: argparse.Namespace) -> int:
+    from model.affect import affect_matrix
     from model.inference import EmotionRecognizer
 
     rec = EmotionRecognizer.load(args.model, device=args.device)
@@ -41,11 +43,13 @@ def run(args: argparse.Namespace) -> int:
     wavs = [load(Path(f)) for f in args.files]
     probs = rec.predict(wavs, batch_size=args.batch_size,
                         speakers=["speaker"] * len(wavs) if args.same_speaker else None)
-    header = ["file", "emotion", "confidence"] + [f"p_{lab}" for lab in rec.labels]
+    header = ["file", "emotion", "confidence"] + [f"p_{lab}" for lab in rec.labels] + ["arousal", "valence"]
+    affect = affect_matrix(probs, rec.labels)  # model.affect: NaN (empty cell) for labels without a point
     rows = []
-    for f, p in zip(args.files, probs):
+    for f, p, av in zip(args.files, probs, affect):
         k = int(p.argmax())
-        rows.append([f, rec.labels[k], f"{p[k]:.4f}"] + [f"{v:.4f}" for v in p])
+        rows.append([f, rec.labels[k], f"{p[k]:.4f}"] + [f"{v:.4f}" for v in p]
+                    + ["" if math.isnan(v) else f"{v:.4f}" for v in av])
     if args.csv:
         with open(args.csv, "w", newline="", encoding="utf-8") as fh:
             w = csv.writer(fh)
