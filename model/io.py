@@ -5,7 +5,10 @@ Layout: tensors ``net.<param>`` (network weights) and ``features.mean`` / ``feat
 ``format_version``, ``meta`` (JSON: name, model/feature/train configuration, labels, training
 metadata, evaluation figures) and ``sha256`` over the JSON and every tensor (name, dtype,
 shape, bytes). Loading never unpickles anything; a missing, truncated, tampered or foreign file
-raises :class:`model.errors.ModelFileError` with a one-sentence message.
+raises :class:`model.errors.ModelFileError` with a one-sentence message, and so does a file
+that passes its checksum but cannot run: :mod:`model.validate` bounds its size, metadata and
+configuration, builds the network's shapes on the ``meta`` device before allocating it, checks
+every tensor (floating point, finite) and runs the built model on a test sound.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from typing import Any
 
 import torch
 
+from model import validate
 from model.bundle import ModelBundle
 from model.config import FeatureConfig, ModelConfig, TrainConfig
 from model.errors import ModelFileError
@@ -88,9 +92,14 @@ def read_model_file(path: str | Path) -> tuple[dict[str, Any], dict[str, torch.T
     if not path.is_file():
         raise ModelFileError(f"The model file {path} does not exist.")
     try:
+        validate.check_file_size(path)
         with safe_open(str(path), framework="pt", device="cpu") as fh:
             header = fh.metadata() or {}
+            if header.get("format") != FORMAT:
+                raise ModelFileError(f"{path.name} is not an ESER Studio model file.")
             tensors = {k: fh.get_tensor(k) for k in fh.keys()}
+    except ModelFileError:
+        raise
     except Exception:  # safetensors raises SafetensorError, OSError, ValueError... on bad files
         raise ModelFileError(f"{path.name} is not a readable model file (truncated or not safetensors).") from None
     if header.get("format") != FORMAT:
@@ -101,29 +110,38 @@ def read_model_file(path: str | Path) -> tuple[dict[str, Any], dict[str, torch.T
     meta_json = header.get("meta", "")
     if _checksum(meta_json, tensors) != header.get("sha256"):
         raise ModelFileError(f"{path.name} failed its checksum: the file was changed or damaged.")
-    try:
-        meta = json.loads(meta_json)
-    except ValueError:
-        raise ModelFileError(f"{path.name} has unreadable metadata.") from None
-    return meta, tensors
+    return validate.parse_meta(path.name, meta_json), tensors
 
 
 def load_model(path: str | Path, device: str | torch.device = "cpu") -> ModelBundle:
-    """Load and verify a model file into a :class:`ModelBundle` on ``device``."""
+    """Load and verify a model file into a :class:`ModelBundle` on ``device`` (the checks of
+    :mod:`model.validate` first; nothing large is allocated for a file that fails them)."""
+    from model.network import ESERNet
+
     path = Path(path)
     meta, tensors = read_model_file(path)
+    name = path.name
+    validate.check_config(name, meta)
     try:
         mcfg = ModelConfig.from_dict(meta["model_config"])
         fcfg = FeatureConfig.from_dict(meta["feature_config"])
         tcfg = TrainConfig.from_dict(meta.get("train_config", {}))
+    except (KeyError, TypeError, ValueError, ArithmeticError) as exc:
+        raise ModelFileError(f"{name} has a configuration this program cannot use: {str(exc).splitlines()[0]}") from None
+    if len(meta["labels"]) != mcfg.n_classes:
+        raise ModelFileError(f"{name} names {len(meta['labels'])} labels for {mcfg.n_classes} classes.")
+    validate.check_budget(name, lambda: ESERNet(mcfg), tensors)
+    validate.check_feature_stats(name, tensors, int(getattr(fcfg, "n_channels", fcfg.n_mels)))
+    try:
         bundle = ModelBundle.create(mcfg, fcfg, list(meta["labels"]), tcfg)
         state = {k[4:]: v for k, v in tensors.items() if k.startswith("net.")}
         bundle.net.load_state_dict(state, strict=True)
         bundle.features.mean.copy_(tensors["features.mean"])
         bundle.features.std.copy_(tensors["features.std"])
-    except (KeyError, TypeError, ValueError, RuntimeError) as exc:
-        raise ModelFileError(f"{path.name} does not match this program's network: {str(exc).splitlines()[0]}") from None
+    except (KeyError, TypeError, ValueError, RuntimeError, ArithmeticError, AssertionError) as exc:
+        raise ModelFileError(f"{name} does not match this program's network: {str(exc).splitlines()[0]}") from None
     bundle.metadata = {k: v for k, v in meta.items()
                        if k not in ("labels", "model_config", "feature_config", "train_config")}
     bundle.net.eval()
+    validate.smoke_test(name, bundle)
     return bundle.to(device)

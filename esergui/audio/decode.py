@@ -7,16 +7,20 @@ band-limited, anti-aliased) as a stream, and cut into blocks of exactly ``block_
 
 from __future__ import annotations
 
+import json
 import math
 import os
+import shutil
+import tempfile
+from pathlib import Path
 from typing import Iterator
 
 import numpy as np
 import soundfile as sf
 import soxr
 
-from esergui.audio.info import AudioInfo, check_file, open_pyav, probe_checked, truncated
-from esergui.errors import AudioError
+from esergui.audio.info import AudioInfo, check_file, head_tail_digest, open_pyav, probe_checked, truncated
+from esergui.errors import AudioError, os_problem
 from esergui.progress import CancelToken, ProgressCallback, check, report
 
 TARGET_SR = 16000
@@ -213,3 +217,88 @@ def load_audio(
         report(progress, n / expected, "decoding")
     report(progress, 1.0, "decoded")
     return out[:n].copy() if n < out.size // 2 else out[:n]
+
+
+# ----------------------------------------------------------------------------- decode cache
+
+#: Next to a decode cache ``X_16k.wav``: ``X_16k.wav.source.json`` says which source it was
+#: decoded from and what it held when it was written.
+CACHE_RECORD_SUFFIX = ".source.json"
+_CHECK_S = 2.0  # seconds at the start that are decoded again and compared with the cache
+
+
+def cache_record_path(cache: Path) -> Path:
+    return cache.with_name(cache.name + CACHE_RECORD_SUFFIX)
+
+
+def temporary_sibling(path: Path, suffix: str = ".part") -> Path:
+    """A new, empty file next to ``path`` with a name no other process or thread uses
+    (``.<name>.<random><suffix>``), so parallel writers never share a half-written file.
+    Raises :class:`AudioError` naming the reason (disk full, read-only, a file where the
+    folder should be, ...)."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
+    except FileExistsError:
+        raise AudioError(f"Cannot write {path}: {path.parent} is a file, not a folder") from None
+    except OSError as exc:
+        raise AudioError(f"Cannot write {path}: {os_problem(exc)}") from None
+    os.close(fd)
+    return Path(name)
+
+
+def write_problem(exc: BaseException, folder: Path) -> str:
+    """Why writing into ``folder`` failed; libsndfile only says "System error", so a disk with
+    (almost) no free space left is named as full."""
+    problem = os_problem(exc)
+    if getattr(exc, "errno", None) is None:
+        try:
+            if shutil.disk_usage(folder).free < (1 << 20):
+                return "the disk is full"
+        except OSError:
+            pass
+    return problem
+
+
+def write_cache_record(cache_part: Path, cache: Path, source: Path, frames: int) -> None:
+    """Record what the finished (not yet renamed) cache ``cache_part`` holds and which source
+    it came from, for :func:`cache_matches_source`."""
+    record = {"version": 1, "source": head_tail_digest(source), "frames": int(frames),
+              "cache": head_tail_digest(cache_part), "rate": TARGET_SR}
+    target = cache_record_path(cache)
+    tmp = temporary_sibling(target, ".tmp")
+    try:
+        tmp.write_text(json.dumps(record), encoding="utf-8")
+        os.replace(tmp, target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def cache_matches_source(cache: Path, source: Path, head: bytes) -> bool:
+    """Whether ``cache`` is a complete, unchanged decode of ``source``: its record names this
+    source's content, its length matches the record (and the source's own length where the
+    container states it exactly), its bytes are those written, and its first seconds equal a
+    fresh decode of the source's first seconds. Anything unreadable counts as no match."""
+    try:
+        record = json.loads(cache_record_path(cache).read_text(encoding="utf-8"))
+        if not isinstance(record, dict) or record.get("source") != head_tail_digest(source):
+            return False
+        info = sf.info(str(cache))
+        frames = int(info.frames)
+        if (info.format, info.subtype, info.samplerate, info.channels) != ("WAV", "PCM_16", TARGET_SR, 1):
+            return False
+        if frames <= 0 or frames != record.get("frames") or record.get("cache") != head_tail_digest(cache):
+            return False
+        src_info = probe_checked(source, head)
+        expected = expected_samples(src_info, TARGET_SR)
+        if src_info.exact and abs(frames - expected) > 0.005 * expected + TARGET_SR // 10:
+            return False
+        fresh = next(_blocks(src_info, head, TARGET_SR, _CHECK_S, None))
+        with sf.SoundFile(str(cache)) as fh:
+            stored = fh.read(fresh.size, dtype="float32")
+        if stored.size != fresh.size:
+            return False
+        return bool(np.max(np.abs(np.clip(fresh, -1.0, 1.0) - stored)) <= 2.0 / 32768)
+    except (OSError, ValueError, TypeError, RuntimeError, StopIteration, AudioError, sf.LibsndfileError):
+        return False

@@ -15,7 +15,10 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 import soundfile as sf
 
-from esergui.audio.decode import TARGET_SR, _blocks, expected_samples
+from esergui.audio.decode import (
+    TARGET_SR, _blocks, cache_matches_source, expected_samples, temporary_sibling, write_cache_record,
+    write_problem,
+)
 from esergui.audio.info import check_file, probe_checked
 from esergui.errors import AudioError
 from esergui.progress import CancelToken, ProgressCallback, report
@@ -131,18 +134,6 @@ def as_source(audio: Any, sr: int = TARGET_SR) -> AudioSource:
     return ArrayAudio(np.asarray(audio), sr)
 
 
-def _is_complete_cache(cache: Path, source: Path) -> bool:
-    """A finished cache: a 16 kHz mono PCM-16 WAV at least as new as the source file."""
-    try:
-        info = sf.info(str(cache))
-        return (
-            info.format == "WAV" and info.subtype == "PCM_16" and info.samplerate == TARGET_SR
-            and info.channels == 1 and cache.stat().st_mtime >= source.stat().st_mtime
-        )
-    except (sf.LibsndfileError, RuntimeError, OSError):
-        return False
-
-
 def decode_to_cache(
     path: str | os.PathLike[str],
     cache_path: str | os.PathLike[str],
@@ -152,21 +143,24 @@ def decode_to_cache(
     """Decode ``path`` (any supported format) to a 16 kHz mono PCM-16 WAV at ``cache_path`` and
     return a :class:`WavAudio` over it.
 
-    Streams block by block (bounded memory). The WAV is written as ``<cache_path>.part`` and
-    renamed when complete, so a cancelled or failed decode never leaves a cache that looks
-    finished; a complete cache at least as new as the input is reused without decoding (name the
-    cache by the input's content hash to be safe against replaced files). Samples beyond +-1
-    are clipped. Raises :class:`AudioError` for bad input, ``Cancelled`` when cancelled.
+    Streams block by block (bounded memory). The WAV is written under a temporary name of its
+    own (:func:`~esergui.audio.decode.temporary_sibling`; two processes decoding the same
+    lesson never share it) and renamed when complete, with a record of the source it came from
+    (``<cache_path>.source.json``). An existing cache is reused only when
+    :func:`~esergui.audio.decode.cache_matches_source` confirms it (source content, length,
+    cache bytes, and its first seconds against a fresh decode); a cut, replaced or foreign
+    cache is decoded again. Samples beyond +-1 are clipped. Raises :class:`AudioError` for bad
+    input or a cache that cannot be written (naming why: disk full, read-only, ...),
+    ``Cancelled`` when cancelled.
     """
     src, head = check_file(path)
     cache = Path(cache_path)
-    if cache.is_file() and _is_complete_cache(cache, src):
+    if cache.is_file() and cache_matches_source(cache, src, head):
         report(progress, 1.0, "decoded (cached)")
         return WavAudio(cache)
     info = probe_checked(src, head)
     expected = max(1, expected_samples(info, TARGET_SR))
-    cache.parent.mkdir(parents=True, exist_ok=True)
-    part = cache.with_name(cache.name + ".part")
+    part = temporary_sibling(cache)
     done = 0
     report(progress, 0.0, f"decoding {info.format} {info.sample_rate} Hz")
     try:
@@ -176,7 +170,11 @@ def decode_to_cache(
                 out.write(block)
                 done += block.size
                 report(progress, min(0.999, done / expected), f"decoding {done / TARGET_SR / 60:.0f} min")
+        write_cache_record(part, cache, src, done)
         os.replace(part, cache)
+    except (OSError, sf.LibsndfileError) as exc:
+        part.unlink(missing_ok=True)
+        raise AudioError(f"Cannot write the decode cache {cache}: {write_problem(exc, cache.parent)}") from None
     except BaseException:
         part.unlink(missing_ok=True)
         raise

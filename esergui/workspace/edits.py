@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 
 from esergui.errors import WorkspaceError
 from esergui.lesson import HUMAN, HUMAN_FIELDS, MODEL, Speaker, Utterance, dumps, now_iso
+from esergui.workspace.guard import clean_name, clean_note
 
 if TYPE_CHECKING:
     import sqlite3
@@ -117,7 +118,7 @@ class EditsMixin:
                     elif name == "reviewed":
                         value = int(bool(value))
                     elif name == "note":
-                        value = str(value or "")
+                        value = clean_note(value or "")
                     elif value is not None:
                         value = str(value).strip() or None
                     values.append(value)
@@ -159,6 +160,7 @@ class EditsMixin:
     # -------------------------------------------------------------- speakers
     def add_speaker(self, lesson_id: int, display_name: str = "", role: str | None = None) -> Speaker:
         """A new speaker a person adds (label ``H1``, ``H2``...)."""
+        display_name = clean_name(display_name)
         with self._tx() as con:
             self.lesson(lesson_id)
             taken = {r[0] for r in con.execute("SELECT label FROM speakers WHERE lesson_id = ?", (lesson_id,))}
@@ -180,6 +182,7 @@ class EditsMixin:
         raise WorkspaceError(f"the lesson has no speaker '{label}'")
 
     def rename_speaker(self, lesson_id: int, label: str, display_name: str) -> None:
+        display_name = clean_name(display_name)
         old = self._speaker(lesson_id, label)
         with self._tx() as con:
             con.execute("UPDATE speakers SET display_name = ?, human_edited = 1 WHERE id = ?", (display_name.strip(), old.id))
@@ -247,7 +250,7 @@ class EditsMixin:
         with self._tx() as con:
             start_s, end_s = self._check_span(lesson_id, start_s, end_s)
             self._speaker_id(con, lesson_id, speaker)
-            u = Utterance(start_s, end_s, human_speaker=speaker, human_role=role, human_emotion=emotion, note=note,
+            u = Utterance(start_s, end_s, human_speaker=speaker, human_role=role, human_emotion=emotion, note=clean_note(note),
                           codes=tuple(codes), boundary_source=HUMAN, edited_by=self.user, edited_at=now_iso())
             new_id = self._write_row(con, u, lesson_id)
             self._log(lesson_id, "create", [new_id], None, _snapshot(u))

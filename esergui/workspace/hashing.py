@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from esergui.audio.info import check_file
-from esergui.errors import AudioError
+from esergui.audio.info import check_file, head_tail_digest
+from esergui.errors import AudioError, os_problem
 from esergui.progress import CancelToken, ProgressCallback, check, report
 
 _BLOCK = 1 << 20
@@ -35,19 +35,13 @@ def _stat_file(path: Path) -> int:
 def quick_hash(path: str | os.PathLike[str]) -> str:
     """``"<size>:<sha256 of the first and last MiB>"`` of a file."""
     path = Path(path)
-    size = _stat_file(path)
-    digest = hashlib.sha256()
+    _stat_file(path)
     try:
-        with open(path, "rb") as fh:
-            digest.update(fh.read(_BLOCK))
-            if size > 2 * _BLOCK:
-                fh.seek(size - _BLOCK)
-                digest.update(fh.read(_BLOCK))
-            elif size > _BLOCK:
-                digest.update(fh.read())
+        return head_tail_digest(path)
     except PermissionError:
         raise AudioError(f"{path}: permission denied") from None
-    return f"{size}:{digest.hexdigest()}"
+    except OSError as exc:
+        raise AudioError(f"Cannot read {path}: {os_problem(exc)}") from None
 
 
 def full_hash(

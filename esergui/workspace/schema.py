@@ -199,6 +199,11 @@ def migrate(con: sqlite3.Connection, path: Path, current: int, target: int = SCH
     con.execute("PRAGMA foreign_keys = OFF")  # ALTER TABLE under migration; re-checked below
     try:
         con.execute("BEGIN IMMEDIATE")
+        # Another process may have created or migrated the database while we waited for the lock.
+        current = _version_in(con)
+        if current >= target:
+            con.execute("COMMIT")
+            return
         for script in MIGRATIONS[current:target]:
             for statement in _statements(script):
                 con.execute(statement)
@@ -213,6 +218,14 @@ def migrate(con: sqlite3.Connection, path: Path, current: int, target: int = SCH
         raise
     finally:
         con.execute("PRAGMA foreign_keys = ON")
+
+
+def _version_in(con: sqlite3.Connection) -> int:
+    """The schema version of an open database (0: no tables yet)."""
+    if con.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").fetchone() is None:
+        return 0
+    row = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    return int(row[0]) if row else 0
 
 
 def _statements(script: str) -> list[str]:

@@ -17,7 +17,6 @@ process under a lock. Human edits live in :mod:`esergui.workspace.edits` (mixed 
 from __future__ import annotations
 
 import getpass
-import json
 import shutil
 import sqlite3
 import threading
@@ -29,13 +28,16 @@ from typing import Any, Iterable, Iterator, Sequence
 import numpy as np
 
 from esergui.audio.info import check_file
-from esergui.errors import AudioError, WorkspaceError
+from esergui.errors import AudioError, WorkspaceError, os_problem
 from esergui.lesson import (
     HUMAN, MODEL, AnalysisRun, Edit, Lesson, LessonStatus, ModelEntry, Speaker, TeacherVoice,
     Utterance, dumps, now_iso,
 )
 from esergui.workspace import hashing, schema
 from esergui.workspace.edits import EditsMixin
+from esergui.workspace.guard import (
+    AnalysisLocks, DamagedData, check_layout, clean_name, failure, json_cell, make_subfolders, reporting_lesson,
+)
 from esergui.workspace.reanalysis import MODEL_FIELDS, OverlapIndex, fresh_label, map_speakers, refresh_model_layer, trim_to_free
 
 DB_NAME = "workspace.sqlite"
@@ -54,11 +56,16 @@ LEFT JOIN speakers fs ON fs.id = COALESCE(u.human_speaker_id, u.speaker_id)
 
 
 def _utterance(row: Sequence[Any]) -> Utterance:
+    where = f"utterance {row[0]}"
+    probabilities = json_cell(row[9], f"{where}: the emotion probabilities")
+    codes = json_cell(row[14], f"{where}: the codes")
+    if not isinstance(probabilities, dict) or not isinstance(codes, list):
+        raise DamagedData(f"{where}: the probabilities or codes have the wrong shape")
     return Utterance(
         id=row[0], lesson_id=row[1], start_s=row[2], end_s=row[3], speaker=row[4], role=row[5],
-        role_confidence=row[6], emotion=row[7], confidence=row[8], probabilities=json.loads(row[9]),
+        role_confidence=row[6], emotion=row[7], confidence=row[8], probabilities=probabilities,
         human_speaker=row[10], human_role=row[11], human_emotion=row[12], note=row[13],
-        codes=tuple(json.loads(row[14])), reviewed=bool(row[15]), boundary_source=row[16],
+        codes=tuple(codes), reviewed=bool(row[15]), boundary_source=row[16],
         edited_by=row[17], edited_at=row[18], speaker_role=row[19], deleted=bool(row[20]),
         run_id=row[21],
     )
@@ -68,6 +75,8 @@ _LESSON_COLS = "id, name, audio_path, audio_size, audio_quick_hash, audio_sha256
 
 
 def _lesson(row: Sequence[Any]) -> Lesson:
+    if row[8] not in {s.value for s in LessonStatus}:
+        raise DamagedData(f"lesson {row[0]}: unknown status {str(row[8])[:20]!r}")
     return Lesson(
         id=row[0], name=row[1], audio_path=row[2], audio_size=row[3], audio_quick_hash=row[4],
         audio_sha256=row[5], duration_s=row[6], created=row[7], status=LessonStatus(row[8]),
@@ -110,6 +119,7 @@ class Workspace(EditsMixin):
         self.user = user
         self._con = con
         self._lock = threading.RLock()
+        self._analysing = AnalysisLocks(folder)
 
     # ------------------------------------------------------------------ opening
     @classmethod
@@ -118,33 +128,76 @@ class Workspace(EditsMixin):
         older schema after backing it up. Raises :class:`WorkspaceError` for a folder that is
         a file, a database that is damaged, foreign, tampered with or newer than this code."""
         folder = Path(folder).expanduser().absolute()
+        try:
+            con = cls._connect(folder, create)
+        except OSError as exc:  # a path too long, a folder we may not enter, ...
+            raise WorkspaceError(f"{folder}: cannot open the workspace: {os_problem(exc)}") from None
+        ws = cls(folder, con, user or _login())
+        ws.recover_interrupted()
+        return ws
+
+    @staticmethod
+    def _connect(folder: Path, create: bool) -> sqlite3.Connection:
         if folder.exists() and not folder.is_dir():
             raise WorkspaceError(f"{folder}: is a file, not a workspace folder")
         db = folder / DB_NAME
-        if not db.exists():
+        creating = not db.exists()
+        if creating:
             if not create:
                 raise WorkspaceError(f"{folder}: no workspace here (no {DB_NAME})")
             try:
                 folder.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
-                raise WorkspaceError(f"{folder}: cannot create the workspace folder ({exc.strerror})") from None
+                raise WorkspaceError(f"{folder}: cannot create the workspace folder: {os_problem(exc)}") from None
         elif not db.is_file():
             raise WorkspaceError(f"{db}: is not a file")
+        check_layout(folder, db, creating)
         version = schema.inspect(db) if db.exists() else 0
         try:
             con = sqlite3.connect(db, isolation_level=None, check_same_thread=False, timeout=10.0)
+        except sqlite3.Error as exc:
+            raise failure(db, exc, "open") from None
+        try:
             con.execute("PRAGMA foreign_keys = ON")
             con.execute("PRAGMA journal_mode = WAL")
             con.execute("PRAGMA synchronous = FULL")
             schema.migrate(con, db, version)
         except sqlite3.Error as exc:
-            raise WorkspaceError(f"{db}: cannot open the workspace database ({exc})") from None
-        for sub in ("recordings", "cache", "enrolment"):
-            (folder / sub).mkdir(exist_ok=True)
-        return cls(folder, con, user or _login())
+            con.close()
+            raise failure(db, exc, "open") from None
+        except BaseException:
+            con.close()
+            raise
+        make_subfolders(folder)
+        return con
+
+    def recover_interrupted(self) -> list[int]:
+        """Lessons left ``analysing`` by a run that ended without finishing (killed, crashed,
+        power cut; no process holds their analysis lock) get back the status their stored
+        data says (``edited``, ``analysed`` or ``not analysed``); returns their ids."""
+        stale = [int(r[0]) for r in self._rows("SELECT id FROM lessons WHERE status = 'analysing'")
+                 if not self._analysing.in_progress(int(r[0]))]
+        for lesson_id in stale:
+            try:
+                with self._tx() as con:
+                    con.execute("UPDATE lessons SET status = ? WHERE id = ? AND status = 'analysing'",
+                                (self._settled_status(lesson_id).value, lesson_id))
+            except WorkspaceError:
+                break  # cannot write now: the lesson stays marked; a re-analysis settles it
+        return stale
+
+    def _settled_status(self, lesson_id: int) -> LessonStatus:
+        """What a lesson's stored data says its status is, whatever it is marked."""
+        if self._one("SELECT 1 FROM edits WHERE lesson_id = ? AND action NOT IN ('relocate', 'rename_lesson') LIMIT 1",
+                     (lesson_id,)) is not None:
+            return LessonStatus.EDITED
+        if self._one("SELECT 1 FROM runs WHERE lesson_id = ? LIMIT 1", (lesson_id,)) is not None:
+            return LessonStatus.ANALYSED
+        return LessonStatus.NOT_ANALYSED
 
     def close(self) -> None:
         with self._lock:
+            self._analysing.release_all()
             self._con.close()
 
     def __enter__(self) -> "Workspace":
@@ -183,25 +236,37 @@ class Workspace(EditsMixin):
             try:
                 self._con.execute("BEGIN IMMEDIATE")
             except sqlite3.Error as exc:
-                raise WorkspaceError(f"{self.db_path}: cannot write to the workspace ({exc})") from None
+                raise failure(self.db_path, exc, "write to") from None
             try:
                 yield self._con
-            except BaseException:
-                self._con.execute("ROLLBACK")
-                raise
-            try:
                 self._con.execute("COMMIT")
-            except sqlite3.Error as exc:
+            except BaseException as exc:
+                self._rollback()
+                if isinstance(exc, (sqlite3.Error, OSError)):
+                    raise failure(self.db_path, exc, "save to") from None
+                raise
+
+    def _rollback(self) -> None:
+        """Undo the open transaction, if SQLite has not already (it does on a full disk)."""
+        if self._con.in_transaction:
+            try:
                 self._con.execute("ROLLBACK")
-                raise WorkspaceError(f"{self.db_path}: could not save ({exc})") from None
+            except sqlite3.Error:
+                pass
 
     def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
         with self._lock:
-            return self._con.execute(sql, params).fetchall()
+            try:
+                return self._con.execute(sql, params).fetchall()
+            except sqlite3.Error as exc:
+                raise failure(self.db_path, exc, "read") from None
 
     def _one(self, sql: str, params: Sequence[Any] = ()) -> Any:
         with self._lock:
-            return self._con.execute(sql, params).fetchone()
+            try:
+                return self._con.execute(sql, params).fetchone()
+            except sqlite3.Error as exc:
+                raise failure(self.db_path, exc, "read") from None
 
     def _log(self, lesson_id: int, action: str, ids: Iterable[int], before: Any, after: Any) -> None:
         self._con.execute(
@@ -225,7 +290,7 @@ class Workspace(EditsMixin):
                     lesson.audio_path = stored
                 return lesson
             lesson = Lesson(
-                name=name or path.stem, audio_path=stored, audio_size=fp.size, audio_quick_hash=fp.quick,
+                name=clean_name(name or path.stem) or "lesson", audio_path=stored, audio_size=fp.size, audio_quick_hash=fp.quick,
                 audio_sha256=fp.sha256, duration_s=duration_s,
             )
             cur = con.execute(
@@ -248,6 +313,7 @@ class Workspace(EditsMixin):
         path = Path(lesson.audio_path)
         return path if path.is_absolute() else self.folder / path
 
+    @reporting_lesson
     def lesson(self, lesson_id: int) -> Lesson:
         row = self._one(f"SELECT {_LESSON_COLS} FROM lessons WHERE id = ?", (lesson_id,))
         if row is None:
@@ -261,7 +327,7 @@ class Workspace(EditsMixin):
         return [_lesson(r) for r in self._rows(f"SELECT {_LESSON_COLS} FROM lessons WHERE audio_sha256 = ?", (sha256,))]
 
     def rename_lesson(self, lesson_id: int, name: str) -> None:
-        name = name.strip()
+        name = clean_name(name)
         if not name:
             raise WorkspaceError("a lesson name cannot be empty")
         with self._tx() as con:
@@ -276,8 +342,11 @@ class Workspace(EditsMixin):
             con.execute("DELETE FROM lessons WHERE id = ?", (lesson_id,))
 
     def set_status(self, lesson_id: int, status: LessonStatus) -> None:
+        status = LessonStatus(status)
         with self._tx() as con:
-            con.execute("UPDATE lessons SET status = ? WHERE id = ?", (LessonStatus(status).value, lesson_id))
+            con.execute("UPDATE lessons SET status = ? WHERE id = ?", (status.value, lesson_id))
+        if status is not LessonStatus.ANALYSING:
+            self._analysing.release(lesson_id)
 
     def set_duration(self, lesson_id: int, duration_s: float) -> None:
         with self._tx() as con:
@@ -329,6 +398,7 @@ class Workspace(EditsMixin):
         return self.cache_dir / f"{lesson.audio_sha256[:20]}_16k.wav"
 
     # ------------------------------------------------------------------ reading
+    @reporting_lesson
     def utterances(self, lesson_id: int, include_deleted: bool = False) -> list[Utterance]:
         """The lesson's utterances in time order (tombstones only with ``include_deleted``)."""
         where = "WHERE u.lesson_id = ?" + ("" if include_deleted else " AND u.deleted = 0")
@@ -340,6 +410,7 @@ class Workspace(EditsMixin):
             raise WorkspaceError(f"no utterance with id {utterance_id}")
         return _utterance(row)
 
+    @reporting_lesson
     def speakers(self, lesson_id: int) -> list[Speaker]:
         rows = self._rows(
             "SELECT id, lesson_id, label, display_name, role, role_source, human_edited FROM speakers"
@@ -351,26 +422,31 @@ class Workspace(EditsMixin):
             for r in rows
         ]
 
+    @reporting_lesson
     def edits(self, lesson_id: int) -> list[Edit]:
         rows = self._rows(
             "SELECT id, lesson_id, at, user, action, utterance_ids, before, after FROM edits WHERE lesson_id = ? ORDER BY id",
             (lesson_id,),
         )
         return [
-            Edit(id=r[0], lesson_id=r[1], at=r[2], user=r[3], action=r[4], utterance_ids=tuple(json.loads(r[5])),
-                 before=json.loads(r[6]), after=json.loads(r[7]))
+            Edit(id=r[0], lesson_id=r[1], at=r[2], user=r[3], action=r[4],
+                 utterance_ids=tuple(json_cell(r[5], f"edit {r[0]}: the utterance ids")),
+                 before=json_cell(r[6], f"edit {r[0]}: the old values"), after=json_cell(r[7], f"edit {r[0]}: the new values"))
             for r in rows
         ]
 
+    @reporting_lesson
     def review_progress(self, lesson_id: int) -> tuple[int, int]:
         """``(reviewed, total)`` utterances of the lesson."""
         row = self._one("SELECT COALESCE(SUM(reviewed), 0), COUNT(*) FROM utterances WHERE lesson_id = ? AND deleted = 0", (lesson_id,))
         return int(row[0]), int(row[1])
 
+    @reporting_lesson
     def pinned(self, lesson_id: int) -> list[Utterance]:
         """Utterances that re-analysis keeps as they are: human-edited or deleted by a person."""
         return [u for u in self.utterances(lesson_id, include_deleted=True) if u.has_human_edit]
 
+    @reporting_lesson
     def disagreements(self, lesson_id: int) -> list[Disagreement]:
         """Utterances whose human label differs from the current model layer."""
         out = []
@@ -386,11 +462,19 @@ class Workspace(EditsMixin):
 
     # ------------------------------------------------------------------ analysis results
     def begin_analysis(self, lesson_id: int) -> LessonStatus:
-        """Mark the lesson ``analysing``; returns the status to restore on failure/cancel."""
-        with self._tx() as con:
-            old = self.lesson(lesson_id).status
-            con.execute("UPDATE lessons SET status = 'analysing' WHERE id = ?", (lesson_id,))
-        return old
+        """Mark the lesson ``analysing``; returns the status to restore on failure/cancel (what
+        its stored data says when another run is marked as analysing it already). Until the
+        status changes again this process holds the lesson's analysis lock, so a run that dies
+        is recognised as interrupted (:meth:`recover_interrupted`)."""
+        self._analysing.hold(lesson_id)
+        try:
+            with self._tx() as con:
+                old = self.lesson(lesson_id).status
+                con.execute("UPDATE lessons SET status = 'analysing' WHERE id = ?", (lesson_id,))
+        except BaseException:
+            self._analysing.release(lesson_id)
+            raise
+        return self._settled_status(lesson_id) if old is LessonStatus.ANALYSING else old
 
     def store_analysis(
         self,
@@ -483,6 +567,7 @@ class Workspace(EditsMixin):
                 run_id=run_id, utterances=int(count), replaced=max(0, removed), kept_human=len(pinned),
                 speakers={k: v for k, v in mapping.items()}, disagreements=self.disagreements(lesson_id),
             )
+        self._analysing.release(lesson_id)
         return report
 
     def _speaker_ids(self, lesson_id: int) -> dict[str, int]:
@@ -497,6 +582,7 @@ class Workspace(EditsMixin):
         )
         return int(cur.lastrowid)
 
+    @reporting_lesson
     def runs(self, lesson_id: int) -> list[AnalysisRun]:
         """The lesson's analysis runs, oldest first."""
         rows = self._rows(
@@ -505,9 +591,10 @@ class Workspace(EditsMixin):
             (lesson_id,),
         )
         return [
-            AnalysisRun(id=r[0], lesson_id=r[1], created=r[2], settings=json.loads(r[3]), model_name=r[4],
-                        model_version=r[5], labels=tuple(json.loads(r[6])), device=r[7],
-                        timings_s=json.loads(r[8]), skipped=json.loads(r[9]))
+            AnalysisRun(id=r[0], lesson_id=r[1], created=r[2], settings=json_cell(r[3], f"run {r[0]}: the settings"),
+                        model_name=r[4], model_version=r[5], labels=tuple(json_cell(r[6], f"run {r[0]}: the labels")),
+                        device=r[7], timings_s=json_cell(r[8], f"run {r[0]}: the timings"),
+                        skipped=json_cell(r[9], f"run {r[0]}: the skipped stages"))
             for r in rows
         ]
 
@@ -525,6 +612,7 @@ class Workspace(EditsMixin):
         """Store an enrolled teacher voice: the recording is copied into ``enrolment/`` and
         the embedding (1-D float32) kept as a blob."""
         src, _head = check_file(audio_path)
+        name = clean_name(name)
         vec = np.asarray(embedding, dtype=np.float32).reshape(-1)
         if vec.size == 0 or not np.all(np.isfinite(vec)):
             raise WorkspaceError("the teacher voice embedding is empty or not finite")
@@ -536,7 +624,11 @@ class Workspace(EditsMixin):
             )
             voice_id = int(cur.lastrowid)
             target = self.enrolment_dir / f"voice{voice_id}{src.suffix.lower()}"
-            shutil.copyfile(src, target)
+            try:
+                shutil.copyfile(src, target)
+            except BaseException:
+                target.unlink(missing_ok=True)  # no partial copy is left behind
+                raise
             con.execute("UPDATE teacher_voices SET audio_file = ? WHERE id = ?", (target.name, voice_id))
         return self.teacher_voice(voice_id)
 
@@ -544,8 +636,13 @@ class Workspace(EditsMixin):
         row = self._one("SELECT id, name, audio_file, encoder, embedding, created FROM teacher_voices WHERE id = ?", (voice_id,))
         if row is None:
             raise WorkspaceError(f"no enrolled teacher voice with id {voice_id}")
+        blob = row[4]
+        vec = np.frombuffer(blob, dtype=np.float32) if isinstance(blob, bytes) and len(blob) % 4 == 0 else None
+        if vec is None or vec.size == 0 or not np.all(np.isfinite(vec)):
+            raise DamagedData(f"{self.db_path}: the enrolled teacher voice '{row[1]}' (id {voice_id}) is damaged "
+                              "(its voice print does not decode); remove it and enrol the teacher again")
         return TeacherVoice(id=row[0], name=row[1], audio_file=row[2], encoder=row[3],
-                            embedding=tuple(np.frombuffer(row[4], dtype=np.float32).tolist()), created=row[5])
+                            embedding=tuple(vec.tolist()), created=row[5])
 
     def teacher_voices(self) -> list[TeacherVoice]:
         return [self.teacher_voice(r[0]) for r in self._rows("SELECT id FROM teacher_voices ORDER BY id")]
@@ -583,7 +680,8 @@ class Workspace(EditsMixin):
         row = self._one("SELECT id, name, path, labels, created, figures FROM models WHERE name = ?", (name,))
         if row is None:
             raise WorkspaceError(f"no model named '{name}' in this workspace")
-        return ModelEntry(id=row[0], name=row[1], path=row[2], labels=tuple(json.loads(row[3])), created=row[4], figures=json.loads(row[5]))
+        return ModelEntry(id=row[0], name=row[1], path=row[2], labels=tuple(json_cell(row[3], f"model '{name}': the labels")),
+                          created=row[4], figures=json_cell(row[5], f"model '{name}': the figures"))
 
     def models(self) -> list[ModelEntry]:
         return [self.model(r[0]) for r in self._rows("SELECT name FROM models ORDER BY id")]
@@ -607,7 +705,7 @@ class Workspace(EditsMixin):
 
     def get_setting(self, key: str, default: Any = None) -> Any:
         row = self._one("SELECT value FROM settings WHERE key = ?", (key,))
-        return default if row is None else json.loads(row[0])
+        return default if row is None else json_cell(row[0], f"{self.db_path}: the setting '{key}'")
 
     def set_setting(self, key: str, value: Any) -> None:
         """Store a JSON-able workspace setting (``None`` deletes it)."""
