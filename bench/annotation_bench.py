@@ -96,8 +96,8 @@ def main(argv: list[str] | None = None) -> int:
     from PySide6.QtWidgets import QApplication
 
     app = QApplication.instance() or QApplication([])
-    from esergui.app.main import configure_app
-    from esergui.app.mainwindow import MainWindow
+    from esergui.app.shell.main import configure_app
+    from esergui.app.shell.window import MainWindow
 
     configure_app(app)
     out = Path(args.out)

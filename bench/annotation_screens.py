@@ -35,8 +35,8 @@ def main(argv: list[str] | None = None) -> int:
 
     app = QApplication.instance() or QApplication([])
     from annotation_support import LABELS, add_conversation, model_output
-    from esergui.app.main import configure_app
-    from esergui.app.mainwindow import MainWindow
+    from esergui.app.shell.main import configure_app
+    from esergui.app.shell.window import MainWindow
     from esergui.export import utterances_frame, write_csv
     from esergui.lesson import AnalysisRun, Speaker
     from esergui.paths import conversation_dir
@@ -138,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
     frame.loc[1, "emotion"] = "neutral"
     frame.loc[5, "emotion"] = "anger"
     csv = write_csv(frame, tmp / "ben_utterances.csv")
-    from esergui.app.agreement_dialog import run_agreement
+    from esergui.app.annotation.agreement_dialog import run_agreement
 
     dialog = run_agreement(c, str(csv))
     settle()

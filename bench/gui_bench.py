@@ -90,7 +90,7 @@ def open_times(app, settings_path: Path, folder: Path, lesson_id: int) -> dict[s
     spectrogram (background)."""
     from PySide6.QtCore import QSettings
 
-    from esergui.app.mainwindow import MainWindow
+    from esergui.app.shell.window import MainWindow
 
     win = MainWindow(QSettings(str(settings_path), QSettings.Format.IniFormat))
     win.resize(1600, 1000)
@@ -121,7 +121,7 @@ def frame_times(app, settings_path: Path, folder: Path, lesson_id: int) -> dict[
     """Zoom from the whole lesson to 1 s and back, scroll at several zooms; ms per frame."""
     from PySide6.QtCore import QSettings
 
-    from esergui.app.mainwindow import MainWindow
+    from esergui.app.shell.window import MainWindow
 
     win = MainWindow(QSettings(str(settings_path), QSettings.Format.IniFormat))
     win.resize(1600, 1000)
@@ -178,7 +178,7 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(1)
     from PySide6.QtWidgets import QApplication
 
-    from esergui.app.main import configure_app
+    from esergui.app.shell.main import configure_app
     from esergui.workspace import Workspace
 
     out = Path(args.out)

@@ -28,7 +28,7 @@ def main(out: str) -> int:
     from PySide6.QtCore import QSettings, QTimer
     from PySide6.QtWidgets import QApplication
 
-    from esergui.app.recording import RecordingPanel
+    from esergui.app.recording.panel import RecordingPanel
     from esergui.paths import emodb_dir
     from esergui.recording import refresh_devices
 

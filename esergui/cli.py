@@ -86,7 +86,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"esergui {args.command}: interrupted", file=sys.stderr)
             return 130
     app_args = build_app_parser().parse_args(args_list)
-    from esergui.app.main import run_app  # Qt is imported only here
+    from esergui.app.shell.main import run_app  # Qt is imported only here
 
     return int(run_app(app_args))
 

@@ -1,4 +1,4 @@
-"""Retraining, headless: the logic behind the retraining wizard (``esergui.app.retrain_wizard``).
+"""Retraining, headless: the logic behind the retraining wizard (``esergui.app.retrain.wizard``).
 
 The steps mirror the wizard's pages:
 

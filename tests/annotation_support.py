@@ -70,7 +70,7 @@ def main_window(qapp, tmp_path_factory: pytest.TempPathFactory):
     copy of the workspace in it."""
     from PySide6.QtCore import QSettings
 
-    from esergui.app.mainwindow import MainWindow
+    from esergui.app.shell.window import MainWindow
 
     settings = QSettings(str(tmp_path_factory.mktemp("settings") / "app.ini"), QSettings.Format.IniFormat)
     settings.setValue("annotation/annotator", "anna")

@@ -15,8 +15,8 @@ from PySide6.QtTest import QTest  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from annotation_support import LABELS, main_window, template_ws, win  # noqa: E402,F401 (fixtures)
-from esergui.app.annotation import RESERVED_KEYS, parse_time  # noqa: E402
-from esergui.app.annotation_codes import FIAC_CODES, Code, validate  # noqa: E402
+from esergui.app.annotation.controller import RESERVED_KEYS, parse_time  # noqa: E402
+from esergui.app.annotation.codes import FIAC_CODES, Code, validate  # noqa: E402
 
 pytestmark = pytest.mark.qt
 MOD = Qt.KeyboardModifier
@@ -83,7 +83,7 @@ def test_role_speaker_codes_review_keys_and_csv(win, tmp_path: Path) -> None:
     assert c.panel.progress.value() == 1 and c.panel.progress.maximum() == 10
     assert c.panel.code_checks["praise"].isChecked() and not c.panel.code_checks["question"].isChecked()
     # the table's Annotated cell and tags
-    from esergui.app.annotation_table import annotation_summary
+    from esergui.app.annotation.delegates import annotation_summary
 
     assert annotation_summary(c.record(1)) == "✓ · praise"
     win.selection.select_rows([2], win.table)
@@ -140,7 +140,7 @@ def test_note_is_saved_at_every_key_stroke(win, qtbot) -> None:
     assert win.table.view.hasFocus()
     key(win, Qt.Key.Key_1)  # keys work again in the table; the note field kept its text
     assert win.workspace.utterance(uid).human_emotion == "anger" and c.panel.note.toPlainText() == "asks why"
-    from esergui.app.annotation_table import annotation_tooltip
+    from esergui.app.annotation.delegates import annotation_tooltip
 
     assert "Note: asks why" in annotation_tooltip(c.record(2))
     win.undo_stack.undo()
@@ -253,7 +253,7 @@ def shown_columns(data) -> dict:
 def test_label_edits_patch_the_shown_rows_exactly_as_a_reload_shows_them(win) -> None:
     """Emotion, role and speaker keys (and their undo) update only the edited rows in place;
     what the window then shows equals a full re-read of the lesson from the store."""
-    from esergui.app.adapters import load_lesson_data, relabelled
+    from esergui.review.adapters import load_lesson_data, relabelled
 
     ws, lid = win.workspace, win.lid
     win.selection.select_rows([1, 3], win.table)

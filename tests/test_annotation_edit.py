@@ -17,8 +17,8 @@ from PySide6.QtTest import QTest  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from annotation_support import LABELS, main_window, model_output, template_ws, win  # noqa: E402,F401 (fixtures)
-from esergui.app.annotation_snap import frame_energy_db, snap_edge  # noqa: E402
-from esergui.app.lessondata import ArraySource  # noqa: E402
+from esergui.review.snap import frame_energy_db, snap_edge  # noqa: E402
+from esergui.audio.locked import ArraySource  # noqa: E402
 from esergui.lesson import AnalysisRun, Speaker  # noqa: E402
 
 pytestmark = pytest.mark.qt
@@ -197,7 +197,7 @@ def test_reanalysis_keeps_every_human_edit_and_compares(win, conversation: Path,
 
 
 def test_agreement_dialog_against_another_annotators_csv(win, tmp_path: Path) -> None:
-    from esergui.app.agreement_dialog import run_agreement
+    from esergui.app.annotation.agreement_dialog import run_agreement
     from esergui.export import utterances_frame, write_csv
 
     c = win.annotation

@@ -15,16 +15,17 @@ pytestmark = pytest.mark.qt
 
 from PySide6.QtCore import QPointF, Qt  # noqa: E402
 
-from esergui.app.blocks import LANE_FILL, BlocksItem, confidence_alpha  # noqa: E402
-from esergui.app.detail import DetailView  # noqa: E402
-from esergui.app.lessondata import ArraySource, LessonData, LockedSource  # noqa: E402
-from esergui.app.overview import OverviewTimeline  # noqa: E402
-from esergui.app.palette import OKABE_ITO, label_colours  # noqa: E402
-from esergui.app.selection import SelectionModel  # noqa: E402
-from esergui.app.spectrogram import COLS, DENSE_MAX_LEVEL, MelTiler, hop_s, level_for, mel_bin_of_hz  # noqa: E402
-from esergui.app.table import COL, UtteranceTable  # noqa: E402
-from esergui.app.timeaxis import emotion_curve, format_time, lane_layout  # noqa: E402
-from esergui.app.waveform import compute_envelope, visible_waveform  # noqa: E402
+from esergui.app.timeline.blocks import LANE_FILL, BlocksItem, confidence_alpha  # noqa: E402
+from esergui.app.timeline.detail import DetailView  # noqa: E402
+from esergui.review.lessondata import LessonData  # noqa: E402
+from esergui.audio.locked import ArraySource, LockedSource  # noqa: E402
+from esergui.app.timeline.overview import OverviewTimeline  # noqa: E402
+from esergui.app.common.palette import OKABE_ITO, label_colours  # noqa: E402
+from esergui.app.shell.selection import SelectionModel  # noqa: E402
+from esergui.audio.spectrogram import COLS, DENSE_MAX_LEVEL, MelTiler, hop_s, level_for, mel_bin_of_hz  # noqa: E402
+from esergui.app.timeline.table import COL, UtteranceTable  # noqa: E402
+from esergui.app.timeline.timeaxis import emotion_curve, format_time, lane_layout  # noqa: E402
+from esergui.audio.envelope import compute_envelope, visible_waveform  # noqa: E402
 
 LABELS = ("anger", "boredom", "disgust", "fear", "happiness", "sadness", "neutral")
 

@@ -19,8 +19,8 @@ pytestmark = pytest.mark.qt
 from PySide6.QtCore import QSettings  # noqa: E402
 from PySide6.QtWidgets import QApplication, QMessageBox  # noqa: E402
 
-from esergui.app.main import configure_app  # noqa: E402
-from esergui.app.mainwindow import MainWindow  # noqa: E402
+from esergui.app.shell.main import configure_app  # noqa: E402
+from esergui.app.shell.window import MainWindow  # noqa: E402
 from esergui.export import UTTERANCE_COLUMNS  # noqa: E402
 from esergui.lesson import LessonStatus  # noqa: E402
 from esergui.paths import DEMO_LESSON  # noqa: E402
@@ -117,7 +117,7 @@ def test_add_and_analyse_a_lesson(studio, lesson_files):
         partial = [n for n, is_partial in shown if is_partial]
         assert partial and partial == sorted(partial) and partial[-1] <= len(utts)
         assert shown[-1] == (len(utts), False)
-    wait_until(lambda: not win.device_label.text().endswith("detecting…"), timeout=60)
+    wait_until(lambda: not win.status.device_label.text().endswith("detecting…"), timeout=60)
 
 
 def test_table_selection_moves_the_timelines(studio, qtbot):
@@ -285,7 +285,7 @@ def test_dialogs_tooltips_and_restart_restores_layout(studio, qtbot):
     assert "Space" in keys and "Ctrl+E" in keys
     shortcuts.close()
     about = win.show_about()
-    assert "ESER Studio" in about.text.text() and win.device_text in about.text.text()
+    assert "ESER Studio" in about.text.text() and win.status.device_text in about.text.text()
     about.close()
     for action in win.toolbar.actions():
         assert action.isSeparator() or action.toolTip(), action.text()
@@ -298,7 +298,7 @@ def test_dialogs_tooltips_and_restart_restores_layout(studio, qtbot):
     for widget in controls + [win.library.view, win.table.view, win.detail.spec_plot, win.detail.wave_plot, win.overview.view]:
         assert widget.toolTip(), f"{type(widget).__name__} {getattr(widget, 'text', lambda: '')()} has no tooltip"
     win.set_compute_device("cpu")
-    win.set_output_device("pulse")
+    win.playback.set_output_device("pulse")
     win.docks["summary"].hide()
     win.save_settings()
     again = MainWindow(win.settings)
@@ -307,17 +307,17 @@ def test_dialogs_tooltips_and_restart_restores_layout(studio, qtbot):
     try:
         assert again.compute_device == "cpu" and again.player.device == "pulse"
         assert not again.docks["summary"].isVisible()
-        assert str(win.workspace.folder) in again.recent_workspaces()
+        assert str(win.workspace.folder) in again.workspaces.recent_workspaces()
     finally:
         win.docks["summary"].show()
         win.set_compute_device("auto")
-        win.set_output_device("")
+        win.playback.set_output_device("")
         again.shutdown()
 
 
 @pytest.mark.skipif(not DEMO_LESSON.is_file(), reason=f"the demo lesson is not installed ({DEMO_LESSON})")
 def test_demo_lesson_is_added_to_a_demo_workspace(qapp, tmp_path, qtbot):
-    from esergui.app.main import open_demo
+    from esergui.app.shell.demo import open_demo
 
     win = MainWindow(QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat))
     qtbot.addWidget(win)

@@ -14,10 +14,10 @@ import soundfile as sf
 pytest.importorskip("PySide6")
 pytestmark = pytest.mark.qt
 
-from esergui.app.lessondata import ArraySource, LockedSource  # noqa: E402
-from esergui.app.playback import Player  # noqa: E402
-from esergui.app.waveform import compute_envelope  # noqa: E402
-from esergui.app.workers import JobQueue, TaskRunner, one_line  # noqa: E402
+from esergui.audio.locked import ArraySource, LockedSource  # noqa: E402
+from esergui.app.playback.player import Player  # noqa: E402
+from esergui.audio.envelope import compute_envelope  # noqa: E402
+from esergui.app.common.workers import JobQueue, TaskRunner, one_line  # noqa: E402
 from esergui.errors import AudioError  # noqa: E402
 from tests.recording_support import sound_server  # noqa: E402, F401 (fixture: a private PulseAudio server)
 

@@ -14,7 +14,7 @@ pytestmark = pytest.mark.qt
 
 from PySide6.QtCore import QSettings  # noqa: E402
 
-from esergui.app.recording import (  # noqa: E402
+from esergui.app.recording.panel import (  # noqa: E402
     SETTINGS_DEVICE, RecordingPanel, RecoveryDialog, format_clock, offer_recovery,
 )
 from esergui.recording import disk_status, find_unfinished  # noqa: E402

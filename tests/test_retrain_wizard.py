@@ -23,8 +23,8 @@ pytestmark = pytest.mark.qt
 from PySide6.QtCore import QTimer, Qt  # noqa: E402
 from PySide6.QtWidgets import QWizard  # noqa: E402
 
-from esergui.app.models_dialog import ModelsDialog  # noqa: E402
-from esergui.app.retrain_wizard import DROP, RetrainWizard  # noqa: E402
+from esergui.app.retrain.models_dialog import ModelsDialog  # noqa: E402
+from esergui.app.retrain.wizard import DROP, RetrainWizard  # noqa: E402
 from esergui.models import BUNDLED, ModelRegistry  # noqa: E402
 from esergui.workspace import Workspace  # noqa: E402
 from model.data import load_audio  # noqa: E402
@@ -304,7 +304,7 @@ def test_models_dialog_switch_export_import(qtbot, ws: Workspace, tmp_path: Path
 def test_tools_menu_opens_the_wizard_and_the_models_dialog(qtbot, tmp_path: Path) -> None:
     from PySide6.QtCore import QSettings
 
-    from esergui.app.mainwindow import MainWindow
+    from esergui.app.shell.window import MainWindow
 
     win = MainWindow(QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat))
     qtbot.addWidget(win)

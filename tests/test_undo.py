@@ -1,4 +1,4 @@
-"""The annotation command layer (esergui.app.undo) over a real workspace: every command is
+"""The annotation command layer (esergui.app.annotation.undo) over a real workspace: every command is
 written at once, undone and redone exactly (whole-row snapshots), refused edits never reach
 the stack, and an edit survives the app being killed with SIGKILL right after it."""
 
@@ -18,7 +18,7 @@ pytest.importorskip("PySide6")
 from PySide6.QtGui import QUndoStack  # noqa: E402
 
 from annotation_support import add_conversation  # noqa: E402
-from esergui.app.undo import NOTE_MERGE_ID, EditLayer, MergeSpeakersEdit, SpeakerEdit, UtteranceEdit  # noqa: E402
+from esergui.app.annotation.undo import NOTE_MERGE_ID, EditLayer, MergeSpeakersEdit, SpeakerEdit, UtteranceEdit  # noqa: E402
 from esergui.workspace import Workspace  # noqa: E402
 
 pytestmark = pytest.mark.qt
@@ -150,7 +150,7 @@ from PySide6.QtCore import QSettings, Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 app = QApplication([])
-from esergui.app.mainwindow import MainWindow
+from esergui.app.shell.window import MainWindow
 win = MainWindow(QSettings({ini!r}, QSettings.Format.IniFormat), stream_factory=lambda **kw: None)
 win.show()
 win.open_workspace({folder!r})

@@ -1,0 +1,159 @@
+"""Wiring annotation into the main window: :func:`install_annotation` adds the Annotate menu,
+keys, context menus, the annotation/speakers/compare/history docks and timeline editing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer
+from PySide6.QtWidgets import QDockWidget, QInputDialog, QMenu
+
+from esergui.app.annotation.compare import ComparePanel
+from esergui.app.annotation.controller import AnnotationController
+from esergui.app.annotation.delegates import install_delegates
+from esergui.app.annotation.editor import TimelineEditor
+from esergui.app.annotation.panel import AnnotationPanel
+from esergui.app.annotation.speakers import SpeakersPanel
+from esergui.app.annotation.undo import UndoHistory
+
+ANNOTATOR_KEY = "annotation/annotator"
+
+
+def _dock(window: Any, widget, title: str, area: Qt.DockWidgetArea, name: str) -> QDockWidget:
+    add = getattr(window, "add_dock", None)
+    if add is not None:
+        return add(widget, title, area, name)
+    dock = QDockWidget(title, window)
+    dock.setObjectName(f"dock_{name}")
+    dock.setWidget(widget)
+    window.addDockWidget(area, dock)
+    return dock
+
+
+class _OnFirstShow(QObject):
+    """Runs ``action`` shortly after ``widget`` is first shown (layouts are in place by then)."""
+
+    def __init__(self, widget: Any, action) -> None:
+        super().__init__(widget)
+        self.action = action
+        widget.installEventFilter(self)
+
+    def eventFilter(self, obj, event) -> bool:  # noqa: N802 (Qt API)
+        if event.type() == QEvent.Type.Show:
+            obj.removeEventFilter(self)
+            QTimer.singleShot(50, self.action)
+        return False
+
+
+def install_annotation(window: Any) -> AnnotationController:
+    """Add annotation to the main window; returns the controller (also ``window.annotation``)."""
+    c = AnnotationController(window)
+    c.make_actions()
+
+    # ---- menus
+    menu = QMenu("A&nnotate", window)
+    menu.setToolTipsVisible(True)
+    menu.aboutToShow.connect(lambda: (menu.clear(), c.fill_menu(menu)))
+    c.fill_menu(menu)
+    menus = getattr(window, "menus", None)
+    tools = menus.get("tools") if isinstance(menus, dict) else None
+    bar = window.menuBar()
+    if tools is not None:
+        bar.insertMenu(tools.menuAction(), menu)
+    else:
+        bar.addMenu(menu)
+    if isinstance(menus, dict):
+        menus["annotate"] = menu
+    if tools is not None:
+        from esergui.app.annotation.agreement_dialog import run_agreement
+
+        agree = tools.addAction("Inter-annotator &Agreement…", lambda: run_agreement(c))
+        agree.setToolTip("Compare this lesson's labels with another annotator's workspace or CSV (Cohen's kappa)")
+        tools.addAction(c.actions["codes"])
+        who = tools.addAction("Annotator &Name…", lambda: ask_annotator(window, c))
+        who.setToolTip("The name stored with every edit you make (who/when)")
+    window.addAction(c.actions["jump"])
+
+    # ---- keys where the utterances are
+    targets = [w for w in (getattr(getattr(window, "table", None), "view", None), getattr(window, "detail", None),
+                           getattr(window, "overview", None)) if w is not None]
+    c.attach_keys(targets)
+
+    # ---- table: who set each label, context menu
+    table = getattr(window, "table", None)
+    if table is not None:
+        c.delegates = install_delegates(table, c.record)
+        view = table.view
+        view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        view.customContextMenuRequested.connect(lambda pos: c.context_menu(view.viewport().mapToGlobal(pos)))
+        c.edited.connect(view.viewport().update)
+
+    # ---- timelines
+    if getattr(window, "detail", None) is not None:
+        c.timeline = TimelineEditor(c, window.detail, getattr(window, "overview", None))
+
+    # ---- docks
+    c.panel = AnnotationPanel(c)
+    c.speakers_panel = SpeakersPanel(c)
+    c.compare_panel = ComparePanel(c)
+    c.history = UndoHistory(c.stack)
+    right, left = Qt.DockWidgetArea.RightDockWidgetArea, Qt.DockWidgetArea.LeftDockWidgetArea
+    c.docks = {
+        "annotation": _dock(window, c.panel, "Annotation", right, "annotation"),
+        "speakers": _dock(window, c.speakers_panel, "Speakers", left, "speakers"),
+        "compare": _dock(window, c.compare_panel, "Model vs Human", left, "compare"),
+        "history": _dock(window, c.history, "Undo History", left, "undo_history"),
+    }
+    c.docks["compare"].visibilityChanged.connect(c.compare_panel.set_shown)
+    c.docks["speakers"].visibilityChanged.connect(c.speakers_panel.set_shown)
+    docks = getattr(window, "docks", {})
+    if "summary" in docks:
+        window.tabifyDockWidget(docks["summary"], c.docks["annotation"])
+    if "analysis" in docks:
+        window.tabifyDockWidget(docks["analysis"], c.docks["speakers"])
+        window.tabifyDockWidget(c.docks["speakers"], c.docks["compare"])
+        docks["analysis"].raise_()
+    if "library" in docks:
+        window.tabifyDockWidget(docks["library"], c.docks["history"])
+        docks["library"].raise_()
+    c.docks["annotation"].raise_()
+    settings = getattr(window, "settings", None)
+    state = settings.value("window/state") if settings is not None else None
+    if state is not None:
+        window.restoreState(state)  # the annotation docks where the user left them
+    else:
+        window.restoreState(window.saveState())  # drops the tab bars left over from tabifying one by one
+        # room for the panel and both tab titles, once the window is on screen with its size
+        c._first_show = _OnFirstShow(window, lambda: window.resizeDocks([c.docks["annotation"]], [430], Qt.Orientation.Horizontal))
+
+    # ---- messages, annotator, re-analysis
+    c.message.connect(lambda text: window.statusBar().showMessage(text, 8000))
+    c.reanalysed.connect(lambda lid, n: n and c.docks["compare"].raise_())
+    opened = getattr(window, "workspaceOpened", None)
+    if opened is not None:
+        opened.connect(lambda ws: apply_annotator(window, ws))
+    if getattr(window, "workspace", None) is not None:
+        apply_annotator(window, window.workspace)
+    window.annotation = c
+    return c
+
+
+def apply_annotator(window: Any, ws: Any) -> None:
+    """Edits are stamped with the annotator name chosen in this app (default: the login)."""
+    settings = getattr(window, "settings", None)
+    name = str(settings.value(ANNOTATOR_KEY, "") or "") if settings is not None else ""
+    if ws is not None and name.strip():
+        ws.user = name.strip()
+
+
+def ask_annotator(window: Any, c: AnnotationController) -> None:
+    ws = getattr(window, "workspace", None)
+    current = getattr(ws, "user", "") if ws is not None else ""
+    name, ok = QInputDialog.getText(window, "Annotator name", "Your name, stored with every edit you make:", text=current)
+    if ok and name.strip():
+        settings = getattr(window, "settings", None)
+        if settings is not None:
+            settings.setValue(ANNOTATOR_KEY, name.strip())
+        if ws is not None:
+            ws.user = name.strip()
+        c.message.emit(f"Edits are now stored as made by {name.strip()}")

@@ -1,0 +1,1 @@
+"""The workspace's lesson list (the Lessons dock) and the analysis queue panel."""

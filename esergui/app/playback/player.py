@@ -1,0 +1,190 @@
+"""Playback through sounddevice with a moving playhead; no audio device is a notice, not a crash.
+
+The output stream is made by an injected ``stream_factory`` (default: ``sounddevice.OutputStream``)
+so tests and special set-ups can route audio elsewhere. Audio is read from the lesson's source
+by a feeder thread a few seconds ahead of the PortAudio callback, which only copies memory.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any, Callable
+
+import numpy as np
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from esergui.audio.locked import LockedSource
+
+StreamFactory = Callable[..., Any]
+AHEAD_S = 4.0  # seconds the feeder keeps buffered
+BLOCK = 1024  # frames per callback
+
+
+def sounddevice_stream(**kw) -> Any:
+    """``sounddevice.OutputStream(**kw)``; raises ``RuntimeError`` with a sentence when no
+    audio output can be used (library or device missing)."""
+    try:
+        import sounddevice as sd
+    except OSError as exc:  # the PortAudio library itself is missing
+        raise RuntimeError("the PortAudio library is not installed (apt install libportaudio2)") from exc
+    try:
+        return sd.OutputStream(**kw)
+    except Exception as exc:  # noqa: BLE001 - PortAudioError, ValueError for a missing device
+        raise RuntimeError(f"no audio output device could be opened ({exc})") from exc
+
+
+class _Feed:
+    """A growing buffer of samples ``[t0, t1)`` read ahead by a thread; callback-safe."""
+
+    def __init__(self, source: LockedSource, a: int, b: int) -> None:
+        self.source, self.a, self.b = source, a, b
+        self.chunks: list[np.ndarray] = []
+        self.read_to = a  # next sample to read from the source
+        self.played = 0  # frames handed to the stream
+        self.offset = 0  # within chunks[0]
+        self.lock = threading.Lock()
+        self.stop_event = threading.Event()
+        first = min(b, a + int(AHEAD_S * source.sample_rate))
+        self._append(source.read(a, first), first)
+        self.thread = threading.Thread(target=self._run, name="eser-playback-feed", daemon=True)
+        self.thread.start()
+
+    def _append(self, x: np.ndarray, upto: int) -> None:
+        with self.lock:
+            self.chunks.append(x)
+            self.read_to = upto
+
+    def _run(self) -> None:
+        sr = self.source.sample_rate
+        while not self.stop_event.is_set() and self.read_to < self.b:
+            if self.read_to - (self.a + self.played) < AHEAD_S * sr:
+                upto = min(self.b, self.read_to + sr)
+                self._append(self.source.read(self.read_to, upto), upto)
+            else:
+                self.stop_event.wait(0.05)
+
+    def take(self, n: int) -> np.ndarray:
+        """Up to ``n`` samples (fewer only at the end; zeros if the feeder is behind)."""
+        out = np.zeros(n, np.float32)
+        got = 0
+        with self.lock:
+            while got < n and self.chunks:
+                c = self.chunks[0]
+                k = min(n - got, len(c) - self.offset)
+                out[got : got + k] = c[self.offset : self.offset + k]
+                got += k
+                self.offset += k
+                if self.offset >= len(c):
+                    self.chunks.pop(0)
+                    self.offset = 0
+            remaining = self.b - (self.a + self.played)
+            self.played += min(n, remaining)
+        return out[: min(n, max(0, remaining))]
+
+
+class Player(QObject):
+    """Plays ``[t0, t1)`` of a source. Signals: ``started()``, ``stopped()``,
+    ``positionChanged(t)`` about 30 times a second while playing, ``unavailable(reason)`` when
+    no output stream can be opened (the reason is one sentence)."""
+
+    started = Signal()
+    stopped = Signal()
+    positionChanged = Signal(float)
+    unavailable = Signal(str)
+    _finished_from_audio = Signal()
+
+    def __init__(self, stream_factory: StreamFactory | None = None, device: Any = None, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.stream_factory = stream_factory or sounddevice_stream
+        self.device = device
+        self._stream: Any = None
+        self._feed: _Feed | None = None
+        self._t0 = 0.0
+        self._sr = 16000
+        self._started_at = 0.0
+        self.timer = QTimer(self, interval=30)
+        self.timer.timeout.connect(self._tick)
+        self._finished_from_audio.connect(self.stop)
+
+    def _audio_finished(self) -> None:  # PortAudio thread; must return None
+        self._finished_from_audio.emit()
+
+    @property
+    def playing(self) -> bool:
+        return self._stream is not None
+
+    def position(self) -> float:
+        """Seconds into the lesson of the sample being heard now (approximately)."""
+        if self._feed is None:
+            return self._t0
+        latency = float(getattr(self._stream, "latency", 0.0) or 0.0)
+        played = self._feed.played / self._sr - latency
+        return self._t0 + max(0.0, played)
+
+    def play(self, source: LockedSource | None, t0: float, t1: float) -> bool:
+        """Start playing; returns False (and emits ``unavailable``) when it cannot."""
+        self.stop()
+        if source is None:
+            self.unavailable.emit("this lesson's audio is not available")
+            return False
+        sr = source.sample_rate
+        a = int(max(0.0, t0) * sr)
+        b = int(min(t1, source.duration_s) * sr)
+        if b - a < sr // 50:
+            return False
+        self._sr, self._t0 = sr, a / sr
+        feed = _Feed(source, a, b)
+
+        def callback(outdata, frames, time_info, status) -> None:  # PortAudio thread
+            x = feed.take(frames)
+            outdata[: len(x), 0] = x
+            if len(x) < frames:
+                outdata[len(x):, 0] = 0.0
+                raise _stop_exception()
+
+        try:
+            stream = self.stream_factory(
+                samplerate=sr, channels=1, dtype="float32", blocksize=BLOCK, callback=callback,
+                finished_callback=self._audio_finished, device=self.device,
+            )
+            stream.start()
+        except Exception as exc:  # noqa: BLE001 - any failure to open audio is a notice
+            feed.stop_event.set()
+            reason = str(exc) if isinstance(exc, RuntimeError) else f"audio output failed ({exc})"
+            self.unavailable.emit(reason[0].upper() + reason[1:] if reason else "audio output failed")
+            return False
+        self._stream, self._feed = stream, feed
+        self._started_at = time.monotonic()
+        self.timer.start()
+        self.started.emit()
+        return True
+
+    def stop(self) -> None:
+        stream, feed = self._stream, self._feed
+        if stream is None:
+            return
+        self._stream = None
+        self.timer.stop()
+        if feed is not None:
+            feed.stop_event.set()
+        try:
+            stream.stop()
+            stream.close()
+        except Exception:  # noqa: BLE001 - a device that vanished mid-play must not crash the app
+            pass
+        self._feed = None
+        self.stopped.emit()
+
+    def _tick(self) -> None:
+        if self._stream is not None:
+            self.positionChanged.emit(self.position())
+
+
+def _stop_exception() -> BaseException:
+    try:
+        import sounddevice as sd
+
+        return sd.CallbackStop()
+    except OSError:
+        return StopIteration()

@@ -1,0 +1,386 @@
+"""The utterance table: a model over :class:`LessonData` columns, a filter proxy (role, speaker,
+emotion, confidence range, annotated or not), and the widget with its filter bar."""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QItemSelection,
+    QItemSelectionModel,
+    QModelIndex,
+    QSortFilterProxyModel,
+    Qt,
+    Signal,
+)
+from PySide6.QtGui import QColor, QIcon, QPixmap
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QDoubleSpinBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from esergui.app.common.palette import UNKNOWN_COLOUR, label_colours
+from esergui.app.timeline.timeaxis import format_time
+from esergui.review.lessondata import LessonData
+
+COLUMNS = ("#", "Start", "End", "Duration", "Speaker", "Role", "Emotion", "Confidence", "Annotated")
+COL = {name: i for i, name in enumerate(COLUMNS)}
+N_COLUMNS = len(COLUMNS)
+SORT_ROLE = Qt.ItemDataRole.UserRole + 1
+ALL = "__all__"
+
+
+class UtteranceTableModel(QAbstractTableModel):
+    """One row per utterance (row = row of :class:`LessonData`). ``SORT_ROLE`` gives raw values."""
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.data_ = LessonData.empty()
+        self._n = 0
+        self._icons: list[QIcon] = []
+
+    def ranks(self, col: int) -> list[int]:
+        """Rank of every row when sorted by column ``col`` (ties keep lesson order)."""
+        d = self.data_
+        name = COLUMNS[col]
+        if name in ("#", "Start"):
+            key = d.start if name == "Start" else np.arange(len(d))
+        elif name == "End":
+            key = d.end
+        elif name == "Duration":
+            key = d.end - d.start
+        elif name == "Confidence":
+            key = np.nan_to_num(d.confidence.astype(np.float64), nan=-1.0)
+        elif name == "Annotated":
+            key = d.annotated.astype(int)
+        elif name == "Emotion":
+            key = np.array([d.label_name(i) for i in range(len(d))], dtype=str)
+        else:
+            key = (d.speaker if name == "Speaker" else d.role).astype(str)
+        order = np.argsort(key, kind="stable")
+        rank = np.empty(len(d), dtype=np.int64)
+        rank[order] = np.arange(len(d))
+        return rank.tolist()
+
+    def set_lesson(self, data: LessonData) -> None:
+        self.beginResetModel()
+        self.data_ = data
+        self._n = len(data)
+        self._icons = []
+        for colour in label_colours(data.labels) + [UNKNOWN_COLOUR]:
+            pm = QPixmap(12, 12)
+            pm.fill(QColor(colour))
+            self._icons.append(QIcon(pm))
+        self.endResetModel()
+
+    def rowCount(self, parent=QModelIndex()) -> int:  # noqa: N802 (Qt API; called very often)
+        return 0 if parent.isValid() else self._n
+
+    def columnCount(self, parent=QModelIndex()) -> int:  # noqa: N802 (Qt API)
+        return 0 if parent.isValid() else N_COLUMNS
+
+    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):  # noqa: N802 (Qt API)
+        if orientation == Qt.Orientation.Horizontal:
+            if role == Qt.ItemDataRole.DisplayRole:
+                return COLUMNS[section]
+            if role == Qt.ItemDataRole.ToolTipRole:
+                return {
+                    "#": "Utterance number in the lesson", "Confidence": "Probability of the top emotion",
+                    "Annotated": "Whether a person has corrected or annotated this utterance",
+                    "Role": "Teacher or student", "Duration": "Length in seconds",
+                }.get(COLUMNS[section], COLUMNS[section])
+        return None
+
+    def raw(self, row: int, col: int):
+        d = self.data_
+        name = COLUMNS[col]
+        if name == "#":
+            return row + 1
+        if name == "Start":
+            return float(d.start[row])
+        if name == "End":
+            return float(d.end[row])
+        if name == "Duration":
+            return float(d.end[row] - d.start[row])
+        if name == "Speaker":
+            return str(d.speaker[row])
+        if name == "Role":
+            return str(d.role[row])
+        if name == "Emotion":
+            return d.label_name(row)
+        if name == "Confidence":
+            c = float(d.confidence[row])
+            return -1.0 if np.isnan(c) else c
+        return bool(d.annotated[row])
+
+    def data(self, index: QModelIndex, role=Qt.ItemDataRole.DisplayRole):
+        if not index.isValid():
+            return None
+        row, col = index.row(), index.column()
+        name = COLUMNS[col]
+        if role == SORT_ROLE:
+            return self.raw(row, col)
+        if role == Qt.ItemDataRole.DisplayRole:
+            value = self.raw(row, col)
+            if name in ("Start", "End"):
+                return format_time(value, 1)
+            if name == "Duration":
+                return f"{value:.1f} s"
+            if name == "Confidence":
+                return "" if value < 0 else f"{value:.0%}"
+            if name == "Annotated":
+                return "✓" if value else ""
+            return value
+        if role == Qt.ItemDataRole.DecorationRole and name == "Emotion":
+            k = int(self.data_.label[row])
+            return self._icons[k] if 0 <= k < len(self._icons) - 1 else self._icons[-1] if self._icons else None
+        if role == Qt.ItemDataRole.TextAlignmentRole and name in ("#", "Start", "End", "Duration", "Confidence"):
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == Qt.ItemDataRole.TextAlignmentRole and name == "Annotated":
+            return int(Qt.AlignmentFlag.AlignCenter)
+        return None
+
+
+class UtteranceFilterProxy(QSortFilterProxyModel):
+    """Filters rows by role, speaker, emotion (label index, -1 = not recognised), a confidence
+    range in ``[0, 1]`` and annotated (None = either)."""
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.setSortRole(SORT_ROLE)
+        self.role: str | None = None
+        self.speaker: str | None = None
+        self.emotion: int | None = None
+        self.min_conf = 0.0
+        self.max_conf = 1.0
+        self.annotated: bool | None = None
+        self._accept: list[bool] | None = None
+        self._rank: list[int] | None = None
+
+    def set_filters(self, **kw) -> None:
+        for key, value in kw.items():
+            if not hasattr(self, key):
+                raise AttributeError(key)
+            setattr(self, key, value)
+        self._accept = None
+        if hasattr(self, "beginFilterChange"):  # Qt >= 6.9
+            self.beginFilterChange()
+            self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+        else:
+            self.invalidateRowsFilter()
+
+    def _mask(self) -> list[bool]:
+        """Which lesson rows pass the filters (computed with numpy, once per change)."""
+        d: LessonData = self.sourceModel().data_
+        keep = np.ones(len(d), bool)
+        if self.role is not None:
+            keep &= d.role.astype(str) == self.role
+        if self.speaker is not None:
+            keep &= d.speaker.astype(str) == self.speaker
+        if self.emotion is not None:
+            keep &= d.label == self.emotion
+        if self.min_conf > 0.0 or self.max_conf < 1.0:
+            c = d.confidence
+            keep &= ~np.isnan(c) & (c >= self.min_conf - 1e-6) & (c <= self.max_conf + 1e-6)
+        if self.annotated is not None:
+            keep &= d.annotated == self.annotated
+        return keep.tolist()
+
+    def invalidate_cache(self) -> None:
+        self._accept = None
+        self._rank = None
+
+    def filterAcceptsRow(self, row: int, parent: QModelIndex) -> bool:  # noqa: N802 (Qt API)
+        if self._accept is None:
+            self._accept = self._mask()
+        return self._accept[row]
+
+    def sort(self, column: int, order=Qt.SortOrder.AscendingOrder) -> None:
+        """Rank the rows with numpy first, so the comparisons are cheap (a lesson of three hours
+        has thousands of utterances)."""
+        self._rank = self.sourceModel().ranks(column) if column >= 0 else None
+        super().sort(column, order)
+
+    def lessThan(self, left: QModelIndex, right: QModelIndex) -> bool:  # noqa: N802 (Qt API)
+        rank = self._rank
+        if rank is None:
+            rank = self._rank = self.sourceModel().ranks(self.sortColumn())
+        return rank[left.row()] < rank[right.row()]
+
+
+class UtteranceTable(QWidget):
+    """Filter bar + sortable table. ``rowsSelected(list[int])`` gives lesson rows chosen by the
+    user; ``rowActivated(row)`` is a double-click or Enter."""
+
+    rowsSelected = Signal(list)
+    rowActivated = Signal(int)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.model = UtteranceTableModel(self)
+        self.proxy = UtteranceFilterProxy(self)
+        self.proxy.setSourceModel(self.model)
+        self.view = QTableView()
+        self.view.setModel(self.proxy)
+        self.view.setSortingEnabled(True)
+        self.view.sortByColumn(COL["Start"], Qt.SortOrder.AscendingOrder)
+        self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.view.setAlternatingRowColors(True)
+        self.view.verticalHeader().setVisible(False)
+        self.view.verticalHeader().setDefaultSectionSize(22)
+        self.view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        self.view.horizontalHeader().setStretchLastSection(True)
+        for name, width in (("#", 52), ("Start", 80), ("End", 80), ("Duration", 72), ("Speaker", 90), ("Role", 72), ("Emotion", 110), ("Confidence", 84)):
+            self.view.setColumnWidth(COL[name], width)
+        self.view.setToolTip("Utterances of the current lesson: click to select (it is shown in the timelines), double-click to play")
+        self.view.selectionModel().selectionChanged.connect(self._on_selection)
+        self.view.doubleClicked.connect(lambda ix: self.rowActivated.emit(self.proxy.mapToSource(ix).row()))
+        self._updating = False
+
+        self.role_box = self._combo("Show only utterances of this role")
+        self.speaker_box = self._combo("Show only utterances of this speaker")
+        self.emotion_box = self._combo("Show only utterances with this emotion")
+        self.annot_box = self._combo("Show annotated (corrected) utterances, or those not annotated yet")
+        for text, value in (("Annotated or not", None), ("Annotated", True), ("Not annotated", False)):
+            self.annot_box.addItem(text, value)
+        self.min_conf = self._spin("Lowest confidence shown (%)", 0)
+        self.max_conf = self._spin("Highest confidence shown (%)", 100)
+        self.count_label = QLabel()
+        self.count_label.setToolTip("Utterances shown / in the lesson")
+        bar = QHBoxLayout()
+        bar.setContentsMargins(4, 2, 4, 2)
+        for w in (self.role_box, self.speaker_box, self.emotion_box):
+            bar.addWidget(w)
+        bar.addWidget(QLabel("Confidence"))
+        bar.addWidget(self.min_conf)
+        bar.addWidget(QLabel("–"))
+        bar.addWidget(self.max_conf)
+        bar.addWidget(self.annot_box)
+        bar.addStretch(1)
+        bar.addWidget(self.count_label)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.setSpacing(2)
+        lay.addLayout(bar)
+        lay.addWidget(self.view, 1)
+        for box in (self.role_box, self.speaker_box, self.emotion_box, self.annot_box):
+            box.currentIndexChanged.connect(self._apply_filters)
+        for spin in (self.min_conf, self.max_conf):
+            spin.valueChanged.connect(self._apply_filters)
+        self.proxy.rowsInserted.connect(self._update_count)
+        self.proxy.rowsRemoved.connect(self._update_count)
+        self.proxy.modelReset.connect(self._update_count)
+        self.proxy.layoutChanged.connect(self._update_count)
+
+    def _combo(self, tip: str) -> QComboBox:
+        box = QComboBox()
+        box.setToolTip(tip)
+        box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        return box
+
+    def _spin(self, tip: str, value: float) -> QDoubleSpinBox:
+        spin = QDoubleSpinBox()
+        spin.setRange(0, 100)
+        spin.setDecimals(0)
+        spin.setSingleStep(5)
+        spin.setSuffix(" %")
+        spin.setValue(value)
+        spin.setToolTip(tip)
+        return spin
+
+    # ---------------------------------------------------------------- data
+    def update_rows(self, data: LessonData, rows: np.ndarray | None = None) -> None:
+        """Show ``data`` — the same utterances (ids, times, labels list) as now, with new
+        labels/roles/speakers on ``rows`` (model rows; None: any row) — without resetting the model: keeps the
+        view's scroll position and selection. Falls back to :meth:`set_lesson` when the role or
+        speaker lists (the filter boxes) change."""
+        old = self.model.data_
+        if len(old) != len(data) or data.roles() != old.roles() or sorted(data.speakers()) != sorted(old.speakers()):
+            self.set_lesson(data)
+            return
+        self.proxy.invalidate_cache()
+        self.model.data_ = data
+        if rows is None:
+            rows = np.arange(len(data))
+        if len(rows):
+            self.model.dataChanged.emit(self.model.index(int(rows.min()), 0),
+                                        self.model.index(int(rows.max()), N_COLUMNS - 1))
+
+    def set_lesson(self, data: LessonData) -> None:
+        old = (self.role_box.currentData(), self.speaker_box.currentData(), self.emotion_box.currentText())
+        self._updating = True
+        try:
+            self.proxy.invalidate_cache()
+            self.model.set_lesson(data)
+            self._fill(self.role_box, "All roles", data.roles(), old[0])
+            self._fill(self.speaker_box, "All speakers", sorted(data.speakers()), old[1])
+            self.emotion_box.clear()
+            self.emotion_box.addItem("All emotions", None)
+            for k, name in enumerate(data.labels):
+                self.emotion_box.addItem(name, k)
+            self.emotion_box.addItem("Not recognised", -1)
+            i = self.emotion_box.findText(old[2])
+            self.emotion_box.setCurrentIndex(max(0, i))
+        finally:
+            self._updating = False
+        self._apply_filters()
+
+    @staticmethod
+    def _fill(box: QComboBox, all_text: str, values: list[str], keep) -> None:
+        box.clear()
+        box.addItem(all_text, None)
+        for v in values:
+            box.addItem(v or "(none)", v)
+        i = box.findData(keep) if keep is not None else 0
+        box.setCurrentIndex(max(0, i))
+
+    def _apply_filters(self) -> None:
+        if self._updating:
+            return
+        lo, hi = self.min_conf.value() / 100, self.max_conf.value() / 100
+        self.proxy.set_filters(
+            role=self.role_box.currentData(), speaker=self.speaker_box.currentData(),
+            emotion=self.emotion_box.currentData(), min_conf=min(lo, hi), max_conf=max(lo, hi),
+            annotated=self.annot_box.currentData(),
+        )
+        self._update_count()
+
+    def _update_count(self, *_) -> None:
+        self.count_label.setText(f"{self.proxy.rowCount()} of {self.model.rowCount()} utterances")
+
+    # ----------------------------------------------------------- selection
+    def selected_rows(self) -> list[int]:
+        rows = {self.proxy.mapToSource(ix).row() for ix in self.view.selectionModel().selectedRows()}
+        return sorted(rows)
+
+    def select_rows(self, rows: list[int], scroll: bool = True) -> None:
+        """Select lesson ``rows`` (those hidden by the filters are skipped) without emitting."""
+        sel = QItemSelection()
+        last = None
+        for r in rows:
+            ix = self.proxy.mapFromSource(self.model.index(r, 0))
+            if ix.isValid():
+                sel.select(ix, ix)
+                last = ix
+        self._updating = True
+        try:
+            flags = QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows
+            self.view.selectionModel().select(sel, flags)
+            if last is not None:
+                self.view.selectionModel().setCurrentIndex(last, QItemSelectionModel.SelectionFlag.NoUpdate)
+                if scroll:
+                    self.view.scrollTo(last, QAbstractItemView.ScrollHint.EnsureVisible)
+        finally:
+            self._updating = False
+
+    def _on_selection(self, *_) -> None:
+        if not self._updating:
+            self.rowsSelected.emit(self.selected_rows())
