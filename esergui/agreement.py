@@ -40,7 +40,9 @@ class AgreementError(EserError):
 class Annotated:
     """One utterance of one annotator: time span (seconds) and final labels.
 
-    ``human`` holds the fields (``"emotion"``, ``"role"``) this annotator set by hand."""
+    ``human`` holds the fields (``"emotion"``, ``"role"``) this annotator set by hand.
+    ``note``, ``codes``, ``arousal`` and ``valence`` travel with it through exports and
+    imports (:mod:`esergui.formats`); agreement compares ``emotion`` and ``role`` only."""
 
     start_s: float
     end_s: float
@@ -49,6 +51,10 @@ class Annotated:
     speaker: str | None = None
     human: frozenset[str] = frozenset()
     utterance_id: int | None = None
+    note: str = ""
+    codes: tuple[str, ...] = ()
+    arousal: float | None = None
+    valence: float | None = None
 
     @property
     def duration_s(self) -> float:
@@ -60,7 +66,18 @@ class Annotated:
     @classmethod
     def from_utterance(cls, u: Utterance) -> "Annotated":
         human = {f for f, src in (("emotion", u.emotion_source), ("role", u.role_source)) if src == HUMAN}
-        return cls(u.start_s, u.end_s, u.final_emotion, u.final_role, u.final_speaker, frozenset(human), u.id)
+        return cls(u.start_s, u.end_s, u.final_emotion, u.final_role, u.final_speaker, frozenset(human), u.id,
+                   u.note or "", tuple(u.codes), _affect(u, "arousal"), _affect(u, "valence"))
+
+    @classmethod
+    def model_layer(cls, u: Utterance) -> "Annotated":
+        """The model's labels of ``u`` only (what "the model" says, for model-vs-human kappa)."""
+        return cls(u.start_s, u.end_s, u.emotion, u.role, u.speaker, frozenset(), u.id)
+
+
+def _affect(u: Utterance, name: str) -> float | None:
+    value = getattr(u, name, None)  # arousal/valence where the utterance data has them
+    return float(value) if isinstance(value, (int, float)) and math.isfinite(value) else None
 
 
 @dataclass(frozen=True)
@@ -221,10 +238,10 @@ def from_utterances(utterances: Iterable[Utterance]) -> list[Annotated]:
 def _cell(value: object) -> str | None:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return None
-    text = str(value).strip()
-    if text.startswith("'") and len(text) > 1 and text[1] in "=+-@\t\r":
-        text = text[1:]  # undo the export's spreadsheet-safety prefix
-    return text or None
+    text = str(value)
+    if text.startswith("'") and len(text) > 1 and text[1] in "=+-@\t\r\n":
+        text = text[1:]  # undo the export's spreadsheet-safety prefix (esergui.formats.csvout)
+    return text.strip() or None
 
 
 def read_csv(path: str | Path, lesson: str | None = None) -> list[Annotated]:
@@ -237,9 +254,13 @@ def read_csv(path: str | Path, lesson: str | None = None) -> list[Annotated]:
 
     path = Path(path)
     try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+        with open(path, encoding="utf-8-sig", newline="") as fh:
+            header = fh.readline()
+        sep = ";" if header.count(";") > header.count(",") else ","  # the spreadsheet option writes ';'
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, sep=sep, encoding="utf-8-sig")
     except (OSError, ValueError) as exc:
         raise AgreementError(f"{path}: cannot read the CSV ({exc})") from None
+    frame.columns = [str(_cell(c) or c) for c in frame.columns]
     missing = {"start_s", "end_s"} - set(frame.columns)
     if missing or not ({"emotion", "role"} & set(frame.columns)):
         raise AgreementError(f"{path}: not an utterances CSV (it needs start_s, end_s and emotion or role columns)")
@@ -252,14 +273,17 @@ def read_csv(path: str | Path, lesson: str | None = None) -> list[Annotated]:
     out = []
     for k, row in enumerate(frame.to_dict("records")):
         try:
-            start, end = float(row["start_s"]), float(row["end_s"])
+            start, end = float(row["start_s"].replace(",", ".")), float(row["end_s"].replace(",", "."))
         except ValueError:
-            raise AgreementError(f"{path}: row {k + 2} has no valid start_s/end_s") from None
+            raise AgreementError(f"{path}: line {k + 2} has no valid start_s/end_s") from None
+        if not (0 <= start < end):
+            raise AgreementError(f"{path}: line {k + 2}: start_s {start} and end_s {end} are not a time span")
         human = {f for f in FIELDS if _cell(row.get(f"{f}_source")) == HUMAN}
         uid = _cell(row.get("utterance_id"))
+        codes = tuple(c.strip() for c in (_cell(row.get("codes")) or "").split(";") if c.strip())
         out.append(Annotated(
             start, end, _cell(row.get("emotion")), _cell(row.get("role")), _cell(row.get("speaker")), frozenset(human),
-            int(uid) if uid and uid.lstrip("-").isdigit() else None,
+            int(uid) if uid and uid.lstrip("-").isdigit() else None, _cell(row.get("note")) or "", codes,
         ))
     if not out:
         raise AgreementError(f"{path}: the CSV has no utterances")
@@ -284,12 +308,21 @@ def read_workspace(folder: str | Path, audio_sha256: str, lesson_name: str | Non
 
 
 def read_other(path: str | Path, audio_sha256: str, lesson_name: str | None = None) -> list[Annotated]:
-    """Another annotator's work: a workspace folder (or its ``workspace.sqlite``) or a CSV."""
+    """Another annotator's work: a workspace folder (or its ``workspace.sqlite``), an
+    utterances CSV, or any annotation file :mod:`esergui.formats.importing` reads (ELAN
+    ``.eaf``, Praat TextGrid, RTTM, Audacity labels, lesson JSON)."""
     path = Path(path)
     if path.is_dir():
         return read_workspace(path, audio_sha256, lesson_name)
     if path.suffix.lower() in (".sqlite", ".db"):
         return read_workspace(path.parent, audio_sha256, lesson_name)
-    if path.is_file():
+    if path.is_file() and path.suffix.lower() == ".csv":
         return read_csv(path, lesson_name)
+    if path.is_file():
+        from esergui.formats.importing import read_annotations
+
+        try:
+            return read_annotations(path, lesson=lesson_name)
+        except EserError as exc:
+            raise AgreementError(str(exc)) from None
     raise AgreementError(f"{path}: no such file or folder")

@@ -31,8 +31,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--workspace", metavar="DIR", help="also store the lessons in this workspace (created if missing)")
     parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"], help="compute device for the emotion model (default: auto)")
     parser.add_argument("--model", metavar="FILE", help="emotion model file (default: the active workspace model, else the bundled one)")
-    parser.add_argument("--export", action="append", default=[], choices=["eaf", "textgrid"],
-                        help="also write an ELAN .eaf or a Praat TextGrid per lesson (repeatable)")
+    parser.add_argument("--export", action="append", default=[], choices=["eaf", "textgrid", "rttm", "audacity", "json"],
+                        help="also write an ELAN .eaf, a Praat TextGrid, RTTM, Audacity labels or JSON per lesson (repeatable)")
     parser.add_argument("--quiet", action="store_true", help="print nothing but errors")
 
 
@@ -112,7 +112,7 @@ def _one_line_warnings() -> None:
 
 def run(args: argparse.Namespace) -> int:
     from esergui.errors import USER_ERRORS
-    from esergui.export import export_lesson, export_workspace
+    from esergui.formats.exporting import export_lesson, export_workspace
     from esergui.pipeline import STAGES, Pipeline, PipelineSettings, analyze_into_workspace
     from esergui.workspace import Workspace
 
@@ -140,6 +140,8 @@ def run(args: argparse.Namespace) -> int:
     progress = Progress(sys.stderr, args.quiet, [s for s in STAGES if s not in skipped])
     paths = [Path(a) for a in args.audio]
     failed = 0
+    stems: set[str] = set()  # output file stems so far: no two inputs write the same files
+    formats = ["csv", *args.export]
     try:
         for k, (path, name) in enumerate(zip(paths, _unique_names(paths)), 1):
             label = path.name if len(paths) == 1 else f"[{k}/{len(paths)}] {path.name}"
@@ -149,11 +151,11 @@ def run(args: argparse.Namespace) -> int:
                 if ws is not None:
                     lesson = ws.add_lesson(path, name=name)
                     result, _report = analyze_into_workspace(ws, lesson.id, pipeline, progress=progress)
-                    [written] = export_workspace(ws, [lesson.id], out, args.export)
+                    [written] = export_workspace(ws, [lesson.id], out, formats, taken=stems)
                 else:
                     result = pipeline.analyze(path, progress=progress)
                     written = export_lesson(out, name, result.utterances, result.duration_s, result.labels,
-                                            result.speakers, args.export, audio_path=str(path), run=result.run)
+                                            result.speakers, formats, audio_path=str(path), run=result.run, taken=stems)
             except USER_ERRORS as exc:
                 failed += 1
                 progress.finish()
@@ -172,7 +174,7 @@ def run(args: argparse.Namespace) -> int:
             if not args.quiet:
                 took = time.perf_counter() - t0
                 print(f"{path}: {len(result.utterances)} utterances, {result.duration_s / 60:.1f} min in {took:.1f} s "
-                      f"-> {written.utterances_csv}", flush=True)
+                      f"-> {', '.join(str(p) for p in written.files)}", flush=True)
     finally:
         if ws is not None:
             ws.close()

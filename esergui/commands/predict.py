@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import csv
-import math
 import sys
 from pathlib import Path
 
@@ -43,21 +41,17 @@ def run(args: argparse.Namespace) -> int:
     wavs = [load(Path(f)) for f in args.files]
     probs = rec.predict(wavs, batch_size=args.batch_size,
                         speakers=["speaker"] * len(wavs) if args.same_speaker else None)
+    from esergui.formats.csvout import csv_text, write_rows
+
     header = ["file", "emotion", "confidence"] + [f"p_{lab}" for lab in rec.labels] + ["arousal", "valence"]
     affect = affect_matrix(probs, rec.labels)  # model.affect: NaN (empty cell) for labels without a point
     rows = []
     for f, p, av in zip(args.files, probs, affect):
         k = int(p.argmax())
-        rows.append([f, rec.labels[k], f"{p[k]:.4f}"] + [f"{v:.4f}" for v in p]
-                    + ["" if math.isnan(v) else f"{v:.4f}" for v in av])
-    if args.csv:
-        with open(args.csv, "w", newline="", encoding="utf-8") as fh:
-            w = csv.writer(fh)
-            w.writerow(header)
-            w.writerows(rows)
+        rows.append([f, rec.labels[k], float(p[k])] + [float(v) for v in p] + [float(v) for v in av])
+    if args.csv:  # the one CSV writer: quoted, spreadsheet-safe, written all or nothing
+        write_rows(header, rows, args.csv)
         print(f"{len(rows)} files classified with {rec.model_name} on {rec.device_name}; wrote {args.csv}")
     else:
-        w = csv.writer(sys.stdout)
-        w.writerow(header)
-        w.writerows(rows)
+        sys.stdout.write(csv_text(header, rows).replace("\r\n", "\n"))
     return 0
