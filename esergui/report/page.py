@@ -1,0 +1,196 @@
+"""The one-page lesson report (A4, PDF or PNG): who talked and how, the emotion timeline by
+role, and the model with its caveat — each figure in plain words with what it means.
+
+Drawn with matplotlib's object API (no pyplot, no global figure state), so it runs headless
+and from a worker thread. Content flows down the page; every part has a fixed height, so the
+page never overflows whatever the lesson's length.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Mapping
+
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure as MplFigure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+
+from esergui import __version__
+from esergui.report.palette import ROLE_COLOURS, UNCERTAIN_COLOUR, UNCERTAIN_HATCH, label_colours
+from esergui.report.save import save_figure
+from esergui.report.source import ReportLesson
+from esergui.report.timeline import Span, arousal_handles, draw_arousal, draw_timeline, has_arousal, legend_row
+from esergui.report.wording import (arousal_sentence, headline, key_figures, missing, model_caveat, model_figures,
+                                    uncertain_sentence)
+from esergui.lesson import UNCERTAIN
+from esergui.summary import emotion_by_role
+
+A4_IN = (8.27, 11.69)
+GREY = "#555555"
+LIGHT = "#888888"
+LEFT, RIGHT = 0.075, 0.925
+
+
+class _Flow:
+    """Places text and axes down the page from the top; ``y`` is the next free height
+    (figure fraction)."""
+
+    def __init__(self, fig: MplFigure, top: float = 0.955) -> None:
+        self.fig, self.y = fig, top
+        self.w_in, self.h_in = fig.get_size_inches()
+
+    def space(self, points: float) -> None:
+        self.y -= points / 72 / self.h_in
+
+    def text(self, text: str, size: float = 9.0, colour: str = "black", weight: str = "normal",
+             style: str = "normal", indent: float = 0.0, after: float = 2.0) -> None:
+        width_pt = (RIGHT - LEFT - indent) * self.w_in * 72
+        chars = max(20, int(width_pt / (size * 0.54)))
+        lines = textwrap.wrap(text, chars, break_on_hyphens=False) or [""]
+        self.fig.text(LEFT + indent, self.y, "\n".join(lines), fontsize=size, color=colour, weight=weight,
+                      style=style, va="top", ha="left", linespacing=1.25)
+        self.space(len(lines) * size * 1.25 + after)
+
+    def heading(self, text: str) -> None:
+        self.space(6)
+        self.text(text, 11.5, weight="bold", after=1)
+        self.fig.add_artist(_rule(self.fig, self.y))
+        self.space(5)
+
+    def axes(self, height_in: float, left: float = 0.0, right: float = 0.0) -> Axes:
+        h = height_in / self.h_in
+        ax = self.fig.add_axes((LEFT + left, self.y - h, RIGHT - LEFT - left - right, h))
+        self.y -= h
+        return ax
+
+
+def _rule(fig: MplFigure, y: float) -> Line2D:
+    return Line2D([LEFT, RIGHT], [y, y], transform=fig.transFigure, color="#BBBBBB", lw=0.6)
+
+
+def _date_text(lesson: ReportLesson) -> str:
+    if not lesson.date:
+        return "date unknown"
+    try:
+        day = datetime.fromisoformat(lesson.date).strftime("%d %B %Y").lstrip("0")
+    except ValueError:
+        day = lesson.date
+    return f"{day} ({lesson.date_source})" if lesson.date_source else day
+
+
+def _talk_bar(ax: Axes, legend_ax: Axes, row: Mapping[str, Any]) -> None:
+    """One bar: the lesson's time as teacher talk, student talk, talk without a role and
+    silence (the summary's percentages of the lesson), with its legend on ``legend_ax``."""
+    duration = row["duration_s"] or 1.0
+    no_role = row.get("unattributed_talk_s")
+    parts = [("teacher", row.get("teacher_talk_pct_lesson"), ROLE_COLOURS["teacher"]),
+             ("students", row.get("student_talk_pct_lesson"), ROLE_COLOURS["student"]),
+             ("no role", None if missing(no_role) else 100 * no_role / duration, "#999999"),
+             ("silence", row.get("silence_pct"), "#E4E4E4")]
+    left, handles = 0.0, []
+    for name, pct, colour in parts:
+        if missing(pct) or pct <= 0:
+            continue
+        ax.barh(0, pct, left=left, height=0.8, color=colour, edgecolor="white", linewidth=0.8)
+        handles.append(Patch(facecolor=colour, label=f"{name} {pct:.0f} %"))
+        left += pct
+    ax.set_xlim(0, max(100.0, left))
+    ax.set_ylim(-0.5, 0.5)
+    ax.axis("off")
+    legend_row(legend_ax, handles + [Patch(facecolor="none", edgecolor="none", label="of the lesson's time")], 8)
+
+
+def _shares(ax: Axes, lesson: ReportLesson) -> None:
+    """Emotion shares (percent of speech time) per role, as stacked bars; from
+    :func:`esergui.summary.emotion_by_role`."""
+    table = emotion_by_role(lesson.utterances, lesson.labels).fillna(0.0)
+    colours = dict(zip(lesson.labels, label_colours(lesson.labels)))
+    rows = [r for r in table.index if r != "all"] or ["all"]
+    names = {"all": "all speech", "student": "students"}
+    for i, role in enumerate(rows):
+        left = 0.0
+        for label in table.columns:
+            pct = float(table.loc[role, label])
+            if pct <= 0:
+                continue
+            uncertain = label == UNCERTAIN
+            ax.barh(i, pct, left=left, height=0.7, color=UNCERTAIN_COLOUR if uncertain else colours[label],
+                    hatch=UNCERTAIN_HATCH if uncertain else None, edgecolor="white", linewidth=0.5)
+            if pct >= 9:
+                ax.text(left + pct / 2, i, f"{pct:.0f}", ha="center", va="center", fontsize=6.5,
+                        color="white" if colours.get(label, "#FFFFFF") in ("#0072B2", "#D55E00", "#000000") else "#222222")
+            left += pct
+    ax.set_yticks(range(len(rows)), [names.get(r, r) for r in rows], fontsize=8)
+    ax.set_ylim(len(rows) - 0.5, -0.5)
+    ax.set_xlim(0, 100)
+    ax.tick_params(axis="x", labelsize=7)
+    ax.set_xlabel("% of the role's speech time", fontsize=7.5)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+
+
+def render_report(lesson: ReportLesson, summary: Mapping[str, Any] | None = None) -> MplFigure:
+    """The report as a matplotlib figure (A4 portrait); see :func:`lesson_report`."""
+    row = dict(summary) if summary is not None else lesson.summary()
+    fig = MplFigure(figsize=A4_IN)
+    flow = _Flow(fig)
+    name = lesson.name if len(lesson.name) <= 60 else lesson.name[:28] + "…" + lesson.name[-28:]
+    flow.text(f"Lesson report: {name}", 17, weight="bold", after=4)
+    flow.text(f"{_date_text(lesson)} · {headline(row)}", 9.5, GREY, after=2)
+
+    flow.heading("Who talked, and how the turns went")
+    bar = flow.axes(0.26)
+    _talk_bar(bar, flow.axes(0.2), row)
+    flow.space(6)
+    for figure in key_figures(row, lesson.settings.long_wait_s):
+        flow.text(figure.title, 9.5, weight="bold", after=0.5)
+        flow.text(figure.value[:1].upper() + figure.value[1:], 9, after=0.5)
+        flow.text(figure.meaning, 8, GREY, style="italic", after=5)
+
+    flow.heading("Emotions over the lesson, by role")
+    span = Span.of(lesson) if lesson.duration_s > 0 else Span(0.0, 1.0)
+    n_lanes = min(4, len({u.final_role for u in lesson.utterances}) or 1)
+    arousal = has_arousal(lesson)
+    flow.space(2)
+    timeline = flow.axes(0.36 * n_lanes + 0.1, left=0.07)
+    handles = draw_timeline(timeline, lesson, span, time_label=not arousal)
+    if arousal:
+        timeline.tick_params(labelbottom=False)
+        flow.space(5)
+        curve = flow.axes(0.8, left=0.07)
+        draw_arousal(curve, lesson, span)
+        handles += arousal_handles(curve)
+    flow.space(26)
+    legend_row(flow.axes(0.2), handles)
+    flow.space(4)
+    flow.text(uncertain_sentence(row) + (" " + arousal_sentence(row) if arousal else ""), 8, GREY, style="italic")
+    if lesson.labels and lesson.utterances:
+        flow.space(3)
+        flow.text("Emotions as a share of each role's speech time (from the lesson summary)", 8.5, weight="bold",
+                  indent=0.07, after=1)
+        _shares(flow.axes(0.24 * (1 + n_lanes) + 0.05, left=0.07), lesson)
+        flow.space(24)
+
+    flow.heading("The emotion model and its limits")
+    model = lesson.model_name or "unknown model"
+    figures = model_figures(lesson.run)
+    flow.text(f"Emotions recognised by {model}" + (f": {figures}." if figures else "."), 9, after=2)
+    flow.text(model_caveat(), 8, GREY, after=2)
+    fig.text(LEFT, 0.02, f"ESER Studio {__version__} · made {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC · "
+             "definitions: docs/REPORT.md", fontsize=7, color=LIGHT, va="bottom")
+    if flow.y < 0.035:
+        raise AssertionError(f"report content overflows the page (ends at {flow.y:.3f})")
+    return fig
+
+
+def lesson_report(lesson: ReportLesson, summary: Mapping[str, Any] | None, out_path: str | Path,
+                  fmt: str | None = None, dpi: int = 150) -> Path:
+    """Write the one-page report of ``lesson`` to ``out_path`` as ``fmt`` (``"pdf"`` or
+    ``"png"``; default: from the file's suffix). ``summary``: the lesson's
+    :func:`esergui.summary.lesson_summary` row (``None``: computed from ``lesson``)."""
+    fig = render_report(lesson, summary)
+    return save_figure(fig, out_path, fmt, dpi, allowed=("pdf", "png"),
+                       title=f"Lesson report: {lesson.name}", subject="ESER Studio lesson report")

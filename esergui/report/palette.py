@@ -1,0 +1,65 @@
+"""Colours shared by the app and the reports (Qt-free): a colour-blind-safe palette (Okabe &
+Ito, 2008) for emotion labels and roles, and how "uncertain" and "not recognised" look.
+
+Emotions get fixed, meaningful colours when their name is known (anger = vermillion,
+sadness = blue, ...), so a retrained model with other label names still gets distinct colours.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+#: Okabe-Ito palette (hex), plus its grey.
+OKABE_ITO = {
+    "orange": "#E69F00",
+    "sky_blue": "#56B4E9",
+    "bluish_green": "#009E73",
+    "yellow": "#F0E442",
+    "blue": "#0072B2",
+    "vermillion": "#D55E00",
+    "reddish_purple": "#CC79A7",
+    "black": "#000000",
+    "grey": "#999999",
+}
+
+# Name prefixes of common emotion labels -> palette entry.
+_KNOWN = (
+    ("ang", "vermillion"), ("hap", "orange"), ("joy", "orange"), ("sad", "blue"),
+    ("neu", "grey"), ("fea", "reddish_purple"), ("dis", "bluish_green"), ("bor", "sky_blue"),
+    ("sur", "yellow"), ("exc", "yellow"), ("fru", "reddish_purple"), ("cal", "sky_blue"),
+)
+_CYCLE = ("vermillion", "orange", "blue", "bluish_green", "reddish_purple", "sky_blue", "yellow", "black")
+
+#: Colour of utterances with no emotion yet (not analysed).
+UNKNOWN_COLOUR = "#BBBBBB"
+
+ROLE_COLOURS = {"teacher": "#0072B2", "student": "#E69F00"}
+
+
+def label_colours(labels: Sequence[str]) -> list[str]:
+    """One hex colour per label, distinct within ``labels``; known emotion names keep theirs."""
+    used: set[str] = set()
+    out: list[str | None] = [None] * len(labels)
+    for i, name in enumerate(labels):
+        key = name.strip().lower()
+        for prefix, entry in _KNOWN:
+            if key.startswith(prefix) and entry not in used:
+                out[i] = OKABE_ITO[entry]
+                used.add(entry)
+                break
+    free = [e for e in _CYCLE if e not in used]
+    for i, colour in enumerate(out):
+        if colour is None:
+            entry = free.pop(0) if free else _CYCLE[i % len(_CYCLE)]
+            out[i] = OKABE_ITO[entry]
+    return [c for c in out if c is not None]
+
+
+def role_colour(role: str) -> str:
+    return ROLE_COLOURS.get(role, "#666666")
+
+
+#: An utterance whose model confidence is below the threshold: drawn light grey and hatched,
+#: never in a class colour.
+UNCERTAIN_COLOUR = "#DDDDDD"
+UNCERTAIN_HATCH = "////"
