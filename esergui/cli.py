@@ -86,7 +86,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"esergui {args.command}: interrupted", file=sys.stderr)
             return 130
     app_args = build_app_parser().parse_args(args_list)
-    from esergui.app.shell.main import run_app  # Qt is imported only here
+    try:
+        from esergui.app.shell.main import run_app  # Qt is imported only here
+    except ModuleNotFoundError as exc:
+        if (exc.name or "").split(".")[0] not in ("PySide6", "shiboken6", "pyqtgraph"):
+            raise
+        print("esergui: the desktop app needs the GUI extra: pip install 'eser-studio[gui]' "
+              "(the sub-commands, e.g. esergui analyze, run without it)", file=sys.stderr)
+        return 2
 
     return int(run_app(app_args))
 

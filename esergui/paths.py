@@ -7,7 +7,10 @@ from pathlib import Path
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 PROJECT_DIR = PACKAGE_DIR.parent
-RESOURCES_DIR = PROJECT_DIR / "resources"
+#: Icons, stylesheet, demo lesson: inside the package in a wheel install (setup.py puts them
+#: there), beside the packages in a checkout and in the PyInstaller bundle.
+RESOURCES_DIR = next((d for d in (PACKAGE_DIR / "resources", PROJECT_DIR / "resources") if d.is_dir()),
+                     PROJECT_DIR / "resources")
 DEMO_LESSON = RESOURCES_DIR / "demo" / "demo_lesson.ogg"
 
 #: Environment variable naming the folder that holds ``emodb/`` and ``conversation/``.

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Set up ESER Studio on a fresh Debian/Ubuntu machine, idempotently:
 #   system libraries (PortAudio, Qt's X11 libraries), a virtual environment in .venv,
-#   and the package itself (editable). With --dev also the test tools, test packages and the evaluation baseline (openSMILE).
+#   and the package itself (editable, with the desktop app's "gui" extra). With --dev also the test
+#   tools, test packages and the evaluation baseline (openSMILE). Other systems: docs/INSTALL.md.
 # Usage: bash packaging/setup.sh [--dev]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,7 +31,9 @@ fi
 # 2. Virtual environment with the package (editable) and, for --dev, the test extras.
 python=${PYTHON:-python3}
 [[ -x .venv/bin/python ]] || "$python" -m venv .venv
-extras=""; ((dev)) && extras="[test,eval]"
+# The app needs the "gui" extra (PySide6, pyqtgraph, sounddevice); a server or cluster worker can
+# do with plain `pip install .` (docs/INSTALL.md).
+extras="[gui]"; ((dev)) && extras="[gui,test,eval]"
 stamp=".venv/.eser-installed$extras"
 if [[ ! -f "$stamp" || pyproject.toml -nt "$stamp" ]]; then
   echo "setup: installing Python packages into .venv (first time: a few minutes)"

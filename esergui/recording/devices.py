@@ -29,6 +29,10 @@ _ABANDONED: list[Any] = []
 def _sd() -> Any:
     try:
         import sounddevice
+    except ModuleNotFoundError as exc:  # installed without the "record" extra
+        raise DeviceError(
+            "Recording needs the sounddevice package: pip install 'eser-studio[record]'."
+        ) from exc
     except OSError as exc:  # the PortAudio library itself is missing
         raise DeviceError(
             "The PortAudio library is not installed, so no microphone can be used "
