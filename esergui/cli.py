@@ -22,7 +22,7 @@ from esergui.errors import USER_ERRORS
 def _command_modules() -> dict[str, ModuleType]:
     modules: dict[str, ModuleType] = {}
     for name in COMMANDS:
-        module_name = f"esergui.commands.{name}"
+        module_name = f"esergui.commands.{name}_" if name == "import" else f"esergui.commands.{name}"  # a keyword
         try:
             modules[name] = importlib.import_module(module_name)
         except ModuleNotFoundError as exc:

@@ -20,6 +20,7 @@ imported emotion labels.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -140,18 +141,25 @@ class ImportReport:
 _FIELDS = {"emotion": "human_emotion", "role": "human_role", "speaker": "human_speaker", "note": "note", "codes": "codes"}
 
 
+def _match_key(name: str) -> str:
+    """A speaker name as files may have changed it: NFC, no control characters, white space
+    (also RTTM's ``_``) collapsed, case folded."""
+    text = "".join(ch for ch in unicodedata.normalize("NFC", name) if unicodedata.category(ch) != "Cc")
+    return " ".join(text.replace("_", " ").split()).casefold()
+
+
 def _speaker_labels(ws: Any, lesson_id: int, items: Sequence[Annotated], report: ImportReport) -> dict[str, str]:
     """Imported speaker name -> lesson speaker label (new speakers added)."""
     by_name: dict[str, str] = {}
     for s in ws.speakers(lesson_id):
-        by_name.setdefault(s.name.casefold(), s.label)
-        by_name[s.label.casefold()] = s.label
+        by_name.setdefault(_match_key(s.name), s.label)
+        by_name[_match_key(s.label)] = s.label
     out: dict[str, str] = {}
     for name in sorted({a.speaker for a in items if a.speaker}):
-        label = by_name.get(name.casefold())
+        label = by_name.get(_match_key(name))
         if label is None:
             label = ws.add_speaker(lesson_id, display_name=name).label
-            by_name[name.casefold()] = label
+            by_name[_match_key(name)] = label
             report.new_speakers.append(name)
         out[name] = label
     return out

@@ -53,7 +53,7 @@ def write_textgrid(path: str | Path, tierset: TierSet, duration_s: float) -> Pat
 
 def _one_line(text: str) -> str:
     """``text`` on one line without control characters (a TextGrid label is one line)."""
-    return _CONTROL.sub("", text.replace("\r", " ").replace("\n", " ").replace("\t", " "))
+    return _CONTROL.sub("", re.sub(r"\r\n|[\r\n\t]", " ", text))
 
 
 def decode(data: bytes) -> str:

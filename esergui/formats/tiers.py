@@ -181,44 +181,54 @@ def _apply(item: Annotated, name: str, text: str) -> Annotated:
     return replace(item, emotion=value)
 
 
+Fields = list[tuple[str, list[tuple[float, float, str]]]]
+
+
 def assemble(tiers: Sequence[RawTier], chosen: Mapping[str, tuple[str | None, str]]) -> list[Annotated]:
-    """Utterances from the ``chosen`` tiers (see :func:`tier_fields`), time-ordered."""
-    by_speaker: dict[str | None, list[tuple[str, list[tuple[float, float, str]]]]] = {}
+    """Utterances from the ``chosen`` tiers (see :func:`tier_fields`), time-ordered. Tiers of
+    no speaker that hold no utterances of their own (e.g. a ``notes`` tier beside per-speaker
+    emotion tiers) join the utterances of every speaker."""
+    by_speaker: dict[str | None, Fields] = {}
     for t in tiers:
         if t.name in chosen:
             speaker, name = chosen[t.name]
             by_speaker.setdefault(speaker, []).append((name, t.intervals))
+    floating: Fields = []
+    if None in by_speaker and len(by_speaker) > 1 and not any(n in ANCHORS for n, _ in by_speaker[None]):
+        floating = by_speaker.pop(None)
     out: list[Annotated] = []
     for speaker, fields in by_speaker.items():
         names = [n for n, _ in fields]
         anchor = next((a for a in ANCHORS if a in names), names[0])
-        items: list[Annotated] = []
-        for name, intervals in fields:
-            if name != anchor:
-                continue
-            for start, end, text in intervals:
-                if end > start and text.strip():  # an empty interval is a gap
-                    items.append(_apply(_blank(start, end, speaker), name, text))
-        items.sort(key=lambda a: a.start_s)
-        starts = [a.start_s for a in items]
-        longest = max((a.duration_s for a in items), default=0.0)
-        for name, intervals in fields:
-            if name == anchor:
-                continue
-            for start, end, text in intervals:
-                if end <= start or not text.strip():
-                    continue
-                k = _best_overlap(items, starts, longest, start, end)
-                if k is None:
-                    k = bisect.bisect_right(starts, start)
-                    items.insert(k, _apply(_blank(start, end, speaker), name, text))
-                    starts.insert(k, start)
-                    longest = max(longest, end - start)
-                else:
-                    items[k] = _apply(items[k], name, text)
-        out.extend(items)
+        items = [_apply(_blank(start, end, speaker), name, text)
+                 for name, intervals in fields if name == anchor
+                 for start, end, text in intervals if end > start and text.strip()]  # an empty interval is a gap
+        out.extend(_attach(items, [(n, iv) for n, iv in fields if n != anchor], speaker))
+    if floating:
+        out = _attach(out, floating, None)
     out.sort(key=lambda a: (a.start_s, a.end_s))
     return out
+
+
+def _attach(items: list[Annotated], fields: Fields, speaker: str | None) -> list[Annotated]:
+    """``items`` with each interval of ``fields`` joined to the item it overlaps most (or
+    added as an item of ``speaker`` when it overlaps none)."""
+    items = sorted(items, key=lambda a: a.start_s)
+    starts = [a.start_s for a in items]
+    longest = max((a.duration_s for a in items), default=0.0)
+    for name, intervals in fields:
+        for start, end, text in intervals:
+            if end <= start or not text.strip():
+                continue
+            k = _best_overlap(items, starts, longest, start, end)
+            if k is None:
+                k = bisect.bisect_right(starts, start)
+                items.insert(k, _apply(_blank(start, end, speaker), name, text))
+                starts.insert(k, start)
+                longest = max(longest, end - start)
+            else:
+                items[k] = _apply(items[k], name, text)
+    return items
 
 
 def _blank(start: float, end: float, speaker: str | None) -> Annotated:
