@@ -29,7 +29,6 @@ from esergui.formats.importing import (
 )
 from esergui.formats.tiers import NO_LABEL, build_tiers
 from esergui.lesson import AnalysisRun, Speaker, Utterance
-from esergui.retrain import human_label_counts
 from esergui.workspace import Workspace
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -231,6 +230,8 @@ def test_import_becomes_the_human_layer(tmp_path: Path, emodb: Path) -> None:
         assert utts[1].edited_by == "rater-b"
         assert [(d.field, d.human, d.model) for d in ws.disagreements(lid)] == [("emotion", "anger", "neutral"),
                                                                                ("emotion", "happiness", "anger")]
+        from esergui.retrain import human_label_counts  # the retraining wizard's workspace source
+
         assert human_label_counts(ws) == {lid: 3}
         assert ws.edits(lid)[-1].action == "import"
         again = apply_to_lesson(ws, lid, read_annotations(res.files[0]), overwrite=True)
