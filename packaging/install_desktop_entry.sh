@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Install (or remove) ESER Studio's desktop entry and icon for the current user, so it appears
-# in the application menu and opens audio files.
+# Install (or remove) ESER Studio's desktop entry, icons (SVG + PNG 16-512 px) and AppStream
+# metainfo for the current user, so it appears in the application menu and opens audio files.
 #
 #   bash packaging/install_desktop_entry.sh                 # Exec = this checkout's .venv/bin/esergui
 #   bash packaging/install_desktop_entry.sh --exec PATH     # e.g. dist/eser-studio/eser-studio
@@ -22,27 +22,37 @@ while (($#)); do
   esac
 done
 apps="$prefix/applications"
-icons="$prefix/icons/hicolor/scalable/apps"
+hicolor="$prefix/icons/hicolor"
+metainfo_dir="$prefix/metainfo"
 desktop="$apps/eser-studio.desktop"
-icon="$icons/eser-studio.svg"
+metainfo_name="org.eserstudio.ESERStudio.metainfo.xml"
+# Every icon file: the SVG as "scalable" and the PNGs of packaging/make_icons.py, by size.
+icon_files=("$hicolor/scalable/apps/eser-studio.svg")
+for png in "$here"/icons/hicolor/*/apps/eser-studio.png; do
+  icon_files+=("$hicolor/${png#"$here"/icons/hicolor/}")
+done
 
 refresh() {
   command -v update-desktop-database >/dev/null && update-desktop-database -q "$apps" || true
-  command -v gtk-update-icon-cache >/dev/null && gtk-update-icon-cache -q -t "$prefix/icons/hicolor" 2>/dev/null || true
+  command -v gtk-update-icon-cache >/dev/null && gtk-update-icon-cache -q -t "$hicolor" 2>/dev/null || true
 }
 
 if ((uninstall)); then
-  rm -f "$desktop" "$icon"
+  rm -f "$desktop" "$metainfo_dir/$metainfo_name" "${icon_files[@]}"
   refresh
-  echo "removed $desktop and $icon"
+  echo "removed $desktop, $metainfo_dir/$metainfo_name and ${#icon_files[@]} icon files"
   exit 0
 fi
 if [[ ! -x "$exec_path" ]]; then
   echo "install_desktop_entry.sh: $exec_path is not an executable (run bash packaging/setup.sh first, or pass --exec)" >&2
   exit 1
 fi
-mkdir -p "$apps" "$icons"
-install -m 644 "$root/resources/icons/eser-studio.svg" "$icon"
+mkdir -p "$apps" "$metainfo_dir"
+install -D -m 644 "$root/resources/icons/eser-studio.svg" "$hicolor/scalable/apps/eser-studio.svg"
+for png in "$here"/icons/hicolor/*/apps/eser-studio.png; do
+  install -D -m 644 "$png" "$hicolor/${png#"$here"/icons/hicolor/}"
+done
+install -m 644 "$here/$metainfo_name" "$metainfo_dir/$metainfo_name"
 # Exec/TryExec point at the real program (quoted: the path may contain spaces).
 sed -e "s|^Exec=esergui|Exec=\"$exec_path\"|" -e "s|^TryExec=esergui|TryExec=$exec_path|" \
   "$here/eser-studio.desktop" > "$desktop.tmp"
@@ -52,4 +62,4 @@ if command -v desktop-file-validate >/dev/null; then
   desktop-file-validate "$desktop"
 fi
 refresh
-echo "installed $desktop (Exec: $exec_path) and $icon"
+echo "installed $desktop (Exec: $exec_path), $metainfo_dir/$metainfo_name and ${#icon_files[@]} icon files under $hicolor"
