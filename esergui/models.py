@@ -101,7 +101,15 @@ def verify_model_file(path: str | Path) -> dict[str, Any]:
 
 
 def summarise_meta(meta: Mapping[str, Any]) -> dict[str, Any]:
-    """The registry's summary of a model file's metadata: ``figures``, ``data``, ``base``, ``date``."""
+    """The registry's summary of a model file's metadata: ``figures``, ``data``, ``base``, ``date``
+    (empty where the metadata is not shaped as this program writes it: it is only shown)."""
+    try:
+        return _summarise(meta)
+    except (AttributeError, TypeError, ValueError, KeyError, IndexError):
+        return {"figures": {}, "data": "", "base": None, "date": ""}
+
+
+def _summarise(meta: Mapping[str, Any]) -> dict[str, Any]:
     retr = meta.get("retraining") or {}
     training = meta.get("training") or {}
     figures: dict[str, Any] = {}

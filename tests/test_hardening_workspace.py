@@ -350,3 +350,22 @@ def test_control_characters_never_reach_names_or_notes(analysed: tuple[Path, int
             assert not _XML_INVALID.search(text)
             doc = ET.tostring(ET.Element("TIER", {"PARTICIPANT": text}))
             assert ET.fromstring(doc).get("PARTICIPANT") == text.replace("\n", " ") or "\n" in text
+
+
+def test_same_lesson_analysed_twice_at_once_by_the_cli(tmp_path: Path, emodb: Path) -> None:
+    """The issue's case: two ``esergui analyze`` runs of one lesson into one workspace both
+    succeed (they used to share ``cache/..._16k.wav.part``)."""
+    import shutil
+
+    audio = tmp_path / "lesson.wav"
+    shutil.copyfile(emodb / "wav" / "03a01Fa.wav", audio)
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    procs = [subprocess.Popen([sys.executable, "-m", "esergui", "analyze", str(audio), "--out", str(tmp_path / f"out{k}"),
+                               "--workspace", str(tmp_path / "ws"), "--quiet"], cwd=ROOT, env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for k in range(2)]
+    results = [p.communicate(timeout=300) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], [r[1] for r in results]
+    with Workspace.open(tmp_path / "ws") as ws:
+        [lesson] = ws.lessons()
+        assert lesson.status is LessonStatus.ANALYSED and len(ws.runs(lesson.id)) == 2
+        assert sorted(p.suffix for p in ws.cache_dir.iterdir()) == [".json", ".wav"]

@@ -244,6 +244,9 @@ def temporary_sibling(path: Path, suffix: str = ".part") -> Path:
     except OSError as exc:
         raise AudioError(f"Cannot write {path}: {os_problem(exc)}") from None
     os.close(fd)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(name, 0o666 & ~umask)  # mkstemp makes 0600 files; give the usual permissions
     return Path(name)
 
 

@@ -48,17 +48,35 @@ def _list_devices() -> int:
 
 
 def _repair(target: str) -> int:
-    from esergui.recording import find_unfinished, repair_recording
+    """Repair one file, or every unfinished recording in a folder: each is repaired, removed
+    (it held no audio) or skipped with the reason; exit 1 when any was skipped."""
+    from esergui.errors import AudioError, USER_ERRORS
+    from esergui.recording import EmptyRecording, find_unfinished, repair_recording
 
     path = Path(target)
+    if not path.exists():
+        raise AudioError(f"{path} does not exist.")
     items: list[Any] = find_unfinished(path) if path.is_dir() else [path]
     if not items:
         print(f"No unfinished recordings in {path}.")
         return 0
+    skipped = 0
     for item in items:
-        result = repair_recording(item)
+        name = getattr(item, "path", item)
+        try:
+            result = repair_recording(item)
+        except EmptyRecording as exc:
+            print(f"Removed {name}: {exc}")
+            continue
+        except USER_ERRORS as exc:
+            skipped += 1
+            print(f"esergui record: skipped {name}: {exc}", file=sys.stderr)
+            continue
         print(f"Repaired {result.path}: {result.seconds:.1f} s at {result.samplerate} Hz.")
-    return 0
+    if skipped:
+        print(f"esergui record: {skipped} of {len(items)} recordings could not be repaired (left as they are).",
+              file=sys.stderr)
+    return 1 if skipped else 0
 
 
 def _on_sigterm(signum: int, frame: Any) -> None:
@@ -90,7 +108,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"Note: {item.path} is an unfinished recording; `esergui record --repair {item.path}` "
               "makes it playable.", file=sys.stderr)
 
-    recorder = Recorder(out, args.device, samplerate=args.rate, channels=args.channels, max_seconds=args.seconds)
+    recorder = Recorder(out, args.device, samplerate=args.rate, channels=args.channels, max_seconds=args.seconds,
+                        overwrite=args.overwrite)
     live = sys.stderr.isatty() and not args.quiet
     previous = signal.signal(signal.SIGTERM, _on_sigterm) if hasattr(signal, "SIGTERM") else None
     try:

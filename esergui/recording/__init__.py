@@ -18,6 +18,7 @@ from esergui.recording.disk import DiskStatus, disk_status, pcm_bytes_per_second
 from esergui.recording.monitor import LevelReading, LiveMonitor
 from esergui.recording.recorder import PauseLog, Recorder, RecordingResult
 from esergui.recording.recovery import (
+    EmptyRecording,
     RepairResult,
     UnfinishedRecording,
     discard_recording,
@@ -31,6 +32,6 @@ __all__ = [
     "DiskStatus", "disk_status", "pcm_bytes_per_second",
     "LevelReading", "LiveMonitor",
     "PauseLog", "Recorder", "RecordingResult",
-    "RepairResult", "UnfinishedRecording", "discard_recording", "find_unfinished", "repair_recording",
+    "EmptyRecording", "RepairResult", "UnfinishedRecording", "discard_recording", "find_unfinished", "repair_recording",
     "FrameRing",
 ]

@@ -16,7 +16,7 @@ from typing import Protocol
 
 import numpy as np
 
-from esergui.errors import AudioError, DeviceError
+from esergui.errors import AudioError, DeviceError, os_problem
 
 #: Largest WAV data chunk (the RIFF size field is 32-bit).
 WAV_MAX_DATA_BYTES = 0xFFFFFFFF - 36
@@ -52,11 +52,11 @@ def _wav_header(samplerate: int, channels: int, data_bytes: int) -> bytes:
 class WavWriter:
     """Appends int16 frames ``(n, channels)`` to a PCM WAV file."""
 
-    def __init__(self, path: str | Path, samplerate: int, channels: int) -> None:
+    def __init__(self, path: str | Path, samplerate: int, channels: int, exclusive: bool = False) -> None:
         self.path = Path(path)
         self.samplerate, self.channels = int(samplerate), int(channels)
         self.frames = 0
-        self._fh = open(self.path, "wb")
+        self._fh = open(self.path, "xb" if exclusive else "wb")
         self._fh.write(_wav_header(self.samplerate, self.channels, 0))
 
     def write(self, frames: np.ndarray) -> None:
@@ -86,11 +86,13 @@ class WavWriter:
 class FlacWriter:
     """Appends int16 frames ``(n, channels)`` to a 16-bit FLAC file (libsndfile)."""
 
-    def __init__(self, path: str | Path, samplerate: int, channels: int) -> None:
+    def __init__(self, path: str | Path, samplerate: int, channels: int, exclusive: bool = False) -> None:
         import soundfile as sf
 
         self.path = Path(path)
         self.frames = 0
+        if exclusive:  # claim the name first: libsndfile itself would truncate an existing file
+            os.close(os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666))
         self._sf = sf.SoundFile(self.path, "w", samplerate=int(samplerate), channels=int(channels),
                                 format="FLAC", subtype="PCM_16")
 
@@ -106,15 +108,19 @@ class FlacWriter:
             self._sf.close()
 
 
-def open_writer(path: str | Path, samplerate: int, channels: int) -> AudioWriter:
-    """A writer for ``path`` (format from its suffix); :class:`DeviceError` if it cannot be created."""
+def open_writer(path: str | Path, samplerate: int, channels: int, exclusive: bool = False) -> AudioWriter:
+    """A writer for ``path`` (format from its suffix); :class:`DeviceError` if it cannot be created.
+    ``exclusive``: fail with :class:`AudioError` when the file exists (even when another
+    process creates it at the same moment) instead of replacing it."""
     fmt = file_format(path)
     try:
         if fmt == "WAV":
-            return WavWriter(path, samplerate, channels)
-        return FlacWriter(path, samplerate, channels)
+            return WavWriter(path, samplerate, channels, exclusive)
+        return FlacWriter(path, samplerate, channels, exclusive)
+    except FileExistsError:
+        raise AudioError(f"{path} already exists; choose another name or pass --overwrite.") from None
     except OSError as exc:
-        raise DeviceError(f"The recording file {path} cannot be created: {exc.strerror or exc}.") from exc
+        raise DeviceError(f"The recording file {path} cannot be created: {os_problem(exc)}.") from exc
     except RuntimeError as exc:  # libsndfile
         raise DeviceError(f"The recording file {path} cannot be created: {exc}.") from exc
 
@@ -128,6 +134,15 @@ def repair_wav(path: str | Path) -> int:
     frames. The file is changed in place (a few header bytes, and a truncated partial frame).
     """
     path = Path(path)
+    try:
+        return _repair_wav(path)
+    except OSError as exc:
+        raise AudioError(f"{path.name} could not be repaired: {os_problem(exc)}.") from None
+
+
+def _repair_wav(path: Path) -> int:
+    if path.stat().st_size == 0:
+        return 0  # killed before its header was written
     with open(path, "r+b") as fh:
         head = fh.read(12)
         if len(head) < 12 or head[:4] not in (b"RIFF", b"RIFX") or head[8:12] != b"WAVE":
@@ -170,6 +185,8 @@ def repair_flac(path: str | Path, block_frames: int = 65536) -> int:
     import soundfile as sf
 
     path = Path(path)
+    if path.stat().st_size == 0:
+        return 0  # killed before libsndfile wrote anything
     tmp = path.with_name(path.name + ".repairing.flac")
     frames = 0
     try:
@@ -177,6 +194,8 @@ def repair_flac(path: str | Path, block_frames: int = 65536) -> int:
             stream = container.streams.audio[0]
             rate = stream.codec_context.sample_rate
             channels = stream.codec_context.layout.nb_channels
+            if not rate or not channels:
+                raise AudioError(f"{path.name} could not be repaired: its FLAC header names no rate or channels.")
             with sf.SoundFile(tmp, "w", samplerate=rate, channels=channels, format="FLAC", subtype="PCM_16") as out:
                 try:
                     for frame in container.decode(stream):
@@ -188,10 +207,15 @@ def repair_flac(path: str | Path, block_frames: int = 65536) -> int:
                         frames += len(pcm)
                 except (av.error.InvalidDataError, av.error.EOFError):
                     pass  # the torn last frame of a killed writer
+        if frames == 0:
+            tmp.unlink(missing_ok=True)  # no audio: the caller decides what becomes of the file
+            return 0
         os.replace(tmp, path)
-    except (av.error.FFmpegError, IndexError) as exc:
+    except (av.error.FFmpegError, IndexError, EOFError, ValueError, sf.LibsndfileError, OSError) as exc:
         tmp.unlink(missing_ok=True)
-        raise AudioError(f"{path.name} could not be repaired: {exc}.") from exc
+        why = os_problem(exc) if isinstance(exc, OSError) and not isinstance(exc, av.error.FFmpegError) else \
+            (str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+        raise AudioError(f"{path.name} could not be repaired (no readable FLAC audio: {why}).") from None
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise

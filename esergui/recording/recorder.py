@@ -98,6 +98,8 @@ class Recorder:
     :func:`find_input_device`) or ``None`` for the system default. ``samplerate`` and
     ``channels`` default to the device's native rate and its channel count (at most 2).
     ``max_seconds`` stops the recording after exactly that much audio. The recording is int16.
+    ``overwrite=False`` refuses a file that exists (atomically, so two recorders started at
+    once cannot both take it); a file another live recorder is writing is always refused.
 
     Use: ``rec.start()``; ``rec.pause()`` / ``rec.resume()``; ``rec.stop() -> RecordingResult``.
     Poll :attr:`state`, :attr:`elapsed_s`, :attr:`error` and :attr:`disk_warning` from the
@@ -120,8 +122,10 @@ class Recorder:
         stall_timeout_s: float = 5.0,
         startup_timeout_s: float = 10.0,
         stream_factory: StreamFactory | None = None,
+        overwrite: bool = True,
     ) -> None:
         self.path = Path(path) if path is not None else None
+        self.overwrite = overwrite
         if self.path is not None:
             file_format(self.path)  # fail early on a bad suffix
         self.device = find_input_device(device)
@@ -216,9 +220,14 @@ class Recorder:
                 raise DeviceError(status.warning or "The disk is full.")
             self.disk_warning = status.warning
         self._check_settings()
-        if self.path is not None:
-            self._writer = open_writer(self.path, self.samplerate, self.channels)
-            write_marker(self.path, samplerate=self.samplerate, channels=self.channels, device=self.device.key)
+        if self.path is not None:  # claim the name (the marker), then create the file
+            write_marker(self.path, samplerate=self.samplerate, channels=self.channels, device=self.device.key,
+                         replace_unfinished=self.overwrite)
+            try:
+                self._writer = open_writer(self.path, self.samplerate, self.channels, exclusive=not self.overwrite)
+            except BaseException:
+                remove_marker(self.path)
+                raise
         try:
             self._stream = self._open_stream()
             self._stream.start()

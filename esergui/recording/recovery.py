@@ -6,6 +6,11 @@ removes it after closing the file cleanly. A marker that is left behind, whose p
 (or that has not been touched for :data:`STALE_SECONDS`), names an unfinished recording:
 :func:`find_unfinished` lists them, :func:`repair_recording` makes the file playable and
 removes the marker, :func:`discard_recording` deletes both.
+
+The marker is also the recording's claim on its file name: :func:`write_marker` creates it
+atomically and refuses while another recorder is alive on that file, so two ``record`` runs to
+one file cannot both write it. A recording killed before any audio arrived holds nothing:
+repairing it removes the empty file and its marker and says so (:class:`EmptyRecording`).
 """
 
 from __future__ import annotations
@@ -13,12 +18,13 @@ from __future__ import annotations
 import json
 import os
 import socket
+import tempfile
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from esergui.errors import AudioError
+from esergui.errors import AudioError, DeviceError, os_problem
 from esergui.recording.files import file_format, repair_audio_file
 
 MARKER_SUFFIX = ".partial"
@@ -32,8 +38,17 @@ def marker_path(audio: str | Path) -> Path:
     return audio.with_name(audio.name + MARKER_SUFFIX)
 
 
-def write_marker(audio: str | Path, *, samplerate: int, channels: int, device: str) -> Path:
-    """Create the marker for a recording that starts now."""
+class EmptyRecording(AudioError):
+    """An unfinished recording held no audio at all; its file and marker were removed."""
+
+
+def write_marker(audio: str | Path, *, samplerate: int, channels: int, device: str,
+                 replace_unfinished: bool = True) -> Path:
+    """Create the marker for a recording that starts now, claiming the file name.
+
+    Raises :class:`DeviceError` while another recorder is alive on ``audio``, and (unless
+    ``replace_unfinished``) :class:`AudioError` when ``audio`` is an unfinished recording that
+    a dead recorder left (repair it first)."""
     audio = Path(audio)
     info = {
         "version": 1,
@@ -47,10 +62,48 @@ def write_marker(audio: str | Path, *, samplerate: int, channels: int, device: s
         "host": socket.gethostname(),
     }
     marker = marker_path(audio)
-    tmp = marker.with_name(marker.name + ".tmp")
-    tmp.write_text(json.dumps(info, indent=1), encoding="utf-8")
-    os.replace(tmp, marker)
+    try:
+        fd, name = tempfile.mkstemp(prefix=f".{marker.name}.", suffix=".tmp", dir=marker.parent)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(json.dumps(info, indent=1))
+    except OSError as exc:
+        raise DeviceError(f"The recording file {audio} cannot be created: {os_problem(exc)}.") from None
+    tmp = Path(name)
+    try:
+        while not _link_exclusive(tmp, marker):
+            _refuse_if_taken(audio, marker, replace_unfinished)
+            marker.unlink(missing_ok=True)  # a dead recorder's marker on a file we may replace
+    finally:
+        tmp.unlink(missing_ok=True)
     return marker
+
+
+def _link_exclusive(tmp: Path, marker: Path) -> bool:
+    """Put ``tmp`` in place as ``marker`` unless a marker exists (atomically); False if it does."""
+    try:
+        os.link(tmp, marker)
+        return True
+    except FileExistsError:
+        return False
+    except OSError:  # a file system without hard links (FAT): not atomic, but still checked
+        if marker.exists():
+            return False
+        os.replace(tmp, marker)
+        return True
+
+
+def _refuse_if_taken(audio: Path, marker: Path, replace_unfinished: bool) -> None:
+    try:
+        info = json.loads(marker.read_text(encoding="utf-8"))
+        live = _is_live(info, marker)
+    except (OSError, ValueError):
+        info, live = {}, False
+    if live:
+        raise DeviceError(f"Another recording (process {info.get('pid', '?')}) is being written to {audio}; "
+                          "choose another file name.")
+    if audio.exists() and not replace_unfinished:
+        raise AudioError(f"{audio} is an unfinished recording a crash left behind; run "
+                         f"`esergui record --repair {audio}` first, or choose another name.")
 
 
 def touch_marker(audio: str | Path) -> None:
@@ -146,17 +199,25 @@ class RepairResult:
 def repair_recording(recording: UnfinishedRecording | str | Path) -> RepairResult:
     """Make an unfinished recording's file playable (fix the WAV header / re-encode the FLAC).
 
-    Removes the marker on success. Raises :class:`AudioError` if the file holds no audio.
+    Removes the marker on success. A file that holds no audio at all (the recorder died before
+    any arrived) is removed with its marker and :class:`EmptyRecording` says so; a file that
+    cannot be read is left as it is and :class:`AudioError` says why. Nothing else is raised.
     """
     import soundfile as sf
 
     path = recording.path if isinstance(recording, UnfinishedRecording) else Path(recording)
     if not path.is_file():
+        remove_marker(path)
         raise AudioError(f"The unfinished recording {path} no longer exists.")
     frames = repair_audio_file(path)
     if frames <= 0:
-        raise AudioError(f"The unfinished recording {path.name} holds no audio.")
-    info = sf.info(str(path))
+        discard_recording(path)
+        raise EmptyRecording(f"{path.name} held no audio (the recording stopped before any sound arrived); "
+                             "the empty file was removed.")
+    try:
+        info = sf.info(str(path))
+    except (sf.LibsndfileError, RuntimeError, OSError) as exc:
+        raise AudioError(f"{path.name} was repaired but still cannot be read ({exc}).") from None
     remove_marker(path)
     return RepairResult(path, int(info.frames), int(info.samplerate), float(info.frames) / info.samplerate)
 
