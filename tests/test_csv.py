@@ -124,3 +124,22 @@ def test_predict_csv_neutralises_file_names(tmp_path: Path, emodb: Path) -> None
     assert [r[0] for r in rows[1:]] == ["'" + n for n in names]
     for row in rows[1:]:
         assert 0.0 <= float(row[2]) <= 1.0 and len(row[2].split(".")[-1]) <= 4
+
+
+def test_data_dictionary_documents_every_column(tmp_path: Path) -> None:
+    """docs/DATA_DICTIONARY.md names every column of the utterances, summary and bins CSVs."""
+    import re
+
+    from esergui.formats.exporting import export_lesson
+    from esergui.lesson import AnalysisRun, Utterance
+
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "DATA_DICTIONARY.md").read_text(encoding="utf-8")
+    documented = set(re.findall(r"`([a-z0-9_<>]+)`", doc))
+    utts = [Utterance(0.0, 2.0, speaker="S1", role="teacher", emotion="anger", confidence=0.9,
+                      probabilities={"anger": 0.9, "neutral": 0.1}),
+            Utterance(2.5, 4.0, speaker="S2", role="student", emotion="neutral", confidence=0.4,
+                      probabilities={"anger": 0.6, "neutral": 0.4}, human_emotion="neutral")]
+    res = export_lesson(tmp_path, "x", utts, 5.0, ("anger", "neutral"), run=AnalysisRun(model_name="m"))
+    for path in (res.utterances_csv, res.summary_csv, res.bins_csv):
+        for column in pd.read_csv(path, nrows=0).columns:
+            assert column in documented or re.sub(r"anger|neutral", "<label>", column) in documented, column
