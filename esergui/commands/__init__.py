@@ -6,4 +6,4 @@ Each module here defines ``NAME``, ``HELP`` and ``add_arguments(parser)`` plus
 """
 
 #: Sub-command modules, in the order ``esergui --help`` lists them.
-COMMANDS = ("analyze", "report", "export", "import", "predict", "train", "evaluate", "record")
+COMMANDS = ("analyze", "batch", "trends", "report", "export", "import", "predict", "train", "evaluate", "record")
