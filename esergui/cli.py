@@ -1,6 +1,6 @@
 """The ``esergui`` command line.
 
-``esergui analyze|predict|train|evaluate|record ...`` run headless (no Qt is imported);
+``esergui analyze|batch|trends|report|predict|train|evaluate|record ...`` run headless (no Qt is imported);
 ``esergui [FILE ...] [--workspace DIR]`` (no sub-command) opens the desktop app.
 """
 
