@@ -96,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
 
     # the context menu on the table
     rect = view.visualRect(win.table.proxy.mapFromSource(win.table.model.index(4, 6)))
-    menu = c.context_menu(view.viewport().mapToGlobal(rect.center()))
+    menu = c.menus.context_menu(view.viewport().mapToGlobal(rect.center()))
     settle()
     emotion = next(a for a in menu.actions() if a.text() == "&Emotion")
     menu.setActiveAction(emotion)

@@ -27,7 +27,6 @@ like :func:`esergui.speakers.attribute_speakers`; ``None`` skips the stage.
 from __future__ import annotations
 
 import dataclasses
-import importlib
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -39,8 +38,10 @@ import numpy as np
 from esergui.errors import EserError
 from esergui.lesson import AnalysisRun, LessonStatus, Speaker, Utterance
 from esergui.progress import CancelToken, Cancelled, check
+from esergui.speakers import attribute_speakers
 from esergui.workspace.reanalysis import OverlapIndex, trim_to_free
 from model.errors import ModelFileError
+from model.inference import EmotionRecognizer
 
 STAGES = ("decode", "segment", "speakers", "emotions")
 
@@ -147,14 +148,7 @@ class Pipeline:
 
     def _load_recognizer(self) -> Any:
         try:
-            inference = importlib.import_module("model.inference")
-        except ModuleNotFoundError as exc:
-            if exc.name not in ("model.inference", "model"):
-                raise
-            self._skip_reasons["emotions"] = "the emotion model (model.inference) is not installed"
-            return None
-        try:
-            return inference.EmotionRecognizer.load(self.settings.model_path, device=self.settings.device)
+            return EmotionRecognizer.load(self.settings.model_path, device=self.settings.device)
         except ModelFileError as exc:
             if self.settings.model_path is not None:
                 raise  # a model the user named must load
@@ -164,13 +158,7 @@ class Pipeline:
     @property
     def speaker_stage(self) -> Callable[..., Any] | None:
         if self._speaker_stage is AUTO:
-            try:
-                self._speaker_stage = importlib.import_module("esergui.speakers").attribute_speakers
-            except ModuleNotFoundError as exc:
-                if exc.name != "esergui.speakers":
-                    raise
-                self._speaker_stage = None
-                self._skip_reasons["speakers"] = "speaker attribution (esergui.speakers) is not installed"
+            self._speaker_stage = attribute_speakers
         elif self._speaker_stage is None:
             self._skip_reasons.setdefault("speakers", "speaker attribution was switched off")
         return self._speaker_stage

@@ -15,7 +15,8 @@ from PySide6.QtTest import QTest  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from annotation_support import LABELS, main_window, template_ws, win  # noqa: E402,F401 (fixtures)
-from esergui.app.annotation.controller import RESERVED_KEYS, parse_time  # noqa: E402
+from esergui.app.annotation.controller import RESERVED_KEYS  # noqa: E402
+from esergui.app.annotation.navigation import parse_time  # noqa: E402
 from esergui.app.annotation.codes import FIAC_CODES, Code, validate  # noqa: E402
 
 pytestmark = pytest.mark.qt
@@ -104,7 +105,7 @@ def test_role_speaker_codes_review_keys_and_csv(win, tmp_path: Path) -> None:
 def test_context_menu_and_annotate_menu(win) -> None:
     c = win.annotation
     win.selection.select_rows([3, 4], win.table)
-    menu = c.context_menu(win.table.view.mapToGlobal(win.table.view.rect().center()))
+    menu = c.menus.context_menu(win.table.view.mapToGlobal(win.table.view.rect().center()))
     emotion = next(a.menu() for a in menu.actions() if a.menu() and a.text() == "&Emotion")
     texts = [a.text() for a in emotion.actions() if not a.isSeparator()]
     assert texts[:7] == [f"&{k}  {n}" for k, n in enumerate(LABELS, 1)]
@@ -118,7 +119,7 @@ def test_context_menu_and_annotate_menu(win) -> None:
     annotate.aboutToShow.emit()
     names = [a.text() for a in annotate.actions()]
     assert "Next &Unreviewed" in names and "S&plit at Cursor" in names
-    shortcuts = {a.objectName(): a.shortcut().toString() for a in c.actions.values()}
+    shortcuts = {a.objectName(): a.shortcut().toString() for a in c.menus.actions.values()}
     assert shortcuts["annotate_emotion_1"] == "1" and shortcuts["annotate_split"] == "X" and shortcuts["annotate_jump"] == "Ctrl+G"
     # the window's shortcut list includes ours
     dialog = win.show_shortcuts()

@@ -14,9 +14,9 @@ pytestmark = pytest.mark.qt
 
 from PySide6.QtCore import QSettings  # noqa: E402
 
-from esergui.app.recording.panel import (  # noqa: E402
-    SETTINGS_DEVICE, RecordingPanel, RecoveryDialog, format_clock, offer_recovery,
-)
+from esergui.app.recording.meters import format_clock  # noqa: E402
+from esergui.app.recording.panel import SETTINGS_DEVICE, RecordingPanel  # noqa: E402
+from esergui.app.recording.recovery import RecoveryDialog, offer_recovery  # noqa: E402
 from esergui.recording import disk_status, find_unfinished  # noqa: E402
 from esergui.recording.files import WavWriter  # noqa: E402
 from esergui.recording.recovery import marker_path, write_marker  # noqa: E402

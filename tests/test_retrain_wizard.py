@@ -24,7 +24,8 @@ from PySide6.QtCore import QTimer, Qt  # noqa: E402
 from PySide6.QtWidgets import QWizard  # noqa: E402
 
 from esergui.app.retrain.models_dialog import ModelsDialog  # noqa: E402
-from esergui.app.retrain.wizard import DROP, RetrainWizard  # noqa: E402
+from esergui.app.retrain.common import DROP
+from esergui.app.retrain.wizard import RetrainWizard  # noqa: E402
 from esergui.models import BUNDLED, ModelRegistry  # noqa: E402
 from esergui.workspace import Workspace  # noqa: E402
 from model.data import load_audio  # noqa: E402

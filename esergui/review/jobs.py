@@ -12,9 +12,12 @@ from typing import Any
 
 import numpy as np
 
+from esergui.audio import decode_to_cache, probe
 from esergui.audio.envelope import Envelope, compute_envelope
 from esergui.audio.locked import LockedSource
 from esergui.errors import USER_ERRORS
+from esergui.models import active_model_path as registry_path
+from esergui.models import bundled_model_path
 from esergui.progress import CancelToken
 from esergui.review.adapters import lesson_data_from_records
 from esergui.review.lessondata import LessonData
@@ -29,8 +32,6 @@ def active_model_path(ws: Any) -> str | None:
     wizard and the models dialog change. Call it off the GUI thread: it may verify a file."""
     if ws is None:
         return None
-    from esergui.models import active_model_path as registry_path
-    from esergui.models import bundled_model_path
 
     path = registry_path(ws)
     if path is None:
@@ -44,7 +45,7 @@ def active_model_path(ws: Any) -> str | None:
 def pipeline_for(device: str, model_path: str | None = None) -> Any:
     """One loaded :class:`esergui.pipeline.Pipeline` per (device, model), shared by jobs (the
     queue runs one analysis at a time). Loading happens under a lock, once."""
-    from esergui.pipeline import Pipeline, PipelineSettings
+    from esergui.pipeline import Pipeline, PipelineSettings  # loads torch: only in the worker thread
 
     key = (device, model_path)
     with _pipelines_lock:
@@ -81,7 +82,7 @@ def analysis_job(ws: Any, lesson_id: int, device: str):
     ``{"report": StoreReport, "skipped": {stage: reason}, "timings_s": {stage: s}}``."""
 
     def job(progress, cancel: CancelToken, partial) -> Any:
-        from esergui.pipeline import analyze_into_workspace
+        from esergui.pipeline import analyze_into_workspace  # loads torch: only in the worker thread
 
         pipe = pipeline_for(device, active_model_path(ws))
         progress("decode", 0.0, "loading")
@@ -96,7 +97,6 @@ def add_lessons_job(ws: Any, paths: list[str]):
     -> ``(lesson ids, [(path, one-line reason), ...])``."""
 
     def job(progress, cancel: CancelToken, partial) -> tuple[list[int], list[tuple[str, str]]]:
-        from esergui.audio import probe
 
         ids: list[int] = []
         problems: list[tuple[str, str]] = []
@@ -118,7 +118,6 @@ def decode_job(ws: Any, lesson_id: int):
     """Decode a lesson's audio into the workspace cache (for viewing before any analysis)."""
 
     def job(progress, cancel: CancelToken, partial) -> Path:
-        from esergui.audio import decode_to_cache
 
         lesson = ws.lesson(lesson_id)
         audio = ws.find_audio(lesson_id)

@@ -7,6 +7,7 @@ import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
+import pandas as pd
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -125,7 +126,6 @@ class AgreementDialog(QDialog):
             self.jump(int(d.utterance_id))
 
     def save_csv(self, path: str | None = None) -> Path | None:
-        import pandas as pd
 
         from esergui.export import write_csv
 

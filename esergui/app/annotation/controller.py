@@ -1,6 +1,6 @@
 """Annotation: correct, label, code and comment utterances fast, with undo, never losing an edit.
 
-:func:`install_annotation` plugs an :class:`AnnotationController` into the main window: an
+:func:`~esergui.app.annotation.install.install_annotation` plugs an :class:`AnnotationController` into the main window: an
 Annotate menu (with the keys), context menus on the table and the timelines, docks (annotation
 panel with the emotion legend, speakers, model-vs-human comparison, undo history), draggable
 edges and Shift+drag creation on the detail timeline, and a column display of who set a label.
@@ -27,45 +27,28 @@ Ctrl+G                jump to a time
 from __future__ import annotations
 
 import logging
-import math
-import re
 from typing import Any, Callable, Iterable, Sequence
 
-import numpy as np
-from PySide6.QtCore import QObject, Qt, Signal
-from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QInputDialog, QMenu, QWidget
+from PySide6.QtCore import QObject, Signal
 
+from esergui.app.annotation.boundaries import BoundaryEdits
 from esergui.app.annotation.codes import Code, CodesDialog, load_codes, save_codes
+from esergui.app.annotation.menus import AnnotationMenus
+from esergui.app.annotation.navigation import Navigation
 from esergui.app.annotation.undo import NOTE_MERGE_ID, EditLayer, MergeSpeakersEdit, SpeakerEdit, UtteranceEdit
-from esergui.app.timeline.timeaxis import format_time
 from esergui.errors import USER_ERRORS
-from esergui.lesson import STUDENT, TEACHER, LessonStatus, Speaker, Utterance
+from esergui.lesson import TEACHER, LessonStatus, Speaker, Utterance
 from esergui.review.lessondata import LessonData
+from model.data import EMODB_LABELS
 
 log = logging.getLogger(__name__)
 
 #: Single keys the annotation commands use (codes may not take them).
 RESERVED_KEYS = {str(d) for d in range(10)} | {"T", "S", "R", "E", "X", "M", "U", "N"}
 LOW_CONFIDENCE = 0.5  # default threshold of "next low confidence"
-SNAP_PX = 10  # edges dropped within this many pixels of a quiet point snap to it
-SNAP_MAX_S = 0.3
 
 
-def parse_time(text: str) -> float:
-    """``"1:02:03.5"``, ``"2:03"``, ``"75.5"``, ``"75 s"`` -> seconds. Raises ValueError."""
-    t = text.strip().lower().rstrip("s").strip()
-    if not t:
-        raise ValueError("empty time")
-    if not re.fullmatch(r"\d+(:\d{1,2}){0,2}(\.\d*)?|\d*\.\d+", t):
-        raise ValueError(f"not a time: {text!r}")
-    seconds = 0.0
-    for part in t.split(":"):
-        seconds = seconds * 60 + float(part)
-    return seconds
-
-
-class AnnotationController(QObject):
+class AnnotationController(BoundaryEdits, Navigation, QObject):
     """The annotation logic over a host window (duck-typed: ``workspace``, ``current_id``,
     ``selection``, ``undo_stack``, ``table``, ``detail``, ``overview``,
     ``reload_current_lesson()``, ``statusBar()``; optionally ``relabel_current_lesson(records)``,
@@ -99,10 +82,7 @@ class AnnotationController(QObject):
         self.marked_range: tuple[float, float] | None = None
         self._run_of: dict[int, int | None] = {}
         self._ws_seen: Any = None
-        self.actions: dict[str, QAction] = {}
-        self.emotion_actions: list[QAction] = []
-        self.code_actions: list[QAction] = []
-        self.key_widgets: list[QWidget] = []
+        self.menus = AnnotationMenus(self)
         self.reanalysed_lessons: list[int] = []
         self.selection.lessonChanged.connect(self._on_lesson)
         self.selection.utterancesSelected.connect(lambda ids, src: self._refresh_panels())
@@ -130,7 +110,6 @@ class AnnotationController(QObject):
         entry = getattr(ws, "active_model", None) if ws is not None else None
         if entry is not None and entry.labels:
             return tuple(entry.labels)
-        from model.data import EMODB_LABELS
 
         return tuple(EMODB_LABELS)
 
@@ -320,122 +299,6 @@ class AnnotationController(QObject):
         flag = not all(self.ws.utterance(i).reviewed for i in ids)
         return self.set_reviewed(flag, ids)
 
-    # ============================================================ boundaries
-    def split_at(self, t: float | None = None, uid: int | None = None) -> bool:
-        """Split the selected utterance (or the one under the cursor) at ``t`` (default: the
-        detail view's cursor)."""
-        if not self.editable():
-            return False
-        t = float(self.win.detail.cursor_time if t is None else t)
-        if uid is None:
-            uid = self._utterance_at(t, prefer=self.selected_ids())
-        if uid is None:
-            self.message.emit(f"No utterance at the cursor ({format_time(t, 2)}): click inside one to place the cursor.")
-            return False
-        # the second part is selected afterwards: label it, or Up to label the first
-        return self._push_utterances(f"Split at {format_time(t, 2)}", [uid], lambda ws: [ws.split_utterance(uid, t)[1]])
-
-    def _utterance_at(self, t: float, prefer: Sequence[int] = ()) -> int | None:
-        d = self.data
-        inside = [int(d.ids[r]) for r in np.flatnonzero((d.start < t) & (d.end > t))]
-        for uid in prefer:
-            if uid in inside:
-                return uid
-        return inside[0] if inside else None
-
-    def merge(self, ids: Iterable[int] | None = None) -> bool:
-        """Merge the selected utterances (two or more), or the selected one with the next."""
-        ids = self._ids(ids)
-        if not ids or not self.editable():
-            return False
-        if len(ids) == 1:
-            row = self.data.row_of_id(ids[0])
-            if row < 0 or row + 1 >= len(self.data):
-                self.message.emit("There is no next utterance to merge with.")
-                return False
-            ids = [ids[0], int(self.data.ids[row + 1])]
-        return self._push_utterances("Merge", ids, lambda ws: [ws.merge_utterances(ids)])
-
-    def delete(self, ids: Iterable[int] | None = None) -> bool:
-        ids = self._ids(ids)
-        if not ids or not self.editable():
-            return False
-        nxt = self._neighbour_after(ids)
-
-        def op(ws: Any) -> list[int]:
-            ws.delete_utterances(ids)
-            return []
-
-        ok = self._push_utterances("Delete", ids, op)
-        if ok and nxt is not None:
-            self.selection.select_ids([nxt], self)
-        return ok
-
-    def _neighbour_after(self, ids: Sequence[int]) -> int | None:
-        rows = [self.data.row_of_id(i) for i in ids]
-        last = max(rows, default=-1)
-        gone = set(ids)
-        for r in range(last + 1, len(self.data)):
-            if int(self.data.ids[r]) not in gone:
-                return int(self.data.ids[r])
-        return None
-
-    def create(self, start_s: float, end_s: float, role: str | None = None, speaker: str | None = None) -> bool:
-        """A new utterance (speech the VAD missed) from ``start_s`` to ``end_s`` seconds."""
-        if not self.editable():
-            return False
-        a, b = sorted((float(start_s), float(end_s)))
-        if b - a < 0.05:
-            self.message.emit("Mark at least 50 ms to make an utterance (Shift+drag in the detail view).")
-            return False
-        lid = self.lesson_id
-        ok = self.layer.push(UtteranceEdit(
-            f"New utterance {format_time(a, 1)}–{format_time(b, 1)}", lid, [],
-            lambda ws: [ws.create_utterance(lid, a, b, speaker=speaker, role=role)]))
-        if ok:
-            self.marked_range = None
-            self.rangeMarked.emit(None)
-        return ok
-
-    def mark_range(self, start_s: float, end_s: float) -> None:
-        a, b = sorted((float(start_s), float(end_s)))
-        self.marked_range = (a, b)
-        self.rangeMarked.emit(self.marked_range)
-        self.message.emit(f"Marked {format_time(a, 2)}–{format_time(b, 2)}: Insert makes it an utterance")
-
-    def create_in_marked(self) -> bool:
-        if self.marked_range is None:
-            self.message.emit("Mark a range first: Shift+drag in the detail view.")
-            return False
-        return self.create(*self.marked_range)
-
-    def snap(self, t: float) -> float:
-        """``t`` snapped to a quiet point of the waveform when one is within a few pixels."""
-        from esergui.review.snap import snap_edge
-
-        src = self.data.source
-        if not self.snap_enabled or src is None:
-            return t
-        t0, t1 = self.win.detail.visible_range()
-        width = max(1.0, float(self.win.detail.lanes_plot.vb.width()) or 800.0)
-        radius = min(SNAP_MAX_S, SNAP_PX * (t1 - t0) / width)
-        return snap_edge(src, src.sample_rate, self.data.duration_s, t, radius)
-
-    def move_edges(self, uid: int, start_s: float, end_s: float, snap: bool = True) -> bool:
-        """Set an utterance's boundaries (snapped to quiet points when ``snap``)."""
-        if not self.editable():
-            return False
-        a, b = sorted((float(start_s), float(end_s)))
-        old = self.ws.utterance(uid)
-        if snap:
-            a = self.snap(a) if abs(a - old.start_s) > 1e-6 else a
-            b = self.snap(b) if abs(b - old.end_s) > 1e-6 else b
-        if abs(a - old.start_s) < 1e-6 and abs(b - old.end_s) < 1e-6:
-            self._after_edit(int(self.lesson_id), [uid], False)  # put the handles back
-            return False
-        return self._push_utterances(f"Boundaries {format_time(a, 2)}–{format_time(b, 2)}", [uid],
-                                     lambda ws: ws.set_boundaries(uid, a, b))
-
     # ============================================================== speakers
     def rename_speaker(self, label: str, name: str) -> bool:
         if not self.editable():
@@ -458,71 +321,6 @@ class AnnotationController(QObject):
         names = {s.label: s.name for s in self.speakers()}
         return self.layer.push(MergeSpeakersEdit(f"Merge {names.get(remove, remove)} into {names.get(keep, keep)}",
                                                  int(self.lesson_id), keep, remove))
-
-    # ============================================================ navigation
-    def table_rows(self) -> list[int]:
-        """Lesson rows in the table's current order, filters applied."""
-        table = getattr(self.win, "table", None)
-        if table is None:
-            return list(range(len(self.data)))
-        proxy = table.proxy
-        return [proxy.mapToSource(proxy.index(r, 0)).row() for r in range(proxy.rowCount())]
-
-    def _go(self, step: int, accept: Callable[[int], bool] | None = None, what: str = "utterance") -> bool:
-        order = self.table_rows()
-        if not order:
-            self.message.emit("No utterances are shown (check the table's filters).")
-            return False
-        current = self.selection.current_row
-        pos = order.index(current) if current in order else (-1 if step > 0 else len(order))
-        n = len(order)
-        for k in range(1, n + 1):
-            p = pos + k * (1 if step > 0 else -1)
-            if accept is None and not 0 <= p < n:
-                return False  # plain next/previous stops at the ends
-            row = order[p % n]
-            if accept is None or accept(row):
-                if not 0 <= p < n:
-                    self.message.emit(f"Wrapped around: back to the {'first' if step > 0 else 'last'} {what}")
-                self.selection.select_rows([row], self)
-                return True
-        self.message.emit(f"No {what} left")
-        return False
-
-    def next(self, step: int = 1) -> bool:  # noqa: A003
-        return self._go(step)
-
-    def next_unreviewed(self, step: int = 1) -> bool:
-        return self._go(step, lambda row: not getattr(self.record(row), "reviewed", False), "unreviewed utterance")
-
-    def next_low_confidence(self, step: int = 1) -> bool:
-        conf = self.data.confidence
-        thr = self.low_confidence
-        return self._go(step, lambda row: not math.isnan(float(conf[row])) and float(conf[row]) < thr,
-                        f"utterance below {thr:.0%} confidence")
-
-    def jump_to_time(self, t: float) -> bool:
-        """Select the utterance at ``t`` (or the next one after it) and put the cursor there."""
-        d = self.data
-        t = float(min(max(0.0, t), d.duration_s))
-        detail = self.win.detail
-        rows = np.flatnonzero(d.end > t)
-        if len(rows):
-            self.selection.select_rows([int(rows[0])], self)
-        detail.set_cursor(t)
-        detail.ensure_visible(t, t)
-        if not len(rows):
-            self.message.emit(f"No utterance after {format_time(t, 1)}")
-        return bool(len(rows))
-
-    def ask_jump_to_time(self) -> None:
-        text, ok = QInputDialog.getText(self.win, "Jump to time", "Time (h:mm:ss, m:ss or seconds):",
-                                        text=format_time(self.win.detail.cursor_time, 1))
-        if ok:
-            try:
-                self.jump_to_time(parse_time(text))
-            except ValueError:
-                self.message.emit(f"'{text}' is not a time; write it like 12:30 or 750.")
 
     # ================================================================ review
     def review_progress(self) -> tuple[int, int]:
@@ -586,148 +384,3 @@ class AnnotationController(QObject):
 
     def _refresh_panels(self) -> None:
         self.panelsRefresh.emit()
-
-    # ============================================================= actions
-    def make_actions(self) -> dict[str, QAction]:
-        """Every annotation action (text, key, tooltip), parented to the window."""
-        win = self.win
-        acts: dict[str, QAction] = {}
-
-        def act(name: str, text: str, tip: str, slot: Callable[[], Any], keys: Sequence[str] = ()) -> QAction:
-            a = QAction(text, win)
-            a.setObjectName(f"annotate_{name}")
-            seqs = [QKeySequence(k) for k in keys]
-            if seqs:
-                a.setShortcuts(seqs)
-                a.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-                tip += f" ({' / '.join(s.toString(QKeySequence.SequenceFormat.NativeText) for s in seqs)})"
-            a.setToolTip(tip)
-            a.setStatusTip(tip)
-            a.triggered.connect(lambda checked=False: slot())
-            acts[name] = a
-            return a
-
-        self.emotion_actions = []
-        for k in range(1, 10):
-            self.emotion_actions.append(act(f"emotion_{k}", f"Emotion {k}", f"Set the emotion to label {k}",
-                                            lambda k=k: self.set_emotion_key(k), [str(k)]))
-        act("emotion_model", "Emotion: the Model's", "Clear the human emotion: show the model's again",
-            lambda: self.set_emotion_key(0), ["0"])
-        act("teacher", "Role: &Teacher", "Mark as teacher talk", lambda: self.set_role(TEACHER), ["T"])
-        act("student", "Role: &Student", "Mark as student talk", lambda: self.set_role(STUDENT), ["S"])
-        act("role_model", "Role: the Model's", "Clear the human role: show the model's again", lambda: self.set_role(None))
-        act("assign_teacher", "Assign to the Teacher's Voice", "Give the utterances to the teacher's speaker",
-            self.assign_to_teacher, ["Shift+T"])
-        act("clear_human", "Back to the Model's Labels", "Clear the human emotion, role and speaker",
-            self.clear_human, ["Backspace"])
-        act("reviewed", "Reviewed On/Off", "Mark the utterances as reviewed (or not)", self.toggle_reviewed, ["R"])
-        act("note", "Write a &Note…", "Write a free-text note on the utterance", lambda: self.noteRequested.emit(), ["E"])
-        act("split", "S&plit at Cursor", "Split the utterance at the play cursor (click to place it)",
-            lambda: self.split_at(), ["X"])
-        act("merge", "&Merge", "Merge the selected utterances, or the selected one with the next", lambda: self.merge(), ["M"])
-        act("delete", "&Delete Utterance", "Delete the selected utterances (undo brings them back)", lambda: self.delete(),
-            ["Delete"])
-        act("create", "&New Utterance in Marked Range", "Make an utterance of the range marked with Shift+drag",
-            self.create_in_marked, ["Insert"])
-        act("next", "Next Utterance", "Select the next utterance (table order)", lambda: self.next(1), ["Down"])
-        act("previous", "Previous Utterance", "Select the previous utterance (table order)", lambda: self.next(-1), ["Up"])
-        act("next_unreviewed", "Next &Unreviewed", "Select the next utterance not marked reviewed",
-            lambda: self.next_unreviewed(1), ["U"])
-        act("previous_unreviewed", "Previous Unreviewed", "Select the previous utterance not marked reviewed",
-            lambda: self.next_unreviewed(-1), ["Shift+U"])
-        act("next_low", "Next &Low Confidence", "Select the next utterance whose model confidence is low",
-            lambda: self.next_low_confidence(1), ["N"])
-        act("previous_low", "Previous Low Confidence", "Select the previous low-confidence utterance",
-            lambda: self.next_low_confidence(-1), ["Shift+N"])
-        jump = act("jump", "&Jump to Time…", "Go to a time in the lesson", self.ask_jump_to_time)
-        jump.setShortcut(QKeySequence("Ctrl+G"))  # a window shortcut: works from anywhere
-        act("codes", "Researcher &Codes…", "Edit the list of researcher codes and their keys", self.edit_codes)
-        self.actions = acts
-        self._make_code_actions()
-        return acts
-
-    def _make_code_actions(self) -> None:
-        for a in self.code_actions:
-            for w in self.key_widgets:
-                w.removeAction(a)
-            a.deleteLater()
-        self.code_actions = []
-        for code in self.codes:
-            a = QAction(code.name, self.win)
-            a.setObjectName(f"annotate_code_{code.name}")
-            tip = f"Toggle the code '{code.name}'" + (f": {code.description}" if code.description else "")
-            if code.key:
-                a.setShortcut(QKeySequence(code.key))
-                a.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-                tip += f" ({code.key})"
-            a.setToolTip(tip)
-            a.setStatusTip(tip)
-            a.triggered.connect(lambda checked=False, n=code.name: self.toggle_code(n))
-            self.code_actions.append(a)
-            for w in self.key_widgets:
-                w.addAction(a)
-
-    def attach_keys(self, widgets: Sequence[QWidget]) -> None:
-        """Make the single-key actions work while ``widgets`` (or their children) have focus."""
-        self.key_widgets = list(widgets)
-        for w in self.key_widgets:
-            for a in [*self.actions.values(), *self.code_actions]:
-                if a.shortcutContext() == Qt.ShortcutContext.WidgetWithChildrenShortcut:
-                    w.addAction(a)
-        self.codesChanged.connect(self._make_code_actions)
-
-    def update_emotion_actions(self) -> None:
-        labels = self.labels
-        for k, a in enumerate(self.emotion_actions, 1):
-            name = labels[k - 1] if k <= len(labels) else ""
-            a.setText(f"&{k}  {name}" if name else f"{k}  (no label)")
-            a.setData(name)  # keys without a label stay live: they say so instead of typing into the table
-
-    def fill_menu(self, menu: QMenu, for_context: bool = False) -> None:
-        """The annotation commands (also used for context menus)."""
-        self.update_emotion_actions()
-        a = self.actions
-        emo = menu.addMenu("&Emotion")
-        emo.setToolTipsVisible(True)
-        for act in self.emotion_actions:
-            if act.data():
-                emo.addAction(act)
-        emo.addSeparator()
-        emo.addAction(a["emotion_model"])
-        role = menu.addMenu("&Role")
-        for name in ("teacher", "student", "role_model"):
-            role.addAction(a[name])
-        spk = menu.addMenu("Spea&ker")
-        for s in self.speakers():
-            item = spk.addAction(f"{s.name}" + (f" ({s.role})" if s.role else ""))
-            item.triggered.connect(lambda checked=False, label=s.label: self.set_speaker(label))
-        spk.addSeparator()
-        spk.addAction(a["assign_teacher"])
-        spk.setEnabled(bool(self.speakers()))
-        codes = menu.addMenu("&Codes")
-        codes.setToolTipsVisible(True)
-        recs = self.selected_records()
-        for act in self.code_actions:
-            act.setCheckable(True)
-            act.setChecked(bool(recs) and all(act.text() in u.codes for u in recs))
-            codes.addAction(act)
-        if not for_context:
-            codes.addSeparator()
-            codes.addAction(a["codes"])
-        menu.addAction(a["clear_human"])
-        menu.addAction(a["note"])
-        menu.addAction(a["reviewed"])
-        menu.addSeparator()
-        for name in ("split", "merge", "delete", "create"):
-            menu.addAction(a[name])
-        if not for_context:
-            menu.addSeparator()
-            for name in ("next", "previous", "next_unreviewed", "previous_unreviewed", "next_low", "previous_low", "jump"):
-                menu.addAction(a[name])
-
-    def context_menu(self, global_pos) -> QMenu:
-        menu = QMenu(self.win)
-        menu.setToolTipsVisible(True)
-        self.fill_menu(menu, for_context=True)
-        menu.popup(global_pos)
-        return menu

@@ -13,6 +13,7 @@ from PySide6.QtCore import QModelIndex, QRect, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter
 from PySide6.QtWidgets import QApplication, QStyle, QStyledItemDelegate, QStyleOptionViewItem, QToolTip
 
+from esergui.app.timeline.table import COL
 from esergui.lesson import HUMAN, Utterance
 
 if TYPE_CHECKING:
@@ -128,7 +129,6 @@ class AnnotatedDelegate(_RecordDelegate):
 
 def install_delegates(table: "UtteranceTable", record_of: RecordOf) -> list[QStyledItemDelegate]:
     """Put the delegates on the table's Emotion, Role and Annotated columns; widen those."""
-    from esergui.app.timeline.table import COL
 
     delegates = [
         SourceTagDelegate(table, record_of, "emotion"),

@@ -199,5 +199,5 @@ class TimelineEditor:
                 self.c.selection.select_rows([row], self)
         if self.c.selection.ids or self.c.marked_range is not None:
             sp = ev.screenPos()
-            self.c.context_menu(QPoint(int(sp.x()), int(sp.y())))
+            self.c.menus.context_menu(QPoint(int(sp.x()), int(sp.y())))
             ev.accept()

@@ -8,6 +8,7 @@ from typing import Any
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtWidgets import QDockWidget, QInputDialog, QMenu
 
+from esergui.app.annotation.agreement_dialog import run_agreement
 from esergui.app.annotation.compare import ComparePanel
 from esergui.app.annotation.controller import AnnotationController
 from esergui.app.annotation.delegates import install_delegates
@@ -48,13 +49,13 @@ class _OnFirstShow(QObject):
 def install_annotation(window: Any) -> AnnotationController:
     """Add annotation to the main window; returns the controller (also ``window.annotation``)."""
     c = AnnotationController(window)
-    c.make_actions()
+    c.menus.make_actions()
 
     # ---- menus
     menu = QMenu("A&nnotate", window)
     menu.setToolTipsVisible(True)
-    menu.aboutToShow.connect(lambda: (menu.clear(), c.fill_menu(menu)))
-    c.fill_menu(menu)
+    menu.aboutToShow.connect(lambda: (menu.clear(), c.menus.fill_menu(menu)))
+    c.menus.fill_menu(menu)
     menus = getattr(window, "menus", None)
     tools = menus.get("tools") if isinstance(menus, dict) else None
     bar = window.menuBar()
@@ -65,19 +66,18 @@ def install_annotation(window: Any) -> AnnotationController:
     if isinstance(menus, dict):
         menus["annotate"] = menu
     if tools is not None:
-        from esergui.app.annotation.agreement_dialog import run_agreement
 
         agree = tools.addAction("Inter-annotator &Agreement…", lambda: run_agreement(c))
         agree.setToolTip("Compare this lesson's labels with another annotator's workspace or CSV (Cohen's kappa)")
-        tools.addAction(c.actions["codes"])
+        tools.addAction(c.menus.actions["codes"])
         who = tools.addAction("Annotator &Name…", lambda: ask_annotator(window, c))
         who.setToolTip("The name stored with every edit you make (who/when)")
-    window.addAction(c.actions["jump"])
+    window.addAction(c.menus.actions["jump"])
 
     # ---- keys where the utterances are
     targets = [w for w in (getattr(getattr(window, "table", None), "view", None), getattr(window, "detail", None),
                            getattr(window, "overview", None)) if w is not None]
-    c.attach_keys(targets)
+    c.menus.attach_keys(targets)
 
     # ---- table: who set each label, context menu
     table = getattr(window, "table", None)
@@ -85,7 +85,7 @@ def install_annotation(window: Any) -> AnnotationController:
         c.delegates = install_delegates(table, c.record)
         view = table.view
         view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
-        view.customContextMenuRequested.connect(lambda pos: c.context_menu(view.viewport().mapToGlobal(pos)))
+        view.customContextMenuRequested.connect(lambda pos: c.menus.context_menu(view.viewport().mapToGlobal(pos)))
         c.edited.connect(view.viewport().update)
 
     # ---- timelines

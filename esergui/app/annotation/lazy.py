@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QAbstractItemView, QTableWidget, QWidget
 
 if TYPE_CHECKING:
     from esergui.app.annotation.controller import AnnotationController
@@ -53,7 +53,6 @@ class LazyPanel(QWidget):
 
 def readonly_table(headers: list[str]) -> "QTableWidget":
     """An empty read-only table with ``headers``: whole-row selection, alternating rows."""
-    from PySide6.QtWidgets import QAbstractItemView, QTableWidget
 
     table = QTableWidget(0, len(headers))
     table.setHorizontalHeaderLabels(headers)

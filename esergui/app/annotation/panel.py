@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QColor, QIcon, QPixmap
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -372,7 +372,6 @@ class AnnotationPanel(QScrollArea):
             self.note.moveCursor(self.note.textCursor().MoveOperation.End)
 
     def eventFilter(self, obj, event) -> bool:  # noqa: N802 (Qt API)
-        from PySide6.QtCore import QEvent
 
         if obj is getattr(self, "note", None):
             if event.type() == QEvent.Type.FocusOut:

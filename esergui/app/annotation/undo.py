@@ -33,7 +33,7 @@ from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 from PySide6.QtWidgets import QDockWidget, QLabel, QUndoView, QVBoxLayout, QWidget
 
-from esergui.errors import USER_ERRORS
+from esergui.errors import USER_ERRORS, WorkspaceError
 from esergui.lesson import Speaker, Utterance
 
 log = logging.getLogger(__name__)
@@ -173,7 +173,6 @@ class SpeakerEdit(EditCommand):
     def apply(self) -> None:
         self.old = next((s for s in self.ws.speakers(self.lesson_id) if s.label == self.label), None)
         if self.old is None:
-            from esergui.errors import WorkspaceError
 
             raise WorkspaceError(f"the lesson has no speaker '{self.label}'")
         self.old = dataclasses.replace(self.old)

@@ -25,7 +25,7 @@ def sounddevice_stream(**kw) -> Any:
     """``sounddevice.OutputStream(**kw)``; raises ``RuntimeError`` with a sentence when no
     audio output can be used (library or device missing)."""
     try:
-        import sounddevice as sd
+        import sounddevice as sd  # loads PortAudio: only when sound is played
     except OSError as exc:  # the PortAudio library itself is missing
         raise RuntimeError("the PortAudio library is not installed (apt install libportaudio2)") from exc
     try:
@@ -183,7 +183,7 @@ class Player(QObject):
 
 def _stop_exception() -> BaseException:
     try:
-        import sounddevice as sd
+        import sounddevice as sd  # loads PortAudio: only when sound is played
 
         return sd.CallbackStop()
     except OSError:

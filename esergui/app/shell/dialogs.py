@@ -134,7 +134,7 @@ class AboutDialog(QDialog):
 def output_devices() -> list[str]:
     """Names of the audio output devices PortAudio sees (empty without PortAudio or devices)."""
     try:
-        import sounddevice as sd
+        import sounddevice as sd  # loads PortAudio: only when the dialog lists devices
 
         return [str(d["name"]) for d in sd.query_devices() if int(d.get("max_output_channels", 0)) > 0]
     except Exception:  # noqa: BLE001 - no PortAudio library, or it failed to scan: no choice to offer

@@ -18,6 +18,8 @@ from pathlib import Path
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication, QWidget
 
+from esergui.app.shell.main import configure_app
+from esergui.app.shell.window import MainWindow
 from esergui.paths import DEMO_LESSON
 
 
@@ -50,8 +52,6 @@ def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     folder = Path(args[0] if args else "docs/screenshots")
     folder.mkdir(parents=True, exist_ok=True)
-    from esergui.app.shell.main import configure_app
-    from esergui.app.shell.window import MainWindow
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     configure_app(app)

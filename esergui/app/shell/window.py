@@ -25,8 +25,6 @@ from PySide6.QtCore import QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QUndoStack
 from PySide6.QtWidgets import (
     QDockWidget,
-    QHBoxLayout,
-    QLabel,
     QMainWindow,
     QMenu,
     QPushButton,
@@ -34,7 +32,6 @@ from PySide6.QtWidgets import (
     QStackedWidget,
     QTabBar,
     QToolBar,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -57,6 +54,7 @@ from esergui.app.shell.lessons import LessonController
 from esergui.app.shell.notices import ErrorReporter
 from esergui.app.shell.selection import SelectionModel
 from esergui.app.shell.status import DeviceStatus
+from esergui.app.shell.welcome import welcome_page
 from esergui.app.shell.workspace import WorkspaceController
 from esergui.app.summary.panel import SummaryPanel
 from esergui.app.timeline.detail import DetailView
@@ -115,7 +113,7 @@ class MainWindow(QMainWindow):
         self.splitter.setStretchFactor(1, 5)
         self.splitter.setChildrenCollapsible(False)
         self._welcome_add = QPushButton(icon("add-lesson"), "Add Lessons…")  # enabled with a workspace
-        self.placeholder = self._welcome_page()
+        self.placeholder = welcome_page(self, self._welcome_add)
         self.central = QStackedWidget()
         self.central.addWidget(self.placeholder)
         self.central.addWidget(self.splitter)
@@ -173,37 +171,6 @@ class MainWindow(QMainWindow):
         self.resizeDocks([self.docks["utterances"]], [230], Qt.Orientation.Vertical)
         self.resizeDocks([self.docks["library"], self.docks["analysis"]], [400, 300], Qt.Orientation.Vertical)
         QTimer.singleShot(0, self._hide_stale_tab_bars)
-
-    def _welcome_page(self) -> QWidget:
-        """What the central area shows before a lesson is open: what to do, with buttons."""
-        page = QWidget()
-        text = QLabel(
-            "<h2>ESER Studio</h2><p>Who spoke, when, and with which emotion — in recorded lessons.</p>"
-            "<p>Open or create a workspace (a folder for your lessons), then add lesson recordings:<br>"
-            "File ▸ Add Lessons, or drop audio files on this window.</p>")
-        text.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        text.setTextFormat(Qt.TextFormat.RichText)
-        text.setStyleSheet("color: #444444;")
-        buttons = QHBoxLayout()
-        buttons.addStretch(1)
-        for label, tip, slot, icon_name in (
-            ("Open Workspace…", "Open a workspace folder", lambda: self.workspaces.choose_workspace(), "open-workspace"),
-            ("New Workspace…", "Create a workspace in an empty folder", lambda: self.workspaces.choose_workspace(create=True), "new-workspace"),
-            ("Add Lessons…", "Add audio files to the open workspace", lambda: self.workspaces.choose_files(), "add-lesson"),
-            ("Open the Demo Lesson", "Open the bundled demo lesson in the demo workspace (analysed on first use)", self.open_demo, "analyse"),
-        ):
-            button = self._welcome_add if label.startswith("Add") else QPushButton(icon(icon_name), label)
-            button.setToolTip(tip)
-            button.clicked.connect(slot)
-            buttons.addWidget(button)
-        buttons.addStretch(1)
-        lay = QVBoxLayout(page)
-        lay.addStretch(2)
-        lay.addWidget(text)
-        lay.addSpacing(12)
-        lay.addLayout(buttons)
-        lay.addStretch(3)
-        return page
 
     def open_demo(self) -> None:
         open_demo(self)

@@ -13,7 +13,8 @@ from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox
 
 from esergui.app.common.workers import TaskRunner, one_line
 from esergui.app.library.lessons import AUDIO_SUFFIXES
-from esergui.app.recording.panel import RecordingPanel, offer_recovery
+from esergui.app.recording.panel import RecordingPanel
+from esergui.app.recording.recovery import offer_recovery
 from esergui.errors import USER_ERRORS
 from esergui.lesson import LessonStatus
 from esergui.review import jobs

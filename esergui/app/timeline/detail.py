@@ -16,14 +16,7 @@ from esergui.app.timeline.blocks import BlocksItem
 from esergui.app.timeline.overview import AXIS_WIDTH, draw_lanes
 from esergui.app.timeline.timeaxis import TimeAxisItem
 from esergui.audio.envelope import Envelope, visible_waveform
-from esergui.audio.spectrogram import (
-    DEFAULT_LEVELS,
-    N_MELS,
-    MelTiler,
-    hop_s,
-    level_for,
-    mel_bin_of_hz,
-)
+from esergui.audio.spectrogram import DEFAULT_LEVELS, N_MELS, MelTiler, hop_s, level_for, mel_bin_of_hz
 from esergui.review.lessondata import LessonData
 
 MIN_SPAN_S = 1.0
