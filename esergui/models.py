@@ -22,7 +22,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping
 
-from esergui.errors import EserError, WorkspaceError
+from esergui.errors import EserError, WorkspaceError, os_problem
 from model.errors import ModelError
 
 if TYPE_CHECKING:
@@ -288,7 +288,7 @@ class ModelRegistry:
             verify_model_file(tmp)
             tmp.replace(target)
         except OSError as exc:
-            raise ModelRegistryError(f"Cannot copy {source.name} into the workspace ({exc.strerror}).") from None
+            raise ModelRegistryError(f"Cannot copy {source.name} into the workspace ({os_problem(exc)}).") from None
         finally:
             tmp.unlink(missing_ok=True)
         return self.register(target, name)
@@ -306,19 +306,25 @@ class ModelRegistry:
             dest = dest / (info.path.name if info.bundled else f"{self._file_stem(name)}{MODEL_SUFFIX}")
         elif dest.suffix != MODEL_SUFFIX:
             dest = dest.with_name(dest.name + MODEL_SUFFIX)
+        tmp = dest.with_name(f".{dest.name}.part")
         try:
             dest.parent.mkdir(parents=True, exist_ok=True)
             if info.bundled or meta.get("name") == name:
-                shutil.copyfile(info.path, dest)
+                shutil.copyfile(info.path, tmp)
             else:  # the name it has here travels with the file
                 from model.io import load_model, save_model
 
                 bundle = load_model(info.path, "cpu")
                 bundle.metadata["name"] = name
-                save_model(bundle, dest)
+                save_model(bundle, tmp)
+            verify_model_file(tmp)
+            tmp.replace(dest)
         except OSError as exc:
-            raise ModelRegistryError(f"Cannot write {dest} ({exc.strerror}).") from None
-        verify_model_file(dest)
+            raise ModelRegistryError(f"Cannot write {dest} ({os_problem(exc)}).") from None
+        except ModelError as exc:
+            raise ModelRegistryError(str(exc)) from None
+        finally:
+            tmp.unlink(missing_ok=True)  # a full disk leaves no partial model file behind
         return dest
 
     @staticmethod

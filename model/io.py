@@ -68,11 +68,17 @@ def save_model(bundle: ModelBundle, path: str | Path) -> Path:
     metadata = {"format": FORMAT, "format_version": FORMAT_VERSION, "meta": meta_json,
                 "sha256": _checksum(meta_json, tensors)}
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    save_file(tensors, str(tmp), metadata=metadata)
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)  # safetensors creates 0600 files; give the usual permissions
-    os.replace(tmp, path)
+    try:
+        save_file(tensors, str(tmp), metadata=metadata)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # safetensors creates 0600 files; give the usual permissions
+        os.replace(tmp, path)
+    except BaseException as exc:
+        tmp.unlink(missing_ok=True)  # no partial file is left behind (a full disk, a cancel)
+        if isinstance(exc, OSError) or "No space left" in str(exc):
+            raise ModelFileError(f"Cannot write {path}: {getattr(exc, 'strerror', None) or exc}.") from None
+        raise
     return path
 
 

@@ -127,3 +127,20 @@ def test_registry_refuses_and_keeps_nothing(bundled, tmp_path: Path) -> None:
             reg.import_file(bad)
         assert [m.name for m in reg.models()] == ["bundled"]
         assert not (ws.folder / "models").exists() or list((ws.folder / "models").iterdir()) == []
+
+
+def test_export_to_a_full_disk_leaves_no_partial_file(tmp_path: Path) -> None:
+    from test_hardening_workspace import _small_disk
+
+    with Workspace.open(tmp_path / "ws") as ws, _small_disk(tmp_path / "disk", "1m") as disk:  # the model is 2 MB
+        with pytest.raises(ModelRegistryError, match="the disk is full"):
+            ModelRegistry(ws).export("bundled", disk)
+        assert list(disk.iterdir()) == []
+
+
+def test_odd_metadata_shapes_still_register(bundled, tmp_path: Path) -> None:
+    """Metadata the registry only shows (training summary, figures) in unexpected shapes."""
+    path = _variant(bundled, tmp_path, lambda m, t: m.update(training="x", retraining=[1, 2], evaluation=5))
+    with Workspace.open(tmp_path / "ws") as ws:
+        info = ModelRegistry(ws).import_file(path, "odd")
+        assert info.figures == {} and info.data == ""

@@ -155,3 +155,10 @@ def test_two_record_runs_to_one_file(sound_server, tmp_path: Path) -> None:  # n
     with pytest.raises(DeviceError, match="Another recording"):  # in one process too
         with Recorder(out, sound_server.device):
             Recorder(out, sound_server.device).start()
+
+
+def test_recording_file_name_too_long_for_the_system(tmp_path: Path) -> None:
+    out = tmp_path / ("r" * 246 + ".flac")  # 252 bytes: the file fits, its marker does not
+    with pytest.raises(DeviceError, match="too long"):
+        write_marker(out, samplerate=48000, channels=1, device="test")
+    assert list(tmp_path.iterdir()) == []

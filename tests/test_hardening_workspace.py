@@ -162,8 +162,8 @@ def _corrupt(folder: Path, *sql: str) -> None:
 
 
 @pytest.mark.parametrize("damage, says", [
-    ("UPDATE utterances SET probabilities = '{\"anger\": 0.2,' WHERE id = 3", r"utterance 3: the emotion probabilities is not valid JSON"),
-    ("UPDATE utterances SET codes = '[\"lecture\"' WHERE id = 2", r"utterance 2: the codes is not valid JSON"),
+    ("UPDATE utterances SET probabilities = '{\"anger\": 0.2,' WHERE id = 3", r"utterance 3: the emotion probabilities: the stored JSON is broken"),
+    ("UPDATE utterances SET codes = '[\"lecture\"' WHERE id = 2", r"utterance 2: the codes: the stored JSON is broken"),
     ("UPDATE utterances SET note = CAST(X'4f6bff21' AS TEXT) WHERE id = 4", r"could not decode"),
 ])
 def test_damaged_utterance_rows_name_the_lesson(analysed: tuple[Path, int], damage: str, says: str) -> None:
@@ -183,7 +183,7 @@ def test_damaged_lesson_status_and_run_are_named(analysed: tuple[Path, int]) -> 
     _corrupt(folder, "PRAGMA ignore_check_constraints = ON",
              "UPDATE runs SET labels = '[\"anger\"' WHERE lesson_id = 1")
     with Workspace.open(folder) as ws:
-        with pytest.raises(WorkspaceError, match=r"lesson 'Monday maths'.*run 1: the labels is not valid JSON"):
+        with pytest.raises(WorkspaceError, match=r"lesson 'Monday maths'.*run 1: the labels: the stored JSON is broken"):
             ws.labels(lid)
 
 

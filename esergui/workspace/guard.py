@@ -43,7 +43,8 @@ class DamagedData(WorkspaceError):
 
 # ----------------------------------------------------------------------------- errors
 
-_DAMAGED_WORDS = ("malformed", "not a database", "could not decode", "file is encrypted", "corrupt")
+_DAMAGED_WORDS = ("malformed", "not a database", "could not decode", "file is encrypted", "corrupt",
+                  "no such column", "no such table")  # the last two: a damaged schema
 
 
 def failure(db_path: Path, exc: BaseException, doing: str = "use") -> WorkspaceError:
@@ -67,7 +68,7 @@ def json_cell(value: Any, what: str) -> Any:
         return json.loads(value)
     except (TypeError, ValueError, RecursionError):
         shown = repr(value)[:40]
-        raise DamagedData(f"{what} is not valid JSON ({shown})") from None
+        raise DamagedData(f"{what}: the stored JSON is broken ({shown})") from None
 
 
 F = TypeVar("F", bound=Callable[..., Any])

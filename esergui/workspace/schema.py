@@ -124,6 +124,7 @@ REQUIRED_TABLES = frozenset(
 
 
 def _fail(path: Path, why: str) -> WorkspaceError:
+    why = " ".join(why.replace("*** in database main ***", "").split())  # SQLite's reports span lines
     return WorkspaceError(f"{path}: {why}; it was left untouched")
 
 
@@ -169,7 +170,11 @@ def inspect(path: Path) -> int:
             raise _fail(path, "the database has been tampered with (broken references between tables)")
         return version
     except sqlite3.DatabaseError as exc:
+        if "malformed" in str(exc) or "no such" in str(exc):
+            raise _fail(path, f"the database is damaged ({exc})") from None
         raise _fail(path, f"not a valid workspace database ({exc})") from None
+    except (UnicodeDecodeError, ValueError, TypeError) as exc:  # a damaged name or value in the schema
+        raise _fail(path, f"the database is damaged ({type(exc).__name__}: {str(exc)[:80]})") from None
     finally:
         con.close()
 
