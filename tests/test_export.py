@@ -130,16 +130,17 @@ def test_export_several_workspace_lessons(tmp_path: Path, emodb: Path) -> None:
 def test_analyze_keeps_unicode_names_apart_and_says_where(tmp_path: Path, emodb: Path) -> None:
     if shutil.which("sox") is None:
         pytest.skip("sox is not installed (bash packaging/setup.sh --dev installs it)")
-    names = ["数学.ogg", "Ünit 1.ogg", "nit 1.ogg"]
+    names = ["数学.ogg", "Ünit 1.ogg", "nit 1.ogg", "l" * 245 + ".ogg"]  # the last: a 249-byte name
     for k, name in enumerate(names):
-        clip = emodb / "wav" / ["03a01Fa.wav", "08a01Na.wav", "09a01Nb.wav"][k]
+        clip = emodb / "wav" / ["03a01Fa.wav", "08a01Na.wav", "09a01Nb.wav", "10a01Wa.wav"][k]
         subprocess.run(["sox", str(clip), str(tmp_path / name)], check=True)
     run = subprocess.run([sys.executable, "-m", "esergui", "analyze", *names, "--out", "out", "--device", "cpu",
                           "--export", "eaf"], capture_output=True, text=True, timeout=600, cwd=tmp_path, check=False)
     assert run.returncode == 0, run.stderr
     written = sorted(p.name for p in (tmp_path / "out").iterdir())
-    assert len(written) == 3 * 4, written
+    assert len(written) == 4 * 4, written
+    assert all(len(name.encode()) <= 255 for name in written)
     for name in names:  # one line per input, naming its files
         line = next(x for x in run.stdout.splitlines() if x.startswith(name))
-        stem = readable_stem(Path(name).stem)
+        stem = output_stem(Path(name).stem)
         assert f"{stem}_utterances.csv" in line and f"{stem}.eaf" in line
