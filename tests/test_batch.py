@@ -131,6 +131,51 @@ def test_killed_run_resumes_without_loss_or_repeats(lessons: list[Path], tmp_pat
     assert sorted(summaries["lesson"]) == [p.stem for p in lessons]
 
 
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="finds the worker process through /proc")
+def test_a_killed_worker_costs_no_lesson(lessons: list[Path], tmp_path: Path) -> None:
+    """SIGKILL the worker process (as the out-of-memory killer would) while it analyses: the
+    lesson is run again alone in a fresh worker and the batch completes."""
+    out = tmp_path / "out"
+    proc = subprocess.Popen(batch_command(*map(str, lessons[:3]), "--out", str(out), "--jobs", "1", "--device", "cpu", "--quiet"),
+                            cwd=ROOT, env=dict(os.environ, OMP_NUM_THREADS="1"), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 120
+        while not (workers := [pid for pid in _children(proc.pid) if "resource_tracker" not in _cmdline(pid)]):
+            assert time.monotonic() < deadline and proc.poll() is None, "no worker process appeared"
+            time.sleep(0.05)
+        time.sleep(1.0)
+        os.kill(workers[0], signal.SIGKILL)
+        _, err = proc.communicate(timeout=300)
+    finally:
+        if _group_alive(proc.pid):
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode == 0, err
+    assert len(pd.read_csv(out / "all_summaries.csv")) == 3
+    done = [e for e in log_events(out) if e["event"] == "done"]
+    assert len({e["key"] for e in done}) == len(done) == 3
+    assert str(workers[0]) not in {e["worker"].split(":")[1] for e in done}  # all done by fresh workers
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
+
+
 def _group_alive(pgid: int) -> bool:
     try:
         os.killpg(pgid, 0)

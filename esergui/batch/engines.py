@@ -23,7 +23,7 @@ from typing import Iterator, Sequence
 from esergui.batch.plan import LessonTask
 from esergui.batch.worker import LessonOutcome, analyse_lesson, init_worker
 
-WORKER_DIED = "the worker process died (out of memory or killed); run again with --resume"
+WORKER_DIED = "its worker process died twice (out of memory, or killed)"
 
 
 def failed(task: LessonTask, reason: str) -> LessonOutcome:
@@ -35,25 +35,53 @@ def default_threads(jobs: int) -> int:
     return max(1, (os.cpu_count() or 1) // max(1, jobs))
 
 
-def run_local(tasks: Sequence[LessonTask], jobs: int = 1) -> Iterator[LessonOutcome]:
-    """Run ``tasks`` on ``jobs`` local worker processes (thread limits: each task's config)."""
-    if not tasks:
-        return
-    threads = tasks[0].config.threads
-    pool = ProcessPoolExecutor(max_workers=max(1, jobs), mp_context=multiprocessing.get_context("spawn"),
+def _pool(jobs: int, threads: int | None) -> ProcessPoolExecutor:
+    return ProcessPoolExecutor(max_workers=max(1, jobs), mp_context=multiprocessing.get_context("spawn"),
                                initializer=init_worker, initargs=(threads, os.getpid()))
-    pending: dict[Future[LessonOutcome], LessonTask] = {pool.submit(analyse_lesson, t): t for t in tasks}
+
+
+def _run_pool(tasks: list[LessonTask], jobs: int, suspects: list[LessonTask]) -> Iterator[LessonOutcome]:
+    """Run ``tasks`` (consumed from the front) with at most ``jobs`` in flight. When the pool
+    breaks (a worker process died), the lessons in flight move to ``suspects`` and it stops."""
+    pool = _pool(jobs, tasks[0].config.threads if tasks else None)
+    pending: dict[Future[LessonOutcome], LessonTask] = {}
     try:
-        while pending:
+        while tasks or pending:
+            while tasks and len(pending) < jobs:
+                task = tasks.pop(0)
+                pending[pool.submit(analyse_lesson, task)] = task
             finished, _ = wait(pending, return_when=FIRST_COMPLETED)
             for future in finished:
                 task = pending.pop(future)
                 try:
                     yield future.result()
                 except BrokenProcessPool:
-                    yield failed(task, WORKER_DIED)
+                    suspects.append(task)
+            if suspects:
+                suspects.extend(pending.values())
+                pending.clear()
+                return
     finally:
         pool.shutdown(wait=not pending, cancel_futures=True)
+
+
+def run_local(tasks: Sequence[LessonTask], jobs: int = 1) -> Iterator[LessonOutcome]:
+    """Run ``tasks`` on ``jobs`` local worker processes (thread limits: each task's config).
+
+    At most ``jobs`` lessons are in flight. When a worker process dies (the out-of-memory
+    killer, a crash in native code), the lessons that were in flight are run again one at a
+    time in a fresh worker: the lesson that kills its worker again is listed as failed, the
+    others complete, and the batch goes on with a fresh pool."""
+    queue = list(tasks)
+    while queue:
+        suspects: list[LessonTask] = []
+        yield from _run_pool(queue, jobs, suspects)
+        for task in suspects:
+            alone: list[LessonTask] = []
+            for outcome in _run_pool([task], 1, alone):
+                yield outcome
+            if alone:
+                yield failed(task, WORKER_DIED)
 
 
 def run_dask(tasks: Sequence[LessonTask], scheduler: str, jobs: int = 1) -> Iterator[LessonOutcome]:
