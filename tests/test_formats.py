@@ -318,3 +318,33 @@ def test_cli_export_and_import(tmp_path: Path, emodb: Path, capsys: pytest.Captu
     assert code == 0 and "2 annotations: 2 paired" in out and "model vs file: emotion: kappa" in out
     code = main(["export", "--workspace", str(tmp_path / "ws"), "--lesson", "Physik", "--out", str(tmp_path / "o2")])
     assert code == 2 and "no lesson 'Physik'" in capsys.readouterr().err
+
+
+def test_damaged_files_give_a_message_never_a_traceback(tmp_path: Path) -> None:
+    """Random byte flips and cuts in every importable format: each read either works or raises
+    AnnotationImportError with one line naming the file."""
+    import random
+
+    res = export_lesson(tmp_path / "good", "lesson", lesson_utterances(), 7.0, LABELS, SPEAKERS,
+                        ["eaf", "textgrid", "rttm", "audacity", "json", "csv"])
+    sources = [p for p in res.files if not p.name.endswith(("_summary.csv", "_bins.csv"))]
+    rng = random.Random(19)
+    outcomes = {"read": 0, "refused": 0}
+    for source in sources:
+        data = source.read_bytes()
+        for k in range(25):
+            damaged = bytearray(data)
+            if k % 3 == 0:
+                damaged = damaged[: rng.randrange(len(damaged))]
+            for _ in range(rng.randint(1, 8)):
+                if damaged:
+                    damaged[rng.randrange(len(damaged))] = rng.randrange(256)
+            path = tmp_path / f"{k}_{source.name}"
+            path.write_bytes(bytes(damaged))
+            try:
+                read_annotations(path)
+                outcomes["read"] += 1
+            except AnnotationImportError as exc:
+                assert str(path) in str(exc) and "\n" not in str(exc)
+                outcomes["refused"] += 1
+    assert outcomes["read"] > 0 and outcomes["refused"] > 0
