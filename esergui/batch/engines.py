@@ -78,8 +78,7 @@ def run_local(tasks: Sequence[LessonTask], jobs: int = 1) -> Iterator[LessonOutc
         yield from _run_pool(queue, jobs, suspects)
         for task in suspects:
             alone: list[LessonTask] = []
-            for outcome in _run_pool([task], 1, alone):
-                yield outcome
+            yield from _run_pool([task], 1, alone)
             if alone:
                 yield failed(task, WORKER_DIED)
 

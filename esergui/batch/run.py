@@ -15,6 +15,7 @@ a resumed run did no lesson twice. ``DIR/batch.json`` describes the last run.
 from __future__ import annotations
 
 import json
+import shutil
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -25,7 +26,7 @@ from esergui.batch.combine import store_in_workspace, write_combined
 from esergui.batch.engines import execute
 from esergui.batch.files import write_json
 from esergui.batch.inputs import LessonInput
-from esergui.batch.plan import STATE_DIR, BatchConfig, BatchPlan, Failure, LessonTask, plan_batch
+from esergui.batch.plan import LESSONS_DIR, STATE_DIR, BatchConfig, BatchPlan, Failure, LessonTask, plan_batch
 from esergui.batch.provenance import file_sha256, settings_fingerprint, settings_hash
 from esergui.batch.worker import LessonOutcome
 from esergui.errors import USER_ERRORS
@@ -92,6 +93,7 @@ def run_batch(
     out = Path(config.out_dir)
     (out / STATE_DIR).mkdir(parents=True, exist_ok=True)
     started = now_iso()
+    _remove_leftovers(out / LESSONS_DIR)
     plan = plan_batch(inputs, config, resume=resume, on_file=on_file)
     result = BatchResult(plan, failures=list(plan.failed))
     for task in plan.done:
@@ -123,6 +125,13 @@ def run_batch(
         "duplicates": [list(d) for d in plan.duplicates], "failed": len(result.failures),
     }, out / "batch.json")
     return result
+
+
+def _remove_leftovers(lessons_dir: Path) -> None:
+    """Half-written lesson folders of a run that was killed while writing (never complete)."""
+    for pattern in (".*.partial-*", ".*.old-*"):
+        for stale in lessons_dir.glob(pattern):
+            shutil.rmtree(stale, ignore_errors=True)
 
 
 def _store(workspace: Any, task: LessonTask, result: BatchResult) -> None:
