@@ -318,6 +318,8 @@ def test_cli_export_and_import(tmp_path: Path, emodb: Path, capsys: pytest.Captu
     assert code == 0 and "2 annotations: 2 paired" in out and "model vs file: emotion: kappa" in out
     code = main(["export", "--workspace", str(tmp_path / "ws"), "--lesson", "Physik", "--out", str(tmp_path / "o2")])
     assert code == 2 and "no lesson 'Physik'" in capsys.readouterr().err
+    code = main(["import", str(tmp_path / "out" / "nit_1.eaf"), "--workspace", str(tmp_path / "ws")])
+    assert code == 2 and "say which lesson" in capsys.readouterr().err
 
 
 def test_damaged_files_give_a_message_never_a_traceback(tmp_path: Path) -> None:

@@ -20,7 +20,7 @@ FIELDS = ("emotion", "role", "speaker", "note", "codes")
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("file", metavar="FILE", help="annotation file (.eaf, .TextGrid, .rttm, .txt, .csv, .json)")
     parser.add_argument("--workspace", required=True, metavar="DIR", help="the workspace folder")
-    parser.add_argument("--lesson", metavar="NAME|ID", help="the lesson the annotations belong to")
+    parser.add_argument("--lesson", metavar="NAME|ID", help="the lesson the annotations belong to (not needed in a one-lesson workspace)")
     parser.add_argument("--list-tiers", action="store_true", help="list the tiers of an .eaf/TextGrid and stop")
     parser.add_argument("--tier", action="append", default=[], metavar="NAME=FIELD",
                         help=f"import tier NAME as FIELD ({', '.join(FIELDS)}); repeatable; default: tiers by name")
@@ -56,14 +56,18 @@ def run(args: argparse.Namespace) -> int:
             who = f" (participant {t.participant})" if t.participant else ""
             print(f"{t.name}{who}: {len(t.intervals)} intervals")
         return 0
-    if not args.lesson:
-        raise EserError("say which lesson the annotations belong to (--lesson NAME|ID)")
     fields = [f.strip().lower() for f in args.fields.split(",") if f.strip()]
     unknown = sorted(set(fields) - set(FIELDS))
     if unknown:
         raise EserError(f"--fields: unknown {', '.join(unknown)} (use {', '.join(FIELDS)})")
     with Workspace.open(args.workspace, create=False, user=args.annotator) as ws:
-        lessons = find_lessons(ws, [args.lesson])
+        if args.lesson:
+            lessons = find_lessons(ws, [args.lesson])
+        else:  # a workspace of one lesson needs no --lesson
+            lessons = ws.lessons()
+            if len(lessons) != 1:
+                names = ", ".join(f"{l.id}: {l.name}" for l in lessons[:10]) or "none"
+                raise EserError(f"say which lesson the annotations belong to (--lesson NAME|ID; lessons: {names})")
         if len(lessons) != 1:
             raise EserError(f"'{args.lesson}' names {len(lessons)} lessons; give the lesson id")
         lesson = lessons[0]
