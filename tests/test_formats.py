@@ -230,7 +230,9 @@ def test_import_becomes_the_human_layer(tmp_path: Path, emodb: Path) -> None:
         assert utts[1].edited_by == "rater-b"
         assert [(d.field, d.human, d.model) for d in ws.disagreements(lid)] == [("emotion", "anger", "neutral"),
                                                                                ("emotion", "happiness", "anger")]
-        from esergui.retrain import human_label_counts  # the retraining wizard's workspace source
+        from esergui.retrain import (
+            human_label_counts,  # the retraining wizard's workspace source
+        )
 
         assert human_label_counts(ws) == {lid: 3}
         assert ws.edits(lid)[-1].action == "import"
