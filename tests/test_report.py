@@ -16,7 +16,8 @@ from esergui.cli import main
 from esergui.lesson import UNCERTAIN, Lesson, Utterance
 from esergui.pipeline import Pipeline, PipelineSettings, analyze_into_workspace
 from esergui.report import (FigureSize, ReportError, ReportLesson, figure_export, from_analysis, from_workspace,
-                            lesson_report, parse_time)
+                            lesson_report, parse_time, render_report)
+from esergui.report.page import FOOTER_TOP
 from esergui.report.palette import UNCERTAIN_COLOUR, label_colours
 from esergui.report.timeline import block_colour, lanes, tick_step
 from esergui.report.wording import clock, key_figures, model_caveat
@@ -66,7 +67,7 @@ def test_report_pdf_is_one_page_with_the_lesson_and_every_figure_in_words(demo, 
     out = lesson_report(demo, row, tmp_path / "report.pdf")
     assert pdf_pages(out) == 1
     text = pdf_text(out)
-    assert "Lesson report: demo_lesson" in text
+    assert "Lesson report demo_lesson" in text
     assert f"Length {clock(row['duration_s'])}" in text
     for figure in key_figures(row):
         assert figure.title in text
@@ -178,6 +179,25 @@ def test_a_lesson_without_roles_or_emotions_still_renders(tmp_path):
     text = pdf_text(out)
     assert "Talk time per role Not available" in text
     assert "No utterance has an emotion yet" in text
+
+
+def test_the_fullest_page_still_fits_above_the_footer():
+    """Three lanes (teacher, students, no role), arousal, every emotion, a two-hour lesson
+    with a long name: the content ends above the footer."""
+    labels = ("anger", "boredom", "disgust", "fear", "happiness", "sadness", "neutral")
+    rng = np.random.default_rng(0)
+    records, t = [], 0.0
+    while t < 7200:
+        p = rng.dirichlet(np.full(len(labels), 0.5))
+        role = ("teacher", "student", None)[int(rng.integers(0, 3))]
+        records.append(Utterance(t, t + 4.0, speaker=role and f"S{rng.integers(1, 9)}", role=role,
+                                 emotion=labels[int(p.argmax())], confidence=float(p.max()),
+                                 probabilities=dict(zip(labels, p.tolist()))))
+        t += 4.0 + float(rng.uniform(0.1, 9.0))
+    lesson = ReportLesson.from_records(Lesson("A very long lesson name " * 4, "x.wav", duration_s=7200.0), records, labels)
+    page = render_report(lesson)
+    assert page.content_bottom > FOOTER_TOP
+    assert len(lanes(lesson)[0]) == 3
 
 
 def test_times_sizes_and_ticks_parse_as_written():

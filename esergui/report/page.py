@@ -8,12 +8,15 @@ page never overflows whatever the lesson's length.
 
 from __future__ import annotations
 
-import textwrap
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Mapping, NamedTuple, Sequence
+
+import pandas as pd
 
 from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.font_manager import FontProperties
 from matplotlib.figure import Figure as MplFigure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
@@ -22,7 +25,8 @@ from esergui import __version__
 from esergui.report.palette import ROLE_COLOURS, UNCERTAIN_COLOUR, UNCERTAIN_HATCH, label_colours
 from esergui.report.save import save_figure
 from esergui.report.source import ReportLesson
-from esergui.report.timeline import Span, arousal_handles, draw_arousal, draw_timeline, has_arousal, legend_row
+from esergui.report.timeline import (Span, arousal_handles, arousal_sigma_s, draw_arousal, draw_timeline, has_arousal,
+                                     lanes, legend_row, legend_rows)
 from esergui.report.wording import (arousal_sentence, headline, key_figures, missing, model_caveat, model_figures,
                                     uncertain_sentence)
 from esergui.lesson import UNCERTAIN
@@ -36,23 +40,36 @@ LEFT, RIGHT = 0.075, 0.925
 
 class _Flow:
     """Places text and axes down the page from the top; ``y`` is the next free height
-    (figure fraction)."""
+    (figure fraction). Text is wrapped and advanced by its measured size."""
 
     def __init__(self, fig: MplFigure, top: float = 0.955) -> None:
         self.fig, self.y = fig, top
         self.w_in, self.h_in = fig.get_size_inches()
+        self.renderer = FigureCanvasAgg(fig).get_renderer()
 
     def space(self, points: float) -> None:
         self.y -= points / 72 / self.h_in
 
+    def _wrap(self, text: str, font: FontProperties, width_px: float) -> list[str]:
+        lines: list[str] = []
+        for word in text.split():
+            trial = f"{lines[-1]} {word}" if lines else word
+            if lines and self.renderer.get_text_width_height_descent(trial, font, ismath=False)[0] <= width_px:
+                lines[-1] = trial
+            else:
+                lines.append(word)
+        return lines or [""]
+
     def text(self, text: str, size: float = 9.0, colour: str = "black", weight: str = "normal",
              style: str = "normal", indent: float = 0.0, after: float = 2.0) -> None:
-        width_pt = (RIGHT - LEFT - indent) * self.w_in * 72
-        chars = max(20, int(width_pt / (size * 0.54)))
-        lines = textwrap.wrap(text, chars, break_on_hyphens=False) or [""]
-        self.fig.text(LEFT + indent, self.y, "\n".join(lines), fontsize=size, color=colour, weight=weight,
-                      style=style, va="top", ha="left", linespacing=1.25)
-        self.space(len(lines) * size * 1.25 + after)
+        font = FontProperties(size=size, weight=weight, style=style)
+        width_px = (RIGHT - LEFT - indent) * self.w_in * self.fig.dpi
+        lines = self._wrap(text, font, width_px)
+        artist = self.fig.text(LEFT + indent, self.y, "\n".join(lines), fontproperties=font, color=colour,
+                               va="top", ha="left", linespacing=1.25)
+        height_px = artist.get_window_extent(self.renderer).height
+        self.y -= height_px / self.fig.dpi / self.h_in
+        self.space(after)
 
     def heading(self, text: str) -> None:
         self.space(6)
@@ -65,6 +82,14 @@ class _Flow:
         ax = self.fig.add_axes((LEFT + left, self.y - h, RIGHT - LEFT - left - right, h))
         self.y -= h
         return ax
+
+
+def elide_middle(text: str, most: int) -> str:
+    """``text`` cut to ``most`` characters by an ellipsis in the middle (both ends stay)."""
+    if len(text) <= most:
+        return text
+    head = (most - 1) // 2
+    return text[:head] + "…" + text[len(text) - (most - 1 - head):]
 
 
 def _rule(fig: MplFigure, y: float) -> Line2D:
@@ -103,12 +128,11 @@ def _talk_bar(ax: Axes, legend_ax: Axes, row: Mapping[str, Any]) -> None:
     legend_row(legend_ax, handles + [Patch(facecolor="none", edgecolor="none", label="of the lesson's time")], 8)
 
 
-def _shares(ax: Axes, lesson: ReportLesson) -> None:
-    """Emotion shares (percent of speech time) per role, as stacked bars; from
-    :func:`esergui.summary.emotion_by_role`."""
-    table = emotion_by_role(lesson.utterances, lesson.labels).fillna(0.0)
-    colours = dict(zip(lesson.labels, label_colours(lesson.labels)))
-    rows = [r for r in table.index if r != "all"] or ["all"]
+def _shares(ax: Axes, table: pd.DataFrame, labels: Sequence[str]) -> None:
+    """Emotion shares (percent of speech time, :func:`esergui.summary.emotion_by_role`) per
+    row of ``table``, as stacked bars; the ``uncertain`` column grey and hatched."""
+    colours = dict(zip(labels, label_colours(labels)))
+    rows = list(table.index)
     names = {"all": "all speech", "student": "students"}
     for i, role in enumerate(rows):
         left = 0.0
@@ -132,17 +156,28 @@ def _shares(ax: Axes, lesson: ReportLesson) -> None:
         ax.spines[side].set_visible(False)
 
 
-def render_report(lesson: ReportLesson, summary: Mapping[str, Any] | None = None) -> MplFigure:
-    """The report as a matplotlib figure (A4 portrait); see :func:`lesson_report`."""
+class RenderedPage(NamedTuple):
+    """The report as a matplotlib figure, and where its content ends (figure fraction from
+    the bottom; above :data:`FOOTER_TOP` when everything fits on the page)."""
+
+    figure: MplFigure
+    content_bottom: float
+
+
+FOOTER_TOP = 0.035
+
+
+def render_report(lesson: ReportLesson, summary: Mapping[str, Any] | None = None) -> RenderedPage:
+    """The report page (A4 portrait); see :func:`lesson_report`."""
     row = dict(summary) if summary is not None else lesson.summary()
     fig = MplFigure(figsize=A4_IN)
     flow = _Flow(fig)
-    name = lesson.name if len(lesson.name) <= 60 else lesson.name[:28] + "…" + lesson.name[-28:]
-    flow.text(f"Lesson report: {name}", 17, weight="bold", after=4)
+    flow.text("Lesson report", 10, LIGHT, weight="bold", after=1)
+    flow.text(elide_middle(lesson.name, 50), 17, weight="bold", after=4)
     flow.text(f"{_date_text(lesson)} · {headline(row)}", 9.5, GREY, after=2)
 
     flow.heading("Who talked, and how the turns went")
-    bar = flow.axes(0.26)
+    bar = flow.axes(0.22)
     _talk_bar(bar, flow.axes(0.2), row)
     flow.space(6)
     for figure in key_figures(row, lesson.settings.long_wait_s):
@@ -152,38 +187,41 @@ def render_report(lesson: ReportLesson, summary: Mapping[str, Any] | None = None
 
     flow.heading("Emotions over the lesson, by role")
     span = Span.of(lesson) if lesson.duration_s > 0 else Span(0.0, 1.0)
-    n_lanes = min(4, len({u.final_role for u in lesson.utterances}) or 1)
+    n_lanes = min(4, len(lanes(lesson)[0]))
     arousal = has_arousal(lesson)
     flow.space(2)
-    timeline = flow.axes(0.36 * n_lanes + 0.1, left=0.07)
+    timeline = flow.axes(0.3 * n_lanes + 0.1, left=0.07)
     handles = draw_timeline(timeline, lesson, span, time_label=not arousal)
     if arousal:
         timeline.tick_params(labelbottom=False)
         flow.space(5)
-        curve = flow.axes(0.8, left=0.07)
+        curve = flow.axes(0.72, left=0.07)
         draw_arousal(curve, lesson, span)
         handles += arousal_handles(curve)
     flow.space(26)
-    legend_row(flow.axes(0.2), handles)
+    legend_row(flow.axes(0.18 * legend_rows(handles)), handles)
     flow.space(4)
-    flow.text(uncertain_sentence(row) + (" " + arousal_sentence(row) if arousal else ""), 8, GREY, style="italic")
+    flow.text(uncertain_sentence(row) + (" " + arousal_sentence(row, arousal_sigma_s(span)) if arousal else ""),
+              8, GREY, style="italic")
     if lesson.labels and lesson.utterances:
         flow.space(3)
         flow.text("Emotions as a share of each role's speech time (from the lesson summary)", 8.5, weight="bold",
                   indent=0.07, after=1)
-        _shares(flow.axes(0.24 * (1 + n_lanes) + 0.05, left=0.07), lesson)
+        table = emotion_by_role(lesson.utterances, lesson.labels).fillna(0.0)
+        rows = [r for r in table.index if r != "all"] or ["all"]
+        _shares(flow.axes(0.2 * len(rows) + 0.3, left=0.07), table.loc[rows], lesson.labels)
         flow.space(24)
 
     flow.heading("The emotion model and its limits")
-    model = lesson.model_name or "unknown model"
     figures = model_figures(lesson.run)
-    flow.text(f"Emotions recognised by {model}" + (f": {figures}." if figures else "."), 9, after=2)
+    if lesson.model_name:
+        flow.text(f"Emotions recognised by {lesson.model_name}" + (f": {figures}." if figures else "."), 9, after=2)
+    else:
+        flow.text("Which model recognised the emotions is not recorded for this lesson.", 9, after=2)
     flow.text(model_caveat(), 8, GREY, after=2)
     fig.text(LEFT, 0.02, f"ESER Studio {__version__} · made {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC · "
              "definitions: docs/REPORT.md", fontsize=7, color=LIGHT, va="bottom")
-    if flow.y < 0.035:
-        raise AssertionError(f"report content overflows the page (ends at {flow.y:.3f})")
-    return fig
+    return RenderedPage(fig, flow.y)
 
 
 def lesson_report(lesson: ReportLesson, summary: Mapping[str, Any] | None, out_path: str | Path,
@@ -191,6 +229,6 @@ def lesson_report(lesson: ReportLesson, summary: Mapping[str, Any] | None, out_p
     """Write the one-page report of ``lesson`` to ``out_path`` as ``fmt`` (``"pdf"`` or
     ``"png"``; default: from the file's suffix). ``summary``: the lesson's
     :func:`esergui.summary.lesson_summary` row (``None``: computed from ``lesson``)."""
-    fig = render_report(lesson, summary)
+    fig = render_report(lesson, summary).figure
     return save_figure(fig, out_path, fmt, dpi, allowed=("pdf", "png"),
                        title=f"Lesson report: {lesson.name}", subject="ESER Studio lesson report")

@@ -145,10 +145,16 @@ def _arousal(u: Utterance) -> float | None:
     return None if value is None or math.isnan(value) else float(value)
 
 
-def draw_arousal(ax: Axes, lesson: ReportLesson, span: Span, fontsize: float = 8, time_label: bool = True,
-                 sigma_s: float = 20.0) -> None:
+def arousal_sigma_s(span: Span) -> float:
+    """How many seconds the arousal curve is smoothed over: 20 s, more for a long span (a
+    sixtieth of it), so a whole lesson shows its course rather than each utterance."""
+    return max(20.0, round((span.end_s - span.start_s) / 60 / 5) * 5)
+
+
+def draw_arousal(ax: Axes, lesson: ReportLesson, span: Span, fontsize: float = 8, time_label: bool = True) -> None:
     """Arousal (-1 calm .. +1 activated) per role: each utterance's value as a dot at its
-    middle, and a curve smoothed over ``sigma_s`` seconds (weighted by utterance length)."""
+    middle, and a curve smoothed over :func:`arousal_sigma_s` (weighted by utterance length)."""
+    sigma_s = arousal_sigma_s(span)
     keys, names = lanes(lesson, "role")
     values = [_arousal(u) for u in lesson.utterances]
     for key, name in zip(keys, names):
@@ -180,6 +186,11 @@ def arousal_handles(ax: Axes) -> list[Line2D]:
     """Legend handles for the arousal curves drawn on ``ax`` by :func:`draw_arousal`."""
     return [Line2D([], [], color=line.get_color(), lw=1.2, label=f"arousal, {line.get_label()}")
             for line in ax.get_lines() if not line.get_label().startswith("_")]
+
+
+def legend_rows(handles: Sequence[Any], columns: int = 6) -> int:
+    """How many rows :func:`legend_row` needs."""
+    return max(1, -(-len(handles) // columns))
 
 
 def legend_row(ax: Axes, handles: Sequence[Any], fontsize: float = 7.5, columns: int = 6) -> None:

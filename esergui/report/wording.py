@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -53,9 +54,9 @@ def _count(value: Any, one: str, many: str) -> str:
 
 
 def headline(row: Mapping[str, Any]) -> str:
-    """``"Length 3:21 · 66 utterances · someone speaks in 77 % of the lesson"``."""
+    """``"Length 3:21 · 66 utterances · speech 77 % of the time"``."""
     return (f"Length {clock(row['duration_s'])} · {_count(row['utterances'], 'utterance', 'utterances')} · "
-            f"someone speaks in {_pct(row['speech_pct'])} of the lesson")
+            f"speech {_pct(row['speech_pct'])} of the time")
 
 
 def has_roles(row: Mapping[str, Any]) -> bool:
@@ -131,12 +132,12 @@ def uncertain_sentence(row: Mapping[str, Any]) -> str:
             "speech time here. Labels a person set are never uncertain.")
 
 
-def arousal_sentence(row: Mapping[str, Any]) -> str:
+def arousal_sentence(row: Mapping[str, Any], sigma_s: float = 20.0) -> str:
     """How to read the arousal curve, with the summary's mean arousal per role."""
     means = [f"{name} {row[f'{role}_arousal_mean']:+.2f}" for role, name in (("teacher", "teacher"), ("student", "students"))
              if not missing(row.get(f"{role}_arousal_mean"))]
     text = ("Arousal is each utterance's expected point on the calm (-1) to activated (+1) axis given the model's "
-            "probabilities (Russell's circumplex), smoothed over about 20 s")
+            f"probabilities (Russell's circumplex), smoothed over about {sigma_s:.0f} s")
     return text + (f"; mean {', '.join(means)}." if means else ".")
 
 
@@ -167,14 +168,24 @@ def model_caveat(card: Path | None = None) -> str:
 
 def model_figures(run: Any) -> str:
     """The analysing model's headline figures in words (``"UA 64.9 %, WA 66.7 %
-    (cross-validated on unseen speakers, ...)"``), read from its file; empty when the file
-    or its figures cannot be found."""
-    from esergui.models import ModelInfo, ModelRegistryError, bundled_model_path, summarise_meta, verify_model_file
+    (cross-validated on unseen speakers, ...)"``), read from its verified file; empty when the
+    run, its model file or its figures are unknown."""
+    from esergui.models import bundled_model_path
 
-    settings = getattr(run, "settings", None) or {}
-    path = (settings.get("model") or {}).get("path") or bundled_model_path()
-    if path is None or not Path(path).is_file():
+    if run is None or not run.model_name:
         return ""
+    path = ((getattr(run, "settings", None) or {}).get("model") or {}).get("path") or bundled_model_path()
+    try:
+        stat = Path(path).stat() if path else None
+    except OSError:
+        stat = None
+    return _figures_of_file(str(path), stat.st_size, stat.st_mtime_ns) if stat else ""
+
+
+@lru_cache(maxsize=8)
+def _figures_of_file(path: str, size: int, mtime_ns: int) -> str:
+    from esergui.models import ModelInfo, ModelRegistryError, summarise_meta, verify_model_file
+
     try:
         figures = summarise_meta(verify_model_file(path))["figures"]
     except ModelRegistryError:
