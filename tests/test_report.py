@@ -124,6 +124,7 @@ def test_cli_refuses_bad_requests_with_one_line(analysed, tmp_path, capsys):
          "cannot read the size"),
         (["--workspace", str(folder), "--lesson", "1", "--figure", str(tmp_path / "f.png"), "--from", "9:00"],
          "is empty"),
+        ([str(DEMO), "--workspace", str(folder), "--out", str(tmp_path / "a.pdf")], "--workspace goes with --lesson"),
     ]
     for args, words in cases:
         assert main(["report", *args]) == 2, args

@@ -53,6 +53,8 @@ def run(args: argparse.Namespace) -> int:
         return _fail("give either an AUDIO file or --workspace DIR --lesson NAME|ID")
     if args.lesson and not args.workspace:
         return _fail("--lesson needs --workspace DIR")
+    if args.audio and args.workspace:
+        return _fail("--workspace goes with --lesson; to report on a file of the workspace, give its lesson name")
     # Check every option before a possibly long analysis.
     if args.out:
         output_format(args.out, None, ("pdf", "png"))
