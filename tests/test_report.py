@@ -205,7 +205,7 @@ def test_times_sizes_and_ticks_parse_as_written():
     assert parse_time("1:30") == 90 and parse_time("75.5") == 75.5 and parse_time("1:02:05") == 3725
     assert FigureSize.parse("180x60mm") == FigureSize(pytest.approx(180 / 25.4), pytest.approx(60 / 25.4))
     assert FigureSize.parse("7x2.5in") == FigureSize(7.0, 2.5)
-    for bad in ("x", "7", "0x0mm", "2000x50mm"):
+    for bad in ("x", "7", "0x0mm", "2000x50mm", "180x60"):  # a bare size is inches
         with pytest.raises(ReportError):
             FigureSize.parse(bad)
     for bad in ("-3:00", "1:2:3:4", "soon"):

@@ -35,10 +35,11 @@ class FigureSize:
             w, h = float(match.group(1)), float(match.group(2))
         except ValueError:
             raise ReportError(f"cannot read the size {text!r}: write WIDTHxHEIGHT, e.g. 180x60mm") from None
-        scale = {"mm": 1 / MM_PER_IN, "cm": 10 / MM_PER_IN}.get(match.group(3) or "in", 1.0)
+        unit = match.group(3) or "in"
+        scale = {"mm": 1 / MM_PER_IN, "cm": 10 / MM_PER_IN}.get(unit, 1.0)
         size = cls(w * scale, h * scale)
-        if not all(1 / MM_PER_IN * 10 <= v <= 1000 / MM_PER_IN for v in (size.width_in, size.height_in)):
-            raise ReportError(f"the size {text!r} is out of range: each side 10-1000 mm")
+        if not all(10 / MM_PER_IN <= v <= 1000 / MM_PER_IN for v in (size.width_in, size.height_in)):
+            raise ReportError(f"the size {text!r} ({w:g} x {h:g} {unit}) is out of range: each side 10-1000 mm")
         return size
 
 
