@@ -119,6 +119,12 @@ def _pct(part: float, whole: float) -> float:
     return 100.0 * part / whole if whole > 0 else NAN
 
 
+def lesson_duration(duration_s: float | None, utterances: Iterable[Utterance]) -> float:
+    """A lesson's length in seconds: ``duration_s`` (the audio's, once decoded), else the end of
+    its last utterance (0 without any). The one rule the summary, the CSVs and the app use."""
+    return float(duration_s) if duration_s else max((u.end_s for u in utterances), default=0.0)
+
+
 def emotion_labels(utterances: Sequence[Utterance], labels: Sequence[str] = ()) -> list[str]:
     """``labels`` followed by any other emotion found in the utterances (model or human);
     never :data:`UNCERTAIN`, which summaries add as a share of its own."""
@@ -175,7 +181,7 @@ def lesson_summary(
     utts = [u for u in utterances if not u.deleted]
     labels = emotion_labels(utts, labels)
     speech = union_seconds((u.start_s, u.end_s) for u in utts)
-    duration = float(duration_s) if duration_s else max((u.end_s for u in utts), default=0.0)
+    duration = lesson_duration(duration_s, utts)
     row: dict[str, Any] = {
         "lesson": lesson,
         "duration_s": duration,
@@ -269,7 +275,7 @@ def binned(
     (weighted by the seconds of each utterance inside the bin)."""
     utts = [u for u in utterances if not u.deleted]
     labels = emotion_labels(utts, labels)
-    duration = float(duration_s) if duration_s else max((u.end_s for u in utts), default=0.0)
+    duration = lesson_duration(duration_s, utts)
     n_bins = max(1, math.ceil(duration / bin_s - 1e-9))
     has_roles = any(u.final_role for u in utts)
     rows = []

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from annotation_support import LABELS, main_window, model_output, template_ws, win  # noqa: E402,F401 (fixtures)
 from esergui.review.snap import frame_energy_db, snap_edge  # noqa: E402
-from esergui.audio.locked import ArraySource  # noqa: E402
+from esergui.audio import ArrayAudio  # noqa: E402
 from esergui.lesson import AnalysisRun, Speaker  # noqa: E402
 
 pytestmark = pytest.mark.qt
@@ -37,7 +37,7 @@ def test_snap_edge_finds_the_pause_in_real_speech(emodb: Path) -> None:
     rng = np.random.default_rng(0)
     pause = (rng.standard_normal(int(0.6 * sr)) * 1e-4).astype(np.float32)  # a quiet room
     x = np.concatenate([speech, pause, speech])
-    src = ArraySource(x)
+    src = ArrayAudio(x)
     t_pause = len(speech) / sr
     db = frame_energy_db(x, sr)
     assert db[: len(speech) // 160].max() > db[len(speech) // 160 + 5 : (len(speech) + len(pause)) // 160 - 5].max() + 30

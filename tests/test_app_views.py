@@ -18,13 +18,15 @@ from PySide6.QtCore import QPointF, Qt  # noqa: E402
 from esergui.app.timeline.blocks import LANE_FILL, BlocksItem, confidence_alpha  # noqa: E402
 from esergui.app.timeline.detail import DetailView  # noqa: E402
 from esergui.review.lessondata import LessonData  # noqa: E402
-from esergui.audio.locked import ArraySource, LockedSource  # noqa: E402
+from esergui.audio import ArrayAudio  # noqa: E402
+from esergui.audio.locked import LockedSource  # noqa: E402
 from esergui.app.timeline.overview import OverviewTimeline  # noqa: E402
 from esergui.app.common.palette import OKABE_ITO, label_colours  # noqa: E402
 from esergui.app.shell.selection import SelectionModel  # noqa: E402
 from esergui.audio.spectrogram import COLS, DENSE_MAX_LEVEL, MelTiler, hop_s, level_for, mel_bin_of_hz  # noqa: E402
 from esergui.app.timeline.table import COL, UtteranceTable  # noqa: E402
-from esergui.app.timeline.timeaxis import emotion_curve, format_time, lane_layout  # noqa: E402
+from esergui.app.timeline.timeaxis import emotion_curve, lane_layout  # noqa: E402
+from esergui.timefmt import format_time  # noqa: E402
 from esergui.audio.envelope import compute_envelope, visible_waveform  # noqa: E402
 
 LABELS = ("anger", "boredom", "disgust", "fear", "happiness", "sadness", "neutral")
@@ -57,7 +59,7 @@ def lesson(speech) -> LessonData:
         speaker=["T", "S1", "T", "S2", "T", "S1"][:n], role=["teacher", "student", "teacher", "student", "teacher", "student"][:n],
         annotated=[False, True, False, False, True, False][:n], ids=[101, 102, 103, 104, 105, 106][:n],
     )
-    data.source = LockedSource(ArraySource(audio), len(audio))
+    data.source = LockedSource(ArrayAudio(audio))
     return data
 
 
@@ -91,7 +93,7 @@ def test_lane_layout_and_emotion_curve(speech):
 # ---------------------------------------------------------------------------- waveform/spectrogram
 def test_waveform_decimation_matches_the_samples(speech):
     audio, spans = speech
-    src = LockedSource(ArraySource(audio), len(audio))
+    src = LockedSource(ArrayAudio(audio))
     env = compute_envelope(src, chunk_s=1.0)
     assert env.maxs.max() == pytest.approx(audio.max()) and env.mins.min() == pytest.approx(audio.min())
     whole = src.duration_s
@@ -108,7 +110,7 @@ def test_waveform_decimation_matches_the_samples(speech):
 
 def test_spectrogram_tiles_show_speech_louder_than_silence(speech):
     audio, spans = speech
-    src = LockedSource(ArraySource(audio), len(audio))
+    src = LockedSource(ArrayAudio(audio))
     tiler = MelTiler(src)
     tile = tiler.tile(0, 0)  # first 2.56 s: 1 s silence, then speech
     assert tile.shape == (COLS, 80)

@@ -14,7 +14,8 @@ import soundfile as sf
 pytest.importorskip("PySide6")
 pytestmark = pytest.mark.qt
 
-from esergui.audio.locked import ArraySource, LockedSource  # noqa: E402
+from esergui.audio import ArrayAudio  # noqa: E402
+from esergui.audio.locked import LockedSource  # noqa: E402
 from esergui.app.playback.player import Player  # noqa: E402
 from esergui.audio.envelope import compute_envelope  # noqa: E402
 from esergui.app.common.workers import JobQueue, TaskRunner, one_line  # noqa: E402
@@ -27,7 +28,7 @@ def long_source(emodb):
     """About 5 minutes of real speech (EmoDB clips repeated), as a source."""
     clips = [sf.read(p, dtype="float32")[0] for p in sorted((emodb / "wav").glob("03a0*.wav"))[:8]]
     audio = np.tile(np.concatenate(clips), 12)
-    return LockedSource(ArraySource(audio), len(audio))
+    return LockedSource(ArrayAudio(audio))
 
 
 def envelope_job(source, chunk_s=0.5, delay=0.0):
@@ -170,7 +171,7 @@ def test_playback_through_a_real_sound_server(qtbot, sound_server):
 
     t = np.arange(2 * 16000) / 16000
     tone = (0.5 * np.sin(2 * np.pi * 1000 * t)).astype(np.float32)
-    source = LockedSource(ArraySource(tone), len(tone))
+    source = LockedSource(ArrayAudio(tone))
     recording = sd.rec(int(2.5 * 16000), samplerate=16000, channels=1, device="pulse")
     player = Player(device="pulse")
     positions = []

@@ -14,7 +14,7 @@ pytestmark = pytest.mark.qt
 
 from PySide6.QtCore import QSettings  # noqa: E402
 
-from esergui.app.recording.meters import format_clock  # noqa: E402
+from esergui.timefmt import format_clock  # noqa: E402
 from esergui.app.recording.panel import SETTINGS_DEVICE, RecordingPanel  # noqa: E402
 from esergui.app.recording.recovery import RecoveryDialog, offer_recovery  # noqa: E402
 from esergui.recording import disk_status, find_unfinished  # noqa: E402

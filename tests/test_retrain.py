@@ -19,6 +19,7 @@ import torch
 from esergui import retrain as R
 from esergui.models import ModelRegistry
 from esergui.progress import CancelToken, Cancelled
+from esergui.timefmt import format_duration
 from esergui.workspace import Workspace
 from model.data import load_audio
 from model.io import load_model
@@ -217,4 +218,4 @@ def test_speed_is_measured_and_estimate_scales(emodb: Path, csv_list: Path, cach
     one = R.estimate_seconds(400, 100, 1, speed)
     assert one > per_epoch
     assert R.estimate_seconds(400, 100, 10, speed) - one == pytest.approx(9 * per_epoch)
-    assert R.format_duration(42) == "42 s" and R.format_duration(600) == "10 min"
+    assert format_duration(42) == "42 s" and format_duration(600) == "10 min"

@@ -13,11 +13,11 @@ can cause is raised as :class:`esergui.errors.AudioError` with a one-line messag
 Qt-free.
 """
 
-from esergui.audio.decode import TARGET_SR, iter_blocks, load_audio
+from esergui.audio.decode import SAMPLE_RATE, iter_blocks, load_audio
 from esergui.audio.info import AudioInfo, probe
 from esergui.audio.source import ArrayAudio, AudioSource, WavAudio, as_source, decode_to_cache
 
 __all__ = [
-    "TARGET_SR", "AudioInfo", "probe", "iter_blocks", "load_audio",
+    "SAMPLE_RATE", "AudioInfo", "probe", "iter_blocks", "load_audio",
     "AudioSource", "ArrayAudio", "WavAudio", "as_source", "decode_to_cache",
 ]

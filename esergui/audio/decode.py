@@ -23,7 +23,8 @@ from esergui.audio.info import AudioInfo, check_file, head_tail_digest, open_pya
 from esergui.errors import AudioError, os_problem
 from esergui.progress import CancelToken, ProgressCallback, check, report
 
-TARGET_SR = 16000
+#: The one sample rate of the analysis (Hz): everything is decoded to mono float32 at this rate.
+SAMPLE_RATE = 16000
 _READ_S = 1.0  # seconds of input decoded per step (cancel is checked at least this often)
 
 
@@ -171,7 +172,7 @@ def _blocks(info: AudioInfo, head: bytes, sr: int, block_s: float, cancel: Cance
 
 def iter_blocks(
     path: str | os.PathLike[str],
-    sr: int = TARGET_SR,
+    sr: int = SAMPLE_RATE,
     block_s: float = 10.0,
     cancel: CancelToken | None = None,
 ) -> Iterator[np.ndarray]:
@@ -194,7 +195,7 @@ def expected_samples(info: AudioInfo, sr: int) -> int:
 
 def load_audio(
     path: str | os.PathLike[str],
-    sr: int = TARGET_SR,
+    sr: int = SAMPLE_RATE,
     progress: ProgressCallback | None = None,
     cancel: CancelToken | None = None,
 ) -> np.ndarray:
@@ -267,7 +268,7 @@ def write_cache_record(cache_part: Path, cache: Path, source: Path, frames: int)
     """Record what the finished (not yet renamed) cache ``cache_part`` holds and which source
     it came from, for :func:`cache_matches_source`."""
     record = {"version": 1, "source": head_tail_digest(source), "frames": int(frames),
-              "cache": head_tail_digest(cache_part), "rate": TARGET_SR}
+              "cache": head_tail_digest(cache_part), "rate": SAMPLE_RATE}
     target = cache_record_path(cache)
     tmp = temporary_sibling(target, ".tmp")
     try:
@@ -289,15 +290,15 @@ def cache_matches_source(cache: Path, source: Path, head: bytes) -> bool:
             return False
         info = sf.info(str(cache))
         frames = int(info.frames)
-        if (info.format, info.subtype, info.samplerate, info.channels) != ("WAV", "PCM_16", TARGET_SR, 1):
+        if (info.format, info.subtype, info.samplerate, info.channels) != ("WAV", "PCM_16", SAMPLE_RATE, 1):
             return False
         if frames <= 0 or frames != record.get("frames") or record.get("cache") != head_tail_digest(cache):
             return False
         src_info = probe_checked(source, head)
-        expected = expected_samples(src_info, TARGET_SR)
-        if src_info.exact and abs(frames - expected) > 0.005 * expected + TARGET_SR // 10:
+        expected = expected_samples(src_info, SAMPLE_RATE)
+        if src_info.exact and abs(frames - expected) > 0.005 * expected + SAMPLE_RATE // 10:
             return False
-        fresh = next(_blocks(src_info, head, TARGET_SR, _CHECK_S, None))
+        fresh = next(_blocks(src_info, head, SAMPLE_RATE, _CHECK_S, None))
         with sf.SoundFile(str(cache)) as fh:
             stored = fh.read(fresh.size, dtype="float32")
         if stored.size != fresh.size:

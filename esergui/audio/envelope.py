@@ -20,7 +20,7 @@ BLOCK = 256  # samples per envelope block (16 ms at 16 kHz)
 
 @dataclass
 class Envelope:
-    """``mins``/``maxs``: ``(ceil(num_samples / block),)`` float32 per block of ``block`` samples."""
+    """``mins``/``maxs``: ``(ceil(n_samples / block),)`` float32 per block of ``block`` samples."""
 
     mins: np.ndarray
     maxs: np.ndarray
@@ -31,7 +31,7 @@ class Envelope:
 def compute_envelope(source: LockedSource, block: int = BLOCK, chunk_s: float = 30.0,
                      progress: ProgressCallback | None = None, cancel: CancelToken | None = None) -> Envelope:
     """Stream ``source`` once in chunks of ``chunk_s`` and keep min/max per ``block`` samples."""
-    n = source.num_samples
+    n = source.n_samples
     n_blocks = -(-n // block)
     mins = np.zeros(n_blocks, np.float32)
     maxs = np.zeros(n_blocks, np.float32)

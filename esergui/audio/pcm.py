@@ -10,7 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
-from esergui.audio.locked import SAMPLE_RATE, LockedSource
+from esergui.audio.decode import SAMPLE_RATE
+from esergui.audio.locked import LockedSource
 from esergui.audio.source import WavAudio
 from esergui.errors import AudioError
 
@@ -32,28 +33,31 @@ def open_cached_source(cache_wav: Path) -> LockedSource | None:
     mapped = MappedPcm16.open(Path(cache_wav), wav.n_samples)
     if mapped is not None:
         wav.close()
-        return LockedSource(mapped, mapped.n_samples, SAMPLE_RATE)
-    return LockedSource(wav, wav.n_samples, SAMPLE_RATE)
+        return LockedSource(mapped)
+    return LockedSource(wav)
 
 
 class MappedPcm16:
-    """Read-only memory map of a mono PCM-16 WAV's samples: ``read(start, stop)`` -> float32
-    in [-1, 1); ``gather(starts, width)`` -> ``(len(starts), width)`` windows (zero outside)."""
+    """Read-only memory map of a mono PCM-16 WAV's samples, an :class:`~esergui.audio.source.AudioSource`:
+    ``read(start, stop)`` -> float32 in [-1, 1); ``gather(starts, width)`` -> ``(len(starts), width)``
+    windows (zero outside)."""
 
-    def __init__(self, path: Path, offset: int, n_samples: int) -> None:
+    def __init__(self, path: Path, offset: int, n_samples: int, sample_rate: int = SAMPLE_RATE) -> None:
         self.path = path
         self.n_samples = int(n_samples)
+        self.sample_rate = int(sample_rate)
         self._mm = np.memmap(path, dtype="<i2", mode="r", offset=offset, shape=(self.n_samples,))
 
     @classmethod
     def open(cls, path: Path, n_samples: int) -> "MappedPcm16 | None":
-        """None when the file is not a plain mono 16-bit PCM WAV (then read it another way)."""
+        """None when the file is not a plain mono 16-bit PCM WAV (then read it another way);
+        at most ``n_samples`` samples, fewer when the file is cut short."""
         try:
             with open(path, "rb") as fh:
                 head = fh.read(12)
                 if head[:4] != b"RIFF" or head[8:12] != b"WAVE":
                     return None
-                pcm16_mono = False
+                pcm16_mono, rate = False, 0
                 while True:
                     chunk = fh.read(8)
                     if len(chunk) < 8:
@@ -61,18 +65,23 @@ class MappedPcm16:
                     cid, size = chunk[:4], struct.unpack("<I", chunk[4:])[0]
                     if cid == b"fmt ":
                         fmt = fh.read(size + (size & 1))
-                        tag, channels, _rate, _bps, _align, bits = struct.unpack("<HHIIHH", fmt[:16])
-                        pcm16_mono = tag in (1, 0xFFFE) and channels == 1 and bits == 16
+                        tag, channels, rate, _bps, _align, bits = struct.unpack("<HHIIHH", fmt[:16])
+                        pcm16_mono = tag in (1, 0xFFFE) and channels == 1 and bits == 16 and rate > 0
                     elif cid == b"data":
                         if not pcm16_mono:
                             return None
                         offset = fh.tell()
                         available = (path.stat().st_size - offset) // 2
-                        return cls(path, offset, min(int(n_samples), available))
+                        count = min(int(n_samples), available)
+                        return cls(path, offset, count, rate) if count > 0 else None
                     else:
                         fh.seek(size + (size & 1), 1)
         except (OSError, struct.error):
             return None
+
+    @property
+    def duration_s(self) -> float:
+        return self.n_samples / self.sample_rate
 
     def read(self, start: int, stop: int) -> np.ndarray:
         a, b = max(0, int(start)), min(self.n_samples, int(stop))

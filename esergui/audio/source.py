@@ -16,7 +16,7 @@ import numpy as np
 import soundfile as sf
 
 from esergui.audio.decode import (
-    TARGET_SR, _blocks, cache_matches_source, expected_samples, temporary_sibling, write_cache_record,
+    SAMPLE_RATE, _blocks, cache_matches_source, expected_samples, temporary_sibling, write_cache_record,
     write_problem,
 )
 from esergui.audio.info import check_file, probe_checked
@@ -46,7 +46,7 @@ def _span(start: int, stop: int, n: int) -> tuple[int, int]:
 class ArrayAudio:
     """An in-memory ``(samples,)`` waveform seen as an :class:`AudioSource` (no copy if float32)."""
 
-    def __init__(self, samples: np.ndarray, sample_rate: int = TARGET_SR) -> None:
+    def __init__(self, samples: np.ndarray, sample_rate: int = SAMPLE_RATE) -> None:
         arr = np.asarray(samples)
         if arr.ndim == 2 and 1 in arr.shape:
             arr = arr.reshape(-1)
@@ -127,7 +127,7 @@ class WavAudio:
         return f"WavAudio({str(self.path)!r}, {self.duration_s:.1f} s at {self.sample_rate} Hz)"
 
 
-def as_source(audio: Any, sr: int = TARGET_SR) -> AudioSource:
+def as_source(audio: Any, sr: int = SAMPLE_RATE) -> AudioSource:
     """``audio`` if it already is an :class:`AudioSource`, else an :class:`ArrayAudio` around it."""
     if all(hasattr(audio, a) for a in ("read", "sample_rate", "n_samples")):
         return audio
@@ -159,17 +159,17 @@ def decode_to_cache(
         report(progress, 1.0, "decoded (cached)")
         return WavAudio(cache)
     info = probe_checked(src, head)
-    expected = max(1, expected_samples(info, TARGET_SR))
+    expected = max(1, expected_samples(info, SAMPLE_RATE))
     part = temporary_sibling(cache)
     done = 0
     report(progress, 0.0, f"decoding {info.format} {info.sample_rate} Hz")
     try:
-        with sf.SoundFile(str(part), "w", samplerate=TARGET_SR, channels=1, subtype="PCM_16", format="WAV") as out:
-            for block in _blocks(info, head, TARGET_SR, 10.0, cancel):
+        with sf.SoundFile(str(part), "w", samplerate=SAMPLE_RATE, channels=1, subtype="PCM_16", format="WAV") as out:
+            for block in _blocks(info, head, SAMPLE_RATE, 10.0, cancel):
                 np.clip(block, -1.0, 1.0, out=block)
                 out.write(block)
                 done += block.size
-                report(progress, min(0.999, done / expected), f"decoding {done / TARGET_SR / 60:.0f} min")
+                report(progress, min(0.999, done / expected), f"decoding {done / SAMPLE_RATE / 60:.0f} min")
         write_cache_record(part, cache, src, done)
         os.replace(part, cache)
     except (OSError, sf.LibsndfileError) as exc:

@@ -17,6 +17,7 @@ from collections import OrderedDict
 
 import numpy as np
 
+from esergui.audio.decode import SAMPLE_RATE
 from esergui.audio.locked import LockedSource
 
 COLS = 256
@@ -39,7 +40,7 @@ def mel_to_hz(m):
     return 700.0 * (10 ** (np.asarray(m, dtype=np.float64) / 2595.0) - 1.0)
 
 
-def mel_filterbank(sr: int = 16000, n_fft: int = N_FFT, n_mels: int = N_MELS,
+def mel_filterbank(sr: int = SAMPLE_RATE, n_fft: int = N_FFT, n_mels: int = N_MELS,
                    f_min: float = F_MIN, f_max: float = F_MAX) -> np.ndarray:
     """``(n_mels, n_fft // 2 + 1)`` triangular HTK-mel filters with unit peak (display only)."""
     freqs = np.linspace(0, sr / 2, n_fft // 2 + 1)

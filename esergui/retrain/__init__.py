@@ -34,7 +34,6 @@ from esergui.retrain.plan import (
     available_devices,
     describe_split,
     estimate_seconds,
-    format_duration,
     measure_speed,
     split_items,
     train_with_settings,
@@ -53,4 +52,4 @@ from esergui.retrain.sources import (
     workspace_items,
 )
 
-__all__ = ['LabelMap', 'mapping_counts', 'suggest_mapping', 'DEFAULT_EPOCHS', 'EpochCallback', 'RetrainSettings', 'SpeedMeasurement', 'available_devices', 'describe_split', 'estimate_seconds', 'format_duration', 'measure_speed', 'split_items', 'train_with_settings', 'FEW_EXAMPLES', 'MIN_EXAMPLES', 'DataReport', 'inspect_items', 'label_problems', 'RetrainOutcome', 'RetrainPlan', 'base_figures', 'run_retraining', 'save_outcome', 'slug', 'MIN_CLIP_S', 'SOURCE_KINDS', 'SOURCE_TITLES', 'DataSource', 'Problem', 'RetrainError', 'collect_items', 'human_label_counts', 'workspace_items']
+__all__ = ['LabelMap', 'mapping_counts', 'suggest_mapping', 'DEFAULT_EPOCHS', 'EpochCallback', 'RetrainSettings', 'SpeedMeasurement', 'available_devices', 'describe_split', 'estimate_seconds', 'measure_speed', 'split_items', 'train_with_settings', 'FEW_EXAMPLES', 'MIN_EXAMPLES', 'DataReport', 'inspect_items', 'label_problems', 'RetrainOutcome', 'RetrainPlan', 'base_figures', 'run_retraining', 'save_outcome', 'slug', 'MIN_CLIP_S', 'SOURCE_KINDS', 'SOURCE_TITLES', 'DataSource', 'Problem', 'RetrainError', 'collect_items', 'human_label_counts', 'workspace_items']

@@ -69,15 +69,12 @@ class RetrainSettings:
 
 
 def available_devices() -> list[str]:
-    """``auto`` and ``cpu``, plus ``cuda`` / ``mps`` where torch sees them."""
-    import torch  # heavy: imported only when a retraining step needs it
+    """``auto`` and ``cpu``, plus the accelerator that ``auto`` picks (``cuda`` or ``mps``) where
+    there is one: the same choice as :func:`model.train.resolve_device`."""
+    from model.train import resolve_device  # imports torch
 
-    out = ["auto", "cpu"]
-    if torch.cuda.is_available():
-        out.append("cuda")
-    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
-        out.append("mps")
-    return out
+    best = resolve_device("auto").type
+    return ["auto", "cpu"] + ([best] if best != "cpu" else [])
 
 
 def split_items(items: Sequence[Item], how: str = "speaker", seed: int = 0) -> tuple[list[Item], list[Item]]:
@@ -149,15 +146,6 @@ def estimate_seconds(n_train: int, n_val: int, epochs: int, speed: SpeedMeasurem
     validation after each epoch and the two final evaluations."""
     return epochs * (n_train * speed.train_s_per_clip + n_val * speed.val_s_per_clip) \
         + 2 * n_val * speed.val_s_per_clip + 3.0
-
-
-def format_duration(seconds: float) -> str:
-    """``"45 s"``, ``"3 min"``, ``"1 h 05 min"``."""
-    if seconds < 90:
-        return f"{max(1, round(seconds))} s"
-    if seconds < 3600:
-        return f"{round(seconds / 60)} min"
-    return f"{int(seconds // 3600)} h {round((seconds % 3600) / 60):02d} min"
 
 
 def train_with_settings(train: list[Item], val: list[Item] | None, labels: list[str], settings: RetrainSettings,

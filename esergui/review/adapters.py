@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 
 from esergui.audio.locked import LockedSource
 from esergui.lesson import Lesson, Utterance
 from esergui.review.lessondata import LessonData
-from esergui.summary import emotion_labels, lesson_summary
+from esergui.summary import emotion_labels, lesson_duration, lesson_summary
+
+if TYPE_CHECKING:
+    from esergui.workspace import Workspace
 
 
 def _row(u: Utterance, index: dict[str, int], names: dict[str, str]) -> tuple[int, float, str, str, bool]:
@@ -47,7 +50,7 @@ def lesson_data_from_records(
                 probs[i, k] = p
                 have_probs = True
     cols = list(zip(*(_row(u, index, names) for u in utts))) or [()] * 5
-    duration = lesson.duration_s or (max((u.end_s for u in utts), default=0.0))
+    duration = lesson_duration(lesson.duration_s, utts)
     if source is not None:
         duration = max(duration, source.duration_s)
     data = LessonData.from_columns(
@@ -93,14 +96,14 @@ def relabelled(data: LessonData, records: Sequence[Utterance], speaker_names: di
     return out, np.unique(np.asarray(rows, dtype=np.int64))
 
 
-def load_lesson_data(ws: Any, lesson_id: int, source: LockedSource | None = None) -> LessonData:
+def load_lesson_data(ws: Workspace, lesson_id: int, source: LockedSource | None = None) -> LessonData:
     """Read one lesson from a :class:`esergui.workspace.Workspace` into :class:`LessonData`."""
     lesson = ws.lesson(lesson_id)
     names = {s.label: s.name for s in ws.speakers(lesson_id)}
     return lesson_data_from_records(lesson, ws.utterances(lesson_id), ws.labels(lesson_id), names, source)
 
 
-def summary_rows(ws: Any, lesson_ids: Sequence[int]) -> list[dict[str, Any]]:
+def summary_rows(ws: Workspace, lesson_ids: Sequence[int]) -> list[dict[str, Any]]:
     """:func:`esergui.summary.lesson_summary` of each lesson (one CSV row per lesson), with the
     same labels and duration that ``esergui.export.export_workspace`` uses."""
     rows = []
@@ -108,6 +111,6 @@ def summary_rows(ws: Any, lesson_ids: Sequence[int]) -> list[dict[str, Any]]:
         lesson = ws.lesson(lesson_id)
         utts = ws.utterances(lesson_id)
         labels = emotion_labels(utts, ws.labels(lesson_id))
-        duration = lesson.duration_s or max((u.end_s for u in utts), default=0.0)
+        duration = lesson_duration(lesson.duration_s, utts)
         rows.append(lesson_summary(utts, duration, labels, lesson=lesson.name))
     return rows

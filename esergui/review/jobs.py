@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -22,11 +22,15 @@ from esergui.progress import CancelToken
 from esergui.review.adapters import lesson_data_from_records
 from esergui.review.lessondata import LessonData
 
-_pipelines: dict[tuple[str, str | None], Any] = {}
+if TYPE_CHECKING:
+    from esergui.pipeline import Pipeline  # loads torch
+    from esergui.workspace import Workspace
+
+_pipelines: dict[tuple[str, str | None], Pipeline] = {}
 _pipelines_lock = threading.Lock()
 
 
-def active_model_path(ws: Any) -> str | None:
+def active_model_path(ws: Workspace | None) -> str | None:
     """The workspace's active model file, None for the bundled model (or no workspace); read
     from the model registry (:func:`esergui.models.active_model_path`), which the retraining
     wizard and the models dialog change. Call it off the GUI thread: it may verify a file."""
@@ -42,7 +46,7 @@ def active_model_path(ws: Any) -> str | None:
     return str(path)
 
 
-def pipeline_for(device: str, model_path: str | None = None) -> Any:
+def pipeline_for(device: str, model_path: str | None = None) -> Pipeline:
     """One loaded :class:`esergui.pipeline.Pipeline` per (device, model), shared by jobs (the
     queue runs one analysis at a time). Loading happens under a lock, once."""
     from esergui.pipeline import Pipeline, PipelineSettings  # loads torch: only in the worker thread
@@ -57,7 +61,7 @@ def pipeline_for(device: str, model_path: str | None = None) -> Any:
         return pipe
 
 
-def probe_job(device: str, ws: Any = None):
+def probe_job(device: str, ws: Workspace | None = None):
     """-> ``(device text, model text)`` for the status bar, loading the workspace's active model
     (the bundled one without a workspace) on the way."""
 
@@ -76,7 +80,7 @@ def probe_job(device: str, ws: Any = None):
     return job
 
 
-def analysis_job(ws: Any, lesson_id: int, device: str):
+def analysis_job(ws: Workspace, lesson_id: int, device: str):
     """Analyse a workspace lesson and store the result (human edits kept); partial results
     are lists of :class:`esergui.lesson.Utterance` with emotions, batch by batch. Returns
     ``{"report": StoreReport, "skipped": {stage: reason}, "timings_s": {stage: s}}``."""
@@ -92,7 +96,7 @@ def analysis_job(ws: Any, lesson_id: int, device: str):
     return job
 
 
-def add_lessons_job(ws: Any, paths: list[str]):
+def add_lessons_job(ws: Workspace, paths: list[str]):
     """Probe each file (a file that cannot be decoded is reported, not added) and add it.
     -> ``(lesson ids, [(path, one-line reason), ...])``."""
 
@@ -114,7 +118,7 @@ def add_lessons_job(ws: Any, paths: list[str]):
     return job
 
 
-def decode_job(ws: Any, lesson_id: int):
+def decode_job(ws: Workspace, lesson_id: int):
     """Decode a lesson's audio into the workspace cache (for viewing before any analysis)."""
 
     def job(progress, cancel: CancelToken, partial) -> Path:
@@ -138,7 +142,7 @@ def envelope_job(source: LockedSource, cache_dir: Path | None = None, key: str =
         if path is not None and path.is_file():
             try:
                 with np.load(path) as z:
-                    if int(z["num_samples"]) == source.num_samples:
+                    if int(z["num_samples"]) == source.n_samples:
                         return Envelope(z["mins"], z["maxs"], int(z["block"]), int(z["sample_rate"]))
             except (OSError, KeyError, ValueError):
                 pass
@@ -147,7 +151,7 @@ def envelope_job(source: LockedSource, cache_dir: Path | None = None, key: str =
             try:
                 tmp = path.with_suffix(".tmp.npz")
                 np.savez(tmp, mins=env.mins, maxs=env.maxs, block=env.block, sample_rate=env.sample_rate,
-                         num_samples=source.num_samples)
+                         num_samples=source.n_samples)
                 tmp.replace(path)
             except OSError:
                 pass  # a read-only cache only costs time
@@ -156,7 +160,7 @@ def envelope_job(source: LockedSource, cache_dir: Path | None = None, key: str =
     return job
 
 
-def partial_lesson_data(ws: Any, lesson_id: int, batch: Any, current: LessonData, store: dict) -> LessonData | None:
+def partial_lesson_data(ws: Workspace, lesson_id: int, batch: object, current: LessonData, store: dict) -> LessonData | None:
     """Accumulate a partial-results ``batch`` (list of utterances) for ``lesson_id`` in
     ``store`` and return the lesson as analysed so far (None for anything else)."""
     if not isinstance(batch, list):

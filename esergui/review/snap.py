@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from esergui.audio.locked import AudioLike
+from esergui.audio.source import AudioSource
 
 FRAME_S = 0.01
 FLOOR_DB = -100.0
@@ -29,7 +29,7 @@ def frame_energy_db(x: np.ndarray, sample_rate: int, frame_s: float = FRAME_S) -
     return np.maximum(20.0 * np.log10(np.maximum(rms, 1e-12)), FLOOR_DB).astype(np.float32)
 
 
-def quiet_points(source: AudioLike, sample_rate: int, duration_s: float, t: float, context_s: float = 1.0,
+def quiet_points(source: AudioSource, sample_rate: int, duration_s: float, t: float, context_s: float = 1.0,
                  frame_s: float = FRAME_S, margin_db: float = 6.0) -> tuple[np.ndarray, np.ndarray]:
     """``(times (k,) seconds, energy_db (k,))`` of the quiet frames (frame centres) within
     ``context_s`` of ``t``."""
@@ -48,7 +48,7 @@ def quiet_points(source: AudioLike, sample_rate: int, duration_s: float, t: floa
     return times, db[quiet]
 
 
-def snap_edge(source: AudioLike | None, sample_rate: int, duration_s: float, t: float, radius_s: float,
+def snap_edge(source: AudioSource | None, sample_rate: int, duration_s: float, t: float, radius_s: float,
               frame_s: float = FRAME_S, margin_db: float = 6.0) -> float:
     """``t`` moved to the nearest quiet point within ``radius_s`` (unchanged if none, or
     without audio). Seconds, clipped to ``[0, duration_s]``."""

@@ -26,8 +26,8 @@ from PySide6.QtWidgets import (
 )
 
 from esergui.agreement import AgreementReport, compare, from_utterances, read_other
-from esergui.app.timeline.timeaxis import format_time
 from esergui.errors import USER_ERRORS
+from esergui.timefmt import format_time
 
 if TYPE_CHECKING:
     from esergui.app.annotation.controller import AnnotationController

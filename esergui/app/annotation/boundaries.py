@@ -5,13 +5,16 @@ marked range, and drag edges (snapped to quiet points). Mixed into
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Sequence
+from typing import TYPE_CHECKING, Iterable, Sequence
 
 import numpy as np
 
 from esergui.app.annotation.undo import UtteranceEdit
-from esergui.app.timeline.timeaxis import format_time
 from esergui.review.snap import snap_edge
+from esergui.timefmt import format_time
+
+if TYPE_CHECKING:
+    from esergui.workspace import Workspace
 
 SNAP_PX = 10  # edges dropped within this many pixels of a quiet point snap to it
 SNAP_MAX_S = 0.3
@@ -61,7 +64,7 @@ class BoundaryEdits:
             return False
         nxt = self._neighbour_after(ids)
 
-        def op(ws: Any) -> list[int]:
+        def op(ws: Workspace) -> list[int]:
             ws.delete_utterances(ids)
             return []
 

@@ -8,7 +8,7 @@ Interaction Analysis Categories (FIAC, ten categories of classroom talk).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Sequence
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence
@@ -25,6 +25,9 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+
+if TYPE_CHECKING:
+    from esergui.workspace import Workspace
 
 SETTING = "annotation_codes"
 
@@ -53,7 +56,7 @@ FIAC_CODES: tuple[Code, ...] = (
 )
 
 
-def load_codes(ws: Any) -> list[Code]:
+def load_codes(ws: Workspace | None) -> list[Code]:
     """The workspace's code list (FIAC defaults when none was set, or no workspace)."""
     raw = ws.get_setting(SETTING) if ws is not None else None
     if not raw:
@@ -65,7 +68,7 @@ def load_codes(ws: Any) -> list[Code]:
     return out
 
 
-def save_codes(ws: Any, codes: Sequence[Code]) -> None:
+def save_codes(ws: Workspace, codes: Sequence[Code]) -> None:
     ws.set_setting(SETTING, [{"name": c.name, "key": c.key, "description": c.description} for c in codes])
 
 

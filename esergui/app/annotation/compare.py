@@ -12,7 +12,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QHeaderView, QLabel, QPushButton, QTableWidgetItem, QVBoxLayout, QWidget
 
 from esergui.app.annotation.lazy import LazyPanel, readonly_table
-from esergui.app.timeline.timeaxis import format_time
+from esergui.timefmt import format_time
 
 if TYPE_CHECKING:
     from esergui.app.annotation.controller import AnnotationController

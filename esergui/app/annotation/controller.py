@@ -27,7 +27,7 @@ Ctrl+G                jump to a time
 from __future__ import annotations
 
 import logging
-from typing import Any, Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Callable, Iterable, Sequence
 
 from PySide6.QtCore import QObject, Signal
 
@@ -40,6 +40,10 @@ from esergui.errors import USER_ERRORS
 from esergui.lesson import TEACHER, LessonStatus, Speaker, Utterance
 from esergui.review.lessondata import LessonData
 from model.data import EMODB_LABELS
+
+if TYPE_CHECKING:
+    from esergui.app.shell.window import MainWindow
+    from esergui.workspace import Workspace
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +72,7 @@ class AnnotationController(BoundaryEdits, Navigation, QObject):
     panelsRefresh = Signal()  # selection or content changed: panels re-read
     noteRequested = Signal()  # E: the panel focuses its note field
 
-    def __init__(self, window: Any) -> None:
+    def __init__(self, window: MainWindow) -> None:
         super().__init__(window)
         self.win = window
         self.selection = window.selection
@@ -81,7 +85,7 @@ class AnnotationController(BoundaryEdits, Navigation, QObject):
         self.snap_enabled = True
         self.marked_range: tuple[float, float] | None = None
         self._run_of: dict[int, int | None] = {}
-        self._ws_seen: Any = None
+        self._ws_seen: Workspace | None = None
         self.menus = AnnotationMenus(self)
         self.reanalysed_lessons: list[int] = []
         self.selection.lessonChanged.connect(self._on_lesson)
@@ -89,7 +93,7 @@ class AnnotationController(BoundaryEdits, Navigation, QObject):
 
     # ================================================================ state
     @property
-    def ws(self) -> Any:
+    def ws(self) -> Workspace | None:
         return getattr(self.win, "workspace", None)
 
     @property
@@ -158,7 +162,7 @@ class AnnotationController(BoundaryEdits, Navigation, QObject):
         return out
 
     # ============================================================ command plumbing
-    def _push_utterances(self, text: str, ids: Sequence[int], op: Callable[[Any], Iterable[int] | None],
+    def _push_utterances(self, text: str, ids: Sequence[int], op: Callable[[Workspace], Iterable[int] | None],
                          merge_id: int = -1, light: bool = False) -> bool:
         if not ids or not self.editable():
             return False
@@ -166,7 +170,7 @@ class AnnotationController(BoundaryEdits, Navigation, QObject):
         label = f"{text} ({n} utterances)" if n > 1 else text
         return self.layer.push(UtteranceEdit(label, self.lesson_id, ids, op, merge_id, light))
 
-    def _after_edit(self, lesson_id: int, ids: list, light: bool = False, records: Any = None) -> None:
+    def _after_edit(self, lesson_id: int, ids: list, light: bool = False, records: Sequence[Utterance] | None = None) -> None:
         """Show the stored state: after a note/code/review edit refresh just those records;
         after a label edit (``records``: the changed utterances) patch their rows; else re-read
         the lesson; then select ``ids``."""

@@ -12,11 +12,14 @@ import pyqtgraph as pg
 from PySide6.QtCore import QPoint, QRectF, Qt
 from PySide6.QtWidgets import QGraphicsItem
 
-from esergui.app.timeline.timeaxis import format_time, lane_layout
+from esergui.app.timeline.timeaxis import lane_layout
 from esergui.lesson import ROLES
+from esergui.timefmt import format_time
 
 if TYPE_CHECKING:
     from esergui.app.annotation.controller import AnnotationController
+    from esergui.app.timeline.detail import DetailView
+    from esergui.app.timeline.overview import OverviewTimeline
 
 EDGE_PEN = pg.mkPen("#CC4400", width=3)
 EDGE_HOVER = pg.mkPen("#FF6A00", width=5)
@@ -67,7 +70,7 @@ class TimelineEditor:
     """Edge handles for the selected utterance, range marking and context menus on the
     window's detail view and overview."""
 
-    def __init__(self, controller: "AnnotationController", detail: Any, overview: Any = None) -> None:
+    def __init__(self, controller: "AnnotationController", detail: DetailView, overview: OverviewTimeline | None = None) -> None:
         self.c = controller
         self.detail = detail
         self.overview = overview

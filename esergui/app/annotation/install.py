@@ -3,7 +3,7 @@ keys, context menus, the annotation/speakers/compare/history docks and timeline 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtWidgets import QDockWidget, QInputDialog, QMenu
@@ -17,10 +17,14 @@ from esergui.app.annotation.panel import AnnotationPanel
 from esergui.app.annotation.speakers import SpeakersPanel
 from esergui.app.annotation.undo import UndoHistory
 
+if TYPE_CHECKING:
+    from esergui.app.shell.window import MainWindow
+    from esergui.workspace import Workspace
+
 ANNOTATOR_KEY = "annotation/annotator"
 
 
-def _dock(window: Any, widget, title: str, area: Qt.DockWidgetArea, name: str) -> QDockWidget:
+def _dock(window: MainWindow, widget, title: str, area: Qt.DockWidgetArea, name: str) -> QDockWidget:
     add = getattr(window, "add_dock", None)
     if add is not None:
         return add(widget, title, area, name)
@@ -46,7 +50,7 @@ class _OnFirstShow(QObject):
         return False
 
 
-def install_annotation(window: Any) -> AnnotationController:
+def install_annotation(window: MainWindow) -> AnnotationController:
     """Add annotation to the main window; returns the controller (also ``window.annotation``)."""
     c = AnnotationController(window)
     c.menus.make_actions()
@@ -138,7 +142,7 @@ def install_annotation(window: Any) -> AnnotationController:
     return c
 
 
-def apply_annotator(window: Any, ws: Any) -> None:
+def apply_annotator(window: MainWindow, ws: Workspace) -> None:
     """Edits are stamped with the annotator name chosen in this app (default: the login)."""
     settings = getattr(window, "settings", None)
     name = str(settings.value(ANNOTATOR_KEY, "") or "") if settings is not None else ""
@@ -146,7 +150,7 @@ def apply_annotator(window: Any, ws: Any) -> None:
         ws.user = name.strip()
 
 
-def ask_annotator(window: Any, c: AnnotationController) -> None:
+def ask_annotator(window: MainWindow, c: AnnotationController) -> None:
     ws = getattr(window, "workspace", None)
     current = getattr(ws, "user", "") if ws is not None else ""
     name, ok = QInputDialog.getText(window, "Annotator name", "Your name, stored with every edit you make:", text=current)

@@ -12,7 +12,7 @@ from typing import Callable
 import numpy as np
 from PySide6.QtWidgets import QInputDialog
 
-from esergui.app.timeline.timeaxis import format_time
+from esergui.timefmt import format_time
 
 
 def parse_time(text: str) -> float:

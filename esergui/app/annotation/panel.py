@@ -25,8 +25,8 @@ from PySide6.QtWidgets import (
 )
 
 from esergui.app.common.palette import label_colours
-from esergui.app.timeline.timeaxis import format_time
 from esergui.lesson import HUMAN, STUDENT, TEACHER, Utterance
+from esergui.timefmt import format_time
 
 if TYPE_CHECKING:
     from esergui.app.annotation.controller import AnnotationController

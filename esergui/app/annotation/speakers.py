@@ -19,8 +19,8 @@ from PySide6.QtWidgets import (
 )
 
 from esergui.app.annotation.lazy import LazyPanel, readonly_table
-from esergui.app.timeline.timeaxis import format_time
 from esergui.lesson import HUMAN, STUDENT, TEACHER
+from esergui.timefmt import format_time
 
 if TYPE_CHECKING:
     from esergui.app.annotation.controller import AnnotationController

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from typing import Any, Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
 
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
@@ -36,9 +36,12 @@ from PySide6.QtWidgets import QDockWidget, QLabel, QUndoView, QVBoxLayout, QWidg
 from esergui.errors import USER_ERRORS, WorkspaceError
 from esergui.lesson import Speaker, Utterance
 
+if TYPE_CHECKING:
+    from esergui.workspace import Workspace
+
 log = logging.getLogger(__name__)
 
-WorkspaceGetter = Callable[[], Any]
+WorkspaceGetter = Callable[[], "Workspace | None"]
 ChangeCallback = Callable[[int, list[int], bool, Any], None]
 
 NOTE_MERGE_ID = 6001  # consecutive note edits of the same utterances merge into one command
@@ -54,7 +57,7 @@ class EditCommand(QUndoCommand):
         super().__init__(text)
         self.lesson_id = int(lesson_id)
         self.light = light
-        self.ws: Any = None
+        self.ws: Workspace | None = None
         self.on_change: ChangeCallback | None = None
         self.on_error: Callable[[str], None] | None = None
         self.select_redo: list[int] = []
@@ -106,7 +109,7 @@ class UtteranceEdit(EditCommand):
     the ids that exist afterwards and should be selected (new ones from a split or a create
     included). ``ids`` are the utterances the edit may change or remove."""
 
-    def __init__(self, text: str, lesson_id: int, ids: Iterable[int], op: Callable[[Any], Iterable[int] | None],
+    def __init__(self, text: str, lesson_id: int, ids: Iterable[int], op: Callable[[Workspace], Iterable[int] | None],
                  merge_id: int = -1, light: bool = False) -> None:
         super().__init__(text, lesson_id, light)
         self.ids = [int(i) for i in ids]
@@ -164,7 +167,7 @@ class UtteranceEdit(EditCommand):
 class SpeakerEdit(EditCommand):
     """Rename a speaker or set its role: ``op(ws)`` changes it; undo writes the old record back."""
 
-    def __init__(self, text: str, lesson_id: int, label: str, op: Callable[[Any], None]) -> None:
+    def __init__(self, text: str, lesson_id: int, label: str, op: Callable[[Workspace], None]) -> None:
         super().__init__(text, lesson_id)
         self.label = label
         self.op = op

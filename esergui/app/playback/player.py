@@ -14,6 +14,7 @@ from typing import Any, Callable
 import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from esergui.audio.decode import SAMPLE_RATE
 from esergui.audio.locked import LockedSource
 
 StreamFactory = Callable[..., Any]
@@ -101,7 +102,7 @@ class Player(QObject):
         self._stream: Any = None
         self._feed: _Feed | None = None
         self._t0 = 0.0
-        self._sr = 16000
+        self._sr = SAMPLE_RATE  # set from the source at each play()
         self._started_at = 0.0
         self.timer = QTimer(self, interval=30)
         self.timer.timeout.connect(self._tick)

@@ -19,12 +19,6 @@ CLIP_HOLD_S = 2.0
 PEAK_HOLD_S = 1.5
 
 
-def format_clock(seconds: float) -> str:
-    """``HH:MM:SS`` of a non-negative duration."""
-    s = int(max(0.0, seconds))
-    return f"{s // 3600:02d}:{s % 3600 // 60:02d}:{s % 60:02d}"
-
-
 class LevelMeter(QWidget):
     """Horizontal meter, ``METER_FLOOR_DB`` to 0 dBFS: RMS bar, peak tick held ``PEAK_HOLD_S``.
 

@@ -40,7 +40,6 @@ from esergui.app.recording.meters import (
     VERMILLION,
     LevelMeter,
     LiveWaveform,
-    format_clock,
 )
 from esergui.errors import USER_ERRORS
 from esergui.recording import (
@@ -53,6 +52,7 @@ from esergui.recording import (
     pcm_bytes_per_second,
     refresh_devices,
 )
+from esergui.timefmt import format_clock
 
 SETTINGS_DEVICE = "recording/device"
 

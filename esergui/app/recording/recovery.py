@@ -17,9 +17,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from esergui.app.recording.meters import format_clock
 from esergui.errors import USER_ERRORS
 from esergui.recording import UnfinishedRecording, discard_recording, find_unfinished, repair_recording
+from esergui.timefmt import format_clock
 
 
 class RecoveryDialog(QDialog):

@@ -5,7 +5,7 @@ the reason shown in the dialog)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFont
@@ -28,6 +28,9 @@ from PySide6.QtWidgets import (
 from esergui.errors import USER_ERRORS
 from esergui.models import BUNDLED, MODEL_SUFFIX, ModelInfo, ModelRegistry
 
+if TYPE_CHECKING:
+    from esergui.workspace import Workspace
+
 COLUMNS = ("Model", "Date", "Labels", "Training data", "Figures")
 
 
@@ -36,7 +39,7 @@ class ModelsDialog(QDialog):
 
     activeModelChanged = Signal(str)
 
-    def __init__(self, workspace: Any, parent: QWidget | None = None) -> None:
+    def __init__(self, workspace: Workspace, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.registry = ModelRegistry(workspace)
         self.setWindowTitle("Emotion models")

@@ -24,8 +24,10 @@ from PySide6.QtWidgets import (
 from esergui import retrain as R
 from esergui.app.common.workers import TaskRunner
 from esergui.app.retrain.common import ERROR_STYLE, NOTE_STYLE, text_label
+from esergui.app.shell.dialogs import DEVICES
 from esergui.errors import USER_ERRORS
 from esergui.progress import CancelToken
+from esergui.timefmt import format_duration
 
 if TYPE_CHECKING:
     from esergui.app.retrain.wizard import RetrainWizard
@@ -69,8 +71,7 @@ class SettingsPage(QWizardPage):
         self.split.addItem("Random: validate on 15 % of the clips (speakers shared)", "random")
         self.device = QComboBox()
         for dev in R.available_devices():
-            self.device.addItem({"auto": "Automatic (GPU when present)", "cpu": "CPU", "cuda": "NVIDIA GPU (CUDA)",
-                                 "mps": "Apple GPU (MPS)"}[dev], dev)
+            self.device.addItem(dict(DEVICES)[dev], dev)
         self.device.setCurrentIndex(max(0, self.device.findData(s.device)))
         form = QFormLayout()
         form.addRow("Epochs", self.epochs)
@@ -194,7 +195,7 @@ class SettingsPage(QWizardPage):
             return
         secs = R.estimate_seconds(self.train_n, self.val_n, self.epochs.value(), speed)
         self.estimate.setText(
-            f"Estimated time: at most {R.format_duration(secs)} ({self.epochs.value()} epochs × {self.train_n} clips; "
+            f"Estimated time: at most {format_duration(secs)} ({self.epochs.value()} epochs × {self.train_n} clips; "
             f"measured {1000 * speed.train_s_per_clip:.0f} ms per clip and epoch on {speed.device})")
 
     def isComplete(self) -> bool:  # noqa: N802 (Qt API)

@@ -14,6 +14,7 @@ from esergui.app.common.workers import TaskRunner
 from esergui.app.retrain.common import ERROR_STYLE, NOTE_STYLE, text_label
 from esergui.app.retrain.widgets import TrainingCurves
 from esergui.progress import CancelToken
+from esergui.timefmt import format_duration
 
 if TYPE_CHECKING:
     from esergui.app.retrain.wizard import RetrainWizard
@@ -122,7 +123,7 @@ class TrainingPage(QWizardPage):
         total = self.wiz.state.plan.settings.epochs
         per_epoch = (self.epoch_times[-1] - self.t_first) / max(1, len(self.epoch_times))
         left = per_epoch * (total - epoch)
-        self.epoch_text.setText(f"Epoch {epoch} of {total} · about {R.format_duration(left)} left at most"
+        self.epoch_text.setText(f"Epoch {epoch} of {total} · about {format_duration(left)} left at most"
                                 if epoch < total else f"Epoch {epoch} of {total}")
 
     def _finish(self) -> None:
@@ -137,7 +138,7 @@ class TrainingPage(QWizardPage):
         how = "stopped by you" if res.cancelled else (
             "stopped early: no gain for 5 epochs" if len(res.history) < self.wiz.state.plan.settings.epochs else "finished")
         self.epoch_text.setText(f"Done: {len(res.history)} epoch(s), {how}; best epoch {res.best_epoch} kept")
-        self.status.setText(f"Took {R.format_duration(time.monotonic() - self.started)}. Press Next for the results.")
+        self.status.setText(f"Took {format_duration(time.monotonic() - self.started)}. Press Next for the results.")
         self._finish()
 
     def _failed(self, reason: str) -> None:

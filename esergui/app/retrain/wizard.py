@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction
@@ -27,6 +27,10 @@ from esergui.app.retrain.page_results import ResultsPage
 from esergui.app.retrain.page_settings import SettingsPage
 from esergui.app.retrain.page_training import TrainingPage
 from esergui.models import ModelInfo, ModelRegistry
+
+if TYPE_CHECKING:
+    from esergui.app.shell.window import MainWindow
+    from esergui.workspace import Workspace
 
 
 @dataclass
@@ -54,7 +58,7 @@ class RetrainWizard(QWizard):
 
     DATA, LABELS, SETTINGS, TRAINING, RESULTS, ACTIVATE = range(6)
 
-    def __init__(self, workspace: Any, parent: QWidget | None = None, device: str = "auto") -> None:
+    def __init__(self, workspace: Workspace, parent: QWidget | None = None, device: str = "auto") -> None:
         super().__init__(parent)
         self.ws = workspace
         self.registry = ModelRegistry(workspace)
@@ -128,7 +132,7 @@ class RetrainWizard(QWizard):
 
 
 # ============================================================================ main window
-def install(win: Any) -> None:
+def install(win: MainWindow) -> None:
     """Add Tools ▸ Retrain Emotion Model… and Tools ▸ Emotion Models… to the main window
     (:class:`esergui.app.shell.window.MainWindow`): both need an open workspace; an activated
     model refreshes the window's model text and re-analysis goes to its analysis queue."""

@@ -18,9 +18,10 @@ from esergui.review.adapters import summary_rows
 
 if TYPE_CHECKING:
     from esergui.app.shell.window import MainWindow
+    from esergui.workspace import Workspace
 
 
-def export_lessons_csv(ws: Any, lesson_ids: Sequence[int], folder: str | Path) -> list[Path]:
+def export_lessons_csv(ws: Workspace, lesson_ids: Sequence[int], folder: str | Path) -> list[Path]:
     """Per lesson ``<name>_utterances.csv``, ``_summary.csv``, ``_bins.csv`` in ``folder``, plus
     ``lessons_summary.csv`` (one row per lesson) for several lessons. Returns the files."""
     results = export_workspace(ws, list(lesson_ids), folder)
@@ -30,7 +31,7 @@ def export_lessons_csv(ws: Any, lesson_ids: Sequence[int], folder: str | Path) -
     return files
 
 
-def export_summary_csv(ws: Any, lesson_ids: Sequence[int], path: str | Path) -> Path:
+def export_summary_csv(ws: Workspace, lesson_ids: Sequence[int], path: str | Path) -> Path:
     """One CSV with one summary row per lesson (columns of ``esergui analyze``'s summary)."""
     return write_summaries(summary_rows(ws, lesson_ids), path)
 

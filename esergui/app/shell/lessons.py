@@ -12,7 +12,6 @@ from PySide6.QtCore import QTimer
 
 from esergui.app.common.workers import TaskRunner, one_line
 from esergui.app.timeline.overview import utterance_tooltip
-from esergui.app.timeline.timeaxis import format_time
 from esergui.audio.envelope import Envelope
 from esergui.audio.locked import LockedSource
 from esergui.audio.pcm import open_cached_source
@@ -21,6 +20,7 @@ from esergui.lesson import Utterance
 from esergui.review import jobs
 from esergui.review.adapters import load_lesson_data, relabelled
 from esergui.review.lessondata import LessonData
+from esergui.timefmt import format_time
 
 if TYPE_CHECKING:
     from esergui.app.shell.window import MainWindow

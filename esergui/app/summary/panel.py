@@ -14,9 +14,9 @@ from PySide6.QtWidgets import QGridLayout, QLabel, QScrollArea, QVBoxLayout, QWi
 
 from esergui import summary
 from esergui.app.common.palette import label_colours
-from esergui.app.timeline.timeaxis import format_time
 from esergui.lesson import Utterance
 from esergui.review.lessondata import LessonData
+from esergui.timefmt import format_time
 
 # (label, column, kind, tooltip)
 FIGURES = (

@@ -12,8 +12,9 @@ from PySide6.QtWidgets import QGraphicsItem, QHBoxLayout, QLabel, QSizePolicy, Q
 
 from esergui.app.common.palette import UNKNOWN_COLOUR, label_colours
 from esergui.app.timeline.blocks import BlocksItem, confidence_alpha
-from esergui.app.timeline.timeaxis import TimeAxisItem, emotion_curve, format_time, lane_layout
+from esergui.app.timeline.timeaxis import TimeAxisItem, emotion_curve, lane_layout
 from esergui.review.lessondata import LessonData
+from esergui.timefmt import format_time
 
 AXIS_WIDTH = 84  # px, shared by every plot so their time axes line up
 

@@ -27,8 +27,8 @@ from PySide6.QtWidgets import (
 )
 
 from esergui.app.common.palette import UNKNOWN_COLOUR, label_colours
-from esergui.app.timeline.timeaxis import format_time
 from esergui.review.lessondata import LessonData
+from esergui.timefmt import format_time
 
 COLUMNS = ("#", "Start", "End", "Duration", "Speaker", "Role", "Emotion", "Confidence", "Annotated")
 COL = {name: i for i, name in enumerate(COLUMNS)}

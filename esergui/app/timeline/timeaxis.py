@@ -7,17 +7,7 @@ import pyqtgraph as pg
 from scipy.ndimage import gaussian_filter1d
 
 from esergui.review.lessondata import LessonData
-
-
-def format_time(seconds: float, decimals: int = 0) -> str:
-    """``3725.5 -> '1:02:05'``; ``65.25, decimals=1 -> '1:05.2'`` (negative clamps to 0)."""
-    s = max(0.0, float(seconds))
-    h, rem = divmod(s, 3600)
-    m, sec = divmod(rem, 60)
-    sec_txt = f"{sec:0{3 + decimals if decimals else 2}.{decimals}f}"
-    if decimals == 0:
-        sec_txt = f"{int(sec):02d}"
-    return f"{int(h)}:{int(m):02d}:{sec_txt}" if h >= 1 else f"{int(m)}:{sec_txt}"
+from esergui.timefmt import format_time
 
 
 class TimeAxisItem(pg.AxisItem):
