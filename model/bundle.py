@@ -8,6 +8,7 @@ from typing import Any
 
 import torch
 
+from model.calibration import temperature_of
 from model.config import FeatureConfig, ModelConfig, TrainConfig
 from model.features import LogMel
 from model.network import ESERNet
@@ -31,14 +32,19 @@ class ModelBundle:
         labels = list(labels) if labels is not None else [f"class{i}" for i in range(model_config.n_classes)]
         if len(labels) != model_config.n_classes:
             raise ValueError(f"{len(labels)} labels for {model_config.n_classes} classes")
-        if feature_config.n_mels != model_config.n_mels:
-            raise ValueError("feature and model configurations disagree on n_mels")
+        if feature_config.n_channels != model_config.n_mels:
+            raise ValueError("feature and model configurations disagree on the input channels (n_mels)")
         return cls(ESERNet(model_config), LogMel(feature_config), labels, model_config, feature_config,
                    train_config or TrainConfig())
 
     @property
     def name(self) -> str:
         return str(self.metadata.get("name", "esernet"))
+
+    @property
+    def temperature(self) -> float:
+        """Confidence calibration (:mod:`model.calibration`; 1.0: none)."""
+        return temperature_of(self.metadata)
 
     @property
     def chunk_frames(self) -> int:

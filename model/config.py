@@ -13,6 +13,8 @@ from typing import Any
 VARIANTS = ("st", "sformer", "st_cue", "esernet")
 #: Feature normalisation modes (:attr:`FeatureConfig.normalisation`).
 NORMALISATIONS = ("global", "speaker")
+#: Pooling of the pathways' frames (:attr:`ModelConfig.pooling`).
+POOLINGS = ("mean", "mean_std")
 
 
 class _JsonConfig:
@@ -55,6 +57,9 @@ class FeatureConfig(_JsonConfig):
     #: speaker heard for 2 s is half-way between their own and the global statistics.
     normalisation: str = "global"
     speaker_prior_s: float = 3.0
+    #: Append prosody channels (log F0, voicing, log energy; :mod:`model.prosody`) to the
+    #: log-mel channels of every frame (the second recipe).
+    prosody: bool = False
 
     def __post_init__(self) -> None:
         if self.normalisation not in NORMALISATIONS:
@@ -70,6 +75,11 @@ class FeatureConfig(_JsonConfig):
     def hop_s(self) -> float:
         return self.hop_length / self.sample_rate
 
+    @property
+    def n_channels(self) -> int:
+        """Feature channels per frame: ``n_mels`` (+ 3 prosody channels)."""
+        return self.n_mels + (3 if self.prosody else 0)
+
 
 
 @dataclass(frozen=True)
@@ -83,7 +93,7 @@ class ModelConfig(_JsonConfig):
 
     variant: str = "esernet"
     n_classes: int = 7
-    n_mels: int = 80
+    n_mels: int = 80                   # input channels per frame (FeatureConfig.n_channels)
     dim: int = 64                      # width of the cue pathway and of S-former step 1
     heads: int = 4
     ffn_mult: int = 2
@@ -103,12 +113,21 @@ class ModelConfig(_JsonConfig):
     st_layers: int = 3
     # classifier and loss
     classifier_hidden: int = 64
+    #: ``"mean"``: each pathway's frames mean-pooled; ``"mean_std"``: mean and standard
+    #: deviation over real frames (the spread of a pathway's features, e.g. pitch range).
+    pooling: str = "mean"
+    #: Also give the classifier the utterance's input statistics (mean and standard deviation
+    #: of every feature channel over its real frames, LayerNorm-ed), as a token beside the
+    #: pathways: the functionals a classic SVM baseline lives on.
+    input_stats: bool = False
     loss_pi: float = 0.9               # L = (1 - pi) * MSE(masked) + pi * CE
     hop_ms: float = 10.0               # frame hop of the input features
 
     def __post_init__(self) -> None:
         if self.variant not in VARIANTS:
             raise ValueError(f"variant must be one of {VARIANTS}, not {self.variant!r}")
+        if self.pooling not in POOLINGS:
+            raise ValueError(f"pooling must be one of {POOLINGS}, not {self.pooling!r}")
 
     @property
     def has_cue(self) -> bool:

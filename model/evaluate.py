@@ -21,6 +21,7 @@ import numpy as np
 import torch
 
 from model.augment import babble, mix_at_snr, room_noise
+from model.calibration import fit_temperature
 from model.bundle import ModelBundle
 from model.config import FeatureConfig, ModelConfig, TrainConfig, VARIANTS
 from model.data import Item, load_waveforms, make_folds, validation_split
@@ -51,7 +52,8 @@ def predict_waveforms(bundle: ModelBundle, wavs: Sequence[np.ndarray], batch_siz
         for f, (_, k) in zip(raw_features([w for w, _ in mine], bundle), mine):
             stats.add(k, f)
     feats = normalise_features(raw, bundle, keys, stats)
-    return predict_logits(bundle.net, feats, bundle.chunk_frames, batch_size, bundle.device).exp().numpy()
+    return predict_logits(bundle.net, feats, bundle.chunk_frames, batch_size, bundle.device,
+                          temperature=bundle.temperature).exp().numpy()
 
 
 def noisy(wavs: Sequence[np.ndarray], kind: str, snr_db: float, pool: Sequence[np.ndarray], seed: int) -> list[np.ndarray]:
@@ -113,6 +115,7 @@ def cross_validate(
     feature_config: FeatureConfig | None = None,
     robustness: Sequence[tuple[str, float]] = (),
     folds: Sequence[int] | None = None,
+    nested: bool = False,
     device: str = "cpu",
     cache_dir: str | Path | None = None,
     progress: Progress | None = None,
@@ -128,7 +131,13 @@ def cross_validate(
     baseline: functionals standardised per speaker), each test speaker's statistics taken
     from their test clips of the condition plus, where the protocol also trains on that
     speaker (``random10``), their training clips (clean; no labels used), just as the app
-    takes a speaker's statistics from all their utterances in the lesson."""
+    takes a speaker's statistics from all their utterances in the lesson.
+
+    ``nested=True`` (the second recipe's protocol): the epoch count (network) or C (SVM) and
+    the confidence temperature are chosen on an inner split of the training speakers (two of
+    them held out), then the fold's model is trained on *all* its training speakers with that
+    epoch count, so the network and the baseline see exactly the same training data. Without
+    it, the early-stopped model trained on the inner split is tested (the first recipe)."""
     if method not in METHODS:
         raise DatasetError(f"Unknown method {method!r}; choose from {METHODS}.")
     say = log or (lambda s: None)
@@ -156,7 +165,8 @@ def cross_validate(
         test_items = [items[i] for i in te]
         test_speakers = {keys[i] for i in te}
         context = [i for i in tr_all if keys[i] in test_speakers]  # empty when speaker-independent
-        fold_info: dict[str, Any] = {"best_epoch": "", "c": ""}
+        fold_info: dict[str, Any] = {"best_epoch": "", "c": "", "temperature": "", "inner_val_ua": ""}
+        y_all = np.array([labels.index(it.label) for it in items])
         scale = (lambda f, m, k=k, n=n_done: progress((n + f) / len(todo), f"fold {k}: {m}")) if progress else None
         if method == "baseline":
             from model.baseline import SvmBaseline, egemaps, speaker_standardise
@@ -169,9 +179,11 @@ def cross_validate(
                     return x
                 return speaker_standardise(x, [keys[i] for i in idx], feats_x[list(ctx)], [keys[i] for i in ctx])
 
-            y = np.array([labels.index(it.label) for it in items])
+            y = y_all
             svm = SvmBaseline().fit(part(feats_x[tr], tr), y[tr], part(feats_x[va], va), y[va])
             fold_info["c"] = svm.c
+            if nested:  # C from the inner split, the model from all training speakers
+                svm = SvmBaseline(c=svm.c).fit(part(feats_x[tr_all], tr_all), y[tr_all])
 
             def predict(ws: list[np.ndarray], clean: bool) -> tuple[np.ndarray, np.ndarray]:
                 x = part(feats_x[te] if clean else egemaps(ws, cancel=cancel), te, context)
@@ -182,8 +194,18 @@ def cross_validate(
                               train_config=train_config, feature_config=feature_config, device=device,
                               audio=audio, name=f"{method}-fold{k}",
                               progress=scale, cancel=cancel, log=log)
+            va_logp = np.log(np.clip(predict_waveforms(res.bundle, [audio[items[i].path] for i in va],
+                                                       keys=[keys[i] for i in va]), 1e-12, 1.0))
+            temperature = fit_temperature(va_logp, y_all[va])
+            fold_info.update(best_epoch=res.best_epoch, temperature=round(temperature, 4),
+                             inner_val_ua=round(compute_figures(y_all[va].tolist(), va_logp.argmax(1).tolist(), labels).ua, 4))
+            if nested:  # the same epoch count, now on all training speakers
+                tcfg = dataclasses.replace(train_config or TrainConfig(), stop_after=max(1, res.best_epoch))
+                res = train_model(cfg, [items[i] for i in tr_all], None, labels=labels, train_config=tcfg,
+                                  feature_config=feature_config, device=device, audio=audio,
+                                  name=f"{method}-fold{k}", progress=scale, cancel=cancel, log=log)
+            res.bundle.metadata["temperature"] = temperature
             res.save(out / "models" / f"fold{k}.safetensors")
-            fold_info["best_epoch"] = res.best_epoch
 
             def predict(ws: list[np.ndarray], clean: bool) -> tuple[np.ndarray, np.ndarray]:
                 p = predict_waveforms(res.bundle, ws, keys=[keys[i] for i in te],
@@ -203,7 +225,9 @@ def cross_validate(
             fold_rows.append({"fold": k, "condition": name, "n": fig.n, "wa": round(fig.wa, 4), "ua": round(fig.ua, 4),
                               "macro_f1": round(fig.macro_f1, 4), "test_speakers": " ".join(sorted({it.speaker or "" for it in test_items})),
                               "val_speakers": " ".join(sorted({items[i].speaker or "" for i in va})),
-                              "best_epoch": fold_info["best_epoch"], "svm_c": fold_info["c"], "train_seconds": round(train_s, 1)})
+                              "best_epoch": fold_info["best_epoch"], "svm_c": fold_info["c"],
+                              "temperature": fold_info["temperature"], "inner_val_ua": fold_info["inner_val_ua"],
+                              "nested": int(nested), "train_seconds": round(train_s, 1)})
             for it, p, yp in zip(test_items, probs, pred):
                 pred_rows.append({"fold": k, "condition": name, "file": Path(it.path).name, "speaker": it.speaker or "",
                                   "true": it.label, "pred": labels[int(yp)],

@@ -12,6 +12,7 @@ import torchaudio
 from torch import nn
 
 from model.config import FeatureConfig
+from model.prosody import PitchTracker
 
 
 def n_frames(n_samples: int, cfg: FeatureConfig) -> int:
@@ -31,13 +32,18 @@ class LogMel(nn.Module):
             hop_length=cfg.hop_length, f_min=cfg.f_min, f_max=cfg.f_max, n_mels=cfg.n_mels,
             window_fn=torch.hann_window, power=2.0, center=True, norm="slaney", mel_scale="slaney",
         )
-        self.register_buffer("mean", torch.zeros(cfg.n_mels))
-        self.register_buffer("std", torch.ones(cfg.n_mels))
+        self.pitch = PitchTracker(cfg.sample_rate, cfg.hop_length) if cfg.prosody else None
+        self.register_buffer("mean", torch.zeros(cfg.n_channels))
+        self.register_buffer("std", torch.ones(cfg.n_channels))
 
     def raw(self, wav: torch.Tensor) -> torch.Tensor:
-        """Un-normalised log-mel, ``(B, samples)`` -> ``(B, frames, n_mels)``."""
+        """Un-normalised features, ``(B, samples)`` -> ``(B, frames, n_channels)``: log-mel,
+        then (``cfg.prosody``) the prosody channels of :class:`model.prosody.PitchTracker`."""
         spec = self.mel(wav)  # (B, n_mels, frames)
-        return torch.log(spec.clamp_min(self.cfg.log_floor)).transpose(1, 2)
+        logmel = torch.log(spec.clamp_min(self.cfg.log_floor)).transpose(1, 2)
+        if self.pitch is None:
+            return logmel
+        return torch.cat([logmel, self.pitch(wav)[:, : logmel.shape[1]]], dim=-1)
 
     def normalise(self, feats: torch.Tensor, mean: torch.Tensor | None = None,
                   std: torch.Tensor | None = None) -> torch.Tensor:
@@ -52,7 +58,7 @@ class LogMel(nn.Module):
     @torch.no_grad()
     def fit_normalisation(self, feats: list[torch.Tensor]) -> None:
         """Set ``mean``/``std`` per mel bin from a list of raw ``(frames, n_mels)`` features."""
-        allf = torch.cat([f.reshape(-1, self.cfg.n_mels) for f in feats], 0)
+        allf = torch.cat([f.reshape(-1, self.cfg.n_channels) for f in feats], 0)
         self.mean.copy_(allf.mean(0))
         self.std.copy_(allf.std(0).clamp_min(1e-3))
 

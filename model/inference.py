@@ -99,7 +99,8 @@ class EmotionRecognizer:
     def _predict_group(self, wavs: Sequence[np.ndarray], keys: Sequence[Any], stats: SpeakerStats | None,
                        batch_size: int, on_batch: Callable[[int, int], None]) -> torch.Tensor:
         b = self.bundle
-        return predict_logits(b.net, self._features(wavs, keys, stats), b.chunk_frames, batch_size, b.device, on_batch).exp()
+        return predict_logits(b.net, self._features(wavs, keys, stats), b.chunk_frames, batch_size, b.device, on_batch,
+                              temperature=b.temperature).exp()
 
     def predict(self, waveforms: Sequence[np.ndarray], sample_rate: int = 16000, batch_size: int = 32,
                 progress: Callable[[float, str], None] | None = None, cancel: Any = None,

@@ -80,3 +80,13 @@ def masked_mean(x: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
     """``(B, T, D)``, ``(B, T)`` -> ``(B, D)`` mean over real positions."""
     w = valid.to(x.dtype)[..., None]
     return (x * w).sum(1) / w.sum(1).clamp_min(1.0)
+
+
+def masked_mean_std(x: torch.Tensor, valid: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Mean and standard deviation over real positions: ``(B, T, D)``, ``(B, T)`` ->
+    two ``(B, D)`` tensors (the deviation floored at 1e-4 so its gradient stays finite)."""
+    mean = masked_mean(x, valid)
+    w = valid[..., None].to(x.dtype)
+    var = ((x - mean[:, None, :]) ** 2 * w).sum(1) / w.sum(1).clamp_min(1.0)
+    return mean, var.clamp_min(1e-8).sqrt()
+

@@ -25,10 +25,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from model.calibration import apply_temperature
 from model.config import ModelConfig
 from model.cue import CuePathway, recovery_loss
 from model.features import lengths_mask
-from model.layers import Block, masked_mean, padding_allow, sinusoid
+from model.layers import Block, masked_mean, masked_mean_std, padding_allow, sinusoid
 from model.sformer import SFormer
 
 
@@ -62,15 +63,27 @@ class ESERNet(nn.Module):
         self.cfg = cfg
         self.relation: nn.Module = SFormer(cfg) if cfg.has_sformer else PlainTransformer(cfg)
         self.cue = CuePathway(cfg) if cfg.has_cue else None
-        fused = self.relation.out_dim + (cfg.dim if self.cue is not None else 0)
+        widen = 2 if cfg.pooling == "mean_std" else 1
+        fused = widen * (self.relation.out_dim + (cfg.dim if self.cue is not None else 0))
+        self.input_norm = nn.LayerNorm(2 * cfg.n_mels) if cfg.input_stats else None
+        fused += 2 * cfg.n_mels if cfg.input_stats else 0
         self.classifier = nn.Sequential(nn.Linear(fused, cfg.classifier_hidden), nn.GELU(),
                                         nn.Dropout(cfg.dropout), nn.Linear(cfg.classifier_hidden, cfg.n_classes))
 
+    def _pool(self, x: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
+        """``(B, T, D)`` -> ``(B, D)`` (mean) or ``(B, 2D)`` (mean and standard deviation)."""
+        if self.cfg.pooling == "mean_std":
+            return torch.cat(masked_mean_std(x, valid), dim=1)
+        return masked_mean(x, valid)
+
     def forward(self, feats: torch.Tensor, lengths: torch.Tensor,
                 time_mask: torch.Tensor | None = None) -> NetOutput:
+        """feats ``(B, T, n_mels)`` normalised input channels, lengths ``(B,)`` real frames,
+        time_mask ``(B, T)`` bool frames to mask for the recovery task (training only) ->
+        :class:`NetOutput` (``logits`` ``(B, C)``; ``recon`` ``(B, T, n_mels)`` with a mask)."""
         valid = lengths_mask(lengths, feats.shape[1])
         rel, rel_valid = self.relation(feats, valid)
-        parts = [masked_mean(rel, rel_valid)]
+        parts = [self._pool(rel, rel_valid)]
         recon = None
         if self.cue is not None:
             if time_mask is None:
@@ -80,7 +93,9 @@ class ESERNet(nn.Module):
                 hidden2, recon2 = self.cue(torch.cat([feats, feats]), torch.cat([valid, valid]),
                                            torch.cat([torch.zeros_like(time_mask), time_mask]))
                 hidden, recon = hidden2[:b], recon2[b:]
-            parts.append(masked_mean(hidden, valid))
+            parts.append(self._pool(hidden, valid))
+        if self.input_norm is not None:
+            parts.append(self.input_norm(torch.cat(masked_mean_std(feats, valid), dim=1)))
         return NetOutput(self.classifier(torch.cat(parts, dim=1)), recon)
 
     def loss(self, out: NetOutput, feats: torch.Tensor, lengths: torch.Tensor, labels: torch.Tensor,
@@ -119,13 +134,14 @@ def pad_batch(feats: list[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
 
 @torch.inference_mode()
 def predict_logits(net: ESERNet, feats: list[torch.Tensor], chunk_frames: int, batch_size: int = 32,
-                   device: torch.device | str = "cpu", on_batch=None) -> torch.Tensor:
+                   device: torch.device | str = "cpu", on_batch=None, temperature: float = 1.0) -> torch.Tensor:
     """Class log-probabilities ``(N, C)`` for utterance features ``(T_i, n_mels)``.
 
     Utterances longer than ``chunk_frames`` are cut into 50 %-overlapping chunks; the chunks'
     probabilities are averaged (weighted by chunk length) and returned as log-probabilities.
     Chunks are sorted by length and batched so that padding is small. ``on_batch(done, total)``
-    is called after each batch (for progress and cancellation).
+    is called after each batch (for progress and cancellation). ``temperature``: calibration
+    (:mod:`model.calibration`) applied to the averaged log-probabilities.
     """
     pieces: list[tuple[int, int, int]] = []  # (utterance, start, stop)
     for i, f in enumerate(feats):
@@ -149,4 +165,5 @@ def predict_logits(net: ESERNet, feats: list[torch.Tensor], chunk_frames: int, b
         if on_batch is not None:
             on_batch(min(start + batch_size, len(order)), len(order))
     net.train(was_training)
-    return torch.log((probs / weight.clamp_min(1.0)[:, None]).clamp_min(1e-12)).float()
+    logp = torch.log((probs / weight.clamp_min(1.0)[:, None]).clamp_min(1e-12)).float()
+    return apply_temperature(logp, temperature)

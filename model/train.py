@@ -213,7 +213,7 @@ def validate(bundle: ModelBundle, feats: Sequence[torch.Tensor], y: Sequence[int
     """``(loss, accuracy, UA)`` of whole utterances (chunked like at inference)."""
     logp = predict_logits(bundle.net, list(feats), bundle.chunk_frames, device=bundle.device)
     yt = torch.tensor(list(y))
-    loss = float(F.nll_loss(logp, yt, weight=class_weights))
+    loss = float(F.nll_loss(logp, yt, weight=None if class_weights is None else class_weights.cpu()))
     fig = compute_figures(yt.tolist(), logp.argmax(1).tolist(), bundle.labels)
     return loss, fig.wa, fig.ua
 
@@ -253,6 +253,8 @@ def train_model(
     if init is not None:
         labels = list(labels)
     config = dataclasses.replace(config, n_classes=len(labels))
+    if init is None and feature_config is not None:  # the network's input width follows the features
+        config = dataclasses.replace(config, n_mels=feature_config.n_channels)
     dev = resolve_device(device)
     seed_everything(tcfg.seed)
     rng = np.random.default_rng(tcfg.seed)
