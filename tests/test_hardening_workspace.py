@@ -369,3 +369,13 @@ def test_same_lesson_analysed_twice_at_once_by_the_cli(tmp_path: Path, emodb: Pa
         [lesson] = ws.lessons()
         assert lesson.status is LessonStatus.ANALYSED and len(ws.runs(lesson.id)) == 2
         assert sorted(p.suffix for p in ws.cache_dir.iterdir()) == [".json", ".wav"]
+
+
+def test_teacher_voice_copy_on_a_full_disk_leaves_nothing(tmp_path: Path, conversation: Path) -> None:
+    import numpy as np
+
+    with _small_disk(tmp_path / "disk", "512k") as disk:  # the 30 s recording is 0.9 MB
+        with Workspace.open(disk / "ws") as ws:
+            with pytest.raises(WorkspaceError, match="the disk is full"):
+                ws.enrol_teacher("Ms Weber", conversation / "sample.wav", np.ones(256, np.float32), "test")
+            assert ws.teacher_voices() == [] and list(ws.enrolment_dir.iterdir()) == []
