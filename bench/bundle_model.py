@@ -3,10 +3,11 @@
     .venv/bin/python -m bench.bundle_model                # train (epochs from the SI folds) + attach
     .venv/bin/python -m bench.bundle_model --attach-only  # re-attach figures, weights unchanged
 
-The epoch count is the median best epoch (early stopping on the validation speakers) of the
-speaker-independent folds of the recipe in ``bench/out/esernet-spknorm-speaker-pairs/folds.csv``
-(``--normalisation global``: ``esernet-speaker-pairs``); the LR
-schedule is the cross-validation one (``TrainConfig.epochs``), stopped after that many epochs.
+The epoch count is the median best epoch (chosen on held-out *training* speakers) of the
+speaker-independent folds of the recipe (``bench/out/<recipe>-speaker-pairs[-s<seed>]/folds.csv``,
+every seed found), and for the second recipe the confidence temperature is the median of those
+folds' temperatures; the LR schedule is the cross-validation one (``TrainConfig.epochs``),
+stopped after that many epochs.
 Figures come from ``bench/out/<method>-<protocol>/summary.csv`` where they exist, else from the
 evaluation figures already stored in the file being replaced (runs of earlier sessions).
 """
@@ -23,7 +24,12 @@ from pathlib import Path
 import torch
 
 OUT = Path("bench/out")
-RUNS = [("esernet-spknorm", "speaker-pairs"), ("baseline-spknorm", "speaker-pairs"),
+RUNS = [("esernet2", "speaker-pairs-s0"), ("esernet2", "speaker-pairs-s1"), ("esernet2", "speaker-pairs-s2"),
+        ("esernet2", "random10-s0"), ("esernet2-baseline", "speaker-pairs"), ("esernet2-baseline", "random10"),
+        ("esernet2-st", "speaker-pairs-s0"), ("esernet2-sformer", "speaker-pairs-s0"),
+        ("esernet2-st_cue", "speaker-pairs-s0"), ("esernet2-noprosody", "speaker-pairs-s0"),
+        ("esernet2-noise", "speaker-pairs-s0"),
+        ("esernet-spknorm", "speaker-pairs"), ("baseline-spknorm", "speaker-pairs"),
         ("st-spknorm", "speaker-pairs"), ("sformer-spknorm", "speaker-pairs"), ("st_cue-spknorm", "speaker-pairs"),
         ("esernet-spknorm", "random10"), ("baseline-spknorm", "random10"),
         ("esernet", "speaker-pairs"), ("baseline", "speaker-pairs"), ("st", "speaker-pairs"),
@@ -38,9 +44,10 @@ def read(path: Path) -> list[dict[str, str]]:
 def figures(previous: dict | None = None) -> dict:
     ev: dict = {"note": "cross-validation figures of this training recipe (not of these weights, which saw all "
                         "of EmoDB), pooled over test folds; speaker-pairs = 5 folds of one male + one female "
-                        "EmoDB speaker; random10 = random stratified 10 folds (speakers shared); -spknorm = speaker "
-                        "normalisation (the recipe of these weights); early stopping on a validation pair of "
-                        "training speakers; CPU"}
+                        "EmoDB speaker; random10 = random stratified 10 folds (speakers shared); -sN = training "
+                        "seed N; esernet2 = the second recipe (model/recipes.py, nested protocol: epochs and "
+                        "temperature chosen on held-out training speakers, then all training speakers); "
+                        "-spknorm = the first recipe with speaker normalisation"}
     for method, protocol in RUNS:
         rows = read(OUT / f"{method}-{protocol}" / "summary.csv")
         folds = read(OUT / f"{method}-{protocol}" / "folds.csv")
@@ -55,9 +62,18 @@ def figures(previous: dict | None = None) -> dict:
     return ev
 
 
+def fold_rows(recipe: str) -> list[dict[str, str]]:
+    """Clean-condition fold rows of the recipe's speaker-independent runs (every seed)."""
+    runs = [OUT / f"{recipe}-speaker-pairs"] + sorted(OUT.glob(f"{recipe}-speaker-pairs-s[0-9]"))
+    return [r for run in runs for r in read(run / "folds.csv") if r["condition"] == "clean"]
+
+
 def best_epochs(recipe: str) -> list[int]:
-    rows = read(OUT / f"{recipe}-speaker-pairs" / "folds.csv")
-    return [int(r["best_epoch"]) for r in rows if r["condition"] == "clean"]
+    return [int(r["best_epoch"]) for r in fold_rows(recipe)]
+
+
+def temperatures(recipe: str) -> list[float]:
+    return [float(r["temperature"]) for r in fold_rows(recipe) if r.get("temperature")]
 
 
 def main() -> int:
@@ -66,18 +82,23 @@ def main() -> int:
     ap.add_argument("--attach-only", action="store_true")
     ap.add_argument("--epochs", type=int, help="override the epoch count from cross-validation")
     ap.add_argument("--threads", type=int, default=1)
-    ap.add_argument("--normalisation", default="speaker", choices=["global", "speaker"],
-                    help="feature normalisation of the recipe (default: speaker; its epochs come from the "
-                         "esernet-spknorm folds)")
+    ap.add_argument("--recipe", default="esernet2", choices=["esernet2", "esernet-spknorm", "esernet"],
+                    help="training recipe (model/recipes.py; default esernet2): its epochs (and temperature) are "
+                         "the medians of its speaker-independent folds' inner-validation choices")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     from esergui.paths import emodb_dir
-    from model.config import FeatureConfig, ModelConfig, TrainConfig, recipe_name
+    from model.config import FeatureConfig, ModelConfig, TrainConfig
     from model.data import EMODB_LABELS, emodb_items
     from model.io import load_model, save_model
+    from model.recipes import RECIPES
     from model.train import train_model
 
-    recipe = recipe_name("esernet", args.normalisation)
+    recipe = args.recipe
+    if recipe in RECIPES:
+        fcfg, mcfg, base_tcfg = RECIPES[recipe].features, RECIPES[recipe].network, RECIPES[recipe].training
+    else:  # the first recipe with one global normalisation
+        fcfg, mcfg, base_tcfg = FeatureConfig(), ModelConfig(), TrainConfig()
     if args.attach_only:
         bundle = load_model(args.out)
         eps = best_epochs(recipe)  # record what all finished SI folds say next to what was used
@@ -86,16 +107,22 @@ def main() -> int:
         cv["median_all_folds"] = statistics.median(eps) if eps else None
     else:
         eps = best_epochs(recipe)
-        n = args.epochs or (int(round(statistics.median(eps))) if eps else TrainConfig().epochs)
-        tcfg = dataclasses.replace(TrainConfig(), stop_after=n)
+        n = args.epochs or (int(round(statistics.median(eps))) if eps else base_tcfg.epochs)
+        tcfg = dataclasses.replace(base_tcfg, stop_after=n)
         print(f"best epochs of the SI folds: {eps} -> training {n} epochs on all EmoDB", flush=True)
         t0 = time.time()
-        res = train_model(ModelConfig(), emodb_items(emodb_dir()), None, labels=EMODB_LABELS, train_config=tcfg,
-                          feature_config=FeatureConfig(normalisation=args.normalisation), device="cpu", cache_dir=".cache/audio", name="esernet-emodb",
+        res = train_model(mcfg, emodb_items(emodb_dir()), None, labels=EMODB_LABELS, train_config=tcfg,
+                          feature_config=fcfg, device="cpu", cache_dir=".cache/audio", name="esernet-emodb",
                           log=lambda s: print(s, flush=True))
         bundle = res.bundle
         bundle.metadata["training"]["epochs_from_cv"] = {"si_best_epochs": eps, "median": n}
+        temps = temperatures(recipe)
+        if temps:  # fitted per fold on held-out training speakers (model/calibration.py)
+            bundle.metadata["temperature"] = round(statistics.median(temps), 4)
+            bundle.metadata["training"]["temperature_from_cv"] = {"fold_temperatures": temps,
+                                                                  "median": bundle.metadata["temperature"]}
         print(f"trained in {time.time() - t0:.0f} s", flush=True)
+    bundle.metadata["recipe"] = recipe
     previous = None
     if Path(args.out).is_file():
         previous = load_model(args.out).metadata.get("evaluation")

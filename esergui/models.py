@@ -121,7 +121,7 @@ def _summarise(meta: Mapping[str, Any]) -> dict[str, Any]:
             figures["base_ua"], figures["base_wa"] = base["ua"], base.get("wa")
     else:
         figures = _find_figures(meta.get("evaluation"), str(meta.get("variant", "esernet")),
-                                str(meta.get("normalisation", "global")))
+                                str(meta.get("normalisation", "global")), meta.get("recipe"))
     data = retr.get("data") or {}
     if data:
         text = f"{data.get('clips', '?')} clips, {data.get('speakers', '?')} speakers, {len(data.get('labels', {}))} labels"
@@ -144,7 +144,8 @@ PROTOCOL_TEXT = {"speaker-pairs": "unseen speakers, 5 folds of speaker pairs",
                  "random10": "a random 10-fold split, speakers shared (optimistic)"}
 
 
-def _find_figures(ev: Any, variant: str = "esernet", normalisation: str = "global") -> dict[str, Any]:
+def _find_figures(ev: Any, variant: str = "esernet", normalisation: str = "global",
+                  recipe: Any = None) -> dict[str, Any]:
     """Headline ``ua``/``wa`` from a model file's ``evaluation`` block: its own top-level
     figures, else those of its own recipe (``<variant>/<protocol>`` entries, or
     ``<variant>-spknorm/<protocol>`` for a speaker-normalised model; the speaker-independent
@@ -157,14 +158,20 @@ def _find_figures(ev: Any, variant: str = "esernet", normalisation: str = "globa
     order = ("speaker-pairs", "loso", "sessions", "random10")
     from model.config import recipe_name
 
-    recipe = recipe_name(variant, normalisation)
+    # a model names its recipe (model/recipes.py) since recipe 2; older files are found by variant
+    recipe = str(recipe) if isinstance(recipe, str) and recipe else recipe_name(variant, normalisation)
+
+    def protocol_rank(key: str) -> int:  # "<recipe>/<protocol>[-s<seed>]": seed 0 first
+        protocol = key.split("/", 1)[1].split("-s")[0]
+        return order.index(protocol) if protocol in order else len(order)
+
     keys = sorted((k for k in ev if str(k).startswith(f"{recipe}/") and isinstance(ev[k], Mapping)),
-                  key=lambda k: order.index(k.split("/", 1)[1]) if k.split("/", 1)[1] in order else len(order))
+                  key=lambda k: (protocol_rank(k), k))
     for key in keys:
         entry = ev[key]
         clean = entry.get("clean", entry)
         if isinstance(clean, Mapping) and isinstance(clean.get("ua"), (int, float)):
-            protocol = key.split("/", 1)[1]
+            protocol = key.split("/", 1)[1].split("-s")[0]
             return {"ua": float(clean["ua"]), "wa": clean.get("wa"), "n": clean.get("n"),
                     "on": f"cross-validated on {PROTOCOL_TEXT.get(protocol, protocol)}; clean speech", "entry": key}
     return {}

@@ -130,3 +130,17 @@ def test_recipes_name_their_runs() -> None:
     bundle = ModelBundle.create(dataclasses.replace(r2.network, n_mels=r2.features.n_channels), r2.features,
                                 [f"c{i}" for i in range(7)])
     assert bundle.features.pitch is not None
+
+
+def test_models_dialog_headline_is_the_models_own_recipe_seed_zero_unseen_speakers() -> None:
+    from esergui.models import _find_figures
+
+    ev = {"esernet2-baseline/speaker-pairs": {"clean": {"ua": 0.78}},
+          "esernet2/random10-s0": {"clean": {"ua": 0.80}},
+          "esernet2/speaker-pairs-s1": {"clean": {"ua": 0.70}},
+          "esernet2/speaker-pairs-s0": {"clean": {"ua": 0.743, "wa": 0.744, "n": 535}},
+          "esernet-spknorm/speaker-pairs": {"clean": {"ua": 0.649}}}
+    got = _find_figures(ev, "esernet", "speaker", "esernet2")
+    assert got["ua"] == pytest.approx(0.743) and got["entry"] == "esernet2/speaker-pairs-s0"
+    assert "unseen speakers" in got["on"]
+    assert _find_figures(ev, "esernet", "speaker")["ua"] == pytest.approx(0.649)  # an older file: by variant
