@@ -17,7 +17,7 @@ from typing import Any, Sequence
 
 import pandas as pd
 
-from esergui.batch.files import write_csv, write_parquet
+from esergui.batch.files import write_csv
 from esergui.batch.plan import Failure, LessonTask, read_done
 
 SUMMARIES_CSV = "all_summaries.csv"
@@ -35,37 +35,72 @@ def _front(frame: pd.DataFrame, first: Sequence[str]) -> pd.DataFrame:
     return frame[order + [c for c in frame.columns if c not in order]]
 
 
-def combined_tables(lessons: Sequence[LessonTask]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(summaries, utterances) of the lessons whose folders are complete."""
-    rows: list[dict[str, Any]] = []
-    frames: list[pd.DataFrame] = []
-    meta_cols: list[str] = []
+def _complete(lessons: Sequence[LessonTask]) -> list[tuple[LessonTask, dict[str, Any]]]:
+    """The lessons whose folders are complete for their key, with their ``done.json``."""
+    found = []
     for task in lessons:
         done = read_done(task.folder)
-        if done is None or done.get("key") != task.key:
-            continue
+        if done is not None and done.get("key") == task.key:
+            found.append((task, done))
+    return found
+
+
+def summaries_table(lessons: Sequence[LessonTask]) -> pd.DataFrame:
+    """One row per complete lesson: ``lesson``, metadata, then the summary row."""
+    rows: list[dict[str, Any]] = []
+    meta_cols: list[str] = []
+    for task, done in _complete(lessons):
         summary = dict(done["summary"])
         meta = _metadata(task, set(summary))
         meta_cols += [k for k in meta if k not in meta_cols]
         rows.append({**summary, **meta, "lesson": task.name})
-        utts = pd.read_parquet(Path(task.folder) / "utterances.parquet")
-        frames.append(utts.assign(**_metadata(task, set(utts.columns)), lesson=task.name))
-    summaries = _front(pd.DataFrame(rows), ["lesson", *meta_cols])
-    non_empty = [f for f in frames if len(f)]
-    utterances = pd.concat(non_empty, ignore_index=True) if non_empty else (frames[0] if frames else pd.DataFrame())
-    return summaries, _front(utterances, ["lesson", *meta_cols])
+    return _front(pd.DataFrame(rows), ["lesson", *meta_cols])
+
+
+def write_utterances(path: str | Path, lessons: Sequence[LessonTask]) -> Path:
+    """Every complete lesson's utterance rows in one Parquet file, streamed lesson by lesson
+    (memory stays at one lesson however long the archive). Columns: ``lesson``, the metadata
+    (text), then the utterance columns, unified across lessons."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    parts = []
+    meta_cols: list[str] = []
+    for task, _done in _complete(lessons):
+        file = Path(task.folder) / "utterances.parquet"
+        schema = pq.read_schema(file)
+        meta = _metadata(task, set(schema.names))
+        meta_cols += [k for k in meta if k not in meta_cols]
+        parts.append((file, task.name, meta, schema))
+    base = pa.unify_schemas([s for *_, s in parts], promote_options="permissive") if parts else pa.schema([])
+    front = [pa.field("lesson", pa.string()), *(pa.field(c, pa.string()) for c in meta_cols)]
+    schema = pa.schema(front + [f for f in base if f.name not in {"lesson", *meta_cols}])
+
+    def write(tmp: Path) -> None:
+        with pq.ParquetWriter(tmp, schema) as writer:
+            for file, name, meta, _ in parts:
+                table = pq.read_table(file)
+                n = table.num_rows
+                given = {"lesson": pa.array([name] * n, pa.string()),
+                         **{k: pa.array([v] * n, pa.string()) for k, v in meta.items()}}
+                arrays = [given[f.name] if f.name in given else
+                          table.column(f.name).cast(f.type) if f.name in table.column_names else pa.nulls(n, f.type)
+                          for f in schema]
+                writer.write_table(pa.Table.from_arrays(arrays, schema=schema))
+
+    from esergui.formats.files import write_atomic
+
+    return write_atomic(path, write)
 
 
 def write_combined(out_dir: str | Path, lessons: Sequence[LessonTask], failures: Sequence[Failure]) -> dict[str, Path]:
     """Write the combined tables and ``failures.csv`` (always, so a stale one never lingers)."""
     out = Path(out_dir)
-    summaries, utterances = combined_tables(lessons)
-    written = {
-        "summaries": write_csv(summaries, out / SUMMARIES_CSV),
-        "utterances": write_parquet(utterances, out / UTTERANCES_PARQUET),
+    return {
+        "summaries": write_csv(summaries_table(lessons), out / SUMMARIES_CSV),
+        "utterances": write_utterances(out / UTTERANCES_PARQUET, lessons),
         "failures": write_csv(pd.DataFrame([f.__dict__ for f in failures], columns=["path", "reason"]), out / FAILURES_CSV),
     }
-    return written
 
 
 def store_in_workspace(ws: Any, task: LessonTask) -> int:

@@ -22,6 +22,14 @@ from typing import Iterator, Sequence
 
 from esergui.batch.plan import LessonTask
 from esergui.batch.worker import LessonOutcome, analyse_lesson, init_worker
+from esergui.errors import EserError
+
+CONNECT_TIMEOUT_S = 20
+
+
+class EngineError(EserError):
+    """The engine cannot start (no Dask installed, the scheduler unreachable)."""
+
 
 WORKER_DIED = "its worker process died twice (out of memory, or killed)"
 
@@ -87,14 +95,20 @@ def run_dask(tasks: Sequence[LessonTask], scheduler: str, jobs: int = 1) -> Iter
     """Run ``tasks`` on a Dask cluster (``scheduler``: its address, or ``"local"``)."""
     if not tasks:
         return
-    from distributed import Client, LocalCluster, as_completed
+    try:
+        from distributed import Client, LocalCluster, as_completed
+    except ImportError:
+        raise EngineError("--scheduler needs Dask's 'distributed' package: pip install 'eser-studio[cluster]'") from None
 
     cluster = None
     if scheduler == "local":
         threads = tasks[0].config.threads
         env = {name: str(threads) for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")} if threads else {}
         cluster = LocalCluster(n_workers=max(1, jobs), threads_per_worker=1, processes=True, dashboard_address=None, env=env)
-    client = Client(cluster if cluster is not None else scheduler)
+    try:
+        client = Client(cluster if cluster is not None else scheduler, timeout=CONNECT_TIMEOUT_S)
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise EngineError(f"cannot reach the Dask scheduler at {scheduler} ({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})") from None
     try:
         batch_id = uuid.uuid4().hex[:8]
         futures = {client.submit(analyse_lesson, t, key=f"esergui-lesson-{t.key[:16]}-{batch_id}", pure=False): t for t in tasks}
