@@ -45,6 +45,7 @@ def _fail(message: str) -> int:
 
 def run(args: argparse.Namespace) -> int:
     from esergui.report import FigureSize, figure_export, from_workspace, lesson_report, parse_time
+    from esergui.report.page import REPORT_FORMATS
     from esergui.report.save import output_format
 
     if not args.out and not args.figure:
@@ -57,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
         return _fail("--workspace goes with --lesson; to report on a file of the workspace, give its lesson name")
     # Check every option before a possibly long analysis.
     if args.out:
-        output_format(args.out, None, ("pdf", "png"))
+        output_format(args.out, None, REPORT_FORMATS)
     if args.figure:
         output_format(args.figure, None)
         size = FigureSize.parse(args.figure_size)

@@ -23,7 +23,7 @@ from matplotlib.patches import Patch
 
 from esergui import __version__
 from esergui.report.palette import ROLE_COLOURS, UNCERTAIN_COLOUR, UNCERTAIN_HATCH, label_colours
-from esergui.report.save import save_figure
+from esergui.report.save import output_format, save_figure
 from esergui.report.source import ReportLesson
 from esergui.report.timeline import (Span, arousal_handles, arousal_sigma_s, draw_arousal, draw_timeline, has_arousal,
                                      lanes, legend_row, legend_rows)
@@ -33,6 +33,7 @@ from esergui.lesson import UNCERTAIN
 from esergui.summary import emotion_by_role
 
 A4_IN = (8.27, 11.69)
+REPORT_FORMATS = ("pdf", "png")
 GREY = "#555555"
 LIGHT = "#888888"
 LEFT, RIGHT = 0.075, 0.925
@@ -175,7 +176,15 @@ def render_report(lesson: ReportLesson, summary: Mapping[str, Any] | None = None
     flow.text("Lesson report", 10, LIGHT, weight="bold", after=1)
     flow.text(elide_middle(lesson.name, 50), 17, weight="bold", after=4)
     flow.text(f"{_date_text(lesson)} · {headline(row)}", 9.5, GREY, after=2)
+    _talk_section(flow, lesson, row)
+    _emotion_section(flow, lesson, row)
+    _model_section(flow, lesson)
+    fig.text(LEFT, 0.02, f"ESER Studio {__version__} · made {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC · "
+             "definitions: docs/REPORT.md", fontsize=7, color=LIGHT, va="bottom")
+    return RenderedPage(fig, flow.y)
 
+
+def _talk_section(flow: _Flow, lesson: ReportLesson, row: Mapping[str, Any]) -> None:
     flow.heading("Who talked, and how the turns went")
     bar = flow.axes(0.22)
     _talk_bar(bar, flow.axes(0.2), row)
@@ -185,12 +194,13 @@ def render_report(lesson: ReportLesson, summary: Mapping[str, Any] | None = None
         flow.text(figure.value[:1].upper() + figure.value[1:], 9, after=0.5)
         flow.text(figure.meaning, 8, GREY, style="italic", after=5)
 
+
+def _emotion_section(flow: _Flow, lesson: ReportLesson, row: Mapping[str, Any]) -> None:
     flow.heading("Emotions over the lesson, by role")
     span = Span.of(lesson) if lesson.duration_s > 0 else Span(0.0, 1.0)
-    n_lanes = min(4, len(lanes(lesson)[0]))
     arousal = has_arousal(lesson)
     flow.space(2)
-    timeline = flow.axes(0.3 * n_lanes + 0.1, left=0.07)
+    timeline = flow.axes(0.3 * min(4, len(lanes(lesson)[0])) + 0.1, left=0.07)
     handles = draw_timeline(timeline, lesson, span, time_label=not arousal)
     if arousal:
         timeline.tick_params(labelbottom=False)
@@ -212,6 +222,8 @@ def render_report(lesson: ReportLesson, summary: Mapping[str, Any] | None = None
         _shares(flow.axes(0.2 * len(rows) + 0.3, left=0.07), table.loc[rows], lesson.labels)
         flow.space(24)
 
+
+def _model_section(flow: _Flow, lesson: ReportLesson) -> None:
     flow.heading("The emotion model and its limits")
     figures = model_figures(lesson.run)
     if lesson.model_name:
@@ -219,9 +231,6 @@ def render_report(lesson: ReportLesson, summary: Mapping[str, Any] | None = None
     else:
         flow.text("Which model recognised the emotions is not recorded for this lesson.", 9, after=2)
     flow.text(model_caveat(), 8, GREY, after=2)
-    fig.text(LEFT, 0.02, f"ESER Studio {__version__} · made {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC · "
-             "definitions: docs/REPORT.md", fontsize=7, color=LIGHT, va="bottom")
-    return RenderedPage(fig, flow.y)
 
 
 def lesson_report(lesson: ReportLesson, summary: Mapping[str, Any] | None, out_path: str | Path,
@@ -229,6 +238,7 @@ def lesson_report(lesson: ReportLesson, summary: Mapping[str, Any] | None, out_p
     """Write the one-page report of ``lesson`` to ``out_path`` as ``fmt`` (``"pdf"`` or
     ``"png"``; default: from the file's suffix). ``summary``: the lesson's
     :func:`esergui.summary.lesson_summary` row (``None``: computed from ``lesson``)."""
+    kind = output_format(out_path, fmt, REPORT_FORMATS)  # a bad name fails before the rendering
     fig = render_report(lesson, summary).figure
-    return save_figure(fig, out_path, fmt, dpi, allowed=("pdf", "png"),
+    return save_figure(fig, out_path, kind, dpi, allowed=REPORT_FORMATS,
                        title=f"Lesson report: {lesson.name}", subject="ESER Studio lesson report")
