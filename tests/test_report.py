@@ -180,6 +180,8 @@ def test_a_lesson_without_roles_or_emotions_still_renders(tmp_path):
     text = pdf_text(out)
     assert "Talk time per role Not available" in text
     assert "No utterance has an emotion yet" in text
+    empty = ReportLesson.from_records(Lesson("not analysed", "x.wav"), [])
+    assert "Length 0:00 · 0 utterances Who talked" in pdf_text(lesson_report(empty, None, tmp_path / "e.pdf"))
 
 
 def test_the_fullest_page_still_fits_above_the_footer():

@@ -55,8 +55,8 @@ def _count(value: Any, one: str, many: str) -> str:
 
 def headline(row: Mapping[str, Any]) -> str:
     """``"Length 3:21 · 66 utterances · speech 77 % of the time"``."""
-    return (f"Length {clock(row['duration_s'])} · {_count(row['utterances'], 'utterance', 'utterances')} · "
-            f"speech {_pct(row['speech_pct'])} of the time")
+    text = f"Length {clock(row['duration_s'])} · {_count(row['utterances'], 'utterance', 'utterances')}"
+    return text if missing(row.get("speech_pct")) else f"{text} · speech {_pct(row['speech_pct'])} of the time"
 
 
 def has_roles(row: Mapping[str, Any]) -> bool:
