@@ -202,3 +202,20 @@ def test_batch_on_a_dask_local_cluster(lessons: list[Path], tmp_path: Path, work
     assert {o.worker.split(":")[1] for o in result.outcomes}.isdisjoint({str(os.getpid())})
     assert all(o.peak_rss_mb and o.peak_rss_mb > 50 for o in result.outcomes)
     assert len(pd.read_csv(result.written["summaries"])) == 3
+
+
+def test_a_worker_with_another_model_refuses(lessons: list[Path], tmp_path: Path) -> None:
+    """A worker whose model file is not the batch's (another install) fails the lesson with
+    the reason instead of writing rows whose provenance names the wrong model."""
+    import dataclasses
+
+    from esergui.batch.inputs import LessonInput
+    from esergui.batch.plan import plan_batch
+    from esergui.batch.run import make_config
+    from esergui.batch.worker import analyse_lesson
+
+    config = dataclasses.replace(make_config(tmp_path / "out", device="cpu", threads=1), model_sha256="0" * 64)
+    [task] = plan_batch([LessonInput(lessons[0])], config).todo
+    outcome = analyse_lesson(task)
+    assert not outcome.ok and "is not the batch's" in outcome.reason
+    assert not Path(task.folder).exists()

@@ -7,8 +7,8 @@ model loads once per worker, not once per lesson), writes the lesson folder desc
 model, audio or utterance objects. A lesson that fails returns ``ok=False`` with a one-line
 reason instead of raising, so one bad file never stops the others.
 
-This module imports only the standard library at import time: a worker sets its thread
-limits (:func:`init_worker`) before numpy or torch load.
+This module imports only the standard library and :mod:`esergui.errors` at import time: a
+worker sets its thread limits (:func:`init_worker`) before numpy or torch load.
 """
 
 from __future__ import annotations
@@ -24,6 +24,8 @@ import traceback
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from esergui.errors import EserError  # light: no numpy or torch
 
 if TYPE_CHECKING:
     from esergui.batch.plan import LessonTask
@@ -47,6 +49,10 @@ class LessonOutcome:
     cpu_s: float = 0.0  # CPU time of the worker process (all threads) for this lesson
     worker: str = ""  # host:pid
     peak_rss_mb: float | None = None  # the worker process's peak resident memory so far
+
+
+class WorkerSetupError(EserError):
+    """A worker cannot analyse this batch's lessons as the batch asks (another model)."""
 
 
 def init_worker(threads: int | None, parent_pid: int | None = None) -> None:
@@ -75,6 +81,10 @@ def peak_rss_mb() -> float | None:
 
 
 def _pipeline(task: LessonTask) -> Any:
+    """This thread's pipeline for the task's settings, loaded once. The model it loaded must
+    be the batch's (same SHA-256): a worker installed with another version would otherwise
+    write rows whose provenance and resume key name a model that did not make them."""
+    from esergui.batch.provenance import file_sha256
     from esergui.pipeline import Pipeline
 
     settings = task.config.pipeline_settings
@@ -82,7 +92,11 @@ def _pipeline(task: LessonTask) -> Any:
     if cached is None or cached[0] != repr(settings):
         pipeline = Pipeline(settings)
         pipeline.prepare()
-        cached = _local.pipeline = (repr(settings), pipeline)
+        path = getattr(pipeline.recognizer, "path", None)
+        cached = _local.pipeline = (repr(settings), pipeline, file_sha256(path) if path is not None else "")
+    if cached[2] != task.config.model_sha256:
+        raise WorkerSetupError(f"this worker's emotion model (SHA-256 {cached[2][:12] or 'none'}) is not the batch's "
+                               f"({task.config.model_sha256[:12] or 'none'}); install the same ESER Studio and model on every worker")
     return cached[1]
 
 
