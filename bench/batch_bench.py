@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import shlex
 import shutil
 import sys
 import time
@@ -107,19 +108,31 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--configs", default="jobs1,jobs2,dask2", help="comma-separated: " + ", ".join(CONFIGS))
     parser.add_argument("--work", default="/tmp/batch_bench", help="where lessons and outputs go (never the repository)")
     parser.add_argument("--write", metavar="FILE", help="also write the results as Markdown here")
+    parser.add_argument("--budget-min", type=float, default=float("inf"),
+                        help="skip a configuration when the previous one's wall time would end the run past this many minutes")
+    parser.add_argument("--note", default="", help="a paragraph for the Markdown file (conditions, why scaled down)")
     args = parser.parse_args(argv)
     work = Path(args.work)
     t0 = time.perf_counter()
     lessons = build_lessons(work, args.lessons, args.minutes)
     print(f"{len(lessons)} lessons of {args.minutes:g} min ready in {time.perf_counter() - t0:.0f} s", file=sys.stderr, flush=True)
-    rows = [run_config(name, lessons, work) for name in args.configs.split(",")]
+    rows, skipped, start = [], [], time.perf_counter()
+    for name in args.configs.split(","):
+        elapsed = time.perf_counter() - start
+        if rows and elapsed + rows[-1]["wall_s"] > args.budget_min * 60:
+            skipped.append(CONFIGS[name][0])  # would end past the budget: not run, said so below
+            continue
+        rows.append(run_config(name, lessons, work))
     text = table(rows)
+    if skipped:
+        text += (f"\n\nNot run (the previous configuration's wall time would have taken the run past "
+                 f"--budget-min {args.budget_min:g}): {', '.join(skipped)}.")
     print(text)
     if args.write:
-        command = "python -m bench.batch_bench " + " ".join(argv if argv is not None else sys.argv[1:])
+        command = "python -m bench.batch_bench " + shlex.join(argv if argv is not None else sys.argv[1:])
         head = (f"# Batch benchmark\n\nCommand: `.venv/bin/{command}`\n\n"
                 f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
-                f"run {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}.\n\n")
+                f"run {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}.\n\n" + (f"{args.note}\n\n" if args.note else ""))
         Path(args.write).write_text(head + text + "\n", encoding="utf-8")
     return 0
 
