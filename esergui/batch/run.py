@@ -25,7 +25,7 @@ from esergui import __version__
 from esergui.batch.combine import store_in_workspace, write_combined
 from esergui.batch.engines import execute
 from esergui.batch.files import write_json
-from esergui.batch.inputs import LessonInput
+from esergui.batch.inputs import BatchInputError, LessonInput
 from esergui.batch.plan import LESSONS_DIR, STATE_DIR, BatchConfig, BatchPlan, Failure, LessonTask, plan_batch
 from esergui.batch.provenance import file_sha256, settings_fingerprint, settings_hash
 from esergui.batch.worker import LessonOutcome
@@ -91,7 +91,10 @@ def run_batch(
     :class:`~esergui.workspace.Workspace`, optional) and write the combined tables."""
     t0 = time.perf_counter()
     out = Path(config.out_dir)
-    (out / STATE_DIR).mkdir(parents=True, exist_ok=True)
+    try:
+        (out / STATE_DIR).mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise BatchInputError(f"cannot create the output folder {out}: {exc.strerror or exc}") from None
     started = now_iso()
     _remove_leftovers(out / LESSONS_DIR)
     plan = plan_batch(inputs, config, resume=resume, on_file=on_file)
