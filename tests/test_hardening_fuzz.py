@@ -24,7 +24,7 @@ if str(ROOT) not in sys.path:  # run as a script
 import pytest  # noqa: E402
 
 WORKSPACE_CASES = 120
-MODEL_CASES = 40
+MODEL_CASES = 24
 SEED = 18
 
 
@@ -62,7 +62,7 @@ def mutate_signed_model(path: Path, rng: random.Random) -> str:
     from model.io import FORMAT, FORMAT_VERSION, _checksum, read_model_file
 
     meta, tensors = read_model_file(path)
-    if rng.random() < 0.6:
+    if rng.random() < 0.75:  # (a file whose tensors still load is run on a test sound: slower)
         section = rng.choice(["model_config", "feature_config", "train_config", "labels"])
         if section == "labels":
             meta["labels"] = rng.choice(_ODD_VALUES + [["a"] * 7, ["a", "b"]])
