@@ -7,11 +7,42 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+#: ``ESER_BLOCK_QT=1 pytest -p no:pytest-qt -m "not qt"`` is the no-Qt run: importing PySide6,
+#: shiboken6 or pyqtgraph raises ImportError, and modules marked ``qt`` are not collected.
+BLOCK_QT = os.environ.get("ESER_BLOCK_QT") == "1"
+QT_MODULES = ("PySide6", "shiboken6", "pyqtgraph")
+
+
+class _NoQt:
+    """A meta-path finder that refuses the Qt packages (the no-Qt run)."""
+
+    def find_spec(self, name: str, path: object = None, target: object = None) -> None:
+        if name.split(".")[0] in QT_MODULES:
+            raise ModuleNotFoundError(f"{name} is blocked: ESER_BLOCK_QT=1 runs without Qt", name=name)
+        return None
+
+
+if BLOCK_QT:
+    loaded = sorted(m for m in sys.modules if m.split(".")[0] in QT_MODULES)
+    if loaded:
+        raise pytest.UsageError(f"ESER_BLOCK_QT=1, but Qt is already imported ({loaded[0]}): run pytest -p no:pytest-qt")
+    sys.meta_path.insert(0, _NoQt())
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """In the no-Qt run, GUI test modules (``pytestmark = pytest.mark.qt``) are not imported."""
+    if BLOCK_QT and collection_path.suffix == ".py" and collection_path.name.startswith("test_"):
+        if "pytestmark = pytest.mark.qt" in collection_path.read_text(encoding="utf-8"):
+            return True
+    return None
+
 
 from esergui.paths import SHARED_DATA_ENV, conversation_dir, emodb_dir  # noqa: E402
 

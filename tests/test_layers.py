@@ -95,3 +95,32 @@ def test_analyze_runs_without_qt(no_qt_env: dict[str, str], conversation: Path, 
     assert len(table) >= 3 and (table["end_s"] > table["start_s"]).all()
     version = subprocess.run([sys.executable, "-m", "esergui", "--version"], cwd=ROOT, env=env, capture_output=True, text=True)
     assert version.returncode == 0 and version.stdout.startswith("esergui ")
+
+
+def test_the_no_qt_test_run(tmp_path: Path) -> None:
+    """``ESER_BLOCK_QT=1 pytest -p no:pytest-qt -m "not qt" tests/`` (``tests/conftest.py``): every
+    test module is collected with Qt imports blocked, GUI modules (``pytestmark = pytest.mark.qt``)
+    are left out without being imported, and a representative subset of the non-GUI tests runs
+    and passes."""
+    env = dict(os.environ, ESER_BLOCK_QT="1", OMP_NUM_THREADS="1")
+    env.pop("QT_QPA_PLATFORM", None)
+    junit = tmp_path / "noqt.xml"
+    subset = "test_audio_pcm or test_summary or test_agreement"
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:pytest-qt", "-p", "no:cacheprovider", "-m", "not qt", "-k", subset,
+         "-q", "-rs", f"--junitxml={junit}", "tests/"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=600,
+    )
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out[-4000:]
+    assert "error" not in out.lower().split("short test summary")[-1], out[-2000:]
+    assert "could not import 'PySide6'" not in out  # GUI modules were not even imported
+    import xml.etree.ElementTree as ET
+
+    cases = ET.parse(junit).getroot().iter("testcase")
+    modules = {c.get("classname", "").split(".")[-1] for c in cases}
+    assert {"test_audio_pcm", "test_summary", "test_agreement"} <= modules, modules
+    gui = {f.stem for f in (ROOT / "tests").glob("test_*.py") if "pytestmark = pytest.mark.qt" in f.read_text(encoding="utf-8")}
+    assert gui and not modules & gui, modules & gui
+    suite = ET.parse(junit).getroot().find("testsuite")
+    assert int(suite.get("tests")) >= 20 and int(suite.get("failures")) == 0 and int(suite.get("errors")) == 0

@@ -158,7 +158,6 @@ class _SpanReader:
         self._whole: np.ndarray | None = None
 
     def read(self, start_s: float, end_s: float) -> np.ndarray:
-
         if self._whole is None:
             try:
                 with sf.SoundFile(str(self.path)) as fh:

@@ -64,7 +64,6 @@ def pipeline_for(device: str, model_path: str | None = None) -> Pipeline:
 def probe_job(device: str, ws: Workspace | None = None):
     """-> ``(device text, model text)`` for the status bar, loading the workspace's active model
     (the bundled one without a workspace) on the way."""
-
     def job(progress, cancel: CancelToken, partial) -> tuple[str, str]:
         model_path = active_model_path(ws)
         pipe = pipeline_for(device, model_path)
@@ -84,7 +83,6 @@ def analysis_job(ws: Workspace, lesson_id: int, device: str):
     """Analyse a workspace lesson and store the result (human edits kept); partial results
     are lists of :class:`esergui.lesson.Utterance` with emotions, batch by batch. Returns
     ``{"report": StoreReport, "skipped": {stage: reason}, "timings_s": {stage: s}}``."""
-
     def job(progress, cancel: CancelToken, partial) -> Any:
         from esergui.pipeline import analyze_into_workspace  # loads torch: only in the worker thread
 
@@ -99,9 +97,7 @@ def analysis_job(ws: Workspace, lesson_id: int, device: str):
 def add_lessons_job(ws: Workspace, paths: list[str]):
     """Probe each file (a file that cannot be decoded is reported, not added) and add it.
     -> ``(lesson ids, [(path, one-line reason), ...])``."""
-
     def job(progress, cancel: CancelToken, partial) -> tuple[list[int], list[tuple[str, str]]]:
-
         ids: list[int] = []
         problems: list[tuple[str, str]] = []
         for k, path in enumerate(paths):
@@ -120,9 +116,7 @@ def add_lessons_job(ws: Workspace, paths: list[str]):
 
 def decode_job(ws: Workspace, lesson_id: int):
     """Decode a lesson's audio into the workspace cache (for viewing before any analysis)."""
-
     def job(progress, cancel: CancelToken, partial) -> Path:
-
         lesson = ws.lesson(lesson_id)
         audio = ws.find_audio(lesson_id)
         cache = ws.cache_file(lesson)
@@ -136,7 +130,6 @@ def decode_job(ws: Workspace, lesson_id: int):
 
 def envelope_job(source: LockedSource, cache_dir: Path | None = None, key: str = ""):
     """The whole-lesson min/max envelope, cached as ``<cache_dir>/<key>_envelope.npz``."""
-
     def job(progress, cancel: CancelToken, partial) -> Envelope:
         path = Path(cache_dir) / f"{key[:20]}_envelope.npz" if cache_dir and key else None
         if path is not None and path.is_file():

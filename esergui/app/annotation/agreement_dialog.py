@@ -126,7 +126,6 @@ class AgreementDialog(QDialog):
             self.jump(int(d.utterance_id))
 
     def save_csv(self, path: str | None = None) -> Path | None:
-
         from esergui.export import write_csv
 
         if path is None:

@@ -129,7 +129,6 @@ class AnnotatedDelegate(_RecordDelegate):
 
 def install_delegates(table: "UtteranceTable", record_of: RecordOf) -> list[QStyledItemDelegate]:
     """Put the delegates on the table's Emotion, Role and Annotated columns; widen those."""
-
     delegates = [
         SourceTagDelegate(table, record_of, "emotion"),
         SourceTagDelegate(table, record_of, "role"),

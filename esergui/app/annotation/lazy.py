@@ -53,7 +53,6 @@ class LazyPanel(QWidget):
 
 def readonly_table(headers: list[str]) -> "QTableWidget":
     """An empty read-only table with ``headers``: whole-row selection, alternating rows."""
-
     table = QTableWidget(0, len(headers))
     table.setHorizontalHeaderLabels(headers)
     table.verticalHeader().setVisible(False)

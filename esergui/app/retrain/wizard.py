@@ -136,8 +136,6 @@ def install(win: MainWindow) -> None:
     """Add Tools ▸ Retrain Emotion Model… and Tools ▸ Emotion Models… to the main window
     (:class:`esergui.app.shell.window.MainWindow`): both need an open workspace; an activated
     model refreshes the window's model text and re-analysis goes to its analysis queue."""
-
-
     def need_workspace() -> Any:
         if getattr(win, "workspace", None) is None:
             win.errors.error("No workspace", "Open or create a workspace first (File ▸ Open Workspace).")
