@@ -162,3 +162,16 @@ def test_recording_file_name_too_long_for_the_system(tmp_path: Path) -> None:
     with pytest.raises(DeviceError, match="too long"):
         write_marker(out, samplerate=48000, channels=1, device="test")
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("marker_text", ["[1, 2]", '{"samplerate": "x", "channels": null, "pid": 1e400}',
+                                         '{"pid": 99999999999999999999999, "host": "%s"}', "\x00\xff not json"])
+def test_damaged_marker_still_lists_and_repairs(tmp_path: Path, marker_text: str) -> None:
+    import socket
+
+    good = _kept_wav(tmp_path, "lesson.wav")
+    marker_path(good).write_text(marker_text.replace("%s", socket.gethostname()), encoding="utf-8")  # fresh
+    [found] = find_unfinished(tmp_path)
+    assert found.path == good and found.samplerate == 0
+    assert repair_recording(found).frames == 16000
+    assert not marker_path(good).exists()

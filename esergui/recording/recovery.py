@@ -95,9 +95,10 @@ def _link_exclusive(tmp: Path, marker: Path) -> bool:
 def _refuse_if_taken(audio: Path, marker: Path, replace_unfinished: bool) -> None:
     try:
         info = json.loads(marker.read_text(encoding="utf-8"))
-        live = _is_live(info, marker)
-    except (OSError, ValueError):
+        live = isinstance(info, dict) and _is_live(info, marker)
+    except (OSError, ValueError, TypeError, OverflowError):
         info, live = {}, False
+    info = info if isinstance(info, dict) else {}
     if live:
         raise DeviceError(f"Another recording (process {info.get('pid', '?')}) is being written to {audio}; "
                           "choose another file name.")
@@ -167,10 +168,12 @@ def find_unfinished(folder: str | Path) -> list[UnfinishedRecording]:
         audio = marker.with_name(marker.name[: -len(MARKER_SUFFIX)])
         try:
             info = json.loads(marker.read_text(encoding="utf-8"))
+            if not isinstance(info, dict):
+                raise ValueError("not a marker")
             if _is_live(info, marker):
                 continue
-        except (OSError, ValueError):
-            info = {}
+        except (OSError, ValueError, TypeError, OverflowError):
+            info = {}  # a damaged marker: its recording is unfinished, details unknown
         if not audio.is_file():
             marker.unlink(missing_ok=True)  # nothing left to recover
             continue
@@ -178,14 +181,22 @@ def find_unfinished(folder: str | Path) -> list[UnfinishedRecording]:
             UnfinishedRecording(
                 path=audio,
                 marker=marker,
-                samplerate=int(info.get("samplerate", 0) or 0),
-                channels=int(info.get("channels", 0) or 0),
+                samplerate=_count(info.get("samplerate")),
+                channels=_count(info.get("channels")),
                 device=str(info.get("device", "")),
                 started=str(info.get("started", "")),
                 size_bytes=audio.stat().st_size,
             )
         )
     return sorted(found, key=lambda r: r.started)
+
+
+def _count(value: object) -> int:
+    """A positive whole number from a marker, or 0 when it is missing or damaged."""
+    try:
+        return max(0, int(value))  # type: ignore[call-overload]
+    except (TypeError, ValueError, OverflowError):
+        return 0
 
 
 @dataclass(frozen=True)
