@@ -16,9 +16,9 @@ is checked between and inside stages; cancelling raises :class:`esergui.progress
 ``on_utterances(batch)`` receives utterances as their emotions arrive (for a GUI that fills
 the timeline while the model runs).
 
-Optional stages: the speaker stage runs when :mod:`esergui.speakers` is importable, emotions
-when :mod:`model.inference` and its bundled weights are there; otherwise the stage is
-skipped and the reason is in ``result.run.skipped`` (the CLI prints it). Both are injectable
+Optional stages: emotions run when the bundled weights (or the model file named) load;
+otherwise the stage is skipped and the reason is in ``result.run.skipped`` (the CLI prints
+it). The stages are imported plainly (:mod:`esergui.speakers`, :mod:`model.inference`). Both are injectable
 (``Pipeline(recognizer=..., speaker_stage=...)``): any object with ``labels`` and
 ``predict(waveforms, progress=None, cancel=None) -> (N, C) probabilities``, and any callable
 like :func:`esergui.speakers.attribute_speakers`; ``None`` skips the stage.

@@ -2,6 +2,11 @@
 
 Models stay Qt-free (``esergui.workspace``, ``esergui.lesson``, ``esergui.pipeline`` ...); this
 package holds views over them, workers that run them off the GUI thread, and the main window.
+What the views show is computed without Qt in :mod:`esergui.review` and :mod:`esergui.audio`.
+
+One package per feature: ``shell`` (the main window and its controllers, start-up), ``common``
+(workers, icons, palette), ``timeline`` (overview, detail view, table), ``playback``, ``library``
+(lessons, analysis queue), ``summary``, ``annotation``, ``recording``, ``retrain``.
 
 Extension points (see ``docs/APP.md``):
 
