@@ -273,12 +273,12 @@ def test_overview_legend_rebuilt_once_per_reload(qtbot, speech):
     for _ in range(3):  # first load, then two reloads, with no event processing in between
         view.set_lesson(lesson(speech))
     labels = view.legend.findChildren(QLabel, options=Qt.FindChildOption.FindDirectChildrenOnly)
-    assert len(labels) == len(LABELS) + 1
-    assert view.legend.layout().count() == len(LABELS) + 2  # labels, stretch, hint
+    assert len(labels) == len(LABELS) + 2  # the labels, "uncertain", the hint
+    assert view.legend.layout().count() == len(LABELS) + 3  # labels, uncertain, stretch, hint
     qtbot.wait(20)  # let the layout show the new labels
     labels = view.legend.findChildren(QLabel, options=Qt.FindChildOption.FindDirectChildrenOnly)
     texts = [lab.text() for lab in labels if lab.isVisible()]
-    assert len(texts) == len(LABELS) + 1
-    for name in LABELS:
+    assert len(texts) == len(LABELS) + 2
+    for name in (*LABELS, "uncertain"):
         assert sum(t.endswith(f"&nbsp;{name}") for t in texts) == 1, name
     assert sum(t == "opacity = confidence" for t in texts) == 1

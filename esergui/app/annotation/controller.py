@@ -19,7 +19,7 @@ X / M                 split at the cursor / merge with the next utterance (or th
 Delete / Insert       delete / new utterance in the marked range (Shift+drag in the detail view)
 Down / Up             next / previous utterance (in the table's order and filters)
 U / Shift+U           next / previous unreviewed utterance
-N / Shift+N           next / previous low-confidence utterance (below the threshold)
+N / Shift+N           next / previous uncertain utterance (below ``CONFIDENCE_THRESHOLD``)
 Ctrl+G                jump to a time
 ====================  ==================================================================
 """
@@ -37,7 +37,7 @@ from esergui.app.annotation.menus import AnnotationMenus
 from esergui.app.annotation.navigation import Navigation
 from esergui.app.annotation.undo import NOTE_MERGE_ID, EditLayer, MergeSpeakersEdit, SpeakerEdit, UtteranceEdit
 from esergui.errors import USER_ERRORS
-from esergui.lesson import TEACHER, LessonStatus, Speaker, Utterance
+from esergui.lesson import CONFIDENCE_THRESHOLD, TEACHER, LessonStatus, Speaker, Utterance
 from esergui.review.lessondata import LessonData
 from model.data import EMODB_LABELS
 
@@ -49,7 +49,6 @@ log = logging.getLogger(__name__)
 
 #: Single keys the annotation commands use (codes may not take them).
 RESERVED_KEYS = {str(d) for d in range(10)} | {"T", "S", "R", "E", "X", "M", "U", "N"}
-LOW_CONFIDENCE = 0.5  # default threshold of "next low confidence"
 
 
 class AnnotationController(BoundaryEdits, Navigation, QObject):
@@ -81,7 +80,7 @@ class AnnotationController(BoundaryEdits, Navigation, QObject):
         self.layer.changed.connect(self._after_edit)
         self.layer.failed.connect(self._refused)
         self.codes: list[Code] = load_codes(None)
-        self.low_confidence = LOW_CONFIDENCE
+        self.low_confidence = CONFIDENCE_THRESHOLD  # "next uncertain" (N) stops below it
         self.snap_enabled = True
         self.marked_range: tuple[float, float] | None = None
         self._run_of: dict[int, int | None] = {}

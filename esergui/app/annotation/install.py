@@ -120,7 +120,7 @@ def install_annotation(window: MainWindow) -> AnnotationController:
     if "library" in docks:
         window.tabifyDockWidget(docks["library"], c.docks["history"])
         docks["library"].raise_()
-    c.docks["annotation"].raise_()
+    (docks["summary"] if "summary" in docks else c.docks["annotation"]).raise_()  # the lesson's result in front
     settings = getattr(window, "settings", None)
     state = settings.value("window/state") if settings is not None else None
     if state is not None:

@@ -12,6 +12,7 @@ from typing import Callable
 import numpy as np
 from PySide6.QtWidgets import QInputDialog
 
+from esergui.app.common.uncertain import threshold_text
 from esergui.timefmt import format_time
 
 
@@ -70,7 +71,7 @@ class Navigation:
         conf = self.data.confidence
         thr = self.low_confidence
         return self._go(step, lambda row: not math.isnan(float(conf[row])) and float(conf[row]) < thr,
-                        f"utterance below {thr:.0%} confidence")
+                        f"uncertain utterance ({threshold_text(thr)})")
 
     def jump_to_time(self, t: float) -> bool:
         """Select the utterance at ``t`` (or the next one after it) and put the cursor there."""

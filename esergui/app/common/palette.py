@@ -8,7 +8,10 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from PySide6.QtGui import QColor
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QBrush, QColor, QPainter, QPixmap
+
+from esergui.lesson import UNCERTAIN
 
 #: Okabe-Ito palette (hex), plus its grey.
 OKABE_ITO = {
@@ -33,6 +36,10 @@ _CYCLE = ("vermillion", "orange", "blue", "bluish_green", "reddish_purple", "sky
 
 #: Colour of utterances with no emotion yet (not analysed).
 UNKNOWN_COLOUR = "#BBBBBB"
+#: Fill of "uncertain" utterances (below the confidence threshold), drawn hatched in
+#: :data:`UNCERTAIN_HATCH` so they never pass for a pale emotion colour.
+UNCERTAIN_COLOUR = "#E4E4E4"
+UNCERTAIN_HATCH = "#6E6E6E"
 
 ROLE_COLOURS = {"teacher": "#0072B2", "student": "#E69F00"}
 
@@ -43,6 +50,9 @@ def label_colours(labels: Sequence[str]) -> list[str]:
     out: list[str | None] = [None] * len(labels)
     for i, name in enumerate(labels):
         key = name.strip().lower()
+        if key == UNCERTAIN:
+            out[i] = UNCERTAIN_COLOUR
+            continue
         for prefix, entry in _KNOWN:
             if key.startswith(prefix) and entry not in used:
                 out[i] = OKABE_ITO[entry]
@@ -54,6 +64,21 @@ def label_colours(labels: Sequence[str]) -> list[str]:
             entry = free.pop(0) if free else _CYCLE[i % len(_CYCLE)]
             out[i] = OKABE_ITO[entry]
     return [c for c in out if c is not None]
+
+
+def uncertain_brush() -> QBrush:
+    """The hatch drawn over :data:`UNCERTAIN_COLOUR` (on top of a plain fill)."""
+    return QBrush(QColor(UNCERTAIN_HATCH), Qt.BrushStyle.BDiagPattern)
+
+
+def uncertain_swatch(size: int = 12) -> QPixmap:
+    """The "uncertain" swatch for icons and legends: light grey, hatched."""
+    pm = QPixmap(size, size)
+    pm.fill(QColor(UNCERTAIN_COLOUR))
+    painter = QPainter(pm)
+    painter.fillRect(0, 0, size, size, uncertain_brush())
+    painter.end()
+    return pm
 
 
 def qcolours(labels: Sequence[str]) -> list[QColor]:

@@ -1,6 +1,7 @@
 """The lesson library: the workspace's lessons with date, duration and status.
 
-Audio files dropped on it are added; double-click (or Enter) opens a lesson; F2 renames;
+Audio files dropped on it are added; a click (or Enter) opens a lesson; names too long for
+the column are elided in the middle (the full name is the tooltip); F2 renames;
 Delete removes (after the main window asks). Multiple selection feeds "export selected".
 """
 
@@ -11,7 +12,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QSortFilterProxyModel, Qt, Signal
 from PySide6.QtGui import QAction, QColor, QKeySequence
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QMenu, QTableView, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QAbstractItemView, QApplication, QHeaderView, QMenu, QTableView, QVBoxLayout, QWidget
 
 from esergui.lesson import Lesson, LessonStatus
 from esergui.timefmt import format_time
@@ -97,7 +98,7 @@ class LessonListModel(QAbstractTableModel):
             return QColor(STATUS_COLOURS.get(LessonStatus(lesson.status), "#444444"))
         if role == Qt.ItemDataRole.ToolTipRole:
             note = "\nIts analysis did not finish: analyse it again (Ctrl+R)" if self.status_text(lesson) == "interrupted" else ""
-            return f"{lesson.name}\n{lesson.audio_path}\nDouble-click to open · F2 to rename{note}"
+            return f"{lesson.name}\n{lesson.audio_path}\nClick to open · F2 to rename{note}"
         return None
 
     def flags(self, index: QModelIndex):
@@ -143,7 +144,9 @@ class LessonLibrary(QWidget):
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         for col in (1, 2, 3):
             header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
-        self.view.setToolTip("Lessons in this workspace. Drop audio files here to add them; double-click to open")
+        self.view.setTextElideMode(Qt.TextElideMode.ElideMiddle)  # "demo_l…son 2" tells two lessons apart
+        self.view.setToolTip("Lessons in this workspace. Drop audio files here to add them; click to open")
+        self.view.clicked.connect(self._on_click)
         self.view.doubleClicked.connect(self._on_double)
         self.view.activated.connect(self._on_double)
         self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
@@ -176,6 +179,12 @@ class LessonLibrary(QWidget):
             if lesson.id in ids:
                 ix = self.proxy.mapFromSource(self.model.index(row, 0))
                 sm.select(ix, sm.SelectionFlag.Select | sm.SelectionFlag.Rows)
+
+    def _on_click(self, index: QModelIndex) -> None:
+        """A plain click opens the lesson; Ctrl/Shift+click only extends the selection."""
+        mods = QApplication.keyboardModifiers()
+        if not mods & (Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier):
+            self._on_double(index)
 
     def _on_double(self, index: QModelIndex) -> None:
         row = self.proxy.mapToSource(index).row()

@@ -83,6 +83,8 @@ class AnalysisController:
         self.win.workspaces.refresh_library()
         if lesson_id == self.win.current_id:
             self.win.lessons.reload_current_lesson()
+            if outcome == "done":
+                self.win.docks["summary"].raise_()  # a teacher's main result, in front
             if self.win.lesson_data.source is None:
                 self.win.lessons.attach_audio(lesson_id)
         self.win.update_actions()

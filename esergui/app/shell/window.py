@@ -50,6 +50,7 @@ from esergui.app.shell.analysis import AnalysisController
 from esergui.app.shell.demo import open_demo
 from esergui.app.shell.dialogs import AboutDialog, SettingsDialog, ShortcutsDialog
 from esergui.app.shell.exports import ExportController
+from esergui.app.shell.fit import available_geometry, default_geometry, fit_window
 from esergui.app.shell.lessons import LessonController
 from esergui.app.shell.notices import ErrorReporter
 from esergui.app.shell.selection import SelectionModel
@@ -219,8 +220,9 @@ class MainWindow(QMainWindow):
         geometry = self.settings.value("window/geometry")
         if geometry is not None:
             self.restoreGeometry(geometry)
+            fit_window(self)  # saved on a bigger screen, or grown past this one
         else:
-            self.resize(1500, 940)
+            self.setGeometry(default_geometry(available_geometry(self)))
         state = self.settings.value("window/state")
         if state is not None:
             self.restoreState(state)

@@ -15,6 +15,7 @@ from esergui.app.common.workers import TaskRunner, one_line
 from esergui.app.library.lessons import AUDIO_SUFFIXES
 from esergui.app.recording.panel import RecordingPanel
 from esergui.app.recording.recovery import offer_recovery
+from esergui.app.shell.fit import fit_window
 from esergui.errors import USER_ERRORS
 from esergui.lesson import LessonStatus
 from esergui.review import jobs
@@ -122,6 +123,7 @@ class WorkspaceController:
             self.win.tabifyDockWidget(self.win.docks["summary"], dock)
         self.win.docks["recording"].show()
         self.win.docks["recording"].raise_()
+        QTimer.singleShot(0, lambda: fit_window(self.win))  # the panel must not grow the window past the screen
         return self.win.recorder
 
     def _recover_recordings(self, ws: Workspace) -> None:

@@ -1,6 +1,8 @@
 """The summary panel: key figures of the current lesson (talk time, turns, wait-time proxies,
-low-confidence share) from :mod:`esergui.summary`, emotion shares per role as stacked bars, and
-emotions per 5-minute bin. Recomputed whenever the current lesson changes."""
+uncertain and low-confidence shares, mean arousal) from :mod:`esergui.summary`, a legend of the
+emotion colours, emotion shares per role as stacked bars, and emotions per 5-minute bin
+("uncertain" hatched grey: below :data:`esergui.lesson.CONFIDENCE_THRESHOLD` a model label counts
+as uncertain, never as its class). Recomputed whenever the current lesson changes."""
 
 from __future__ import annotations
 
@@ -13,8 +15,9 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QGridLayout, QLabel, QScrollArea, QVBoxLayout, QWidget
 
 from esergui import summary
-from esergui.app.common.palette import label_colours
-from esergui.lesson import Utterance
+from esergui.app.common.palette import UNCERTAIN_HATCH, label_colours, uncertain_brush
+from esergui.app.common.uncertain import threshold_text
+from esergui.lesson import UNCERTAIN, Utterance
 from esergui.review.lessondata import LessonData
 from esergui.timefmt import format_time
 
@@ -35,7 +38,13 @@ FIGURES = (
      "Wait-time proxy: median silence between a student turn and the teacher's next turn"),
     ("Teacher waits ≥ 3 s", "wait_proxy_teacher_to_student_pct_ge_3s", "pct",
      "Share of teacher→student transitions with at least 3 s of silence (Rowe's threshold)"),
-    ("Low confidence", "low_confidence_pct", "pct", "Utterances whose model confidence is below 50 %"),
+    ("Uncertain", f"emotion_{UNCERTAIN}_pct", "pct",
+     f"Share of speech time whose model label is {threshold_text()}: counted as uncertain, not as an emotion"),
+    ("Low confidence", "low_confidence_pct", "pct", f"Utterances whose model confidence is {threshold_text()}"),
+    ("Arousal (mean, −1…1)", "arousal_mean", "signed",
+     "Speech-time-weighted mean arousal from the emotion probabilities (calm −1 … excited +1)"),
+    ("Teacher arousal", "teacher_arousal_mean", "signed", "Mean arousal of teacher talk (−1 … +1)"),
+    ("Student arousal", "student_arousal_mean", "signed", "Mean arousal of student talk (−1 … +1)"),
     ("Reviewed", "reviewed_pct", "pct", "Utterances a person marked as reviewed"),
 )
 
@@ -51,6 +60,8 @@ def _fmt(value: Any, kind: str) -> str:
         return f"{value:.1f} s"
     if kind == "float":
         return f"{value:.2f}"
+    if kind == "signed":
+        return f"{value:+.2f}"
     return f"{int(value)}"
 
 
@@ -66,6 +77,16 @@ def records_of(data: LessonData) -> list[Utterance]:
                              role=str(data.role[i]) or None, emotion=data.label_name(i) or None,
                              confidence=None if math.isnan(c) else c, id=int(data.ids[i])))
     return out
+
+
+def legend_html(labels: Sequence[str]) -> str:
+    """Colour swatches naming each label (``uncertain`` hatched), wrapping as the panel narrows."""
+    items = []
+    for name, colour in zip(labels, label_colours(labels)):
+        mark = (f'<span style="color:{UNCERTAIN_HATCH}">▨</span>' if name == UNCERTAIN
+                else f'<span style="color:{colour}">■</span>')
+        items.append(f'<span style="white-space:nowrap">{mark}&nbsp;{name}</span>')
+    return " &nbsp; ".join(items) if items else "No emotions yet: analyse the lesson"
 
 
 class StackedBars(pg.PlotWidget):
@@ -99,11 +120,13 @@ class StackedBars(pg.PlotWidget):
         base = np.zeros(len(categories))
         for k, colour in enumerate(colours):
             v = values[:, k]
-            if self.horizontal:
-                item = pg.BarGraphItem(x0=base, y=pos, width=v, height=0.7, brush=colour, pen=pg.mkPen(None))
-            else:
-                item = pg.BarGraphItem(x=pos, y0=base, height=v, width=0.8, brush=colour, pen=pg.mkPen(None))
-            self.addItem(item)
+            brushes = [colour, uncertain_brush()] if labels[k] == UNCERTAIN else [colour]  # hatched over grey
+            for brush in brushes:
+                if self.horizontal:
+                    item = pg.BarGraphItem(x0=base, y=pos, width=v, height=0.7, brush=brush, pen=pg.mkPen(None))
+                else:
+                    item = pg.BarGraphItem(x=pos, y0=base, height=v, width=0.8, brush=brush, pen=pg.mkPen(None))
+                self.addItem(item)
             base = base + v
         ticks = [[(float(i), c) for i, c in enumerate(categories)]]
         if self.horizontal:
@@ -130,6 +153,10 @@ class SummaryPanel(QScrollArea):
         self.setWidget(inner)
         self.title = QLabel("No lesson")
         self.title.setStyleSheet("font-weight: bold;")
+        self.legend = QLabel()
+        self.legend.setWordWrap(True)
+        self.legend.setTextFormat(Qt.TextFormat.RichText)
+        self.legend.setToolTip(f"Emotion colours of the bars; hatched grey: the model's label is {threshold_text()}")
         grid = QGridLayout()
         grid.setHorizontalSpacing(12)
         grid.setVerticalSpacing(2)
@@ -151,6 +178,7 @@ class SummaryPanel(QScrollArea):
         lay = QVBoxLayout(inner)
         lay.addWidget(self.title)
         lay.addLayout(grid)
+        lay.addWidget(self.legend)
         lay.addWidget(self.by_role)
         lay.addWidget(self.by_bin)
         lay.addStretch(1)
@@ -165,6 +193,7 @@ class SummaryPanel(QScrollArea):
             self.values[column].setText(_fmt(self.row.get(column), kind))
         by_role = summary.emotion_by_role(recs, labels)
         all_labels = list(by_role.columns)
+        self.legend.setText(legend_html(all_labels))
         self.by_role.set_data(list(by_role.index), all_labels, by_role.to_numpy())
         bins = summary.binned(recs, data.duration_s, labels)
         cats = [format_time(a) for a in bins["bin_start_s"]]

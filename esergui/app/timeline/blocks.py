@@ -3,7 +3,9 @@
 Blocks are grouped by (colour, opacity step); each group keeps its rectangles sorted by start,
 so a repaint draws only the groups' visible slices with one ``QPainter.drawRects`` call each.
 A cosmetic 1-pixel outline in the fill colour keeps blocks narrower than a pixel visible when
-the whole lesson is shown. Labels are drawn in screen space when a block is wide enough.
+the whole lesson is shown. Labels are drawn in screen space when a block is wide enough (the
+longest text that fits, else the shortest elided). One colour may be drawn hatched: the
+"uncertain" blocks (:mod:`esergui.app.common.uncertain`).
 """
 
 from __future__ import annotations
@@ -14,7 +16,9 @@ from typing import Callable
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QFontMetrics, QPainter, QPen
+from PySide6.QtGui import QBrush, QColor, QFontMetrics, QPainter, QPen
+
+from esergui.app.common.palette import uncertain_brush
 
 #: Opacity steps for confidence (blocks with confidence c get alpha of the nearest step).
 ALPHA_STEPS = np.array([0.25, 0.45, 0.65, 0.82, 1.0])
@@ -37,6 +41,7 @@ class _Group:
     rows: np.ndarray  # (k,) row numbers into the item's arrays
     rects: list[QRectF]
     pen: QPen  # cosmetic 1-pixel outline in the fill colour (keeps sub-pixel blocks visible)
+    hatch: QBrush | None = None  # drawn over the fill ("uncertain" blocks)
 
 
 class BlocksItem(pg.GraphicsObject):
@@ -74,8 +79,10 @@ class BlocksItem(pg.GraphicsObject):
     def set_blocks(
         self, start: np.ndarray, end: np.ndarray, lane: np.ndarray, colour_idx: np.ndarray,
         alpha_idx: np.ndarray, colours: list[QColor], n_lanes: int, extent_s: float,
-        texts: list | None = None, tooltip: Callable[[int], str] | None = None,
+        texts: list | None = None, tooltip: Callable[[int], str] | None = None, hatched: int = -1,
     ) -> None:
+        """``hatched``: the colour index whose blocks are drawn opaque with a hatch over them
+        (the "uncertain" ones), whatever their alpha step."""
         self.prepareGeometryChange()
         self._start = np.asarray(start, dtype=np.float64)
         self._end = np.maximum(np.asarray(end, dtype=np.float64), self._start)
@@ -94,12 +101,13 @@ class BlocksItem(pg.GraphicsObject):
             r = np.asarray(rows, dtype=int)
             r = r[np.argsort(self._start[r], kind="stable")]
             colour = QColor(colours[ci]) if 0 <= ci < len(colours) else QColor("#BBBBBB")
-            colour.setAlphaF(float(ALPHA_STEPS[min(ai, len(ALPHA_STEPS) - 1)]))
+            hatch = uncertain_brush() if ci == hatched else None
+            colour.setAlphaF(1.0 if hatch is not None else float(ALPHA_STEPS[min(ai, len(ALPHA_STEPS) - 1)]))
             rects = [self._rects[i] for i in r]
-            pen = QPen(colour)
+            pen = QPen(colour if hatch is None else hatch.color())
             pen.setCosmetic(True)
             pen.setWidth(0)
-            self._groups.append(_Group(colour, self._start[r], r, rects, pen))
+            self._groups.append(_Group(colour, self._start[r], r, rects, pen, hatch))
         # (group, start) keys for one searchsorted over every group at paint time
         span = 4.0 * (self._extent + self._max_len + 1.0)
         self._group_base = np.arange(len(self._groups)) * span
@@ -151,6 +159,10 @@ class BlocksItem(pg.GraphicsObject):
                 p.setPen(g.pen)
                 p.setBrush(g.colour)
                 p.drawRects(g.rects[i0:i1])
+                if g.hatch is not None:
+                    g.hatch.setTransform(p.transform().inverted()[0])  # hatch lines in pixels, not seconds
+                    p.setBrush(g.hatch)
+                    p.drawRects(g.rects[i0:i1])
                 drawn += i1 - i0
         if len(self._selected):
             pen = QPen(QColor("#111111"))
@@ -203,6 +215,11 @@ class BlocksItem(pg.GraphicsObject):
                 if w <= room:
                     text, need = candidate, w
                     break
+            if not text and choices and room >= MIN_TEXT_PX:  # none fits: the shortest, elided
+                text = fm.elidedText(choices[-1], Qt.TextElideMode.ElideRight, int(room) - 6)
+                need = fm.horizontalAdvance(text) + 6
+                if len(text) < 3:  # "d…" tells nothing
+                    text = ""
             if not text:
                 continue
             top = min((self._lane[i] + gap) * sy + dy, (self._lane[i] + gap + LANE_FILL) * sy + dy)

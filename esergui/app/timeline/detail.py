@@ -12,11 +12,13 @@ import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QObject, QRunnable, Qt, QThreadPool, QTimer, Signal
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
+from esergui.app.common.uncertain import uncertain_rows
 from esergui.app.timeline.blocks import BlocksItem
 from esergui.app.timeline.overview import AXIS_WIDTH, draw_lanes
 from esergui.app.timeline.timeaxis import TimeAxisItem
 from esergui.audio.envelope import Envelope, visible_waveform
 from esergui.audio.spectrogram import DEFAULT_LEVELS, N_MELS, MelTiler, hop_s, level_for, mel_bin_of_hz
+from esergui.lesson import UNCERTAIN
 from esergui.review.lessondata import LessonData
 
 MIN_SPAN_S = 1.0
@@ -191,11 +193,15 @@ class DetailView(QWidget):
     def _redraw_blocks(self) -> None:
         data = self.data
         texts = []
+        unsure = uncertain_rows(data)
         for i in range(len(data)):
             name = data.label_name(i)
             conf = data.confidence[i]
+            if unsure[i]:  # the model's guess stays visible, never as a label
+                texts.append((f"{UNCERTAIN} ({name}? {conf:.0%})", UNCERTAIN))
+                continue
             full = f"{name} {conf:.0%}" if name and not np.isnan(conf) else name
-            texts.append((full, name, name[:3]) if name else ())
+            texts.append((full, name) if name else ())
         draw_lanes(self.lanes_plot, self.blocks, data, self.lane_mode, texts)
 
     # --------------------------------------------------------------- range

@@ -10,23 +10,31 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QGraphicsItem, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
-from esergui.app.common.palette import UNKNOWN_COLOUR, label_colours
+from esergui.app.common.palette import UNCERTAIN_COLOUR, UNCERTAIN_HATCH, UNKNOWN_COLOUR, label_colours
+from esergui.app.common.uncertain import probabilities_text, threshold_text, uncertain_rows
 from esergui.app.timeline.blocks import BlocksItem, confidence_alpha
-from esergui.app.timeline.timeaxis import TimeAxisItem, emotion_curve, lane_layout
+from esergui.app.timeline.timeaxis import TimeAxisItem, arousal_curve, emotion_curve, lane_layout
+from esergui.lesson import UNCERTAIN
 from esergui.review.lessondata import LessonData
 from esergui.timefmt import format_time
 
 AXIS_WIDTH = 84  # px, shared by every plot so their time axes line up
+RIGHT_AXIS_WIDTH = 46  # px, the overview's arousal axis (kept empty on the lanes)
 
 
 def utterance_tooltip(data: LessonData, row: int) -> str:
-    """One-line description of an utterance for tooltips and the status bar."""
+    """Description of an utterance for tooltips and the status bar (two lines; an uncertain
+    one names itself so and lists the model's probabilities)."""
     if not 0 <= row < len(data):
         return ""
     conf = data.confidence[row]
     conf_txt = "" if np.isnan(conf) else f" ({conf:.0%})"
     who = " / ".join(x for x in (str(data.speaker[row]), str(data.role[row])) if x)
     emo = data.label_name(row) or "not recognised"
+    if uncertain_rows(data)[row]:
+        probs = probabilities_text(data, row)
+        emo = f"{UNCERTAIN} ({threshold_text()}): {probs or emo}"
+        conf_txt = "" if probs else conf_txt
     return (f"{format_time(data.start[row], 1)}–{format_time(data.end[row], 1)}  {who}\n"
             f"{emo}{conf_txt}{'  · annotated' if data.annotated[row] else ''}")
 
@@ -39,7 +47,8 @@ class LegendBar(QWidget):
         self._layout = QHBoxLayout(self)
         self._layout.setContentsMargins(AXIS_WIDTH, 2, 4, 2)
         self._layout.setSpacing(12)
-        self.setToolTip("Emotion colours (Okabe–Ito, colour-blind safe); fainter blocks = lower confidence")
+        self.setToolTip("Emotion colours (Okabe–Ito, colour-blind safe); fainter blocks = lower confidence; "
+                        f"hatched grey = uncertain ({threshold_text()})")
         self.set_labels([])
 
     def set_labels(self, labels: list[str]) -> None:
@@ -57,7 +66,9 @@ class LegendBar(QWidget):
             lab = QLabel(f'<span style="color:{colour}; font-size:14pt">■</span>&nbsp;{name}')
             lab.setTextFormat(Qt.TextFormat.RichText)
             self._layout.addWidget(lab)
-        if not labels:
+        if labels:
+            self._layout.addWidget(uncertain_swatch())
+        else:
             self._layout.addWidget(QLabel(f'<span style="color:{UNKNOWN_COLOUR}; font-size:14pt">■</span>&nbsp;not analysed'))
         self._layout.addStretch(1)
         hint = QLabel("opacity = confidence")
@@ -65,13 +76,24 @@ class LegendBar(QWidget):
         self._layout.addWidget(hint)
 
 
+def uncertain_swatch() -> QLabel:
+    """A hatched grey swatch named "uncertain" (for legends)."""
+    lab = QLabel(f'<span style="color:{UNCERTAIN_HATCH}; font-size:14pt">▨</span>&nbsp;{UNCERTAIN}')
+    lab.setTextFormat(Qt.TextFormat.RichText)
+    lab.setToolTip(f"The model's label is {threshold_text()}: shown and counted as uncertain")
+    return lab
+
+
 def block_arrays(data: LessonData, lanes: np.ndarray) -> dict:
-    """Keyword arguments for :meth:`BlocksItem.set_blocks` from a lesson and its lanes."""
-    colours = [QColor(c) for c in label_colours(data.labels)] + [QColor(UNKNOWN_COLOUR)]
-    colour_idx = np.where(data.label >= 0, data.label, len(colours) - 1)
+    """Keyword arguments for :meth:`BlocksItem.set_blocks` from a lesson and its lanes: blocks
+    coloured by emotion, the uncertain ones hatched grey, unrecognised ones plain grey."""
+    colours = [QColor(c) for c in label_colours(data.labels)] + [QColor(UNKNOWN_COLOUR), QColor(UNCERTAIN_COLOUR)]
+    colour_idx = np.where(data.label >= 0, data.label, len(colours) - 2)
+    colour_idx = np.where(uncertain_rows(data), len(colours) - 1, colour_idx)
     return dict(
         start=data.start, end=data.end, lane=lanes, colour_idx=colour_idx,
         alpha_idx=confidence_alpha(data.confidence), colours=colours, extent_s=data.duration_s,
+        hatched=len(colours) - 1,
     )
 
 
@@ -113,6 +135,10 @@ class OverviewTimeline(QWidget):
             plot.hideButtons()
             plot.setMenuEnabled(False)
             plot.getAxis("left").setWidth(AXIS_WIDTH)
+            plot.showAxis("right")  # both, so the two plots' time axes line up
+            plot.getAxis("right").setWidth(RIGHT_AXIS_WIDTH)
+            plot.getAxis("right").setStyle(showValues=False)
+        self.lanes_plot.getAxis("right").setPen(pg.mkPen(None))
         self.lanes_plot.hideAxis("bottom")
         self.lanes_plot.invertY(True)
         self.curve_plot.setXLink(self.lanes_plot)
@@ -189,6 +215,22 @@ class OverviewTimeline(QWidget):
             self.curve_plot.addItem(curve)
             self._curve_items.append(curve)
         self.curve_plot.setToolTip("Smoothed share of each emotion over the lesson (±45 s window)")
+        self._draw_arousal(data)
+
+    def _draw_arousal(self, data: LessonData) -> None:
+        """The smoothed arousal as a black line over the shares, on the right axis (−1 … +1)."""
+        t, arousal = arousal_curve(data, step_s=max(2.0, data.duration_s / 1200))
+        right = self.curve_plot.getAxis("right")
+        right.setStyle(showValues=not np.isnan(arousal).all())
+        right.setLabel("arousal" if not np.isnan(arousal).all() else "")
+        if np.isnan(arousal).all():
+            return
+        line = pg.PlotCurveItem(t, (arousal + 1.0) / 2.0, pen=pg.mkPen("#111111", width=2), connect="finite")
+        self.curve_plot.addItem(line)
+        self._curve_items.append(line)
+        right.setTicks([[(0, "−1"), (0.5, "0"), (1, "+1")]])
+        self.curve_plot.setToolTip("Smoothed share of each emotion over the lesson (±45 s window); black line: "
+                                   "smoothed arousal from the emotion probabilities (right axis, calm −1 … excited +1)")
 
     # ------------------------------------------------------------ region
     def set_region(self, t0: float, t1: float) -> None:

@@ -26,7 +26,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from esergui.app.common.palette import UNKNOWN_COLOUR, label_colours
+from esergui.app.common.palette import UNCERTAIN_HATCH, UNKNOWN_COLOUR, label_colours, uncertain_swatch
+from esergui.app.common.uncertain import probabilities_text, threshold_text, uncertain_rows
+from esergui.lesson import UNCERTAIN
 from esergui.review.lessondata import LessonData
 from esergui.timefmt import format_time
 
@@ -35,6 +37,7 @@ COL = {name: i for i, name in enumerate(COLUMNS)}
 N_COLUMNS = len(COLUMNS)
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 ALL = "__all__"
+UNCERTAIN_FILTER = -2  # the emotion filter's value for "uncertain" (-1: not recognised)
 
 
 class UtteranceTableModel(QAbstractTableModel):
@@ -45,6 +48,14 @@ class UtteranceTableModel(QAbstractTableModel):
         self.data_ = LessonData.empty()
         self._n = 0
         self._icons: list[QIcon] = []
+        self._unsure_of: LessonData | None = None  # the lesson _unsure was computed for
+        self._unsure = np.zeros(0, bool)
+
+    def is_uncertain(self, row: int) -> bool:
+        """Whether ``row`` shows as "uncertain" (:func:`~esergui.app.common.uncertain.uncertain_rows`)."""
+        if self._unsure_of is not self.data_:
+            self._unsure, self._unsure_of = uncertain_rows(self.data_), self.data_
+        return bool(self._unsure[row])
 
     def ranks(self, col: int) -> list[int]:
         """Rank of every row when sorted by column ``col`` (ties keep lesson order)."""
@@ -78,6 +89,7 @@ class UtteranceTableModel(QAbstractTableModel):
             pm = QPixmap(12, 12)
             pm.fill(QColor(colour))
             self._icons.append(QIcon(pm))
+        self._uncertain_icon = QIcon(uncertain_swatch())
         self.endResetModel()
 
     def rowCount(self, parent=QModelIndex()) -> int:  # noqa: N802 (Qt API; called very often)
@@ -137,7 +149,17 @@ class UtteranceTableModel(QAbstractTableModel):
                 return "" if value < 0 else f"{value:.0%}"
             if name == "Annotated":
                 return "✓" if value else ""
+            if name == "Emotion" and self.is_uncertain(row):
+                return f"{UNCERTAIN} ({value}?)"
             return value
+        if name == "Emotion" and self.is_uncertain(row):
+            if role == Qt.ItemDataRole.DecorationRole:
+                return self._uncertain_icon
+            if role == Qt.ItemDataRole.ForegroundRole:
+                return QColor(UNCERTAIN_HATCH)
+            if role == Qt.ItemDataRole.ToolTipRole:
+                probs = probabilities_text(self.data_, row)
+                return f"Uncertain: the model's label is {threshold_text()}" + (f"\n{probs}" if probs else "")
         if role == Qt.ItemDataRole.DecorationRole and name == "Emotion":
             k = int(self.data_.label[row])
             return self._icons[k] if 0 <= k < len(self._icons) - 1 else self._icons[-1] if self._icons else None
@@ -184,7 +206,9 @@ class UtteranceFilterProxy(QSortFilterProxyModel):
             keep &= d.role.astype(str) == self.role
         if self.speaker is not None:
             keep &= d.speaker.astype(str) == self.speaker
-        if self.emotion is not None:
+        if self.emotion == UNCERTAIN_FILTER:
+            keep &= uncertain_rows(d)
+        elif self.emotion is not None:
             keep &= d.label == self.emotion
         if self.min_conf > 0.0 or self.max_conf < 1.0:
             c = d.confidence
@@ -327,6 +351,7 @@ class UtteranceTable(QWidget):
             for k, name in enumerate(data.labels):
                 self.emotion_box.addItem(name, k)
             self.emotion_box.addItem("Not recognised", -1)
+            self.emotion_box.addItem(f"Uncertain ({threshold_text()})", UNCERTAIN_FILTER)
             i = self.emotion_box.findText(old[2])
             self.emotion_box.setCurrentIndex(max(0, i))
         finally:

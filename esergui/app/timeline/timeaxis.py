@@ -1,4 +1,5 @@
-"""Time formatting and the shared time axis, plus lane layout and the emotion curve (numpy)."""
+"""Time formatting and the shared time axis, plus lane layout and the emotion and arousal
+curves (numpy)."""
 
 from __future__ import annotations
 
@@ -64,3 +65,37 @@ def emotion_curve(data: LessonData, step_s: float = 2.0, sigma_s: float = 45.0) 
     total = acc.sum(axis=1, keepdims=True)
     shares = np.divide(acc, total, out=np.zeros_like(acc), where=total > 1e-6 * max(1.0, total.max()))
     return t, shares
+
+
+def row_arousal(data: LessonData) -> np.ndarray:
+    """``(N,)`` arousal in [-1, 1] of each row (:attr:`esergui.lesson.Utterance.arousal`, from
+    the records the adapter keeps); NaN where unknown, all NaN without records."""
+    recs = data.extra.get("records")
+    if recs is None or len(recs) != len(data):
+        return np.full(len(data), np.nan)
+    return np.array([np.nan if u.arousal is None else u.arousal for u in recs], dtype=np.float64)
+
+
+def arousal_curve(data: LessonData, step_s: float = 2.0, sigma_s: float = 45.0) -> tuple[np.ndarray, np.ndarray]:
+    """Smoothed arousal over time: ``(t (T,), arousal (T,))``, the speech-time-weighted mean of
+    the utterances' arousal under a Gaussian of ``sigma_s`` seconds; NaN where nobody spoke
+    nearby or no utterance has an arousal (then the whole curve is NaN)."""
+    n_steps = max(2, int(np.ceil(max(data.duration_s, 1e-3) / step_s)) + 1)
+    t = np.arange(n_steps) * step_s
+    a = row_arousal(data)
+    known = ~np.isnan(a)
+    if not known.any():
+        return t, np.full(n_steps, np.nan)
+    num, den = np.zeros(n_steps), np.zeros(n_steps)
+    first = np.clip((data.start[known] / step_s).astype(int), 0, n_steps - 1)
+    last = np.clip((data.end[known] / step_s).astype(int), 0, n_steps - 1)
+    for i, j, value in zip(first, last, a[known]):
+        num[i : j + 1] += value
+        den[i : j + 1] += 1.0
+    if sigma_s > 0:
+        num = gaussian_filter1d(num, sigma_s / step_s, mode="constant", truncate=3.0)
+        den = gaussian_filter1d(den, sigma_s / step_s, mode="constant", truncate=3.0)
+    out = np.full(n_steps, np.nan)
+    ok = den > 1e-3 * max(1e-9, den.max())
+    out[ok] = num[ok] / den[ok]
+    return t, out

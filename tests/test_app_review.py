@@ -1,0 +1,193 @@
+"""Reviewing a lesson (issue 20): a window that fits a 1366x768 laptop, the Summary in front with
+a legend, readable lesson names opened by one click, and "uncertain" shown as such (hatched in
+the timelines, named in the table, counted in the summary), an arousal curve in the overview.
+
+A workspace lesson of real EmoDB speech with stored model results (probabilities, some below
+the confidence threshold) stands in for an analysis, so no model runs here."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+pytest.importorskip("PySide6")
+pytestmark = pytest.mark.qt
+
+from PySide6.QtCore import QPointF, QRect, QSettings, Qt  # noqa: E402
+from PySide6.QtWidgets import QApplication  # noqa: E402
+
+from esergui.app.common.uncertain import uncertain_rows  # noqa: E402
+from esergui.app.library.lessons import LessonLibrary  # noqa: E402
+from esergui.app.shell.fit import FRAME, default_geometry, fit_window, fitted  # noqa: E402
+from esergui.app.shell.main import configure_app  # noqa: E402
+from esergui.app.shell.window import MainWindow  # noqa: E402
+from esergui.app.timeline.overview import block_arrays, utterance_tooltip  # noqa: E402
+from esergui.app.timeline.table import COL  # noqa: E402
+from esergui.app.timeline.timeaxis import arousal_curve, lane_layout  # noqa: E402
+from esergui.lesson import CONFIDENCE_THRESHOLD, UNCERTAIN, AnalysisRun, Lesson, Speaker, Utterance  # noqa: E402
+from esergui.workspace import Workspace  # noqa: E402
+from tests.test_app_window import wait_until  # noqa: E402
+
+LABELS = ("anger", "boredom", "disgust", "fear", "happiness", "sadness", "neutral")
+CLIPS = ["03a01Fa.wav", "03a01Nc.wav", "08a01Ab.wav", "09a01Ea.wav", "10a01Ac.wav", "11a01Wc.wav"]
+# (label index, top probability, role): rows 1 and 5 are below the threshold
+TRUTH = [(4, 0.9, "teacher"), (6, 0.3, "student"), (0, 0.7, "teacher"), (3, 0.55, "student"), (0, 0.95, "teacher"),
+         (5, 0.4, "student")]
+LAPTOP = QRect(0, 0, 1366, 728)  # 1366x768 less a 40-pixel task bar
+DESKTOP = QRect(0, 0, 1920, 1040)
+
+
+def probabilities(k: int, top: float) -> dict[str, float]:
+    rest = (1.0 - top) / (len(LABELS) - 1)
+    return {lab: (top if i == k else rest) for i, lab in enumerate(LABELS)}
+
+
+@pytest.fixture(scope="module")
+def review_workspace(emodb, tmp_path_factory) -> Path:
+    """A workspace with one lesson of six real EmoDB clips (1 s of silence between them) whose
+    model results are stored as an analysis would store them."""
+    folder = tmp_path_factory.mktemp("review")
+    parts, spans, t = [np.zeros(16000, np.float32)], [], 1.0
+    for name in CLIPS:
+        x, sr = sf.read(emodb / "wav" / name, dtype="float32")
+        parts += [x, np.zeros(16000, np.float32)]
+        spans.append((t, t + len(x) / sr))
+        t += len(x) / sr + 1.0
+    audio = folder / "a rather long lesson name that the list must elide — maths, 4th period.wav"
+    sf.write(audio, np.concatenate(parts), 16000, subtype="PCM_16")
+    ws = Workspace.open(folder / "workspace")
+    try:
+        lesson = ws.add_lesson(audio, duration_s=t)
+        utts = [Utterance(a, b, speaker="T" if role == "teacher" else "S1", role=role, emotion=LABELS[k], confidence=c,
+                          probabilities=probabilities(k, c)) for (a, b), (k, c, role) in zip(spans, TRUTH)]
+        ws.store_analysis(int(lesson.id), AnalysisRun(model_name="test", labels=LABELS), utts,
+                          [Speaker("T", role="teacher"), Speaker("S1", role="student")], duration_s=t)
+    finally:
+        ws.close()
+    return folder / "workspace"
+
+
+@pytest.fixture
+def studio(qapp, tmp_path, review_workspace):
+    """The main window on a copy of the review workspace, its lesson open with audio."""
+    import shutil
+
+    configure_app(qapp)
+    win = MainWindow(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
+    win.show()
+    shutil.copytree(review_workspace, tmp_path / "workspace")
+    assert win.open_workspace(tmp_path / "workspace")
+    win.open_lesson(int(win.workspace.lessons()[0].id))
+    wait_until(lambda: win.lesson_data.source is not None)
+    yield win
+    win.close()
+
+
+# ------------------------------------------------------------------------------- 1. fit
+@pytest.mark.parametrize("available", [LAPTOP, DESKTOP], ids=["1366x768", "1920x1080"])
+def test_default_and_restored_geometry_fit_the_screen(available):
+    first = default_geometry(available)
+    frame = first.adjusted(-FRAME.width() // 2, -(FRAME.height() - FRAME.width() // 2), FRAME.width() // 2, FRAME.width() // 2)
+    assert available.contains(frame), (first, available)
+    if available == DESKTOP:
+        assert (first.width(), first.height()) == (1500, 940)  # the preferred size where it fits
+    grown = fitted(QRect(200, 150, 1650, 1010), available)  # the size the Record panel left behind
+    assert available.contains(grown) and grown.width() <= available.width() and grown.height() <= available.height()
+    off = fitted(QRect(-900, 2000, 800, 600), available)  # saved on a second monitor that is gone
+    assert available.contains(off) and (off.width(), off.height()) == (800, 600)
+
+
+def test_window_restored_from_a_bigger_screen_fits_the_laptop(qapp, tmp_path):
+    configure_app(qapp)
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    win = MainWindow(settings)
+    win.setGeometry(100, 80, 1700, 1100)
+    win.save_settings()
+    win.close()
+    again = MainWindow(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
+    try:
+        again.show()
+        geometry = fit_window(again, LAPTOP)
+        assert LAPTOP.contains(geometry) and again.height() <= LAPTOP.height() - FRAME.height() + 1
+        assert again.minimumSizeHint().width() <= 1366 and again.minimumSizeHint().height() <= 768 - FRAME.height()
+    finally:
+        again.close()
+
+
+def test_lesson_names_elide_in_the_middle_and_one_click_opens(qtbot):
+    library = LessonLibrary()
+    qtbot.addWidget(library)
+    names = ["demo_lesson_maths_4th_period_week_1", "demo_lesson_maths_4th_period_week_2"]
+    library.set_lessons([Lesson(name=n, audio_path=f"/audio/{n}.wav", duration_s=60, id=i + 1) for i, n in enumerate(names)])
+    library.resize(330, 200)
+    library.show()
+    assert library.view.textElideMode() == Qt.TextElideMode.ElideMiddle
+    tip = library.proxy.index(1, 0).data(Qt.ItemDataRole.ToolTipRole)
+    assert names[1] in tip and "Click to open" in tip
+    rect = library.view.visualRect(library.proxy.index(1, 0))
+    with qtbot.waitSignal(library.lessonOpened, timeout=2000) as opened:
+        qtbot.mouseClick(library.view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    assert opened.args == [int(library.model.lessons[library.proxy.mapToSource(library.proxy.index(1, 0)).row()].id)]
+
+
+def test_summary_in_front_with_a_legend_after_analysis(studio):
+    win = studio
+
+    def in_front() -> bool:  # a dock behind another tab is moved off the window, not hidden
+        QApplication.processEvents()
+        return not win.summary.visibleRegion().isEmpty()
+
+    assert in_front(), "the Summary is the front tab at first start"
+    win.docks["annotation"].raise_()
+    wait_until(lambda: not in_front())
+    win.queue.jobSucceeded.emit(win.current_id, {"skipped": {}})  # what the queue says when an analysis ends
+    wait_until(in_front)
+    legend = win.summary.legend.text()
+    for name in (*LABELS, UNCERTAIN):
+        assert name in legend
+
+
+# ------------------------------------------------------------------------ 2. uncertain
+def test_uncertain_utterances_show_and_count_as_uncertain(studio, qtbot):
+    win = studio
+    data = win.lesson_data
+    unsure = uncertain_rows(data)
+    assert unsure.tolist() == [c < CONFIDENCE_THRESHOLD for _, c, _ in TRUTH]
+    assert win.annotation.low_confidence == CONFIDENCE_THRESHOLD
+    # the timelines: the uncertain rows share one colour, drawn hatched
+    arrays = block_arrays(data, np.zeros(len(data), int))
+    assert set(arrays["colour_idx"][unsure]) == {arrays["hatched"]}
+    assert arrays["hatched"] not in set(arrays["colour_idx"][~unsure])
+    row = int(np.flatnonzero(unsure)[0])
+    tip = utterance_tooltip(data, row)
+    assert UNCERTAIN in tip and "neutral 30 %" in tip and f"{CONFIDENCE_THRESHOLD:.0%}".replace("%", " %") in tip
+    # the table names it, keeps the model's guess in brackets and lists the probabilities on hover
+    model = win.table.model
+    assert model.index(row, COL["Emotion"]).data() == f"{UNCERTAIN} (neutral?)"
+    assert "neutral 30 %" in model.index(row, COL["Emotion"]).data(Qt.ItemDataRole.ToolTipRole)
+    assert model.index(0, COL["Emotion"]).data() == "happiness"
+    # the summary counts its speech time as uncertain, not as its class
+    shares = win.summary.row
+    durations = data.end - data.start
+    expected = 100 * durations[unsure].sum() / durations.sum()
+    assert shares[f"emotion_{UNCERTAIN}_pct"] == pytest.approx(expected, abs=0.01)
+    assert win.summary.values[f"emotion_{UNCERTAIN}_pct"].text() == f"{expected:.0f} %"
+    # the detail view draws the uncertain block with a hatch: two shades inside it
+    win.detail.set_range(float(data.start[row]) - 0.5, float(data.end[row]) + 0.5)
+    QApplication.processEvents()
+    image = win.detail.view.grab().toImage()
+    lane = int(lane_layout(data, win.detail.lane_mode)[0][row])
+    vb = win.detail.lanes_plot.vb
+    centre = win.detail.view.mapFromScene(vb.mapViewToScene(QPointF((data.start[row] + data.end[row]) / 2, lane + 0.5)))
+    shades = {image.pixelColor(centre.x() + dx, centre.y() + dy).name() for dx in range(-8, 9) for dy in range(-5, 6)}
+    assert len(shades) >= 2, shades
+
+
+def test_overview_arousal_curve(studio):
+    win = studio
+    t, arousal = arousal_curve(win.lesson_data)
+    assert np.isfinite(arousal).any() and np.nanmax(np.abs(arousal)) <= 1.0
+    assert win.overview.curve_plot.getAxis("right").labelText == "arousal"
