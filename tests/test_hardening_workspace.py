@@ -379,3 +379,13 @@ def test_teacher_voice_copy_on_a_full_disk_leaves_nothing(tmp_path: Path, conver
             with pytest.raises(WorkspaceError, match="the disk is full"):
                 ws.enrol_teacher("Ms Weber", conversation / "sample.wav", np.ones(256, np.float32), "test")
             assert ws.teacher_voices() == [] and list(ws.enrolment_dir.iterdir()) == []
+
+
+def test_damaged_lesson_row_names_the_workspace(analysed: tuple[Path, int]) -> None:
+    folder, lid = analysed
+    _corrupt(folder, "PRAGMA ignore_check_constraints = ON", "UPDATE lessons SET status = 'analysed?' WHERE id = 1")
+    with Workspace.open(folder) as ws:
+        with pytest.raises(WorkspaceError, match=rf"the workspace {re.escape(str(folder))} is damaged: lesson 1: unknown status"):
+            ws.lessons()
+        with pytest.raises(WorkspaceError, match=r"lesson 'Monday maths' \(id 1\) .* is damaged: lesson 1: unknown status"):
+            ws.lesson(lid)

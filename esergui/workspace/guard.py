@@ -94,6 +94,25 @@ def reporting_lesson(method: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def reporting_workspace(method: F) -> F:
+    """For ``Workspace`` methods not about one lesson: a row that does not decode raises one
+    :class:`DamagedData` that names the workspace folder."""
+
+    @functools.wraps(method)
+    def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except DamagedData as exc:
+            if str(self.folder) in str(exc):
+                raise
+            raise DamagedData(f"the workspace {self.folder} is damaged: {exc}") from None
+        except DECODE_ERRORS as exc:
+            raise DamagedData(f"the workspace {self.folder} is damaged: a stored value does not decode "
+                              f"({type(exc).__name__}: {str(exc)[:80]})") from None
+
+    return wrapper  # type: ignore[return-value]
+
+
 def _lesson_label(ws: Any, lesson_id: int) -> str:
     try:
         row = ws._con.execute("SELECT name FROM lessons WHERE id = ?", (lesson_id,)).fetchone()

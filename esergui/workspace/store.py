@@ -34,6 +34,7 @@ from esergui.workspace import hashing, schema
 from esergui.workspace.edits import EditsMixin
 from esergui.workspace.guard import (
     AnalysisLocks, DamagedData, check_layout, clean_name, failure, json_cell, make_subfolders, reporting_lesson,
+    reporting_workspace,
 )
 from esergui.workspace.reanalysis import MODEL_FIELDS, OverlapIndex, fresh_label, map_speakers, refresh_model_layer, trim_to_free
 from esergui.workspace.voices import VoicesModelsMixin
@@ -318,9 +319,11 @@ class Workspace(EditsMixin, VoicesModelsMixin):
             raise WorkspaceError(f"no lesson with id {lesson_id} in {self.folder}")
         return _lesson(row)
 
+    @reporting_workspace
     def lessons(self) -> list[Lesson]:
         return [_lesson(r) for r in self._rows(f"SELECT {_LESSON_COLS} FROM lessons ORDER BY created, id")]
 
+    @reporting_workspace
     def lessons_with_hash(self, sha256: str) -> list[Lesson]:
         return [_lesson(r) for r in self._rows(f"SELECT {_LESSON_COLS} FROM lessons WHERE audio_sha256 = ?", (sha256,))]
 
@@ -402,6 +405,7 @@ class Workspace(EditsMixin, VoicesModelsMixin):
         where = "WHERE u.lesson_id = ?" + ("" if include_deleted else " AND u.deleted = 0")
         return [_utterance(r) for r in self._rows(f"{_UTT_SELECT} {where} ORDER BY u.start_s, u.id", (lesson_id,))]
 
+    @reporting_workspace
     def utterance(self, utterance_id: int) -> Utterance:
         row = self._one(f"{_UTT_SELECT} WHERE u.id = ?", (utterance_id,))
         if row is None:
