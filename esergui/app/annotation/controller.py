@@ -30,6 +30,7 @@ import logging
 from typing import TYPE_CHECKING, Callable, Iterable, Sequence
 
 from PySide6.QtCore import QObject, Signal
+from PySide6.QtWidgets import QDockWidget, QStyledItemDelegate
 
 from esergui.app.annotation.boundaries import BoundaryEdits
 from esergui.app.annotation.codes import Code, CodesDialog, load_codes, save_codes
@@ -42,6 +43,11 @@ from esergui.review.lessondata import LessonData
 from model.data import EMODB_LABELS
 
 if TYPE_CHECKING:
+    from esergui.app.annotation.compare import ComparePanel
+    from esergui.app.annotation.editor import TimelineEditor
+    from esergui.app.annotation.panel import AnnotationPanel
+    from esergui.app.annotation.speakers import SpeakersPanel
+    from esergui.app.annotation.undo import UndoHistory
     from esergui.app.shell.window import MainWindow
     from esergui.workspace import Workspace
 
@@ -52,10 +58,9 @@ RESERVED_KEYS = {str(d) for d in range(10)} | {"T", "S", "R", "E", "X", "M", "U"
 
 
 class AnnotationController(BoundaryEdits, Navigation, QObject):
-    """The annotation logic over a host window (duck-typed: ``workspace``, ``current_id``,
+    """The annotation logic over the main window (it uses ``workspace``, ``current_id``,
     ``selection``, ``undo_stack``, ``table``, ``detail``, ``overview``,
-    ``reload_current_lesson()``, ``statusBar()``; optionally ``relabel_current_lesson(records)``,
-    ``errors``, ``add_dock``, ``menus``, ``settings``).
+    ``reload_current_lesson()`` and ``relabel_current_lesson(records)``).
 
     Edit methods act on ``ids`` (default: the selected utterances) and return True when the
     edit was made. Signals: ``edited()`` after every do/undo/redo, ``message(text)`` for the
@@ -76,7 +81,7 @@ class AnnotationController(BoundaryEdits, Navigation, QObject):
         self.win = window
         self.selection = window.selection
         self.stack = window.undo_stack
-        self.layer = EditLayer(self.stack, lambda: getattr(self.win, "workspace", None), self)
+        self.layer = EditLayer(self.stack, lambda: self.win.workspace, self)
         self.layer.changed.connect(self._after_edit)
         self.layer.failed.connect(self._refused)
         self.codes: list[Code] = load_codes(None)
@@ -86,6 +91,15 @@ class AnnotationController(BoundaryEdits, Navigation, QObject):
         self._run_of: dict[int, int | None] = {}
         self._ws_seen: Workspace | None = None
         self.menus = AnnotationMenus(self)
+        # what install_annotation() attaches (None until then): table delegates, timeline editor, docks
+        self.delegates: list[QStyledItemDelegate] = []
+        self.timeline: TimelineEditor | None = None
+        self.panel: AnnotationPanel | None = None
+        self.speakers_panel: SpeakersPanel | None = None
+        self.compare_panel: ComparePanel | None = None
+        self.history: UndoHistory | None = None
+        self.docks: dict[str, QDockWidget] = {}
+        self._first_show: QObject | None = None  # sizes the docks once the window is first shown
         self.reanalysed_lessons: list[int] = []
         self.selection.lessonChanged.connect(self._on_lesson)
         self.selection.utterancesSelected.connect(lambda ids, src: self._refresh_panels())
@@ -93,11 +107,11 @@ class AnnotationController(BoundaryEdits, Navigation, QObject):
     # ================================================================ state
     @property
     def ws(self) -> Workspace | None:
-        return getattr(self.win, "workspace", None)
+        return self.win.workspace
 
     @property
     def lesson_id(self) -> int | None:
-        lid = getattr(self.win, "current_id", None)
+        lid = self.win.current_id
         return None if lid is None else int(lid)
 
     @property
@@ -175,16 +189,13 @@ class AnnotationController(BoundaryEdits, Navigation, QObject):
         the lesson; then select ``ids``."""
         if lesson_id != self.lesson_id:
             return
-        relabel = getattr(self.win, "relabel_current_lesson", None)
         if light and self._refresh_records(ids or self.selected_ids()):
             pass
-        elif records is not None and relabel is not None and relabel(records):
+        elif records is not None and self.win.relabel_current_lesson(records):
             if ids:
                 self.selection.select_ids([int(i) for i in ids], self)
         else:
-            reload = getattr(self.win, "reload_current_lesson", None)
-            if reload is not None:
-                reload()
+            self.win.reload_current_lesson()
             if ids:
                 self.selection.select_ids([int(i) for i in ids], self)
         self._refresh_panels()
@@ -206,9 +217,7 @@ class AnnotationController(BoundaryEdits, Navigation, QObject):
                 return False
             recs[row] = u
             data.annotated[row] = u.has_human_edit
-        table = getattr(self.win, "table", None)
-        if table is not None:
-            table.view.viewport().update()
+        self.win.table.view.viewport().update()
         return True
 
     def _refused(self, text: str) -> None:

@@ -3,10 +3,10 @@ keys, context menus, the annotation/speakers/compare/history docks and timeline 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Callable
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer
-from PySide6.QtWidgets import QDockWidget, QInputDialog, QMenu
+from PySide6.QtWidgets import QInputDialog, QMenu
 
 from esergui.app.annotation.agreement_dialog import run_agreement
 from esergui.app.annotation.compare import ComparePanel
@@ -24,21 +24,10 @@ if TYPE_CHECKING:
 ANNOTATOR_KEY = "annotation/annotator"
 
 
-def _dock(window: MainWindow, widget, title: str, area: Qt.DockWidgetArea, name: str) -> QDockWidget:
-    add = getattr(window, "add_dock", None)
-    if add is not None:
-        return add(widget, title, area, name)
-    dock = QDockWidget(title, window)
-    dock.setObjectName(f"dock_{name}")
-    dock.setWidget(widget)
-    window.addDockWidget(area, dock)
-    return dock
-
-
 class _OnFirstShow(QObject):
     """Runs ``action`` shortly after ``widget`` is first shown (layouts are in place by then)."""
 
-    def __init__(self, widget: Any, action) -> None:
+    def __init__(self, widget: QObject, action: Callable[[], None]) -> None:
         super().__init__(widget)
         self.action = action
         widget.installEventFilter(self)
@@ -60,41 +49,28 @@ def install_annotation(window: MainWindow) -> AnnotationController:
     menu.setToolTipsVisible(True)
     menu.aboutToShow.connect(lambda: (menu.clear(), c.menus.fill_menu(menu)))
     c.menus.fill_menu(menu)
-    menus = getattr(window, "menus", None)
-    tools = menus.get("tools") if isinstance(menus, dict) else None
-    bar = window.menuBar()
-    if tools is not None:
-        bar.insertMenu(tools.menuAction(), menu)
-    else:
-        bar.addMenu(menu)
-    if isinstance(menus, dict):
-        menus["annotate"] = menu
-    if tools is not None:
-
-        agree = tools.addAction("Inter-annotator &Agreement…", lambda: run_agreement(c))
-        agree.setToolTip("Compare this lesson's labels with another annotator's workspace or CSV (Cohen's kappa)")
-        tools.addAction(c.menus.actions["codes"])
-        who = tools.addAction("Annotator &Name…", lambda: ask_annotator(window, c))
-        who.setToolTip("The name stored with every edit you make (who/when)")
+    tools = window.menu("tools")
+    window.menuBar().insertMenu(tools.menuAction(), menu)
+    window.menus["annotate"] = menu
+    agree = tools.addAction("Inter-annotator &Agreement…", lambda: run_agreement(c))
+    agree.setToolTip("Compare this lesson's labels with another annotator's workspace or CSV (Cohen's kappa)")
+    tools.addAction(c.menus.actions["codes"])
+    who = tools.addAction("Annotator &Name…", lambda: ask_annotator(window, c))
+    who.setToolTip("The name stored with every edit you make (who/when)")
     window.addAction(c.menus.actions["jump"])
 
     # ---- keys where the utterances are
-    targets = [w for w in (getattr(getattr(window, "table", None), "view", None), getattr(window, "detail", None),
-                           getattr(window, "overview", None)) if w is not None]
-    c.menus.attach_keys(targets)
+    c.menus.attach_keys([window.table.view, window.detail, window.overview])
 
     # ---- table: who set each label, context menu
-    table = getattr(window, "table", None)
-    if table is not None:
-        c.delegates = install_delegates(table, c.record)
-        view = table.view
-        view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
-        view.customContextMenuRequested.connect(lambda pos: c.menus.context_menu(view.viewport().mapToGlobal(pos)))
-        c.edited.connect(view.viewport().update)
+    c.delegates = install_delegates(window.table, c.record)
+    view = window.table.view
+    view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+    view.customContextMenuRequested.connect(lambda pos: c.menus.context_menu(view.viewport().mapToGlobal(pos)))
+    c.edited.connect(view.viewport().update)
 
     # ---- timelines
-    if getattr(window, "detail", None) is not None:
-        c.timeline = TimelineEditor(c, window.detail, getattr(window, "overview", None))
+    c.timeline = TimelineEditor(c, window.detail, window.overview)
 
     # ---- docks
     c.panel = AnnotationPanel(c)
@@ -103,26 +79,22 @@ def install_annotation(window: MainWindow) -> AnnotationController:
     c.history = UndoHistory(c.stack)
     right, left = Qt.DockWidgetArea.RightDockWidgetArea, Qt.DockWidgetArea.LeftDockWidgetArea
     c.docks = {
-        "annotation": _dock(window, c.panel, "Annotation", right, "annotation"),
-        "speakers": _dock(window, c.speakers_panel, "Speakers", left, "speakers"),
-        "compare": _dock(window, c.compare_panel, "Model vs Human", left, "compare"),
-        "history": _dock(window, c.history, "Undo History", left, "undo_history"),
+        "annotation": window.add_dock(c.panel, "Annotation", right, "annotation"),
+        "speakers": window.add_dock(c.speakers_panel, "Speakers", left, "speakers"),
+        "compare": window.add_dock(c.compare_panel, "Model vs Human", left, "compare"),
+        "history": window.add_dock(c.history, "Undo History", left, "undo_history"),
     }
     c.docks["compare"].visibilityChanged.connect(c.compare_panel.set_shown)
     c.docks["speakers"].visibilityChanged.connect(c.speakers_panel.set_shown)
-    docks = getattr(window, "docks", {})
-    if "summary" in docks:
-        window.tabifyDockWidget(docks["summary"], c.docks["annotation"])
-    if "analysis" in docks:
-        window.tabifyDockWidget(docks["analysis"], c.docks["speakers"])
-        window.tabifyDockWidget(c.docks["speakers"], c.docks["compare"])
-        docks["analysis"].raise_()
-    if "library" in docks:
-        window.tabifyDockWidget(docks["library"], c.docks["history"])
-        docks["library"].raise_()
-    (docks["summary"] if "summary" in docks else c.docks["annotation"]).raise_()  # the lesson's result in front
-    settings = getattr(window, "settings", None)
-    state = settings.value("window/state") if settings is not None else None
+    docks = window.docks
+    window.tabifyDockWidget(docks["summary"], c.docks["annotation"])
+    window.tabifyDockWidget(docks["analysis"], c.docks["speakers"])
+    window.tabifyDockWidget(c.docks["speakers"], c.docks["compare"])
+    docks["analysis"].raise_()
+    window.tabifyDockWidget(docks["library"], c.docks["history"])
+    docks["library"].raise_()
+    docks["summary"].raise_()  # the lesson's result in front
+    state = window.settings.value("window/state")
     if state is not None:
         window.restoreState(state)  # the annotation docks where the user left them
     else:
@@ -132,11 +104,11 @@ def install_annotation(window: MainWindow) -> AnnotationController:
 
     # ---- messages, annotator, re-analysis
     c.message.connect(lambda text: window.statusBar().showMessage(text, 8000))
+    if hasattr(window, "update_actions"):
+        c.rangeMarked.connect(lambda _range: window.update_actions())  # Play Selection plays a marked range
     c.reanalysed.connect(lambda lid, n: n and c.docks["compare"].raise_())
-    opened = getattr(window, "workspaceOpened", None)
-    if opened is not None:
-        opened.connect(lambda ws: apply_annotator(window, ws))
-    if getattr(window, "workspace", None) is not None:
+    window.workspaceOpened.connect(lambda ws: apply_annotator(window, ws))
+    if window.workspace is not None:
         apply_annotator(window, window.workspace)
     window.annotation = c
     return c
@@ -144,20 +116,17 @@ def install_annotation(window: MainWindow) -> AnnotationController:
 
 def apply_annotator(window: MainWindow, ws: Workspace) -> None:
     """Edits are stamped with the annotator name chosen in this app (default: the login)."""
-    settings = getattr(window, "settings", None)
-    name = str(settings.value(ANNOTATOR_KEY, "") or "") if settings is not None else ""
+    name = str(window.settings.value(ANNOTATOR_KEY, "") or "")
     if ws is not None and name.strip():
         ws.user = name.strip()
 
 
 def ask_annotator(window: MainWindow, c: AnnotationController) -> None:
-    ws = getattr(window, "workspace", None)
-    current = getattr(ws, "user", "") if ws is not None else ""
+    ws = window.workspace
+    current = ws.user if ws is not None else ""
     name, ok = QInputDialog.getText(window, "Annotator name", "Your name, stored with every edit you make:", text=current)
     if ok and name.strip():
-        settings = getattr(window, "settings", None)
-        if settings is not None:
-            settings.setValue(ANNOTATOR_KEY, name.strip())
+        window.settings.setValue(ANNOTATOR_KEY, name.strip())
         if ws is not None:
             ws.user = name.strip()
         c.message.emit(f"Edits are now stored as made by {name.strip()}")

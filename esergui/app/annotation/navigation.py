@@ -34,10 +34,7 @@ class Navigation:
 
     def table_rows(self) -> list[int]:
         """Lesson rows in the table's current order, filters applied."""
-        table = getattr(self.win, "table", None)
-        if table is None:
-            return list(range(len(self.data)))
-        proxy = table.proxy
+        proxy = self.win.table.proxy
         return [proxy.mapToSource(proxy.index(r, 0)).row() for r in range(proxy.rowCount())]
 
     def _go(self, step: int, accept: Callable[[int], bool] | None = None, what: str = "utterance") -> bool:
