@@ -3,18 +3,24 @@
 Two passes over 10 ms frames:
 
 1. **Features, streamed** block by block over the :class:`~esergui.audio.AudioSource` (12 s at a
-   time, bounded memory): the speech-band (150-4000 Hz) energy of each 10 ms frame, and
-   webrtcvad's decision on 10/20/30 ms frames of the audio scaled to a fixed level (a sparse
-   level probe sets one gain for the file, so quiet far-field and loud near-field recordings
-   look alike to webrtcvad).
+   time, bounded memory): the speech-band (150-4000 Hz) energy of each 10 ms frame, and the
+   speech evidence of the audio scaled to a fixed level (a sparse level probe sets one gain
+   for the file, so quiet far-field and loud near-field recordings look alike): by default
+   (``detector="silero"``) the speech probability of the neural Silero VAD
+   (:mod:`esergui.vad_silero`, 32 ms frames, batched ONNX), else webrtcvad's decision on
+   10/20/30 ms frames (``detector="webrtc"``, the former default; the live speech indicator
+   of the recorder still uses webrtcvad).
 2. **Decision**, vectorised over the frame arrays (a 3-hour lesson is ~1 M frames):
+
+   * *neural evidence* (silero): hysteresis, a region starts where the probability reaches
+     ``speech_threshold`` and lasts while it stays above ``silence_threshold``;
 
    * *adaptive energy gate*: in a sliding window (default 80 s) the frame energies are split
      into background and foreground by Otsu's method; a frame can be speech when its energy
      is more than ``gate_low_sigma`` standard deviations of the background above the
      background's mean, so steady room noise, hum and distant babble are not speech however
      loud they are, and quiet speech counts wherever it stands out of its own background;
-   * *webrtcvad evidence*: at least ``vad_min_fraction`` of the frames within
+   * or *webrtcvad evidence*: at least ``vad_min_fraction`` of the frames within
      ``+-vad_context_s`` are speech to webrtcvad (rejects clicks, knocks, breaths);
    * *smoothing*: gaps shorter than ``min_pause_s`` are bridged, regions shorter than
      ``min_speech_s`` or with fewer than ``min_loud_s`` of frames above the upper gate
@@ -22,8 +28,8 @@ Two passes over 10 ms frames:
    * regions longer than ``max_utterance_s`` are split at their quietest point (smoothed
      energy, away from the ends), recursively; optional ``pad_s`` on each side.
 
-Settings were tuned on synthetic lessons (``bench/vad_bench.py``, tuning seeds) and the
-figures are in ``docs/AUDIO_AND_VAD.md``. Qt-free.
+Settings were tuned on synthetic lessons (``bench/vad_bench.py``, tuning seeds; the silero
+thresholds with the demo lesson) and the figures are in ``docs/AUDIO_AND_VAD.md``. Qt-free.
 """
 
 from __future__ import annotations
@@ -38,6 +44,8 @@ from scipy import ndimage, signal
 
 from esergui.audio.source import AudioSource, as_source
 from esergui.progress import CancelToken, ProgressCallback, check, report
+from esergui.vad_silero import SR as SILERO_SR
+from esergui.vad_silero import SileroVad, hysteresis, to_grid
 
 HOP_S = 0.01  # the decision grid: 10 ms frames
 _BLOCK_S = 12.0  # feature pass block (a multiple of 10, 20 and 30 ms)
@@ -45,6 +53,7 @@ _CHUNK = 50  # background statistics are computed per 0.5 s chunk of frames
 _DB_LO, _DB_HI, _DB_STEP = -110.0, 10.0, 0.5  # histogram of frame energies (dBFS)
 _SILENCE_DB = -100.0  # energy floor of a digitally silent frame
 _WEBRTC_RATES = (8000, 16000, 32000, 48000)
+DETECTORS = ("silero", "webrtc")
 
 
 @dataclass(frozen=True)
@@ -69,6 +78,10 @@ class Segment:
 class VadSettings:
     """Segmentation settings; stored with an analysis run via :meth:`to_dict`."""
 
+    detector: str = "silero"  # "silero" (neural, esergui.vad_silero) or "webrtc" (webrtcvad evidence)
+    speech_threshold: float = 0.3  # silero: a region needs a frame with speech probability >= this
+    silence_threshold: float = 0.15  # silero: ... and lasts while the probability stays >= this
+    gate_bypass_prob: float = 1.0  # silero: frames this sure are speech whatever the energy gate says
     frame_ms: int = 10  # webrtcvad frame: 10, 20 or 30 ms
     aggressiveness: int = 2  # webrtcvad mode 0 (least) .. 3 (most eager to call non-speech)
     vad_context_s: float = 0.4  # webrtcvad evidence is pooled over +- this many seconds
@@ -94,6 +107,11 @@ class VadSettings:
     def __post_init__(self) -> None:
         self.band_hz = (float(self.band_hz[0]), float(self.band_hz[1]))
         problems = []
+        if self.detector not in DETECTORS:
+            problems.append(f"detector must be one of {', '.join(DETECTORS)} (got {self.detector!r})")
+        if not 0.0 < self.silence_threshold <= self.speech_threshold < 1.0 or not 0.0 < self.gate_bypass_prob <= 1.0:
+            problems.append("need 0 < silence_threshold <= speech_threshold < 1 and 0 < gate_bypass_prob <= 1 "
+                            f"(got {self.silence_threshold}, {self.speech_threshold}, {self.gate_bypass_prob})")
         if self.frame_ms not in (10, 20, 30):
             problems.append(f"frame_ms must be 10, 20 or 30 (got {self.frame_ms})")
         if self.aggressiveness not in (0, 1, 2, 3):
@@ -198,8 +216,13 @@ def frame_features(
     settings = settings or VadSettings()
     src = as_source(source, sr)
     rate = int(src.sample_rate)
+    neural = settings.detector == "silero"
+    if neural and rate != SILERO_SR:
+        raise ValueError(f"neural speech detection needs 16 kHz audio, got {rate} Hz (decode to 16 kHz first)")
     if rate not in _WEBRTC_RATES:
         raise ValueError(f"segmentation needs 8, 16, 32 or 48 kHz audio, got {rate} Hz (decode to 16 kHz first)")
+    stream = SileroVad.shared().stream() if neural else None
+    probs: list[np.ndarray] = []
     hop = rate // 100
     sos = _band_sos(rate, settings.band_hz)
     gain_db = normalisation_gain_db(*_probe_levels_db(src, sos, hop), settings) if settings.normalize else 0.0
@@ -225,6 +248,12 @@ def frame_features(
         e = _frame_db(y, hop)
         k = min(e.size, n_frames - frame)
         energy[frame : frame + k] = e[:k]
+        frame += k
+        pos += x.size
+        report(progress, 0.9 * pos / max(1, total), f"voice activity {pos / rate / 60:.0f} min")
+        if stream is not None:
+            probs.append(stream.feed(np.clip(x * gain, -1.0, 1.0) if gain != 1.0 else x))
+            continue
         pcm = np.clip(x * gain * 32768.0, -32768, 32767).astype("<i2")
         n_vad = -(-x.size // vad_len)
         if n_vad * vad_len > pcm.size:
@@ -235,11 +264,13 @@ def frame_features(
             (is_speech(buf[i * vad_bytes : (i + 1) * vad_bytes], rate) for i in range(n_vad)), bool, n_vad
         )
         grid = np.repeat(flags, reps)[:k]
-        decisions[frame : frame + grid.size] = grid
-        frame += k
-        pos += x.size
-        report(progress, 0.9 * pos / max(1, total), f"voice activity {pos / rate / 60:.0f} min")
-    return FrameFeatures(energy[:frame], decisions[:frame], rate, gain_db)
+        decisions[frame - k : frame - k + grid.size] = grid
+    extra: dict[str, Any] = {}
+    if stream is not None:
+        prob = to_grid(np.concatenate([*probs, stream.finish()]), frame, HOP_S)
+        extra["speech_prob"] = prob
+        decisions[:frame] = prob >= settings.speech_threshold
+    return FrameFeatures(energy[:frame], decisions[:frame], rate, gain_db, extra)
 
 
 def _power_smooth_db(e: np.ndarray, width: int) -> np.ndarray:
@@ -325,14 +356,18 @@ def speech_mask(features: FrameFeatures, settings: VadSettings | None = None) ->
     es = _power_smooth_db(e, 3)
     ctx = 2 * int(round(s.vad_context_s / HOP_S)) + 1
     vote = features.vad
-    if ctx > 1:
+    prob = features.extra.get("speech_prob")
+    if prob is not None:
+        vote = hysteresis(prob, s.speech_threshold, s.silence_threshold)
+    elif ctx > 1:
         vote = ndimage.uniform_filter1d(features.vad.astype(np.float32), ctx, mode="constant") >= s.vad_min_fraction - 1e-6
     if s.energy_gate:
         bg_mean, bg_std = background_stats(es, s.background_window_s, s.one_class_db)
         low = bg_mean + np.maximum(s.gate_min_db, s.gate_low_sigma * bg_std)
         high = bg_mean + np.maximum(s.gate_min_db, s.gate_high_sigma * bg_std)
-        cand = vote & (es > low)
-        loud = vote & (es > high)
+        sure = prob >= s.gate_bypass_prob if prob is not None and s.gate_bypass_prob < 1.0 else np.zeros(n, bool)
+        cand = vote & ((es > low) | sure)
+        loud = vote & ((es > high) | sure)
     else:
         bg_mean = np.full(n, np.nan, np.float32)
         cand = loud = vote
