@@ -221,7 +221,11 @@ def evaluate(seeds: Sequence[int], duration_s: float, settings: Any, use_vad: bo
     from esergui.speakers.roles import assign_roles
     from esergui.speakers.windows import ArraySource, embed_windows
 
+    from bench.role_calibration import turn_outcomes
+
     results: dict[str, dict[str, list[dict[str, float]]]] = {}
+    outcomes: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {}
+    per_lesson: list[tuple[str, str, int, dict[str, float]]] = []
     for spec in lesson_matrix(seeds, duration_s):
         lesson = make_lesson(spec)
         variants = [("oracle segments", oracle_segments(lesson.truth))]
@@ -239,11 +243,41 @@ def evaluate(seeds: Sequence[int], duration_s: float, settings: Any, use_vad: bo
                 turns = windows_to_turns(win, segments, a.speaker, a.teacher, a.confidence)
                 fig = score(lesson.truth, turns, len(lesson.audio) / SR)
                 key = f"{seg_name}, {'enrolled teacher voice' if enrol else 'automatic (dominant voice)'}"
+                if not enrol:
+                    conf, right = turn_outcomes(lesson.truth, turns, len(lesson.audio) / SR)
+                    outcomes.setdefault(seg_name, []).append((conf, right))
+                per_lesson.append((key, spec.name, spec.seed, fig))
                 results.setdefault(key, {}).setdefault(spec.group, []).append(fig)
                 if not spec.discussion:
                     results[key].setdefault("**all teacher-led lessons**", []).append(fig)
         print(f"  done {spec.name} seed {spec.seed}", file=sys.stderr, flush=True)
-    return {"results": results}
+    return {"results": results, "outcomes": outcomes, "per_lesson": per_lesson}
+
+
+def print_failing(per_lesson: list[tuple[str, str, int, dict[str, float]]]) -> None:
+    """Teacher-led lessons that miss role accuracy >= 95 % or teacher-share error <= 3 pp."""
+    print("\n### Teacher-led lessons missing role acc >= 95 % or teacher-share err <= 3 pp\n")
+    print("| segments, roles | lesson | seed | role acc % | teacher-share err pp |\n|---|---|---|---|---|")
+    bad = [(k, n, s, f) for k, n, s, f in per_lesson if not n.startswith("discussion")
+           and (f["role_acc"] < 95 or f["share_err"] > 3)]
+    for k, n, s, f in bad:
+        print(f"| {k} | {n} | {s} | {f['role_acc']:.1f} | {f['share_err']:.1f} |")
+    total = sum(1 for _, n, _, _ in per_lesson if not n.startswith("discussion"))
+    print(f"\n{len(bad)} of {total} (lesson, segments, roles) runs miss a target.")
+
+
+def print_reliability(outcomes: dict[str, list[tuple[np.ndarray, np.ndarray]]]) -> None:
+    """Reliability of the turns' role confidence (automatic roles, all lessons)."""
+    from bench.role_calibration import reliability
+
+    for seg_name, pairs in outcomes.items():
+        conf = np.concatenate([c for c, _ in pairs])
+        right = np.concatenate([r for _, r in pairs])
+        rows, ece = reliability(conf, right)
+        print(f"\n### Role confidence of turns, {seg_name}, automatic roles: {len(conf)} turns, "
+              f"{100 * right.mean():.1f} % right, mean confidence {conf.mean():.3f}, ECE {ece:.1f} pp\n")
+        print("| confidence | turns | mean confidence | share right |\n|---|---|---|---|")
+        print("\n".join("| " + " | ".join(r) + " |" for r in rows))
 
 
 def sweep(seeds: Sequence[int], duration_s: float, thresholds: Sequence[float]) -> None:
@@ -493,6 +527,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     print(f"settings: {settings.to_dict()}")
     for key, groups in out["results"].items():
         print_table(key, groups)
+    print_failing(out["per_lesson"])
+    print_reliability(out["outcomes"])
     conv = conversation()
     if conv is not None:
         audio, truth = conv

@@ -2,7 +2,8 @@
 
 1. Cluster the windows (average-linkage AHC, cosine; ``cluster.py``).
 2. Inside a segment, a lone window whose neighbours on both sides agree takes their speaker
-   (speech inside one VAD segment rarely changes speaker for a single 1.5 s window).
+   (speech inside one VAD segment rarely changes speaker for a single 1.5 s window). Then a
+   speaker's outlier windows that are alike become a speaker of their own (``split_outliers``).
 3. Cap the number of speakers; number them by talk time (``0`` = most speech).
 4. Teacher: the dominant voice (``co_teaching``: the two dominant voices), or the speaker
    whose centroid is most similar to the enrolled teacher voice.
@@ -12,7 +13,9 @@
    ``teacher_merge_adjacency`` of its windows) is the teacher speaking differently (louder,
    angrier, further away) and is merged into the teacher. Optional (off by default).
 6. Role confidence per window from the margin between its average similarity to the teacher's
-   windows and to the closest student's windows (itself left out), through a logistic curve.
+   windows and to the closest student's windows (itself left out), through a logistic curve
+   fitted on the tuning lessons, capped at 0.7 for a window that is an outlier in its own
+   speaker (robust z < -3).
 """
 
 from __future__ import annotations
@@ -24,10 +27,18 @@ import numpy as np
 from esergui.speakers.cluster import cluster_embeddings, cluster_sums
 from esergui.speakers.settings import SpeakerSettings
 
-#: Logistic slope and offset turning a similarity margin into a role confidence (fitted on
-#: tuning lessons, ``bench/speaker_bench.py --tune``).
-CONF_SLOPE = 6.0
-CONF_OFFSET = 3.0
+#: Role confidence: a logistic (Platt) curve of the window's margin, fitted on the tuning
+#: lessons (``bench/role_calibration.py --fit`` prints these two constants) ...
+CONF_SLOPE = 10.39
+CONF_OFFSET = 1.41
+#: ... capped for a window that sounds unlike the rest of its speaker (robust z-score of its
+#: similarity to them below OUTLIER_Z, the usual outlier rule): e.g. a student inside the
+#: teacher's cluster. Both set a priori (the tuning lessons hold too few such windows to fit).
+OUTLIER_Z = -3.0
+OUTLIER_CAP = 0.7
+#: Outlier windows of one speaker that are alike form a speaker of their own if there are at
+#: least this many (about 4 s of speech; a priori).
+MIN_OUTLIER_WINDOWS = 3
 #: With an enrolled voice, speakers this close (cosine) to the best match are the teacher too.
 ENROL_TIE = 0.02
 
@@ -104,8 +115,11 @@ def assign_roles(
     n = len(x)
     if n == 0:
         return Assignment(np.zeros(0, int), np.zeros(0, bool), np.zeros(0), ())
-    labels = cluster_embeddings(x, settings.cluster_threshold, settings.num_speakers, settings.max_cluster_items)
+    labels = cluster_embeddings(x, settings.cluster_threshold, settings.num_speakers, settings.max_cluster_items,
+                                max_clusters=settings.max_speakers, second_look=settings.second_look)
     labels = smooth_within_segments(labels, segment)
+    if settings.num_speakers is None:
+        labels = split_outliers(x, np.unique(labels, return_inverse=True)[1], settings.cluster_threshold)
     labels = _renumber(labels, duration_s)
     labels = _renumber(_cap(x, labels, duration_s, settings.max_speakers), duration_s)
     k = int(labels.max()) + 1
@@ -179,6 +193,20 @@ def merge_teacher_fragments(labels: np.ndarray, sums: np.ndarray, counts: np.nda
 def role_confidence(x: np.ndarray, labels: np.ndarray, sums: np.ndarray, counts: np.ndarray,
                     teachers: tuple[int, ...]) -> np.ndarray:
     """Confidence ``(N,)`` in the role given to each window, in ``(0, 1)``."""
+    margin, typicality = role_features(x, labels, sums, counts, teachers).T
+    p = 1.0 / (1.0 + np.exp(-(CONF_SLOPE * margin + CONF_OFFSET)))
+    return np.where(typicality < OUTLIER_Z, np.minimum(p, OUTLIER_CAP), p)
+
+
+def role_features(x: np.ndarray, labels: np.ndarray, sums: np.ndarray, counts: np.ndarray,
+                  teachers: tuple[int, ...]) -> np.ndarray:
+    """``(N, 2)`` features of each window's role decision:
+
+    * ``margin``: mean similarity to the windows of the role it got minus to those of the
+      other role's closest speaker (itself left out; 0.1 when there is nothing to compare);
+    * ``typicality``: robust z-score of its mean similarity to its own speaker's other windows
+      (median and 1.4826 MAD over the speaker; 0 for speakers of two windows or fewer).
+    """
     k = len(sums)
     t_members = np.asarray(teachers, int)
     to_teacher = _loo_similarity(x, labels, sums, counts, t_members)
@@ -190,4 +218,46 @@ def role_confidence(x: np.ndarray, labels: np.ndarray, sums: np.ndarray, counts:
     margin = np.where(is_teacher, to_teacher - to_student, to_student - to_teacher)
     # A window alone in its cluster (or the only speaker) has nothing to compare with.
     margin = np.where((to_teacher < -0.5) | (to_student < -0.5), 0.1, margin)
-    return 1.0 / (1.0 + np.exp(-(CONF_SLOPE * margin + CONF_OFFSET)))
+    return np.column_stack([margin, typicality(x, labels, sums, counts)])
+
+
+def typicality(x: np.ndarray, labels: np.ndarray, sums: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """``(N,)`` robust z-score of each window's mean similarity to the other windows of its
+    speaker (median and 1.4826 MAD over the speaker; 0 for speakers of two windows or fewer)."""
+    z = np.zeros(len(x))
+    for c in range(len(sums)):
+        mine = labels == c
+        if mine.sum() <= 2:
+            continue
+        sim = _loo_similarity(x[mine], np.zeros(int(mine.sum()), int), sums[c : c + 1], counts[c : c + 1], np.asarray([0]))
+        centre = np.median(sim)
+        spread = max(1.4826 * float(np.median(np.abs(sim - centre))), 0.01)
+        z[mine] = np.clip((sim - centre) / spread, -10.0, 10.0)
+    return z
+
+
+def split_outliers(x: np.ndarray, labels: np.ndarray, threshold: float) -> np.ndarray:
+    """A speaker's outlier windows (:data:`OUTLIER_Z`) are clustered among themselves (the
+    same average linkage and ``threshold``); a group of at least :data:`MIN_OUTLIER_WINDOWS`
+    that is more alike within itself than to the rest of its speaker becomes a speaker of its
+    own: a voice the clustering merged into a larger one (a student whose voice is near the
+    teacher's)."""
+    k = int(labels.max()) + 1
+    sums, counts = cluster_sums(x, labels, k)
+    z = typicality(x, labels, sums, counts)
+    out = labels.copy()
+    for c in range(k):
+        odd = np.flatnonzero((labels == c) & (z < OUTLIER_Z))
+        rest = np.flatnonzero((labels == c) & (z >= OUTLIER_Z))
+        if len(odd) < MIN_OUTLIER_WINDOWS or len(rest) == 0:
+            continue
+        groups = cluster_embeddings(x[odd], threshold, second_look=False)
+        for g in range(int(groups.max()) + 1):
+            members = odd[groups == g]
+            if len(members) < MIN_OUTLIER_WINDOWS:
+                continue
+            xs = x[members]
+            mutual = float((xs @ xs.T)[np.triu_indices(len(members), 1)].mean())
+            if mutual > float((xs @ x[rest].T).mean()):
+                out[members] = out.max() + 1
+    return out
