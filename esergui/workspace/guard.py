@@ -23,6 +23,7 @@ import json
 import os
 import re
 import sqlite3
+import threading
 from pathlib import Path
 from typing import Any, Callable, TypeVar
 
@@ -158,6 +159,7 @@ class AnalysisLocks:
     def __init__(self, folder: Path) -> None:
         self.folder = folder / LOCKS_DIR
         self._held: dict[int, list[int]] = {}
+        self._mutex = threading.Lock()  # GUI workers may analyse several lessons at once
 
     def _path(self, lesson_id: int) -> Path:
         return self.folder / f"lesson-{int(lesson_id)}.lock"
@@ -172,15 +174,17 @@ class AnalysisLocks:
         except OSError:
             return  # no lock: recovery then waits for a re-analysis, as before
         fcntl.flock(fd, fcntl.LOCK_SH)
-        self._held.setdefault(int(lesson_id), []).append(fd)
+        with self._mutex:
+            self._held.setdefault(int(lesson_id), []).append(fd)
 
     def release(self, lesson_id: int) -> None:
         """This process's analysis of ``lesson_id`` ended (one hold released)."""
-        fds = self._held.get(int(lesson_id))
-        if fds:
-            os.close(fds.pop())  # closing the descriptor drops its flock
-        if not fds:
-            self._held.pop(int(lesson_id), None)
+        with self._mutex:
+            fds = self._held.get(int(lesson_id))
+            if fds:
+                os.close(fds.pop())  # closing the descriptor drops its flock
+            if not fds:
+                self._held.pop(int(lesson_id), None)
 
     def release_all(self) -> None:
         for lesson_id in list(self._held):
@@ -191,8 +195,9 @@ class AnalysisLocks:
         """Whether any process (this one included) holds ``lesson_id``'s analysis lock."""
         if fcntl is None:
             return True  # cannot tell: never reset another program's analysis
-        if self._held.get(int(lesson_id)):
-            return True
+        with self._mutex:
+            if self._held.get(int(lesson_id)):
+                return True
         try:
             fd = os.open(self._path(lesson_id), os.O_RDWR | os.O_CREAT, 0o644)
         except OSError:
