@@ -17,6 +17,7 @@ pytest.importorskip("PySide6")
 pytestmark = pytest.mark.qt
 
 from PySide6.QtCore import QPointF, QRect, QSettings, Qt  # noqa: E402
+from PySide6.QtTest import QTest  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from esergui.app.common.uncertain import uncertain_rows  # noqa: E402
@@ -26,10 +27,12 @@ from esergui.app.shell.main import configure_app  # noqa: E402
 from esergui.app.shell.window import MainWindow  # noqa: E402
 from esergui.app.timeline.overview import block_arrays, utterance_tooltip  # noqa: E402
 from esergui.app.timeline.table import COL  # noqa: E402
-from esergui.app.timeline.timeaxis import arousal_curve, lane_layout  # noqa: E402
+from esergui.app.timeline.timeaxis import TimeAxisItem, arousal_curve, lane_layout, round_tick_steps  # noqa: E402
+from esergui.audio.stretch import stretch  # noqa: E402
 from esergui.lesson import CONFIDENCE_THRESHOLD, UNCERTAIN, AnalysisRun, Lesson, Speaker, Utterance  # noqa: E402
 from esergui.workspace import Workspace  # noqa: E402
 from tests.test_app_window import wait_until  # noqa: E402
+from tests.test_app_workers import _CaptureStream  # noqa: E402
 
 LABELS = ("anger", "boredom", "disgust", "fear", "happiness", "sadness", "neutral")
 CLIPS = ["03a01Fa.wav", "03a01Nc.wav", "08a01Ab.wav", "09a01Ea.wav", "10a01Ac.wav", "11a01Wc.wav"]
@@ -76,14 +79,21 @@ def studio(qapp, tmp_path, review_workspace):
     import shutil
 
     configure_app(qapp)
-    win = MainWindow(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
-    win.show()
     shutil.copytree(review_workspace, tmp_path / "workspace")
+    win = open_studio(tmp_path)
+    yield win
+    win.close()
+
+
+def open_studio(tmp_path: Path) -> MainWindow:
+    """A main window with the settings and workspace under ``tmp_path``, its lesson open with
+    audio; sound goes to a capture stream (what a sound card would play)."""
+    win = MainWindow(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat), stream_factory=_CaptureStream)
+    win.show()
     assert win.open_workspace(tmp_path / "workspace")
     win.open_lesson(int(win.workspace.lessons()[0].id))
     wait_until(lambda: win.lesson_data.source is not None)
-    yield win
-    win.close()
+    return win
 
 
 # ------------------------------------------------------------------------------- 1. fit
@@ -191,3 +201,89 @@ def test_overview_arousal_curve(studio):
     t, arousal = arousal_curve(win.lesson_data)
     assert np.isfinite(arousal).any() and np.nanmax(np.abs(arousal)) <= 1.0
     assert win.overview.curve_plot.getAxis("right").labelText == "arousal"
+
+
+# ------------------------------------------------------------------------ 3. navigation
+def test_ticks_fall_on_round_times():
+    assert round_tick_steps(201, 800) == (30.0, 15.0)  # a 3:21 lesson: 0:30, 1:00, 1:30 ...
+    assert round_tick_steps(3600, 1200)[0] == 300.0  # an hour: 5:00, 10:00 ...
+    assert round_tick_steps(2.0, 1000)[0] == 0.2
+    axis = TimeAxisItem()
+    assert [v % 30 for v in axis.tickValues(0, 201, 800)[0][1]] == [0] * 7
+
+
+def click_at(win: MainWindow, t: float, lane: float) -> None:
+    vb = win.detail.lanes_plot.vb
+    pos = win.detail.view.mapFromScene(vb.mapViewToScene(QPointF(t, lane)))
+    QTest.mouseClick(win.detail.view.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, pos)
+    QApplication.processEvents()
+
+
+def test_click_inside_a_block_then_x_splits_where_clicked(studio):
+    win = studio
+    data = win.lesson_data
+    row = 2
+    win.detail.set_range(float(data.start[row]) - 0.3, float(data.end[row]) + 0.3)
+    QApplication.processEvents()
+    lane = int(lane_layout(data, win.detail.lane_mode)[0][row])
+    t = float(data.start[row] + 0.6 * (data.end[row] - data.start[row]))
+    click_at(win, t, lane + 0.5)
+    assert win.selection.rows() == [row]
+    assert win.detail.cursor_time == pytest.approx(t, abs=0.05)  # not the block's start
+    pen = win.detail.cursors[0].pen
+    assert pen.style() == Qt.PenStyle.SolidLine and pen.widthF() >= 2
+    before = len(data)
+    assert win.annotation.split_at()
+    after = win.lesson_data
+    assert len(after) == before + 1
+    assert np.min(np.abs(after.end - t)) < 0.05
+
+
+def test_zoom_to_selection_play_it_at_speed_and_loop(studio):
+    win = studio
+    data = win.lesson_data
+    win.selection.select_rows([3], win)
+    win.action("zoom_selection").trigger()
+    t0, t1 = win.detail.visible_range()
+    assert t0 < data.start[3] < data.end[3] < t1 and (t1 - t0) < 1.2 * (data.end[3] - data.start[3]) + 0.2
+    # 2x: half the samples reach the sound card, and the playhead shows the lesson time
+    win.playback.set_speed(2.0)
+    win.action("play_selection").trigger()
+    wait_until(lambda: "▶" in win.status.time_label.text(), timeout=10)
+    assert "(2×)" in win.status.time_label.text()
+    wait_until(lambda: not win.player.playing, timeout=10)
+    played = np.concatenate(_CaptureStream.last.played)
+    length = data.end[3] - data.start[3]
+    assert abs(len(played) / 16000 - length / 2) < 0.1
+    assert "Cursor" in win.status.time_label.text()
+    # loop: the range starts again by itself until stopped
+    win.playback.set_speed(1.0)
+    starts = []
+    win.player.started.connect(lambda: starts.append(1))
+    win.action("loop").trigger()
+    wait_until(lambda: len(starts) >= 2, timeout=15)
+    win.action("loop").trigger()
+    win.player.stop()
+    assert not win.player.playing
+
+
+def test_speed_keeps_the_pitch():
+    t = np.arange(2 * 16000) / 16000
+    tone = (0.5 * np.sin(2 * np.pi * 220 * t)).astype(np.float32)
+    for speed in (0.5, 1.5, 2.0):
+        y = stretch(tone, speed)
+        assert abs(len(y) - len(tone) / speed) < 0.02 * len(tone)
+        spectrum = np.abs(np.fft.rfft(y * np.hanning(len(y))))
+        assert abs(np.fft.rfftfreq(len(y), 1 / 16000)[np.argmax(spectrum)] - 220) < 2
+
+
+def test_view_range_kept_per_lesson_across_restarts(studio, tmp_path):
+    win = studio
+    win.detail.set_range(3.0, 8.0)
+    win.close()
+    again = open_studio(tmp_path)
+    try:
+        t0, t1 = again.detail.visible_range()
+        assert (t0, t1) == (pytest.approx(3.0, abs=0.01), pytest.approx(8.0, abs=0.01))
+    finally:
+        again.close()

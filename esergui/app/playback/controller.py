@@ -1,6 +1,8 @@
-"""Playback driven from the window: :class:`PlaybackController` plays the selection, the
-visible range or from the cursor, moves the playheads (paging the detail view along) and
-tells the user once when no audio output is available.
+"""Playback driven from the window: :class:`PlaybackController` plays the selection (the
+range marked with Shift+drag, else the selected utterances), loops it, plays the visible range
+or from the cursor at 0.5-2x speed with the pitch kept, moves the playheads (paging the detail
+view along) with the time in the status bar, and tells the user once when no audio output is
+available.
 """
 
 from __future__ import annotations
@@ -24,6 +26,11 @@ class PlaybackController:
         player.started.connect(win.update_actions)
         player.stopped.connect(self._on_play_stopped)
         player.unavailable.connect(self._on_audio_unavailable)
+        try:
+            player.speed = float(win.settings.value("playback/speed", 1.0))
+        except (TypeError, ValueError):
+            player.speed = 1.0
+        player.set_speed(player.speed)  # clamped to what the stretcher does
 
     def toggle_play(self) -> None:
         """Space: stop if playing; else play the selection, or from the cursor."""
@@ -34,11 +41,34 @@ class PlaybackController:
         else:
             self.play_from_cursor()
 
-    def play_selection(self) -> None:
+    def selection_range(self) -> tuple[float, float] | None:
+        """The range a "selection" command acts on: the range marked with Shift+drag, else
+        from the first selected utterance's start to the last one's end (None: nothing)."""
+        marked = getattr(getattr(self.win, "annotation", None), "marked_range", None)
+        if marked is not None:
+            return marked
         rows = self.win.selection.rows()
-        if rows:
-            data = self.win.lesson_data
-            self.player.play(data.source, float(data.start[rows[0]]), float(data.end[rows[-1]]))
+        if not rows:
+            return None
+        data = self.win.lesson_data
+        return float(data.start[rows[0]]), float(data.end[rows[-1]])
+
+    def play_selection(self) -> None:
+        span = self.selection_range()
+        if span is not None:
+            self.player.play(self.win.lesson_data.source, *span)
+
+    def set_loop(self, on: bool) -> None:
+        """Loop the selection: on plays it again and again (until Stop); off lets it end."""
+        self.player.loop = bool(on)
+        if on and self.selection_range() is not None:
+            self.play_selection()
+
+    def set_speed(self, speed: float) -> None:
+        """Playback speed 0.5-2x, pitch kept (remembered)."""
+        self.player.set_speed(speed)
+        self.win.settings.setValue("playback/speed", self.player.speed)
+        self.win.statusBar().showMessage(f"Playback speed {self.player.speed:g}× (pitch kept)", 4000)
 
     def play_visible(self) -> None:
         t0, t1 = self.win.detail.visible_range()
@@ -52,6 +82,7 @@ class PlaybackController:
         self.play_selection()
 
     def _on_play_position(self, t: float) -> None:
+        self.win.lessons.update_time_label(playing_at=t)
         self.win.overview.set_playhead(t)
         self.win.detail.set_playhead(t)
         t0, t1 = self.win.detail.visible_range()
@@ -59,6 +90,7 @@ class PlaybackController:
             self.win.detail.set_range(t - 0.05 * (t1 - t0), t + 0.95 * (t1 - t0))
 
     def _on_play_stopped(self) -> None:
+        self.win.lessons.update_time_label()
         self.win.overview.set_playhead(None)
         self.win.detail.set_playhead(None)
         self.win.update_actions()

@@ -16,6 +16,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from esergui.audio.decode import SAMPLE_RATE
 from esergui.audio.locked import LockedSource
+from esergui.audio.stretch import MAX_SPEED, MIN_SPEED, Stretcher
 
 StreamFactory = Callable[..., Any]
 AHEAD_S = 4.0  # seconds the feeder keeps buffered
@@ -36,14 +37,17 @@ def sounddevice_stream(**kw) -> Any:
 
 
 class _Feed:
-    """A growing buffer of samples ``[t0, t1)`` read ahead by a thread; callback-safe."""
+    """A growing buffer of the samples to play for ``[a, b)`` of the source (time-stretched to
+    ``speed``, pitch kept: :mod:`esergui.audio.stretch`), read ahead by a thread; callback-safe."""
 
-    def __init__(self, source: LockedSource, a: int, b: int) -> None:
+    def __init__(self, source: LockedSource, a: int, b: int, speed: float = 1.0) -> None:
         self.source, self.a, self.b = source, a, b
+        self.stretcher = Stretcher(speed)
         self.chunks: list[np.ndarray] = []
         self.read_to = a  # next sample to read from the source
         self.played = 0  # frames handed to the stream
         self.offset = 0  # within chunks[0]
+        self.done = False  # the last chunk is in
         self.lock = threading.Lock()
         self.stop_event = threading.Event()
         first = min(b, a + int(AHEAD_S * source.sample_rate))
@@ -52,14 +56,18 @@ class _Feed:
         self.thread.start()
 
     def _append(self, x: np.ndarray, upto: int) -> None:
+        y = self.stretcher.push(x)
+        if upto >= self.b:
+            y = np.concatenate([y, self.stretcher.flush()])
         with self.lock:
-            self.chunks.append(x)
+            self.chunks.append(y)
             self.read_to = upto
+            self.done = upto >= self.b
 
     def _run(self) -> None:
         sr = self.source.sample_rate
         while not self.stop_event.is_set() and self.read_to < self.b:
-            if self.read_to - (self.a + self.played) < AHEAD_S * sr:
+            if self.read_to - (self.a + self.played * self.stretcher.speed) < AHEAD_S * sr:
                 upto = min(self.b, self.read_to + sr)
                 self._append(self.source.read(self.read_to, upto), upto)
             else:
@@ -79,9 +87,9 @@ class _Feed:
                 if self.offset >= len(c):
                     self.chunks.pop(0)
                     self.offset = 0
-            remaining = self.b - (self.a + self.played)
-            self.played += min(n, remaining)
-        return out[: min(n, max(0, remaining))]
+            ended = self.done and not self.chunks
+            self.played += got if ended else n
+        return out[:got] if ended else out
 
 
 class Player(QObject):
@@ -106,7 +114,10 @@ class Player(QObject):
         self._started_at = 0.0
         self.timer = QTimer(self, interval=30)
         self.timer.timeout.connect(self._tick)
-        self._finished_from_audio.connect(self.stop)
+        self._finished_from_audio.connect(self._on_audio_finished)
+        self.speed = 1.0  # playback speed, pitch kept (set_speed)
+        self.loop = False  # play the range again when it ends
+        self._last: tuple[LockedSource | None, float, float] | None = None  # (source, t0, t1) of the last play()
 
     def _audio_finished(self) -> None:  # PortAudio thread; must return None
         self._finished_from_audio.emit()
@@ -120,12 +131,30 @@ class Player(QObject):
         if self._feed is None:
             return self._t0
         latency = float(getattr(self._stream, "latency", 0.0) or 0.0)
-        played = self._feed.played / self._sr - latency
-        return self._t0 + max(0.0, played)
+        played = (self._feed.played / self._sr - latency) * self._feed.stretcher.speed
+        return min(self._t0 + max(0.0, played), self._feed.b / self._sr)
+
+    def set_speed(self, speed: float) -> None:
+        """Playback speed (:data:`~esergui.audio.stretch.MIN_SPEED`-:data:`~esergui.audio.stretch.MAX_SPEED`,
+        pitch kept) from the next :meth:`play`; a running playback restarts where it is."""
+        self.speed = float(min(max(speed, MIN_SPEED), MAX_SPEED))
+        if self.playing and self._last is not None:
+            source, start, end = self._last
+            self.play(source, self.position(), end)
+            self._last = (source, start, end)  # a loop still starts where it did
+
+    def _on_audio_finished(self) -> None:
+        """The range played to its end: stop, or start it again when :attr:`loop` is on."""
+        last = self._last
+        self.stop()
+        if self.loop and last is not None:
+            self.play(*last)
 
     def play(self, source: LockedSource | None, t0: float, t1: float) -> bool:
-        """Start playing; returns False (and emits ``unavailable``) when it cannot."""
+        """Start playing; returns False (and emits ``unavailable``) when it cannot. With
+        :attr:`loop` on, ``[t0, t1)`` plays again and again until :meth:`stop`."""
         self.stop()
+        self._last = (source, t0, t1)
         if source is None:
             self.unavailable.emit("this lesson's audio is not available")
             return False
@@ -135,7 +164,7 @@ class Player(QObject):
         if b - a < sr // 50:
             return False
         self._sr, self._t0 = sr, a / sr
-        feed = _Feed(source, a, b)
+        feed = _Feed(source, a, b, self.speed)
 
         def callback(outdata, frames, time_info, status) -> None:  # PortAudio thread
             x = feed.take(frames)

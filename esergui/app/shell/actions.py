@@ -114,6 +114,8 @@ def build_actions(win: "MainWindow") -> None:
     m.addAction(a("zoom_in", "Zoom &In", "Show less time, in more detail", lambda: d.zoom(0.5), ("Ctrl+=", "Ctrl++"), "zoom-in"))
     m.addAction(a("zoom_out", "Zoom &Out", "Show more time", lambda: d.zoom(2.0), "Ctrl+-", "zoom-out"))
     m.addAction(a("zoom_all", "&Whole Lesson", "Show the whole lesson in the detail view", d.show_all, "Ctrl+0", "zoom-fit"))
+    m.addAction(a("zoom_selection", "Zoom to &Selection", "Show just the marked range (Shift+drag) or the selected utterances",
+                  lambda: (span := win.playback.selection_range()) and d.zoom_to(*span), "Ctrl+Shift+F"))
     m.addAction(a("scroll_left", "Scroll &Back", "Scroll to earlier in the lesson", lambda: d.scroll(-0.5), "Ctrl+Left"))
     m.addAction(a("scroll_right", "Scroll &Forward", "Scroll to later in the lesson", lambda: d.scroll(0.5), "Ctrl+Right"))
     m.addSeparator()
@@ -153,6 +155,18 @@ def build_actions(win: "MainWindow") -> None:
     m.addAction(a("play_selection", "Play &Selection", "Play the selected utterances", win.playback.play_selection, "Ctrl+Return"))
     m.addAction(a("play_visible", "Play &Visible Range", "Play what the detail view shows", win.playback.play_visible, "Shift+Space"))
     m.addAction(a("play_cursor", "Play from &Cursor", "Play from the cursor to the end of the lesson", win.playback.play_from_cursor, "Ctrl+Space"))
+    m.addAction(a("loop", "&Loop Selection", "Play the marked range or the selected utterances again and again (Stop ends it)",
+                  win.playback.set_loop, "Ctrl+Shift+Space", checkable=True))
+    speed = m.addMenu("Playback Spee&d")
+    win.menus["speed"] = speed
+    speeds = QActionGroup(win)
+    for value in (0.5, 0.75, 1.0, 1.25, 1.5, 2.0):
+        act = speed.addAction(f"{value:g}×" + ("  (normal)" if value == 1 else ""))
+        act.setCheckable(True)
+        act.setChecked(abs(win.player.speed - value) < 1e-6)
+        act.setToolTip(f"Play at {value:g} times normal speed, pitch kept")
+        act.triggered.connect(lambda checked=False, v=value: win.playback.set_speed(v))
+        speeds.addAction(act)
 
     # --------------------------------------------------------------- Tools
     win.menus["tools"] = mb.addMenu("&Tools")

@@ -40,6 +40,10 @@ class LessonController:
         self._summary_timer.setSingleShot(True)
         self._summary_timer.setInterval(150)
         self._summary_timer.timeout.connect(self._refresh_summary)
+        self._view_timer = QTimer(win)  # saves the visible range once it stops moving
+        self._view_timer.setSingleShot(True)
+        self._view_timer.setInterval(300)
+        self._view_timer.timeout.connect(self.save_view)
         win.selection.lessonChanged.connect(self._on_lesson_changed)
         win.selection.utterancesSelected.connect(self.on_selected)
 
@@ -53,6 +57,7 @@ class LessonController:
             self.win.statusBar().showMessage(one_line(exc), 5000)
             return
         if lesson_id != self.win.current_id:
+            self.save_view()
             self.win.player.stop()
             self.cancel_loading()
             self.win.undo_stack.clear()
@@ -117,6 +122,8 @@ class LessonController:
         self.win.central.setCurrentWidget(self.win.splitter if self.win.current_id is not None else self.win.placeholder)
         self.win.overview.set_lesson(data)
         self.win.detail.set_lesson(data, keep_range=keep)
+        if not keep:
+            self._restore_view()
         self.win.table.set_lesson(data)
         self.win.summary.set_lesson(data)
         self.win.docks["summary"].setWindowTitle(f"Summary — {data.name}" if data.name else "Summary")
@@ -187,9 +194,9 @@ class LessonController:
         data = self.win.lesson_data
         if rows:
             first, last = rows[0], rows[-1]
-            if source is not self.win.detail:
+            if source is not self.win.detail:  # a click in the detail view put the cursor where it was
                 self.win.detail.ensure_visible(float(data.start[first]), float(data.end[last]))
-            self.win.detail.set_cursor(float(data.start[first]), emit=False)
+                self.win.detail.set_cursor(float(data.start[first]), emit=False)
             self.win.statusBar().showMessage(utterance_tooltip(data, rows[-1]).replace("\n", " · "), 8000)
         self.update_time_label()
         self.win.update_actions()
@@ -197,15 +204,51 @@ class LessonController:
     def on_detail_range(self, t0: float, t1: float) -> None:
         self.win.overview.set_region(t0, t1)
         self.update_time_label()
+        if self.win.current_id is not None:
+            self._view_timer.start()
+
+    # ------------------------------------------------------- view kept per lesson
+    def _view_key(self) -> str | None:
+        """The settings key of the current lesson's visible range (by audio content, so it
+        holds in any workspace that has the lesson)."""
+        if self.win.workspace is None or self.win.current_id is None:
+            return None
+        try:
+            return f"view/range/{self.win.workspace.lesson(self.win.current_id).audio_sha256[:20]}"
+        except USER_ERRORS:
+            return None
+
+    def save_view(self) -> None:
+        """Remember the current lesson's visible range (restored when it is opened again)."""
+        self._view_timer.stop()
+        key = self._view_key()
+        if key is not None and self.win.lesson_data.lesson_id == self.win.current_id:
+            t0, t1 = self.win.detail.visible_range()
+            self.win.settings.setValue(key, f"{t0:.3f} {t1:.3f}")
+
+    def _restore_view(self) -> None:
+        key = self._view_key()
+        saved = str(self.win.settings.value(key, "") or "") if key is not None else ""
+        try:
+            t0, t1 = (float(v) for v in saved.split())
+        except ValueError:
+            return
+        if 0 <= t0 < t1:
+            self.win.detail.set_range(t0, t1)
 
     def centre_on(self, t: float) -> None:
         t0, t1 = self.win.detail.visible_range()
         self.win.detail.set_range(t - (t1 - t0) / 2, t + (t1 - t0) / 2)
 
-    def update_time_label(self) -> None:
+    def update_time_label(self, playing_at: float | None = None) -> None:
+        """The status bar's times: the playhead while playing (and the speed when not 1x),
+        else the cursor; and the visible range."""
         self.win.status.time_label.setVisible(self.win.current_id is not None)
         t0, t1 = self.win.detail.visible_range()
-        self.win.status.time_label.setText(f"Cursor {format_time(self.win.detail.cursor_time, 1)} · view {format_time(t0)}–{format_time(t1)}")
+        speed = self.win.player.speed
+        where = (f"▶ {format_time(playing_at, 1)}" + (f" ({speed:g}×)" if speed != 1 else "") if playing_at is not None
+                 else f"Cursor {format_time(self.win.detail.cursor_time, 1)}")
+        self.win.status.time_label.setText(f"{where} · view {format_time(t0)}–{format_time(t1)}")
 
     def set_lane_mode(self, mode: str) -> None:
         self.win.overview.set_lane_mode(mode)

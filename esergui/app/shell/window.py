@@ -231,6 +231,7 @@ class MainWindow(QMainWindow):
         self.set_lane_mode(mode)
 
     def save_settings(self) -> None:
+        self.lessons.save_view()
         self.settings.setValue("window/geometry", self.saveGeometry())
         self.settings.setValue("window/state", self.saveState())
         self.settings.setValue("view/laneMode", self.overview.lane_mode)
@@ -349,7 +350,8 @@ class MainWindow(QMainWindow):
         a["play"].setText("Stop" if playing else "Play / Stop")
         for name in ("play_visible", "play_cursor"):
             a[name].setEnabled(has_audio)
-        a["play_selection"].setEnabled(has_audio and bool(self.selection.ids))
+        marked = getattr(getattr(self, "annotation", None), "marked_range", None)
+        a["play_selection"].setEnabled(has_audio and (bool(self.selection.ids) or marked is not None))
 
     def dragEnterEvent(self, event) -> None:  # noqa: N802 (Qt API)
         if event.mimeData().hasUrls():

@@ -73,6 +73,7 @@ class BlocksItem(pg.GraphicsObject):
         self._text_widths: dict[str, float] = {}  # label text -> pixels (same font throughout)
         self._rects: list[QRectF] = []  # one per row, reused while times and lanes stay the same
         self._rect_geometry: tuple[np.ndarray, ...] | None = None
+        self.last_click_x = 0.0  # seconds: where the last click on a block was
         self.setAcceptHoverEvents(True)
 
     # ------------------------------------------------------------------ data
@@ -271,6 +272,7 @@ class BlocksItem(pg.GraphicsObject):
         row = self.row_at(pos.x(), pos.y())
         if row >= 0:
             ev.accept()
+            self.last_click_x = float(pos.x())
             if ev.double():
                 self.doubleClicked.emit(row)
             else:

@@ -22,6 +22,8 @@ from esergui.lesson import UNCERTAIN
 from esergui.review.lessondata import LessonData
 
 MIN_SPAN_S = 1.0
+CURSOR_COLOUR = "#00B8F0"  # cyan: stands out on magma and on white
+PLAYHEAD_COLOUR = "#FF3B1F"
 
 
 class _TileSignals(QObject):
@@ -112,12 +114,13 @@ class DetailView(QWidget):
         self.lanes_plot.invertY(True)
         self.lanes_plot.setToolTip("Utterances coloured by emotion (opacity = confidence). Click to select, double-click to play")
         self.blocks = BlocksItem(show_text=True)
-        self.blocks.clicked.connect(self.utteranceClicked)
+        self.blocks.clicked.connect(self._on_block_clicked)
         self.blocks.doubleClicked.connect(self.utteranceActivated)
         self.lanes_plot.addItem(self.blocks)
 
-        self.playheads = [pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen("#D55E00", width=2)) for _ in self.plots]
-        self.cursors = [pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen("#222222", width=1, style=Qt.PenStyle.DashLine)) for _ in self.plots]
+        # solid and bright enough to see over the dark spectrogram as over the white lanes
+        self.playheads = [pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen(PLAYHEAD_COLOUR, width=3)) for _ in self.plots]
+        self.cursors = [pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen(CURSOR_COLOUR, width=2)) for _ in self.plots]
         for plot, ph, cur in zip(self.plots, self.playheads, self.cursors):
             ph.setVisible(False)
             ph.setZValue(20)
@@ -230,6 +233,11 @@ class DetailView(QWidget):
     def show_all(self) -> None:
         self.set_range(0, self.data.duration_s)
 
+    def zoom_to(self, t0: float, t1: float) -> None:
+        """Show ``[t0, t1]`` with a small margin each side (zoom to selection)."""
+        pad = 0.05 * max(t1 - t0, MIN_SPAN_S)
+        self.set_range(t0 - pad, t1 + pad)
+
     def ensure_visible(self, t0: float, t1: float) -> None:
         """Scroll (zooming out only if needed) so ``[t0, t1]`` is on screen with some margin."""
         v0, v1 = self.visible_range()
@@ -327,6 +335,12 @@ class DetailView(QWidget):
             cur.setValue(self.cursor_time)
         if emit:
             self.cursorMoved.emit(self.cursor_time)
+
+    def _on_block_clicked(self, row: int) -> None:
+        """A click on a block selects it and puts the cursor where the click was (so X splits
+        there, not at the block's start)."""
+        self.set_cursor(self.blocks.last_click_x)
+        self.utteranceClicked.emit(row)
 
     def _on_scene_click(self, ev) -> None:
         if ev.isAccepted() or ev.button() != Qt.MouseButton.LeftButton:

@@ -11,11 +11,33 @@ from esergui.review.lessondata import LessonData
 from esergui.timefmt import format_time
 
 
+#: Tick steps in seconds that read as round times (0:30, 1:00, 5:00 ...).
+ROUND_STEPS = (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200)
+MIN_TICK_PX = 70  # labelled ticks at least this far apart
+
+
+def round_tick_steps(span_s: float, size_px: float) -> tuple[float, float]:
+    """``(major, minor)`` tick steps for ``span_s`` seconds over ``size_px`` pixels: the smallest
+    round step leaving :data:`MIN_TICK_PX` between labels, and the largest round step below it
+    that divides it."""
+    need = span_s * MIN_TICK_PX / max(size_px, 1.0)
+    major = next((s for s in ROUND_STEPS if s >= need), ROUND_STEPS[-1])
+    below = [s for s in ROUND_STEPS if s < major and abs(major / s - round(major / s)) < 1e-9]
+    return float(major), float(below[-1] if below else major / 2)
+
+
 class TimeAxisItem(pg.AxisItem):
-    """Bottom axis labelled as m:ss / h:mm:ss (with tenths when zoomed in)."""
+    """Bottom axis labelled as m:ss / h:mm:ss (with tenths when zoomed in), ticks at round
+    times (:func:`round_tick_steps`)."""
 
     def __init__(self, orientation: str = "bottom", **kw) -> None:
         super().__init__(orientation, **kw)
+
+    def tickSpacing(self, minVal, maxVal, size):  # noqa: N802 (pyqtgraph API)
+        if maxVal <= minVal or size <= 0:
+            return super().tickSpacing(minVal, maxVal, size)
+        major, minor = round_tick_steps(maxVal - minVal, size)
+        return [(major, 0.0), (minor, 0.0)]
 
     def tickStrings(self, values, scale, spacing):  # noqa: N802 (pyqtgraph API)
         decimals = 0 if spacing >= 1 else (1 if spacing >= 0.1 else 2)
