@@ -104,8 +104,7 @@ def install_annotation(window: MainWindow) -> AnnotationController:
 
     # ---- messages, annotator, re-analysis
     c.message.connect(lambda text: window.statusBar().showMessage(text, 8000))
-    if hasattr(window, "update_actions"):
-        c.rangeMarked.connect(lambda _range: window.update_actions())  # Play Selection plays a marked range
+    c.rangeMarked.connect(lambda _range: window.update_actions())  # Play Selection plays a marked range
     c.reanalysed.connect(lambda lid, n: n and c.docks["compare"].raise_())
     window.workspaceOpened.connect(lambda ws: apply_annotator(window, ws))
     if window.workspace is not None:

@@ -44,7 +44,7 @@ class PlaybackController:
     def selection_range(self) -> tuple[float, float] | None:
         """The range a "selection" command acts on: the range marked with Shift+drag, else
         from the first selected utterance's start to the last one's end (None: nothing)."""
-        marked = getattr(getattr(self.win, "annotation", None), "marked_range", None)
+        marked = self.win.annotation.marked_range
         if marked is not None:
             return marked
         rows = self.win.selection.rows()

@@ -350,7 +350,8 @@ class MainWindow(QMainWindow):
         a["play"].setText("Stop" if playing else "Play / Stop")
         for name in ("play_visible", "play_cursor"):
             a[name].setEnabled(has_audio)
-        marked = getattr(getattr(self, "annotation", None), "marked_range", None)
+        annotation = getattr(self, "annotation", None)  # installed after the first update_actions
+        marked = annotation.marked_range if annotation is not None else None
         a["play_selection"].setEnabled(has_audio and (bool(self.selection.ids) or marked is not None))
 
     def dragEnterEvent(self, event) -> None:  # noqa: N802 (Qt API)
