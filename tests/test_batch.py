@@ -38,6 +38,8 @@ def test_inputs_from_folders_and_manifests(tmp_path: Path) -> None:
     assert three.path == Path("/abs/three.mp3") and three.metadata == {"teacher": "Mr B", "date": ""}
     # a file named by a folder and by the manifest is one lesson, with the manifest's metadata
     assert found[0].metadata == {"teacher": "Ms A", "date": "2024-03-01"}
+    # a pattern no shell expanded (Windows): expanded here, audio files only
+    assert sorted(p.path.name for p in collect_inputs([str(tmp_path / "a" / "**" / "*")])) == ["one.wav", "two.FLAC"]
     (tmp_path / "bad.csv").write_text("file_name,teacher\nx.wav,A\n")
     with pytest.raises(BatchInputError, match="no 'path' column"):
         collect_inputs([tmp_path / "bad.csv"])
