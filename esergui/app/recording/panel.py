@@ -52,6 +52,8 @@ from esergui.recording import (
     pcm_bytes_per_second,
     refresh_devices,
 )
+from esergui.recording.recorder import StreamFactory
+from esergui.segment import VadSettings
 from esergui.timefmt import format_clock
 
 SETTINGS_DEVICE = "recording/device"
@@ -86,8 +88,8 @@ class RecordingPanel(QWidget):
         file_format: str = "flac",
         refresh_ms: int = 50,
         history_s: float = 10.0,
-        stream_factory: Any = None,
-        vad_settings: Any = None,
+        stream_factory: StreamFactory | None = None,
+        vad_settings: VadSettings | None = None,
     ) -> None:
         super().__init__(parent)
         self.vad_settings = vad_settings
