@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 
 from esergui.agreement import AgreementReport, compare, from_utterances, read_other
 from esergui.errors import USER_ERRORS
+from esergui.formats.csvout import write_csv
 from esergui.timefmt import format_time
 
 if TYPE_CHECKING:
@@ -126,8 +127,6 @@ class AgreementDialog(QDialog):
             self.jump(int(d.utterance_id))
 
     def save_csv(self, path: str | None = None) -> Path | None:
-        from esergui.export import write_csv
-
         if path is None:
             path, _ = QFileDialog.getSaveFileName(self, "Save disagreements", "disagreements.csv", "CSV files (*.csv)")
             if not path:

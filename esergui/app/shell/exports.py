@@ -1,4 +1,4 @@
-"""Exports from the app: CSV files through :mod:`esergui.export` (the same files and columns
+"""Exports from the app: CSV files through :mod:`esergui.formats` (the same files and columns
 as ``esergui analyze``) and a PNG of widgets (timelines, summary plots) for slides and papers;
 :class:`ExportController` asks where to save and reports what it wrote."""
 
@@ -13,7 +13,8 @@ from PySide6.QtWidgets import QFileDialog, QGraphicsView, QWidget
 
 from esergui.app.common.workers import one_line
 from esergui.errors import USER_ERRORS
-from esergui.export import ExportError, export_workspace, write_summaries
+from esergui.formats.exporting import export_workspace, write_summaries
+from esergui.formats.files import ExportError
 from esergui.review.adapters import summary_rows
 
 if TYPE_CHECKING:
