@@ -198,7 +198,8 @@ def test_reanalysis_keeps_every_human_edit_and_compares(win, conversation: Path,
 
 def test_agreement_dialog_against_another_annotators_csv(win, tmp_path: Path) -> None:
     from esergui.app.annotation.agreement_dialog import run_agreement
-    from esergui.export import utterances_frame, write_csv
+    from esergui.formats.csvout import write_csv
+    from esergui.formats.tables import utterances_frame
 
     c = win.annotation
     ids = [u.id for u in utts(win)]

@@ -24,7 +24,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox  # noqa: E402
 from esergui.app.shell.demo import open_demo  # noqa: E402
 from esergui.app.shell.main import configure_app  # noqa: E402
 from esergui.app.shell.window import MainWindow  # noqa: E402
-from esergui.export import UTTERANCE_COLUMNS  # noqa: E402
+from esergui.formats.tables import UTTERANCE_COLUMNS  # noqa: E402
 from esergui.lesson import LessonStatus  # noqa: E402
 from esergui.paths import DEMO_LESSON  # noqa: E402
 from esergui.pipeline import STAGES  # noqa: E402

@@ -77,7 +77,7 @@ def test_qt_free_modules_import_without_qt(no_qt_env: dict[str, str]) -> None:
     assert result["blocked"], "the blocker did not block PySide6"
     assert result["failed"] == {}
     assert result["qt"] == []
-    for name in ("esergui.lesson", "esergui.workspace.store", "esergui.summary", "esergui.export",
+    for name in ("esergui.lesson", "esergui.workspace.store", "esergui.summary", "esergui.formats.exporting",
                  "esergui.pipeline", "esergui.commands.analyze", "esergui.cli"):
         assert name in result["done"]
 
