@@ -7,6 +7,7 @@ the confidence threshold) stands in for an analysis, so no model runs here."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -59,9 +60,9 @@ def review_workspace(emodb, tmp_path_factory) -> Path:
         parts += [x, np.zeros(16000, np.float32)]
         spans.append((t, t + len(x) / sr))
         t += len(x) / sr + 1.0
-    audio = folder / "a rather long lesson name that the list must elide — maths, 4th period.wav"
-    sf.write(audio, np.concatenate(parts), 16000, subtype="PCM_16")
     ws = Workspace.open(folder / "workspace")
+    audio = folder / "workspace" / "a rather long lesson name that the list must elide — maths, 4th period.wav"
+    sf.write(audio, np.concatenate(parts), 16000, subtype="PCM_16")  # inside: each copy has its own
     try:
         lesson = ws.add_lesson(audio, duration_s=t)
         utts = [Utterance(a, b, speaker="T" if role == "teacher" else "S1", role=role, emotion=LABELS[k], confidence=c,
@@ -76,8 +77,6 @@ def review_workspace(emodb, tmp_path_factory) -> Path:
 @pytest.fixture
 def studio(qapp, tmp_path, review_workspace):
     """The main window on a copy of the review workspace, its lesson open with audio."""
-    import shutil
-
     configure_app(qapp)
     shutil.copytree(review_workspace, tmp_path / "workspace")
     win = open_studio(tmp_path)
@@ -287,3 +286,49 @@ def test_view_range_kept_per_lesson_across_restarts(studio, tmp_path):
         assert (t0, t1) == (pytest.approx(3.0, abs=0.01), pytest.approx(8.0, abs=0.01))
     finally:
         again.close()
+
+
+# ----------------------------------------------------------- 4, 6. moved audio, bad files
+def test_locate_audio_checks_the_content(studio, tmp_path):
+    win = studio
+    ws = win.workspace
+    lesson = ws.lesson(win.current_id)
+    moved = tmp_path / "moved" / "lesson.wav"
+    moved.parent.mkdir()
+    shutil.move(ws.audio_file(lesson), moved)
+    other = tmp_path / "other.wav"
+    sf.write(other, np.zeros(16000, np.float32), 16000)
+    assert win.action("locate_audio").isEnabled()
+    assert not win.workspaces.locate_audio(int(lesson.id), str(other))
+    assert win.errors.history[-1][0] == "Not this lesson's audio" and "content differs" in win.errors.history[-1][1]
+    assert win.workspaces.locate_audio(int(lesson.id), str(moved))
+    assert ws.audio_file(ws.lesson(int(lesson.id))) == moved
+
+
+def test_several_bad_files_one_dialog_and_a_truncated_file_keeps_what_decodes(studio, tmp_path, emodb):
+    win = studio
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "notes.wav").write_text("these are my lesson notes, not audio")
+    (bad / "empty.flac").write_bytes(b"")
+    x, sr = sf.read(emodb / "wav" / CLIPS[0], dtype="float32")
+    whole = bad / "whole.wav"
+    sf.write(whole, np.tile(x, 3), sr, subtype="PCM_16")
+    cut = bad / "cut.wav"
+    cut.write_bytes(whole.read_bytes()[: 44 + 2 * int(1.5 * sr) + 1])  # the header still promises all of it
+    original = cut.read_bytes()
+    before = len(win.errors.history)
+    win.add_files([str(bad / "notes.wav"), str(bad / "empty.flac"), str(cut)], analyse=False)
+    wait_until(lambda: len(win.errors.history) > before)
+    wait_until(lambda: any("readable part" in lesson.name for lesson in win.workspace.lessons()))
+    QApplication.processEvents()
+    assert len(win.errors.history) == before + 1, win.errors.history[before:]  # one dialog for all three
+    title, text = win.errors.history[before]
+    assert title == "Some files were not added" and text.startswith("3 of 3 files")
+    for name in ("notes.wav", "empty.flac", "cut.wav"):
+        assert name in text
+    assert "readable part is added as a copy" in text
+    kept = next(lesson for lesson in win.workspace.lessons() if "readable part" in lesson.name)
+    assert kept.duration_s == pytest.approx(1.5, abs=0.01)
+    assert cut.read_bytes() == original  # the user's file is untouched
+    assert "Kept the readable part" in win.statusBar().currentMessage() or kept.id == win.current_id

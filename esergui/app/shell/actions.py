@@ -105,6 +105,8 @@ def build_actions(win: "MainWindow") -> None:
         m.addAction(act)
     m.addSeparator()
     m.addAction(a("rename", "Re&name Lesson…", "Rename the selected lesson", win.workspaces.rename_current, "F2"))
+    m.addAction(a("locate_audio", "&Locate Audio…", "Point a lesson whose audio file moved at its new place (its content is checked)",
+                  lambda: win.workspaces.locate_audio()))
     m.addAction(a("remove", "Re&move Lesson(s)…", "Remove the selected lessons from the workspace (audio files are kept)",
                   lambda: win.workspaces.remove_lessons(win.library.selected_ids() or ([win.current_id] if win.current_id is not None else []))))
 

@@ -26,6 +26,9 @@ if TYPE_CHECKING:
     from esergui.app.shell.window import MainWindow
 
 
+MOVED_HINT = " Edit > Locate Audio… points the lesson at the file where it is now."
+
+
 class LessonController:
     """Opens, reloads and shows the window's current lesson (``win.current_id``)."""
 
@@ -155,8 +158,14 @@ class LessonController:
         runner = TaskRunner(jobs.decode_job(self.win.workspace, lesson_id), self.win)
         self._audio_runner = runner
         runner.succeeded.connect(lambda _res, lid=lesson_id: self.attach_audio(lid))
-        runner.failed.connect(lambda reason, details: self.win.errors.error("Cannot read the lesson's audio", reason, details))
+        runner.failed.connect(lambda reason, details: self.win.errors.error(
+            "Cannot read the lesson's audio", reason.rstrip(".") + "." + MOVED_HINT if "relocate" in reason else reason, details))
         runner.start()
+
+    def load_audio(self, lesson_id: int) -> None:
+        """Decode the current lesson's audio again (after Edit > Locate Audio… found it)."""
+        if lesson_id == self.win.current_id and self.win.lesson_data.source is None:
+            self._prepare_audio(lesson_id)
 
     def attach_audio(self, lesson_id: int) -> None:
         if lesson_id != self.win.current_id or self.win.lesson_data.source is not None:

@@ -339,6 +339,7 @@ class MainWindow(QMainWindow):
         for name in ("add_lessons", "analyse", "export_csv", "export_summary"):
             a[name].setEnabled(has_ws and (name == "add_lessons" or has_lesson or bool(self.library.selected_ids())))
         a["rename"].setEnabled(has_ws and (has_lesson or bool(self.library.selected_ids())))
+        a["locate_audio"].setEnabled(a["rename"].isEnabled())
         a["remove"].setEnabled(has_ws and bool(self.library.selected_ids() or has_lesson))
         a["cancel"].setEnabled(self.queue.is_busy())
         a["export_png"].setEnabled(has_lesson)

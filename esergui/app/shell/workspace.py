@@ -15,6 +15,7 @@ from esergui.app.common.workers import TaskRunner, one_line
 from esergui.app.library.lessons import AUDIO_SUFFIXES
 from esergui.app.recording.panel import RecordingPanel
 from esergui.app.recording.recovery import offer_recovery
+from esergui.app.shell.badfiles import keep_readable_job, keepable, report_problems
 from esergui.app.shell.fit import fit_window
 from esergui.errors import USER_ERRORS
 from esergui.lesson import LessonStatus
@@ -96,8 +97,10 @@ class WorkspaceController:
             known = {int(lesson.id) for lesson in ws.lessons()}
             ids = [i for i in ids if i in known]  # one may have been removed meanwhile
             self.refresh_library()
-            for path, reason in problems:
-                self.win.errors.error("Cannot add lesson", reason)
+            report_problems(self.win, problems, len(paths))
+            truncated = [p for p, reason in problems if keepable(p, reason)]
+            if truncated:
+                self._keep_readable(truncated, analyse, open_first=open_first and not ids)
             if ids and analyse:
                 self.win.analysis_jobs.analyse([i for i in ids if self.win.workspace.lesson(i).status == LessonStatus.NOT_ANALYSED])
             if ids and open_first:
@@ -106,6 +109,27 @@ class WorkspaceController:
 
         runner.succeeded.connect(done)
         runner.failed.connect(lambda reason, details: self.win.errors.error("Cannot add lessons", reason, details))
+        runner.start()
+
+    def _keep_readable(self, paths: list[str], analyse: bool, open_first: bool) -> None:
+        """Add the readable part of truncated files (a repaired copy each), with a notice."""
+        ws = self.win.workspace
+        runner = TaskRunner(keep_readable_job(ws.folder / "repaired", paths), self.win)
+        self._repair_runner = runner
+
+        def done(result: tuple[list[tuple[str, str, float]], list[tuple[str, str]]]) -> None:
+            kept, failed = result
+            if self.win.workspace is not ws:
+                return
+            if kept:
+                seconds = ", ".join(f"{Path(p).name}: {s:.1f} s" for p, _copy, s in kept)
+                self.win.statusBar().showMessage(f"Kept the readable part of {len(kept)} truncated file(s) ({seconds}); "
+                                                 "the originals are unchanged", 15000)
+                self.add_files([copy for _, copy, _ in kept], analyse, open_first)
+            report_problems(self.win, [(p, f"its readable part could not be kept: {r}") for p, r in failed], len(paths))
+
+        runner.succeeded.connect(done)
+        runner.failed.connect(lambda reason, details: self.win.errors.error("Cannot keep the readable part", reason, details))
         runner.start()
 
     def show_recorder(self) -> RecordingPanel | None:
@@ -186,6 +210,34 @@ class WorkspaceController:
         if files:
             self.win.settings.setValue("lessons/dir", str(Path(files[0]).parent))
             self.add_files(files)
+
+    def locate_audio(self, lesson_id: int | None = None, path: str | None = None) -> bool:
+        """Point a lesson whose audio file moved at its new place (Edit > Locate Audio…): the
+        workspace accepts the file only when its content is the lesson's (size, then SHA-256).
+        ``path`` None asks with a file dialog. Returns True when the lesson was relocated."""
+        ws = self.win.workspace
+        ids = [lesson_id] if lesson_id is not None else self.win.library.selected_ids() or (
+            [self.win.current_id] if self.win.current_id is not None else [])
+        if ws is None or not ids:
+            return False
+        lesson = ws.lesson(ids[0])
+        if path is None:
+            patterns = " ".join(f"*{s}" for s in sorted(AUDIO_SUFFIXES))
+            path, _ = QFileDialog.getOpenFileName(self.win, f"Locate the audio of “{lesson.name}”",
+                                                  str(self.win.settings.value("lessons/dir", "")),
+                                                  f"Audio files ({patterns});;All files (*)")
+        if not path:
+            return False
+        try:
+            ws.relocate(int(lesson.id), path)
+        except USER_ERRORS as exc:
+            self.win.errors.error("Not this lesson's audio", one_line(exc))
+            return False
+        self.win.statusBar().showMessage(f"Found the audio of {lesson.name}: {path}", 8000)
+        self.refresh_library()
+        if lesson.id == self.win.current_id and self.win.lesson_data.source is None:
+            self.win.lessons.load_audio(int(lesson.id))
+        return True
 
     def rename_current(self) -> None:
         ids = self.win.library.selected_ids() or ([self.win.current_id] if self.win.current_id is not None else [])
