@@ -23,6 +23,8 @@ from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from esergui.app.common.uncertain import uncertain_rows  # noqa: E402
 from esergui.app.library.lessons import LessonLibrary  # noqa: E402
+from esergui.app.recording.mic_check import friendly_name  # noqa: E402
+from esergui.app.recording.panel import RecordingPanel  # noqa: E402
 from esergui.app.shell.fit import FRAME, default_geometry, fit_window, fitted  # noqa: E402
 from esergui.app.shell.main import configure_app  # noqa: E402
 from esergui.app.shell.window import MainWindow  # noqa: E402
@@ -31,7 +33,9 @@ from esergui.app.timeline.table import COL  # noqa: E402
 from esergui.app.timeline.timeaxis import TimeAxisItem, arousal_curve, lane_layout, round_tick_steps  # noqa: E402
 from esergui.audio.stretch import stretch  # noqa: E402
 from esergui.lesson import CONFIDENCE_THRESHOLD, UNCERTAIN, AnalysisRun, Lesson, Speaker, Utterance  # noqa: E402
+from esergui.recording import InputDevice  # noqa: E402
 from esergui.workspace import Workspace  # noqa: E402
+from tests.recording_support import sound_server  # noqa: E402, F401, F811 (fixture: a private PulseAudio server)
 from tests.test_app_window import wait_until  # noqa: E402
 from tests.test_app_workers import _CaptureStream  # noqa: E402
 
@@ -332,3 +336,30 @@ def test_several_bad_files_one_dialog_and_a_truncated_file_keeps_what_decodes(st
     assert kept.duration_s == pytest.approx(1.5, abs=0.01)
     assert cut.read_bytes() == original  # the user's file is untouched
     assert "Kept the readable part" in win.statusBar().currentMessage() or kept.id == win.current_id
+
+
+# -------------------------------------------------------------------- 5. recording panel
+def test_level_meter_runs_as_soon_as_the_panel_is_open(qtbot, sound_server, emodb, tmp_path):
+    panel = RecordingPanel(tmp_path / "recordings", QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat))
+    qtbot.addWidget(panel)
+    assert panel.select_device("pulse")
+    assert panel.device_combo.currentText().startswith("Sound server (PulseAudio)")
+    panel.show()
+    qtbot.waitUntil(lambda: panel._check is not None, timeout=5000)
+    player = sound_server.play(emodb / "wav" / CLIPS[0])
+    peaks = []
+    qtbot.waitUntil(lambda: peaks.append(panel.meter.peak_dbfs) or player.poll() is not None, timeout=15000)
+    assert max(peaks) > -30, "the meter did not move before Record"
+    assert panel.state == "idle" and not (tmp_path / "recordings").exists() or not any((tmp_path / "recordings").iterdir())
+    panel.hide()
+    assert panel._check is None
+
+
+def test_friendly_device_names():
+    def dev(name: str, default: bool = False) -> InputDevice:
+        return InputDevice(0, name, "ALSA", 48000.0, 2, default)
+
+    assert friendly_name(dev("HDA Intel PCH: ALC3246 Analog (hw:0,0)")) == "ALC3246 Analog"
+    assert friendly_name(dev("USB PnP Sound Device: Audio (hw:2,0)", True)) == "Audio (default)"
+    assert friendly_name(dev("default")) == "System default"
+    assert friendly_name(dev("pulse")) == "Sound server (PulseAudio)"

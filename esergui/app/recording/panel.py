@@ -41,6 +41,7 @@ from esergui.app.recording.meters import (
     LevelMeter,
     LiveWaveform,
 )
+from esergui.app.recording.mic_check import MicCheck, MicCheckPanel, friendly_name
 from esergui.errors import USER_ERRORS
 from esergui.recording import (
     DiskStatus,
@@ -59,7 +60,7 @@ from esergui.timefmt import format_clock
 SETTINGS_DEVICE = "recording/device"
 
 
-class RecordingPanel(QWidget):
+class RecordingPanel(MicCheckPanel, QWidget):
     """Record a lesson from a microphone into ``output_dir``.
 
     Files are named ``lesson-YYYYmmdd-HHMMSS.<file_format>`` (``"flac"`` or ``"wav"``). The
@@ -100,6 +101,7 @@ class RecordingPanel(QWidget):
         self._stream_factory = stream_factory
         self._recorder: Recorder | None = None
         self._monitor: LiveMonitor | None = None
+        self._check: MicCheck | None = None  # the microphone check while idle and shown
         self._devices: list[InputDevice] = []
         self._clip_at = -1e9
         self.last_path: Path | None = None
@@ -215,9 +217,9 @@ class RecordingPanel(QWidget):
         self.device_combo.blockSignals(True)
         self.device_combo.clear()
         for d in self._devices:
-            self.device_combo.addItem(d.label(), d.key)
+            self.device_combo.addItem(friendly_name(d), d.key)
             self.device_combo.setItemData(self.device_combo.count() - 1,
-                                          f"{d.name}\nhost API: {d.hostapi}\n{d.record_samplerate} Hz, "
+                                          f"{d.label()}\nhost API: {d.hostapi}\n{d.record_samplerate} Hz, "
                                           f"{d.max_input_channels} input channel(s)", Qt.ItemDataRole.ToolTipRole)
         keys = [d.key for d in self._devices]
         default = next((i for i, d in enumerate(self._devices) if d.is_default), 0)
@@ -243,6 +245,8 @@ class RecordingPanel(QWidget):
 
     def _device_changed(self, *_: Any) -> None:
         device = self.selected_device()
+        if self.isVisible():
+            self.start_mic_check()  # on the newly chosen device
         if device is None:
             return
         self._show_disk(disk_status(self.output_dir, pcm_bytes_per_second(
@@ -279,6 +283,7 @@ class RecordingPanel(QWidget):
         """Start recording from the selected device; False (and ``recordingFailed``) on error."""
         if self._recorder is not None:
             return False
+        self.stop_mic_check()  # the device is the recorder's now
         device = self.selected_device()
         if device is None:
             self._fail("No microphone is selected.")
@@ -342,18 +347,33 @@ class RecordingPanel(QWidget):
         if result.error is None:
             self._show_status("Stopped.")
         self.recordingFinished.emit(str(path))
+        if self.isVisible():
+            self.start_mic_check()
         return path
 
     def shutdown(self) -> None:
-        """Stop a running recording (keeping it); call before the window closes."""
+        """Stop a running recording (keeping it) and the microphone check; call before the
+        window closes."""
         self.stop_recording()
+        self.stop_mic_check()
 
     # ---------------------------------------------------------------------------- the timer
 
     def _tick(self) -> None:
         recorder, monitor = self._recorder, self._monitor
+        if recorder is None and self._check is not None:
+            self._show_levels(self._check.monitor)
+            return
         if recorder is None or monitor is None:
             return
+        self._show_levels(monitor)
+        self.elapsed_label.setText(format_clock(recorder.elapsed_s))
+        self._show_disk_warning(recorder.disk_warning)
+        if recorder.state in ("failed", "finished"):
+            self.stop_recording()
+
+    def _show_levels(self, monitor: LiveMonitor) -> None:
+        """The meter, clip and speech lamps and the waveform from the newest input."""
         level = monitor.update()
         if level.frames:
             self.meter.set_levels(level.peak_dbfs, level.rms_dbfs)
@@ -365,10 +385,6 @@ class RecordingPanel(QWidget):
         lo, hi = monitor.waveform()
         self.waveform.set_data(lo, hi, monitor.speech_history())
         self._show_speech(monitor.speech)
-        self.elapsed_label.setText(format_clock(recorder.elapsed_s))
-        self._show_disk_warning(recorder.disk_warning)
-        if recorder.state in ("failed", "finished"):
-            self.stop_recording()
 
     # ------------------------------------------------------------------------------ display
 
