@@ -246,7 +246,8 @@ def test_corrupt_file_shows_the_error_dialog(empty_studio, tmp_path):
     win.add_files([str(bad)])
     wait_until(lambda: errors, timeout=20)
     title, reason = errors[0]
-    assert title == "Cannot add lesson" and "broken.wav" in reason and "\n" not in reason
+    lines = reason.splitlines()  # a heading, then one line per file that was not added, with its reason
+    assert title == "Cannot add lesson" and len(lines) == 2 and "broken.wav" in lines[1] and "corrupt" in lines[1]
     assert close_error_dialog(win) == reason
     assert len(win.workspace.lessons()) == n_before
 
