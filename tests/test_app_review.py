@@ -25,6 +25,7 @@ from esergui.app.common.uncertain import uncertain_rows  # noqa: E402
 from esergui.app.library.lessons import LessonLibrary  # noqa: E402
 from esergui.app.recording.mic_check import friendly_name  # noqa: E402
 from esergui.app.recording.panel import RecordingPanel  # noqa: E402
+from esergui.app.retrain.page_results import TOO_FEW, figure, measured  # noqa: E402
 from esergui.app.shell.fit import FRAME, default_geometry, fit_window, fitted  # noqa: E402
 from esergui.app.shell.main import configure_app  # noqa: E402
 from esergui.app.shell.window import MainWindow  # noqa: E402
@@ -34,6 +35,7 @@ from esergui.app.timeline.timeaxis import TimeAxisItem, arousal_curve, lane_layo
 from esergui.audio.stretch import stretch  # noqa: E402
 from esergui.lesson import CONFIDENCE_THRESHOLD, UNCERTAIN, AnalysisRun, Lesson, Speaker, Utterance  # noqa: E402
 from esergui.recording import InputDevice  # noqa: E402
+from esergui.retrain_evidence import assess  # noqa: E402
 from esergui.workspace import Workspace  # noqa: E402
 from tests.recording_support import sound_server  # noqa: E402, F401, F811 (fixture: a private PulseAudio server)
 from tests.test_app_window import wait_until  # noqa: E402
@@ -363,3 +365,15 @@ def test_friendly_device_names():
     assert friendly_name(dev("USB PnP Sound Device: Audio (hw:2,0)", True)) == "Audio (default)"
     assert friendly_name(dev("default")) == "System default"
     assert friendly_name(dev("pulse")) == "Sound server (PulseAudio)"
+
+
+# -------------------------------------------------------------- 8. retraining results
+def test_retraining_figures_only_when_measurable():
+    thin = assess({"labels": ["anger", "neutral"], "confusion": [[3, 0], [0, 3]]}, "validation:clips")
+    assert figure(thin, "ua") == TOO_FEW and measured(thin).startswith("too few to measure: 6 validation clips")
+    assert "100" not in measured(thin)
+    enough = assess({"labels": ["anger", "neutral"], "confusion": [[25, 5], [6, 24]]}, "validation:clips")
+    assert figure(enough, "ua").startswith("82 % (") and "95 % interval" in measured(enough)
+    low, high = enough.ua_interval.low, enough.ua_interval.high
+    assert low < enough.ua < high
+    assert figure(None, "ua") == "–"

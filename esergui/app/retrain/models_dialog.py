@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 
 from esergui.errors import USER_ERRORS
 from esergui.models import BUNDLED, MODEL_SUFFIX, ModelInfo, ModelRegistry
+from esergui.retrain_evidence import MIN_CLIPS
 
 if TYPE_CHECKING:
     from esergui.workspace import Workspace
@@ -95,8 +96,13 @@ class ModelsDialog(QDialog):
         for r, info in enumerate(self.infos):
             name = ("★ " if info.active else "") + ("Bundled model (EmoDB)" if info.bundled else info.name)
             figures = info.figures_text()
-            if "base_ua" in info.figures:
-                figures += f"; starting model UA {100 * info.figures['base_ua']:.1f} %"
+            validated = str(info.figures.get("on", "")).startswith("validation")
+            if validated and int(info.figures.get("n", 0) or 0) < MIN_CLIPS:  # esergui.retrain_evidence's rule
+                figures = f"too few to measure ({int(info.figures.get('n', 0) or 0)} validation clips)"
+            elif "base_ua" in info.figures:
+                figures += f"; starting model on the same clips UA {100 * info.figures['base_ua']:.1f} %"
+            if validated:
+                figures += " — not comparable with cross-validated figures"
             cells = (name, info.created[:16].replace("T", " "), ", ".join(info.labels) or "–",
                      info.data + (f"; fine-tuned from {info.base}" if info.base else ""), figures)
             for c, text in enumerate(cells):

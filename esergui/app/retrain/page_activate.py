@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 
 from esergui.app.retrain.common import ERROR_STYLE, NOTE_STYLE, text_label
 from esergui.errors import USER_ERRORS
+from esergui.retrain_evidence import assess_outcome
 
 if TYPE_CHECKING:
     from esergui.app.retrain.wizard import RetrainWizard
@@ -31,7 +32,7 @@ class ActivatePage(QWizardPage):
         self.setSubTitle("Use the new model for this workspace, and optionally re-analyse lessons with it.")
         self.saved_text = text_label()
         self.activate = QCheckBox()
-        self.activate.setChecked(True)
+        self.why = text_label("", NOTE_STYLE)  # why it is (not) ticked
         self.lessons = QListWidget()
         self.lessons.setToolTip("Tick the lessons to analyse again with the new model")
         self.all = QPushButton("Select all")
@@ -45,6 +46,7 @@ class ActivatePage(QWizardPage):
         lay = QVBoxLayout(self)
         lay.addWidget(self.saved_text)
         lay.addWidget(self.activate)
+        lay.addWidget(self.why)
         lay.addLayout(row)
         lay.addWidget(self.lessons, 1)
         lay.addWidget(self.note)
@@ -57,8 +59,11 @@ class ActivatePage(QWizardPage):
         assert saved is not None
         self.saved_text.setText(f"Saved “{saved.name}” ({', '.join(saved.labels)}) to {saved.path}.")
         self.activate.setText(f"Make “{saved.name}” the active model of this workspace (new analyses use it)")
-        change = self.wiz.state.outcome.ua_change if self.wiz.state.outcome else None
-        self.activate.setChecked(change is None or change >= 0)  # not by default when it did worse
+        out = self.wiz.state.outcome
+        decision = assess_outcome(out).decision if out is not None else None
+        # active by default only on sufficient evidence of doing better on the same clips
+        self.activate.setChecked(decision is not None and decision.activate)
+        self.why.setText(decision.reason if decision is not None else "")
         self.lessons.clear()
         for lesson in self.wiz.ws.lessons():
             item = QListWidgetItem(f"{lesson.name}  ·  {lesson.status.value}")

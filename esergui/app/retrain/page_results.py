@@ -1,5 +1,7 @@
-"""Page 5, Results: figures of the new model against the base model on the validation clips,
-the confusion matrix, and saving the model under a name."""
+"""Page 5, Results: figures of the new model on the validation clips, as far as they can be
+measured (:mod:`esergui.retrain_evidence`: below the minimum size "too few to measure", else with
+95 % intervals), compared with the starting model only on the same clips and only when both
+are measurable; the confusion matrix; saving the model under a name."""
 
 from __future__ import annotations
 
@@ -12,6 +14,27 @@ from esergui import retrain as R
 from esergui.app.retrain.common import ERROR_STYLE, percent, text_label
 from esergui.app.retrain.widgets import ConfusionHeatmap, counts_table, fill_rows
 from esergui.errors import USER_ERRORS
+from esergui.retrain_evidence import Evidence, OutcomeEvidence, assess_outcome
+
+TOO_FEW = "too few to measure"
+
+
+def measured(ev: Evidence) -> str:
+    """``"UA 71 % (95 % interval 62-79 %), WA 74 % (65-81 %), 120 clips"``, or why not."""
+    if not ev.sufficient:
+        return ev.reason
+    return (f"UA {100 * ev.ua:.0f} % (95 % interval {ev.ua_interval.text()}), "
+            f"WA {100 * ev.wa:.0f} % ({ev.wa_interval.text()}), {ev.n} clips")
+
+
+def figure(ev: Evidence | None, which: str) -> str:
+    """One table cell: ``"71 % (62-79 %)"``, :data:`TOO_FEW`, or ``"–"`` without evidence."""
+    if ev is None:
+        return "–"
+    if not ev.sufficient:
+        return TOO_FEW
+    value, interval = (ev.ua, ev.ua_interval) if which == "ua" else (ev.wa, ev.wa_interval)
+    return f"{100 * value:.0f} % ({interval.text()})"
 
 if TYPE_CHECKING:
     from esergui.app.retrain.wizard import RetrainWizard
@@ -22,8 +45,8 @@ class ResultsPage(QWizardPage):
         super().__init__()
         self.wiz = wiz
         self.setTitle("Results")
-        self.setSubTitle("How the new model does on the validation clips, next to the model it started from. "
-                         "Name it to save it.")
+        self.setSubTitle("How the new model does on the validation clips (with 95 % intervals, once there are "
+                         "enough clips to measure), next to the model it started from on the same clips. Name it to save it.")
         self.headline = text_label()
         self.table = counts_table(["Figure", "New model", "Starting model"])
         self.table.setMinimumWidth(330)
@@ -48,33 +71,36 @@ class ResultsPage(QWizardPage):
         lay.addLayout(form)
         lay.addWidget(self.error)
         self.name.textChanged.connect(lambda _t: (self.error.setText(""), self.completeChanged.emit()))
+        self.evidence: OutcomeEvidence | None = None  # of the run shown
 
     def initializePage(self) -> None:  # noqa: N802 (Qt API)
         st = self.wiz.state
         out = st.outcome
         assert out is not None
-        fig, base = out.figures, out.base_figures
-        text = f"Validation: {out.split}.<br><b>New model: UA {percent(fig.ua)}, WA {percent(fig.wa)}</b>"
-        if base is not None:
-            delta = 100 * (fig.ua - base.ua)
-            text += f" — starting model: UA {percent(base.ua)}, WA {percent(base.wa)} (UA {delta:+.1f} points)"
-        text += f"<br><span style='color:#555555'>Starting model: {out.base_note}.</span>"
-        if out.ua_change is not None and out.ua_change < 0:
-            text += ("<br><span style='color:#B00020'>The new model does worse than the starting model on these "
-                     "clips: you can save it, but keep the starting model active (or retrain with other "
-                     "settings or more data).</span>")
+        fig = out.figures
+        self.evidence = ev = assess_outcome(out)
+        new = ev.new
+        text = f"Validation: {out.split}.<br><b>New model: {measured(new)}</b>"
+        if not new.sufficient:
+            text += ("<br><span style='color:#B00020'>A percentage from so few clips would mostly show chance, so "
+                     "none is given: add validation clips to measure the model.</span>")
+        if ev.base is not None and ev.new_same is not None and ev.base.sufficient and ev.new_same.sufficient:
+            text += f"<br>Starting model ({out.base_note}): {measured(ev.base)}"
+        text += f"<br><span style='color:#555555'>{ev.decision.reason}</span>"
         if out.cancelled:
             text += (f"<br><span style='color:#B00020'>Training was stopped after epoch {len(out.result.history)}; "
                      f"the best epoch ({out.result.best_epoch}) was kept.</span>")
         self.headline.setText(text)
-        rows = [("UA (mean recall)", percent(fig.ua), percent(base.ua) if base else "–"),
-                ("WA (accuracy)", percent(fig.wa), percent(base.wa) if base else "–"),
-                ("macro-F1", percent(fig.macro_f1), percent(base.macro_f1) if base else "–"),
+        same = ev.base is not None and ev.base.sufficient and ev.new_same is not None and ev.new_same.sufficient
+        base = out.base_figures if same else None  # figures side by side only under one protocol, measurable
+        rows = [("UA (mean recall)", figure(new, "ua"), figure(ev.base, "ua") if same else "–"),
+                ("WA (accuracy)", figure(new, "wa"), figure(ev.base, "wa") if same else "–"),
+                ("macro-F1", percent(fig.macro_f1) if new.sufficient else TOO_FEW, percent(base.macro_f1) if base else "–"),
                 ("validation clips", fig.n, base.n if base else "–")]
         for lab in fig.labels:
             if lab in fig.recall:
-                rows.append((f"recall: {lab}", percent(fig.recall[lab]),
-                             percent(base.recall.get(lab)) if base and lab in base.recall else "–"))
+                rows.append((f"recall: {lab}", f"{new.correct.get(lab, 0)} of {new.counts.get(lab, 0)}",
+                             f"{ev.base.correct.get(lab, 0)} of {ev.base.counts.get(lab, 0)}" if same and lab in ev.base.counts else "–"))
         fill_rows(self.table, rows)
         present = [i for i, row in enumerate(fig.confusion) if sum(row) or sum(r[i] for r in fig.confusion)]
         self.heat.set_matrix([fig.labels[i] for i in present], [[fig.confusion[i][j] for j in present] for i in present])
