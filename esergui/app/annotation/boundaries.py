@@ -1,5 +1,5 @@
 """Editing where utterances begin and end: split at the cursor, merge, delete, create one in a
-marked range, and drag edges (snapped to quiet points). Mixed into
+marked range, drag edges (snapped to quiet points), and recognise an edited utterance again. Mixed into
 :class:`~esergui.app.annotation.controller.AnnotationController`, whose state it uses
 (``data``, ``ws``, ``layer``, ``selection``, ``message``, ``editable()``, ``_push_utterances()``)."""
 
@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Iterable, Sequence
 import numpy as np
 
 from esergui.app.annotation.undo import UtteranceEdit
+from esergui.app.common.workers import TaskRunner
+from esergui.review.recognise import recognise_job, with_model_layer
 from esergui.review.snap import snap_edge
 from esergui.timefmt import format_time
 
@@ -98,6 +100,36 @@ class BoundaryEdits:
             self.marked_range = None
             self.rangeMarked.emit(None)
         return ok
+
+    def recognise(self, uid: int | None = None) -> bool:
+        """Recognise the selected utterance's emotion again with the active model, off the GUI
+        thread (after a manual edit: no re-analysis); the result is one undoable edit."""
+        if uid is None:
+            ids = self._ids(None)
+            uid = ids[-1] if ids else None
+        source = self.data.source
+        if uid is None or not self.editable():
+            return False
+        if source is None:
+            self.message.emit("The lesson's audio is not loaded yet.")
+            return False
+        lid = self.lesson_id
+        runner = TaskRunner(recognise_job(self.ws, int(uid), source, self.win.compute_device), self.win)
+        self.recognising = runner
+
+        def store(probabilities: dict[str, float]) -> None:
+            if self.lesson_id != lid:
+                return
+            op = lambda ws: ws.restore_utterances(lid, [with_model_layer(ws.utterance(uid), probabilities)]) or [uid]  # noqa: E731
+            if self._push_utterances("Recognise utterance", [uid], op):
+                u = self.ws.utterance(uid)
+                self.message.emit(f"Recognised: {u.emotion} ({u.confidence:.0%})")
+
+        runner.succeeded.connect(store)
+        runner.failed.connect(lambda reason, details: self.message.emit(f"Cannot recognise the utterance: {reason}"))
+        runner.start()
+        self.message.emit("Recognising the utterance…")
+        return True
 
     def mark_range(self, start_s: float, end_s: float) -> None:
         a, b = sorted((float(start_s), float(end_s)))

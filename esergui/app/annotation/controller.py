@@ -48,6 +48,7 @@ if TYPE_CHECKING:
     from esergui.app.annotation.panel import AnnotationPanel
     from esergui.app.annotation.speakers import SpeakersPanel
     from esergui.app.annotation.undo import UndoHistory
+    from esergui.app.common.workers import TaskRunner
     from esergui.app.shell.window import MainWindow
     from esergui.workspace import Workspace
 
@@ -101,6 +102,7 @@ class AnnotationController(BoundaryEdits, Navigation, QObject):
         self.docks: dict[str, QDockWidget] = {}
         self._first_show: QObject | None = None  # sizes the docks once the window is first shown
         self.reanalysed_lessons: list[int] = []
+        self.recognising: TaskRunner | None = None  # the running "recognise this utterance" job
         self.selection.lessonChanged.connect(self._on_lesson)
         self.selection.utterancesSelected.connect(lambda ids, src: self._refresh_panels())
 

@@ -67,6 +67,8 @@ class AnnotationMenus:
             ["Delete"])
         act("create", "&New Utterance in Marked Range", "Make an utterance of the range marked with Shift+drag",
             self.c.create_in_marked, ["Insert"])
+        act("recognise", "Re&cognise This Utterance", "Run the emotion model on just this utterance (after you made, "
+            "split or moved it), without re-analysing the lesson", lambda: self.c.recognise())
         act("next", "Next Utterance", "Select the next utterance (table order)", lambda: self.c.next(1), ["Down"])
         act("previous", "Previous Utterance", "Select the previous utterance (table order)", lambda: self.c.next(-1), ["Up"])
         act("next_unreviewed", "Next &Unreviewed", "Select the next utterance not marked reviewed",
@@ -156,7 +158,7 @@ class AnnotationMenus:
         menu.addAction(a["note"])
         menu.addAction(a["reviewed"])
         menu.addSeparator()
-        for name in ("split", "merge", "delete", "create"):
+        for name in ("split", "merge", "delete", "create", "recognise"):
             menu.addAction(a[name])
         if not for_context:
             menu.addSeparator()

@@ -77,9 +77,10 @@ class WorkspaceController:
         queued = set(self.win.queue.keys())
         self.win.library.set_lessons(self.win.workspace.lessons(), queued, self.win.current_id)
 
-    def add_files(self, paths: list[str], analyse: bool | None = None, open_first: bool = True) -> None:
-        """Add audio files as lessons (each is probed first: a file that cannot be decoded gets
-        an error dialog and is not added), then queue their analysis and open the first."""
+    def add_files(self, paths: list[str], analyse: bool | None = None, open_first: bool = True, notice: str = "") -> None:
+        """Add audio files as lessons (each is probed first: the files that cannot be decoded
+        are listed in one dialog and not added), then queue their analysis and open the first;
+        ``notice`` follows "Added n lesson(s)" in the status bar."""
         if self.win.workspace is None:
             self.win.errors.error("No workspace", "Open or create a workspace first (File > Open Workspace).")
             return
@@ -105,7 +106,8 @@ class WorkspaceController:
                 self.win.analysis_jobs.analyse([i for i in ids if self.win.workspace.lesson(i).status == LessonStatus.NOT_ANALYSED])
             if ids and open_first:
                 self.win.lessons.open_lesson(ids[0])
-            self.win.statusBar().showMessage(f"Added {len(ids)} lesson(s)", 5000)
+            self.win.statusBar().showMessage(f"Added {len(ids)} lesson(s)" + (f": {notice}" if notice else ""),
+                                             15000 if notice else 5000)
 
         runner.succeeded.connect(done)
         runner.failed.connect(lambda reason, details: self.win.errors.error("Cannot add lessons", reason, details))
@@ -123,9 +125,9 @@ class WorkspaceController:
                 return
             if kept:
                 seconds = ", ".join(f"{Path(p).name}: {s:.1f} s" for p, _copy, s in kept)
-                self.win.statusBar().showMessage(f"Kept the readable part of {len(kept)} truncated file(s) ({seconds}); "
-                                                 "the originals are unchanged", 15000)
-                self.add_files([copy for _, copy, _ in kept], analyse, open_first)
+                self.add_files([copy for _, copy, _ in kept], analyse, open_first,
+                               notice=f"kept the readable part of {len(kept)} truncated file(s) ({seconds}); "
+                                      "the originals are unchanged")
             report_problems(self.win, [(p, f"its readable part could not be kept: {r}") for p, r in failed], len(paths))
 
         runner.succeeded.connect(done)
