@@ -82,11 +82,13 @@ def test_predict_command_writes_csv(tiny_model: Path, emodb: Path, tmp_path: Pat
     predict.add_arguments(parser)
     out = tmp_path / "p.csv"
     assert predict.run(parser.parse_args([*files, "--csv", str(out), "--model", str(tiny_model), "--device", "cpu"])) == 0
-    rows = list(csv.DictReader(open(out)))
+    with open(out, newline="") as fh:
+        rows = list(csv.DictReader(fh))
     assert [r["file"] for r in rows] == files
-    assert list(rows[0]) == ["file", "emotion", "confidence", "p_anger", "p_sadness", "p_neutral"]
+    assert list(rows[0]) == ["file", "emotion", "confidence", "p_anger", "p_sadness", "p_neutral", "arousal", "valence"]
     for r in rows:
         probs = {k[2:]: float(v) for k, v in r.items() if k.startswith("p_")}
+        assert -1.0 <= float(r["arousal"]) <= 1.0 and -1.0 <= float(r["valence"]) <= 1.0
         assert r["emotion"] == max(probs, key=probs.get)
         assert float(r["confidence"]) == pytest.approx(max(probs.values()), abs=1e-4)
 

@@ -154,15 +154,16 @@ def test_moved_workspace_finds_its_models(ws: Workspace, model_file: Path, tmp_p
 
 
 def test_bundled_model_shows_its_own_recipes_figures() -> None:
-    """The bundled model is speaker-normalised: its headline is that recipe's speaker-independent UA."""
+    """The bundled model (recipe 2) names its recipe: its headline is that recipe's speaker-independent
+    UA (seed 0), never the first recipe's or the baseline's."""
     from esergui.models import bundled_model_path, summarise_meta, verify_model_file
 
     meta = verify_model_file(bundled_model_path())
     s = summarise_meta(meta)
-    assert meta["normalisation"] == "speaker"
-    assert s["figures"]["entry"] == "esernet-spknorm/speaker-pairs"
+    assert meta["normalisation"] == "speaker" and meta["recipe"] == "esernet2"
+    assert s["figures"]["entry"] == "esernet2/speaker-pairs-s0"
     assert s["figures"]["on"] == "cross-validated on unseen speakers, 5 folds of speaker pairs; clean speech"
-    assert s["figures"]["ua"] == meta["evaluation"]["esernet-spknorm/speaker-pairs"]["clean"]["ua"]
+    assert s["figures"]["ua"] == meta["evaluation"]["esernet2/speaker-pairs-s0"]["clean"]["ua"]
 
 
 def test_headline_figures_from_model_metadata() -> None:
