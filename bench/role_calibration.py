@@ -49,7 +49,7 @@ def fit(seeds: Sequence[int], minutes: float) -> None:
 
     from esergui.speakers import SpeakerSettings
     from esergui.speakers.cluster import cluster_sums
-    from esergui.speakers.roles import CONF_FEATURES, assign_roles, role_features
+    from esergui.speakers.roles import OUTLIER_Z, assign_roles, role_features
     from esergui.speakers.windows import ArraySource, embed_windows
 
     settings = SpeakerSettings()
@@ -67,11 +67,12 @@ def fit(seeds: Sequence[int], minutes: float) -> None:
         right.append((np.where(a.teacher, "teacher", "student") == truth)[known])
         print(f"  {spec.name} seed {spec.seed}: {100 * right[-1].mean():.1f} % of windows right", file=sys.stderr, flush=True)
     x, y = np.concatenate(feats), np.concatenate(right)
-    model = LogisticRegression(C=10.0, max_iter=1000).fit(x, y)
-    print(f"{len(y)} windows of {len(feats)} lessons (seeds {list(seeds)}), {100 * y.mean():.1f} % right")
-    print(f"CONF_FEATURES = {CONF_FEATURES}")
-    print(f"CONF_COEF = ({', '.join(f'{c:.2f}' for c in model.coef_[0])})")
-    print(f"CONF_BIAS = {model.intercept_[0]:.2f}")
+    model = LogisticRegression(C=10.0, max_iter=1000).fit(x[:, :1], y)  # Platt scaling of the margin
+    odd = x[:, 1] < OUTLIER_Z
+    print(f"{len(y)} windows of {len(feats)} lessons (seeds {list(seeds)}), {100 * y.mean():.1f} % right; "
+          f"{int(odd.sum())} outlier windows (typicality < {OUTLIER_Z}), {100 * y[odd].mean():.1f} % of them right")
+    print(f"CONF_SLOPE = {model.coef_[0][0]:.2f}")
+    print(f"CONF_OFFSET = {model.intercept_[0]:.2f}")
 
 
 def turn_outcomes(truth: Sequence[tuple[float, float, str, str]], turns: Sequence[Any], duration_s: float) -> tuple[np.ndarray, np.ndarray]:

@@ -1,14 +1,17 @@
 """Voice-activity benchmark: frame-level speech precision/recall/F1 on a 10 ms grid.
 
-Compares a plain webrtcvad pass (30 ms frames, no smoothing, the audio as it is) with
-``esergui.segment.segment_speech`` on the real two-speaker conversation sample (RTTM truth) and
+Compares a plain webrtcvad pass (30 ms frames, no smoothing, the audio as it is), Silero VAD with
+its package defaults, and ``esergui.segment.segment_speech`` (neural by default, webrtcvad as
+``detector="webrtc"``) on the real two-speaker conversation sample (RTTM truth) and
 on synthetic lessons from ``bench/synth.py`` (EmoDB speech with exact truth) under room noise,
 babble, far-field (reverberant, -35 dBFS) students, quiet and loud recordings, long pauses and
 non-speech classroom sounds (knocks, chair scrapes, paper, footsteps; 12 a minute, each as loud
 as the teacher's speech on average).
 
     .venv/bin/python bench/vad_bench.py                # report seeds 1-5: Markdown tables
-    .venv/bin/python bench/vad_bench.py --tune         # grid search on tuning seeds 101-104
+    .venv/bin/python bench/vad_bench.py --tune         # webrtcvad grid search on tuning seeds 101-104
+    .venv/bin/python bench/vad_bench.py --tune-silero  # silero thresholds: tuning seeds 101-102 + demo lesson
+    .venv/bin/python bench/vad_bench.py --real         # real recordings and the demo lesson only
     .venv/bin/python bench/vad_bench.py --speed        # segmentation time for a 45-minute lesson
 
 Tuning seeds (101-104) use other EmoDB speakers (teacher 10; students 11, 12, 16; babble from
@@ -66,6 +69,24 @@ def conversation() -> Item:
     assert sr == SR
     turns = read_rttm(folder / "sample.rttm")
     return "conversation sample (real, 2 speakers)", audio, frames([(t.start_s, t.end_s) for t in turns], audio.size / SR), None
+
+
+def real_recordings() -> list[Item]:
+    """The conversation sample, the two diarization examples (their turns cover the whole file,
+    pauses included: only recall means something there) and the bundled demo lesson."""
+    from bench.der_bench import recordings
+
+    items = [conversation()]
+    for rec in recordings():
+        duration = rec.audio.size / SR
+        spans = [(t.start_s, t.end_s) for t in rec.reference]
+        if rec.group == "diarization":
+            items.append((f"diarization {rec.name} (real; turns cover pauses: recall only)", rec.audio,
+                          frames(spans, duration), None))
+        elif rec.group == "demo":
+            teacher = frames([(t.start_s, t.end_s) for t in rec.reference if t.speaker == "teacher"], duration)
+            items.append(("demo lesson (espeak-ng, far students, room noise)", rec.audio, frames(spans, duration), teacher))
+    return items
 
 
 def lessons(seeds: tuple[int, ...], voices: dict[str, Any], duration_s: float) -> list[Item]:
@@ -136,7 +157,32 @@ def table(rows: list[list[str]], header: list[str]) -> str:
     return "\n".join(lines)
 
 
+#: Silero VAD as its package uses it by default (threshold 0.5, release 0.35, 250 ms minimum
+#: speech, 100 ms minimum silence, 30 ms padding), without the energy gate.
+SILERO_PLAIN = VadSettings(energy_gate=False, speech_threshold=0.5, silence_threshold=0.35, min_speech_s=0.25,
+                           min_pause_s=0.1, onset_s=0.03, offset_s=0.03, min_loud_s=0.0, max_utterance_s=0.0)
+
+
+def real_report() -> None:
+    """Frame P/R/F1 on the real recordings and the demo lesson, per detector."""
+    variants = {"ESER (defaults: silero + energy gate)": VadSettings(),
+                "ESER, silero without the energy gate": VadSettings(energy_gate=False),
+                "ESER, silero, energy gate bypassed above p = 0.8": VadSettings(gate_bypass_prob=0.8),
+                "Silero VAD, package defaults": SILERO_PLAIN,
+                "ESER webrtcvad (former default)": VadSettings(detector="webrtc")}
+    rows = []
+    for name, audio, truth, _ in real_recordings():
+        dur = audio.size / SR
+        for variant, s in variants.items():
+            p, r, f = speech_prf(truth, span_frames(segment_speech(audio, s), dur))
+            rows.append([name, variant, f"{p:.3f}", f"{r:.3f}", f"**{f:.3f}**" if not name.startswith("diarization") else f"({f:.3f})"])
+    print("Real recordings and the demo lesson: frame-level speech detection, 10 ms grid.\n")
+    print(table(rows, ["recording", "detector", "precision", "recall", "F1"]))
+
+
 def report(duration_s: float) -> None:
+    real_report()
+    print()
     items = [conversation(), *lessons(REPORT_SEEDS, REPORT_VOICES, duration_s)]
     settings = VadSettings()
     methods: dict[str, Callable[[np.ndarray], np.ndarray]] = {
@@ -145,9 +191,11 @@ def report(duration_s: float) -> None:
     ablations = {
         "ESER (defaults)": settings,
         "without the energy gate": VadSettings(energy_gate=False),
-        "without webrtcvad evidence": VadSettings(vad_min_fraction=0.0),
+        "energy gate bypassed above p = 0.8": VadSettings(gate_bypass_prob=0.8),
         "without level normalisation": VadSettings(normalize=False),
-        "webrtcvad aggressiveness 0": VadSettings(aggressiveness=0),
+        "Silero VAD, package defaults": SILERO_PLAIN,
+        "ESER webrtcvad (former default)": VadSettings(detector="webrtc"),
+        "webrtcvad, without webrtcvad evidence pooling": VadSettings(detector="webrtc", vad_min_fraction=0.0),
     }
     results: dict[str, dict[str, list[tuple[float, ...]]]] = {}
     t_eser = 0.0
@@ -188,9 +236,10 @@ def report(duration_s: float) -> None:
     print(table(rows, ["variant", "lessons: mean F1", "lessons: worst condition", "conversation F1"]))
     print("\nRecordings without speech (seconds called speech out of 120):\n")
     fa = non_speech_alone(settings)
-    fa_no_vad = non_speech_alone(ablations["without webrtcvad evidence"])
-    print(table([[k, f"{v:.1f}", f"{fa_no_vad[k]:.1f}"] for k, v in fa.items()],
-                ["recording", "ESER (defaults)", "without webrtcvad evidence"]))
+    fa_no_gate = non_speech_alone(ablations["without the energy gate"])
+    fa_webrtc = non_speech_alone(ablations["ESER webrtcvad (former default)"])
+    print(table([[k, f"{v:.1f}", f"{fa_no_gate[k]:.1f}", f"{fa_webrtc[k]:.1f}"] for k, v in fa.items()],
+                ["recording", "ESER (defaults)", "silero without the energy gate", "ESER webrtcvad"]))
     print(f"\nESER segmentation ran at {audio_s / t_eser:.0f}x real time over these {audio_s / 60:.0f} minutes "
           "(in-memory arrays, this machine).")
 
@@ -210,12 +259,12 @@ def tune(duration_s: float, top: int) -> None:
     items = [conversation(), *lessons(TUNE_SEEDS, TUNE_VOICES, duration_s)]
     feats: dict[int, list[Any]] = {}
     for agg in GRID["aggressiveness"]:
-        feats[agg] = [frame_features(audio, VadSettings(aggressiveness=agg)) for _, audio, _, _ in items]
+        feats[agg] = [frame_features(audio, VadSettings(detector="webrtc", aggressiveness=agg)) for _, audio, _, _ in items]
     results = []
     keys = list(GRID)
     for values in itertools.product(*GRID.values()):
         kw = dict(zip(keys, values))
-        s = VadSettings(**kw)
+        s = VadSettings(detector="webrtc", **kw)
         per: dict[str, list[float]] = {}
         for (cond, audio, truth, teacher), f in zip(items, feats[kw["aggressiveness"]]):
             mask, arrays = speech_mask(f, s)
@@ -231,32 +280,78 @@ def tune(duration_s: float, top: int) -> None:
         print(f"lessons mean {mean_f1:.4f} worst {worst:.4f} conversation {conv:.4f}  {kw}")
 
 
+SILERO_GRID: dict[str, list[Any]] = {
+    "speech_threshold": [0.3, 0.5],
+    "silence_threshold": [0.15, 0.3],
+    "energy_gate": [False, True],
+    "min_pause_s": [0.2, 0.5],
+    "offset_s": [0.05, 0.2],
+    "onset_s": [0.03, 0.1],
+}
+
+
+def tune_silero(duration_s: float, top: int) -> None:
+    """How the silero thresholds were chosen: grid on tuning seeds 101-102 and the demo lesson,
+    ranked by mean + worst lesson F1 + demo F1 (the real recordings are printed, not used)."""
+    demo = [it for it in real_recordings() if it[0].startswith("demo")]
+    items = [*demo, *lessons(TUNE_SEEDS[:2], TUNE_VOICES, duration_s)]
+    feats = [frame_features(audio, VadSettings()) for _, audio, _, _ in items]
+    results = []
+    for values in itertools.product(*SILERO_GRID.values()):
+        kw = dict(zip(SILERO_GRID, values))
+        if kw["silence_threshold"] > kw["speech_threshold"]:
+            continue
+        s = VadSettings(**kw)
+        per: dict[str, list[float]] = {}
+        for (cond, audio, truth, teacher), f in zip(items, feats):
+            mask, arrays = speech_mask(f, s)
+            per.setdefault(cond, []).append(score(truth, span_frames(segments_from_mask(mask, f, s, arrays), audio.size / SR), teacher)[2])
+        f1 = {c: float(np.mean(v)) for c, v in per.items()}
+        les = [v for c, v in f1.items() if not c.startswith("demo")]
+        results.append((float(np.mean(les)), min(les), f1[items[0][0]], kw))
+    results.sort(key=lambda r: -(r[0] + r[1] + r[2]))
+    print(f"{len(results)} silero settings on tuning seeds {TUNE_SEEDS[:2]} ({duration_s:.0f} s lessons) and the demo lesson")
+    for mean_f1, worst, demo_f1, kw in results[:top]:
+        print(f"lessons mean {mean_f1:.4f} worst {worst:.4f} demo {demo_f1:.4f}  {kw}")
+
+
 def speed() -> None:
+    import os
+
     lesson = build_lesson(seed=11, duration_s=45 * 60, noise="room", snr_db=15.0, **REPORT_VOICES)
     dur = lesson.duration_s
     with tempfile.TemporaryDirectory() as tmp:
         wav = Path(tmp) / "lesson45.wav"
         sf.write(wav, lesson.audio, SR, subtype="PCM_16")
-        for name, make in [("in-memory array", lambda: ArrayAudio(lesson.audio)), ("16 kHz WAV cache", lambda: WavAudio(wav))]:
-            times = []
-            for _ in range(3):
-                src = make()
-                t0 = time.perf_counter()
-                segs = segment_speech(src)
-                times.append(time.perf_counter() - t0)
-            best = min(times)
-            print(f"45-minute lesson, {name}: {best:.2f} s (best of 3) = {dur / best:.0f}x real time, {len(segs)} segments")
+        for detector in ("silero", "webrtc"):
+            for name, make in [("in-memory array", lambda: ArrayAudio(lesson.audio)), ("16 kHz WAV cache", lambda: WavAudio(wav))]:
+                times, cpu = [], []
+                for _ in range(3):
+                    src = make()
+                    t0, c0 = time.perf_counter(), time.process_time()
+                    segs = segment_speech(src, VadSettings(detector=detector))
+                    times.append(time.perf_counter() - t0)
+                    cpu.append(time.process_time() - c0)
+                best = min(times)
+                print(f"{detector}, 45-minute lesson, {name}: {best:.2f} s wall (best of 3) = {dur / best:.0f}x real time; "
+                      f"{min(cpu):.2f} s CPU = {dur / min(cpu):.0f}x; {len(segs)} segments; load average {os.getloadavg()[0]:.1f}")
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--tune", action="store_true", help="grid search on the tuning seeds")
+    ap.add_argument("--tune", action="store_true", help="grid search on the tuning seeds (webrtcvad detector)")
+    ap.add_argument("--tune-silero", action="store_true", help="grid search of the silero thresholds")
+    ap.add_argument("--real", action="store_true", help="only the real recordings and the demo lesson")
     ap.add_argument("--speed", action="store_true", help="time the segmentation of a 45-minute lesson")
     ap.add_argument("--duration", type=float, default=180.0, help="seconds per synthetic lesson")
     ap.add_argument("--top", type=int, default=15)
     args = ap.parse_args()
     if args.tune:
         tune(args.duration, args.top)
+    elif args.tune_silero:
+        tune_silero(120.0 if args.duration == 180.0 else args.duration, args.top)
+    elif args.real:
+        real_report()
     elif args.speed:
         speed()
     else:
