@@ -6,6 +6,9 @@ would light the clip lamp) and grabs the panel mid-recording. Run under X (the r
 
     xvfb-run -a -s "-screen 0 1280x800x24" env QT_QPA_PLATFORM=xcb \
         .venv/bin/python bench/recording_screenshot.py docs/screenshots/recording.png
+
+With ``--mic-check`` it grabs the panel before Record is pressed (the microphone check):
+``... bench/recording_screenshot.py docs/screenshots/recording_mic_check.png --mic-check``.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SENTENCES = ["03a01Fa.wav", "08a02Ab.wav", "16a01Lb.wav"]
 
 
-def main(out: str) -> int:
+def main(out: str, mic_check: bool = False) -> int:
     proc = subprocess.run(["bash", str(ROOT / "tests" / "sound_server.sh"), "start"],
                           capture_output=True, text=True, check=True)
     os.environ["PULSE_SERVER"] = proc.stdout.strip().rsplit("=", 1)[-1]
@@ -52,13 +55,14 @@ def main(out: str) -> int:
             QTimer.singleShot(50, shoot)
             return
         panel.grab().save(out)
-        panel.stop_recording()
+        panel.shutdown()
         for p in player:
             p.kill()
         app.quit()
 
     shoot.tries = 0  # type: ignore[attr-defined]
-    QTimer.singleShot(300, panel.start_recording)
+    if not mic_check:
+        QTimer.singleShot(300, panel.start_recording)
     QTimer.singleShot(2500, play)
     QTimer.singleShot(8000, shoot)
     app.exec()
@@ -69,4 +73,5 @@ def main(out: str) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main(sys.argv[1] if len(sys.argv) > 1 else "docs/screenshots/recording.png"))
+    paths = [a for a in sys.argv[1:] if a != "--mic-check"]
+    raise SystemExit(main(paths[0] if paths else "docs/screenshots/recording.png", "--mic-check" in sys.argv))

@@ -26,7 +26,7 @@ from esergui.app.library.lessons import LessonLibrary  # noqa: E402
 from esergui.app.recording.mic_check import friendly_name  # noqa: E402
 from esergui.app.recording.panel import RecordingPanel  # noqa: E402
 from esergui.app.retrain.page_results import TOO_FEW, figure, measured  # noqa: E402
-from esergui.app.shell.fit import FRAME, default_geometry, fit_window, fitted  # noqa: E402
+from esergui.app.shell.fit import FRAME, available_geometry, default_geometry, fit_window, fitted  # noqa: E402
 from esergui.app.shell.main import configure_app  # noqa: E402
 from esergui.app.shell.window import MainWindow  # noqa: E402
 from esergui.app.timeline.overview import block_arrays, utterance_tooltip  # noqa: E402
@@ -130,6 +130,21 @@ def test_window_restored_from_a_bigger_screen_fits_the_laptop(qapp, tmp_path):
         assert again.minimumSizeHint().width() <= 1366 and again.minimumSizeHint().height() <= 768 - FRAME.height()
     finally:
         again.close()
+
+
+def test_first_start_fits_the_screen_it_opens_on(qapp, tmp_path):
+    """The first-run window, docks and all, is no taller than the screen's available area
+    (the annotation docks used to grow it to 867 pixels on a 768-pixel screen)."""
+    configure_app(qapp)
+    win = MainWindow(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
+    try:
+        win.show()
+        QApplication.processEvents()
+        area = available_geometry(win)
+        assert win.height() <= area.height() - FRAME.height()
+        assert win.width() <= max(area.width() - FRAME.width(), win.minimumSizeHint().width())
+    finally:
+        win.close()
 
 
 def test_lesson_names_elide_in_the_middle_and_one_click_opens(qtbot):

@@ -263,8 +263,8 @@ def test_selection_model_keeps_ids_across_reload(speech):
 
 
 def test_overview_legend_rebuilt_once_per_reload(qtbot, speech):
-    """Reloading a lesson twice leaves exactly one legend label per emotion, plus one hint —
-    the old labels are detached at once, not left drawn until the event loop runs."""
+    """Reloading a lesson twice leaves one legend naming each emotion once, "uncertain" and
+    the hint — nothing of the old legend is left drawn."""
     from PySide6.QtWidgets import QLabel
 
     view = OverviewTimeline()
@@ -272,13 +272,11 @@ def test_overview_legend_rebuilt_once_per_reload(qtbot, speech):
     view.show()
     for _ in range(3):  # first load, then two reloads, with no event processing in between
         view.set_lesson(lesson(speech))
-    labels = view.legend.findChildren(QLabel, options=Qt.FindChildOption.FindDirectChildrenOnly)
-    assert len(labels) == len(LABELS) + 2  # the labels, "uncertain", the hint
-    assert view.legend.layout().count() == len(LABELS) + 3  # labels, uncertain, stretch, hint
-    qtbot.wait(20)  # let the layout show the new labels
+    qtbot.wait(20)
     labels = view.legend.findChildren(QLabel, options=Qt.FindChildOption.FindDirectChildrenOnly)
     texts = [lab.text() for lab in labels if lab.isVisible()]
-    assert len(texts) == len(LABELS) + 2
+    assert len(texts) == 1
     for name in (*LABELS, "uncertain"):
-        assert sum(t.endswith(f"&nbsp;{name}") for t in texts) == 1, name
-    assert sum(t == "opacity = confidence" for t in texts) == 1
+        assert texts[0].count(f"&nbsp;{name}<") == 1, name
+    assert texts[0].count("opacity = confidence") == 1
+    assert view.legend.minimumSizeHint().width() < 400  # it wraps instead of widening the window

@@ -184,9 +184,9 @@ def test_wizard_end_to_end(qtbot, ws: Workspace, emodb_style: Path) -> None:
     # ticked only on sufficient evidence of doing better on the same clips, and it says why
     assert activate.activate.isChecked() == evidence.decision.activate and activate.lessons.count() == 1
     assert activate.why.text() == evidence.decision.reason and evidence.decision.reason in results.headline.text()
+    shot(wiz, "activate")  # as a user first sees it
     activate.activate.setChecked(True)
     activate.lessons.item(0).setCheckState(Qt.CheckState.Checked)
-    shot(wiz, "activate")
     got: list = []
     wiz.activeModelChanged.connect(lambda name: got.append(("active", name)))
     wiz.reanalyseRequested.connect(lambda ids: got.append(("reanalyse", ids)))

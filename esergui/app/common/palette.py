@@ -71,6 +71,18 @@ def uncertain_brush() -> QBrush:
     return QBrush(QColor(UNCERTAIN_HATCH), Qt.BrushStyle.BDiagPattern)
 
 
+def legend_html(labels: Sequence[str], size_pt: float = 0) -> str:
+    """Rich text naming each label after its colour swatch (``uncertain`` hatched); the items
+    wrap as a whole when a word-wrapped label narrows ("" without labels)."""
+    size = f"; font-size:{size_pt:g}pt" if size_pt else ""
+    items = []
+    for name, colour in zip(labels, label_colours(labels)):
+        mark = "▨" if name == UNCERTAIN else "■"
+        shade = UNCERTAIN_HATCH if name == UNCERTAIN else colour
+        items.append(f'<span style="white-space:nowrap"><span style="color:{shade}{size}">{mark}</span>&nbsp;{name}</span>')
+    return " &nbsp; ".join(items)
+
+
 def uncertain_swatch(size: int = 12) -> QPixmap:
     """The "uncertain" swatch for icons and legends: light grey, hatched."""
     pm = QPixmap(size, size)

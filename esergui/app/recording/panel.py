@@ -303,7 +303,7 @@ class RecordingPanel(MicCheckPanel, QWidget):
         self.last_path = path
         self.file_label.setText(f"Saving to: {path}")
         self._show_disk_warning(recorder.disk_warning)
-        self._show_status(f"Recording from {device.name}.")
+        self._show_status(f"Recording from {friendly_name(device)}.")
         self._timer.start()
         self._set_state("recording")
         self.recordingStarted.emit(str(path))

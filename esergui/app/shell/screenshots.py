@@ -1,10 +1,11 @@
 """Regenerate the app's screenshots for the docs (run under a real X server or Xvfb)::
 
-    xvfb-run -a -s "-screen 0 1600x1000x24" env QT_QPA_PLATFORM=xcb \\
+    xvfb-run -a -s "-screen 0 1366x768x24" env QT_QPA_PLATFORM=xcb \\
         .venv/bin/python -m esergui.app.shell.screenshots docs/screenshots
 
-Analyses the bundled demo lesson in a temporary workspace, then saves the main window (an
-utterance selected; lanes per role and per speaker), the analysis in progress, the dialogs
+Analyses the bundled demo lesson in a temporary workspace, then saves the main window at the
+size it takes on that screen (an utterance selected; lanes per role and per speaker), the
+analysis in progress, the dialogs, the one dialog listing several bad files, the context menu
 and the exported timeline figure as PNG files in the given folder.
 """
 
@@ -48,6 +49,18 @@ def _save(widget: QWidget, folder: Path, name: str) -> Path:
     return path
 
 
+def _grab_with_popup(win: QWidget, popup: QWidget, path: Path) -> None:
+    """The window with a popup menu painted where it is on screen (a grab misses popups)."""
+    from PySide6.QtGui import QPainter
+
+    image = win.grab()
+    painter = QPainter(image)
+    painter.drawPixmap(win.mapFromGlobal(popup.mapToGlobal(popup.rect().topLeft())), popup.grab())
+    painter.end()
+    image.save(str(path))
+    print(path)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     folder = Path(args[0] if args else "docs/screenshots")
@@ -57,8 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     configure_app(app)
     tmp = Path(tempfile.mkdtemp(prefix="eser-shots-"))
     win = MainWindow(QSettings(str(tmp / "settings.ini"), QSettings.Format.IniFormat))
-    win.resize(1600, 1000)
-    win.show()
+    win.show()  # first-run geometry: fitted to the screen
     _save(win, folder, "start.png")
     win.open_workspace(tmp / "workspace")
     shot_taken: list[bool] = []
@@ -84,6 +96,10 @@ def main(argv: list[str] | None = None) -> int:
     win.detail.wait_for_tiles(20000)
     win.docks["summary"].raise_()
     _save(win, folder, "main_window.png")
+    menu = win.annotation.menus.context_menu(win.mapToGlobal(win.rect().center()))
+    _pump(0.5)
+    _grab_with_popup(win, menu, folder / "annotation_context_menu.png")
+    menu.close()
     win.action("lanes_by_speaker").trigger()
     win.detail.set_range(mid - 6, mid + 6)
     win.detail.wait_for_tiles(20000)
@@ -97,9 +113,11 @@ def main(argv: list[str] | None = None) -> int:
         dialog.close()
     bad = tmp / "not_audio.wav"
     bad.write_bytes(b"RIFF\x24\x00\x00\x00WAVEfmt " + bytes(300))
+    (tmp / "notes.mp3").write_text("lesson notes, not audio")
+    (tmp / "empty recording.flac").write_bytes(b"")
     errors: list[str] = []
     win.errors.errorShown.connect(lambda title, reason: errors.append(reason))
-    win.add_files([str(bad)])
+    win.add_files([str(bad), str(tmp / "notes.mp3"), str(tmp / "empty recording.flac")], analyse=False, open_first=False)
     _wait(lambda: errors, 30)
     _save(win.errors.last_box, folder, "error_dialog.png")
     win.errors.last_box.close()

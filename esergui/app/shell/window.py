@@ -144,6 +144,7 @@ class MainWindow(QMainWindow):
         self.status.probe_device()
         self.annotation: AnnotationController = install_annotation(self)
         install_retraining(self)
+        fit_window(self)  # the docks restored after the geometry may have grown the window
         if self.settings.value("window/state") is None:  # first start: sizes once the docks are laid out
             QTimer.singleShot(0, self._default_dock_sizes)
 
@@ -151,6 +152,7 @@ class MainWindow(QMainWindow):
     def showEvent(self, event) -> None:  # noqa: N802 (Qt API)
         super().showEvent(event)
         QTimer.singleShot(0, self._hide_stale_tab_bars)
+        QTimer.singleShot(0, lambda: fit_window(self))  # on the screen it is shown on, laid out
 
     def _hide_stale_tab_bars(self) -> None:
         """Work around Qt leaving the tab bars of dock groups visible after docks are tabified

@@ -15,7 +15,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QGridLayout, QLabel, QScrollArea, QVBoxLayout, QWidget
 
 from esergui import summary
-from esergui.app.common.palette import UNCERTAIN_HATCH, label_colours, uncertain_brush
+from esergui.app.common.palette import label_colours, legend_html, uncertain_brush
 from esergui.app.common.uncertain import threshold_text
 from esergui.lesson import UNCERTAIN, Utterance
 from esergui.review.lessondata import LessonData
@@ -77,16 +77,6 @@ def records_of(data: LessonData) -> list[Utterance]:
                              role=str(data.role[i]) or None, emotion=data.label_name(i) or None,
                              confidence=None if math.isnan(c) else c, id=int(data.ids[i])))
     return out
-
-
-def legend_html(labels: Sequence[str]) -> str:
-    """Colour swatches naming each label (``uncertain`` hatched), wrapping as the panel narrows."""
-    items = []
-    for name, colour in zip(labels, label_colours(labels)):
-        mark = (f'<span style="color:{UNCERTAIN_HATCH}">▨</span>' if name == UNCERTAIN
-                else f'<span style="color:{colour}">■</span>')
-        items.append(f'<span style="white-space:nowrap">{mark}&nbsp;{name}</span>')
-    return " &nbsp; ".join(items) if items else "No emotions yet: analyse the lesson"
 
 
 class StackedBars(pg.PlotWidget):
@@ -193,7 +183,7 @@ class SummaryPanel(QScrollArea):
             self.values[column].setText(_fmt(self.row.get(column), kind))
         by_role = summary.emotion_by_role(recs, labels)
         all_labels = list(by_role.columns)
-        self.legend.setText(legend_html(all_labels))
+        self.legend.setText(legend_html(all_labels) or "No emotions yet: analyse the lesson")
         self.by_role.set_data(list(by_role.index), all_labels, by_role.to_numpy())
         bins = summary.binned(recs, data.duration_s, labels)
         cats = [format_time(a) for a in bins["bin_start_s"]]

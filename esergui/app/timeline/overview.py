@@ -10,7 +10,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QGraphicsItem, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
-from esergui.app.common.palette import UNCERTAIN_COLOUR, UNCERTAIN_HATCH, UNKNOWN_COLOUR, label_colours
+from esergui.app.common.palette import UNCERTAIN_COLOUR, UNKNOWN_COLOUR, label_colours, legend_html
 from esergui.app.common.uncertain import probabilities_text, threshold_text, uncertain_rows
 from esergui.app.timeline.blocks import BlocksItem, confidence_alpha
 from esergui.app.timeline.timeaxis import TimeAxisItem, arousal_curve, emotion_curve, lane_layout
@@ -19,6 +19,7 @@ from esergui.review.lessondata import LessonData
 from esergui.timefmt import format_time
 
 AXIS_WIDTH = 84  # px, shared by every plot so their time axes line up
+HINT = "opacity = confidence"
 RIGHT_AXIS_WIDTH = 46  # px, the overview's arousal axis (kept empty on the lanes)
 
 
@@ -40,48 +41,27 @@ def utterance_tooltip(data: LessonData, row: int) -> str:
 
 
 class LegendBar(QWidget):
-    """A row of colour swatches naming each emotion, and how confidence is shown."""
+    """One line of colour swatches naming each emotion and "uncertain" (hatched), and how
+    confidence is shown; it wraps onto a second line rather than widen the window."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._layout = QHBoxLayout(self)
         self._layout.setContentsMargins(AXIS_WIDTH, 2, 4, 2)
-        self._layout.setSpacing(12)
+        self.label = QLabel()
+        self.label.setTextFormat(Qt.TextFormat.RichText)
+        self.label.setWordWrap(True)
+        self._layout.addWidget(self.label, 1)
         self.setToolTip("Emotion colours (Okabe–Ito, colour-blind safe); fainter blocks = lower confidence; "
                         f"hatched grey = uncertain ({threshold_text()})")
         self.set_labels([])
 
     def set_labels(self, labels: list[str]) -> None:
-        while self._layout.count():
-            item = self._layout.takeAt(0)
-            widget = item.widget()
-            if widget is not None:
-                # Hide and detach now: deleteLater alone leaves the old label drawn (and a child
-                # of this bar) until the event loop runs, so a reload drew both sets on top.
-                widget.hide()
-                widget.setParent(None)
-                widget.deleteLater()
-        colours = label_colours(labels)
-        for name, colour in zip(labels, colours):
-            lab = QLabel(f'<span style="color:{colour}; font-size:14pt">■</span>&nbsp;{name}')
-            lab.setTextFormat(Qt.TextFormat.RichText)
-            self._layout.addWidget(lab)
         if labels:
-            self._layout.addWidget(uncertain_swatch())
+            text = legend_html([*labels, UNCERTAIN], size_pt=14)
         else:
-            self._layout.addWidget(QLabel(f'<span style="color:{UNKNOWN_COLOUR}; font-size:14pt">■</span>&nbsp;not analysed'))
-        self._layout.addStretch(1)
-        hint = QLabel("opacity = confidence")
-        hint.setStyleSheet("color: palette(mid);")
-        self._layout.addWidget(hint)
-
-
-def uncertain_swatch() -> QLabel:
-    """A hatched grey swatch named "uncertain" (for legends)."""
-    lab = QLabel(f'<span style="color:{UNCERTAIN_HATCH}; font-size:14pt">▨</span>&nbsp;{UNCERTAIN}')
-    lab.setTextFormat(Qt.TextFormat.RichText)
-    lab.setToolTip(f"The model's label is {threshold_text()}: shown and counted as uncertain")
-    return lab
+            text = f'<span style="color:{UNKNOWN_COLOUR}; font-size:14pt">■</span>&nbsp;not analysed'
+        self.label.setText(f'{text} &nbsp; <span style="color:#808080">{HINT}</span>')
 
 
 def block_arrays(data: LessonData, lanes: np.ndarray) -> dict:
