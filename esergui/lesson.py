@@ -280,6 +280,15 @@ class ModelEntry:
     id: int | None = None
 
 
+def stored_id(value: int | None) -> int:
+    """``value`` as an ``int``: the id (or lesson id) of a record read from or written to a
+    workspace, which always has one. ``None`` (a record never stored) raises ``TypeError``,
+    as ``int(None)`` does."""
+    if value is None:
+        raise TypeError("this record was never stored in a workspace, so it has no id")
+    return int(value)
+
+
 def _finite(value: float) -> float | None:
     return None if math.isnan(value) else float(value)
 

@@ -10,6 +10,15 @@ from esergui.workspace.schema import SCHEMA_VERSION
 from esergui.workspace.store import DB_NAME, Disagreement, StoreReport, Workspace
 
 __all__ = [
-    "Workspace", "WorkspaceError", "StoreReport", "Disagreement", "SpeakerMerge", "DB_NAME",
-    "SCHEMA_VERSION", "Fingerprint", "fingerprint", "full_hash", "quick_hash",
+    "Workspace",
+    "WorkspaceError",
+    "StoreReport",
+    "Disagreement",
+    "SpeakerMerge",
+    "DB_NAME",
+    "SCHEMA_VERSION",
+    "Fingerprint",
+    "fingerprint",
+    "full_hash",
+    "quick_hash",
 ]

@@ -11,11 +11,13 @@ speaker merges by :meth:`undo_merge_speakers`; speaker renames/roles by :meth:`r
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from esergui.errors import WorkspaceError
-from esergui.lesson import HUMAN, HUMAN_FIELDS, MODEL, Speaker, Utterance, dumps, now_iso
+from esergui.lesson import HUMAN, HUMAN_FIELDS, MODEL, Lesson, Speaker, Utterance, dumps, now_iso, stored_id
+from esergui.workspace.connection import WorkspaceConnection, inserted_id
 from esergui.workspace.guard import clean_name, clean_note
 
 if TYPE_CHECKING:
@@ -25,8 +27,12 @@ if TYPE_CHECKING:
 MIN_PIECE_S = 0.05
 
 _FIELD_SQL = {
-    "human_emotion": "human_emotion", "human_role": "human_role", "note": "note",
-    "codes": "codes", "reviewed": "reviewed", "human_speaker": "human_speaker_id",
+    "human_emotion": "human_emotion",
+    "human_role": "human_role",
+    "note": "note",
+    "codes": "codes",
+    "reviewed": "reviewed",
+    "human_speaker": "human_speaker_id",
 }
 
 
@@ -47,8 +53,17 @@ def _snapshot(u: Utterance) -> dict[str, Any]:
     return d
 
 
-class EditsMixin:
-    """Edit operations; relies on the store's ``_tx``, ``_log``, ``utterance``, ``lesson``..."""
+class EditsMixin(WorkspaceConnection):
+    """Edit operations; besides the connection's helpers they read through the store's
+    ``utterance``, ``lesson`` and ``speakers`` (declared here for the type checker)."""
+
+    if TYPE_CHECKING:  # defined by esergui.workspace.store.Workspace
+
+        def utterance(self, utterance_id: int) -> Utterance: ...
+
+        def lesson(self, lesson_id: int) -> Lesson: ...
+
+        def speakers(self, lesson_id: int) -> list[Speaker]: ...
 
     # -------------------------------------------------------------- helpers
     def _lesson_of(self, ids: Iterable[int]) -> tuple[int, list[Utterance]]:
@@ -58,12 +73,12 @@ class EditsMixin:
         lessons = {u.lesson_id for u in utts}
         if len(lessons) != 1:
             raise WorkspaceError("an edit can change utterances of one lesson only")
-        return int(utts[0].lesson_id), utts
+        return stored_id(utts[0].lesson_id), utts
 
-    def _mark_edited(self, con: "sqlite3.Connection", lesson_id: int) -> None:
+    def _mark_edited(self, con: sqlite3.Connection, lesson_id: int) -> None:
         con.execute("UPDATE lessons SET status = 'edited' WHERE id = ? AND status != 'analysing'", (lesson_id,))
 
-    def _speaker_id(self, con: "sqlite3.Connection", lesson_id: int, label: str | None) -> int | None:
+    def _speaker_id(self, con: sqlite3.Connection, lesson_id: int, label: str | None) -> int | None:
         if label is None:
             return None
         row = con.execute("SELECT id FROM speakers WHERE lesson_id = ? AND label = ?", (lesson_id, label)).fetchone()
@@ -74,25 +89,46 @@ class EditsMixin:
     def _check_span(self, lesson_id: int, start_s: float, end_s: float) -> tuple[float, float]:
         start_s, end_s = float(start_s), float(end_s)
         if not (0.0 <= start_s < end_s):
-            raise WorkspaceError(f"an utterance must start at or after 0 s and end after it starts ({start_s:.2f}-{end_s:.2f} s)")
+            raise WorkspaceError(
+                f"an utterance must start at or after 0 s and end after it starts ({start_s:.2f}-{end_s:.2f} s)"
+            )
         duration = self.lesson(lesson_id).duration_s
         if duration is not None and end_s > duration + 0.01:
             raise WorkspaceError(f"an utterance cannot end after the lesson ({end_s:.2f} s > {duration:.2f} s)")
         return start_s, end_s
 
-    def _write_row(self, con: "sqlite3.Connection", u: Utterance, lesson_id: int) -> int:
+    def _write_row(self, con: sqlite3.Connection, u: Utterance, lesson_id: int) -> int:
         """Insert ``u`` (with its id when given, replacing a row of that id)."""
         ids = dict(con.execute("SELECT label, id FROM speakers WHERE lesson_id = ?", (lesson_id,)).fetchall())
         cur = con.execute(
             "INSERT OR REPLACE INTO utterances (id, lesson_id, start_s, end_s, speaker_id, role, role_confidence,"
             " emotion, confidence, probabilities, human_speaker_id, human_role, human_emotion, note, codes, reviewed,"
             " boundary_source, deleted, edited_by, edited_at, run_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (u.id, lesson_id, float(u.start_s), float(u.end_s), ids.get(u.speaker), u.role, u.role_confidence,
-             u.emotion, u.confidence, dumps(u.probabilities or {}), ids.get(u.human_speaker), u.human_role,
-             u.human_emotion, u.note, dumps(list(u.codes)), int(u.reviewed), u.boundary_source, int(u.deleted),
-             u.edited_by, u.edited_at, u.run_id),
+            (
+                u.id,
+                lesson_id,
+                float(u.start_s),
+                float(u.end_s),
+                ids.get(u.speaker),
+                u.role,
+                u.role_confidence,
+                u.emotion,
+                u.confidence,
+                dumps(u.probabilities or {}),
+                ids.get(u.human_speaker),
+                u.human_role,
+                u.human_emotion,
+                u.note,
+                dumps(list(u.codes)),
+                int(u.reviewed),
+                u.boundary_source,
+                int(u.deleted),
+                u.edited_by,
+                u.edited_at,
+                u.run_id,
+            ),
         )
-        return int(cur.lastrowid)
+        return inserted_id(cur)
 
     # -------------------------------------------------------------- labels, notes, codes, review
     def update_human(self, changes: Mapping[int, Mapping[str, Any]], action: str = "edit") -> None:
@@ -108,7 +144,7 @@ class EditsMixin:
             before, after = {}, {}
             stamp, who = now_iso(), self.user
             for u in utts:
-                fields = changes[u.id]
+                fields = changes[stored_id(u.id)]
                 values: list[Any] = []
                 for name, value in fields.items():
                     if name == "human_speaker":
@@ -125,10 +161,13 @@ class EditsMixin:
                 if not fields:
                     continue
                 sets = ", ".join(f"{_FIELD_SQL[n]} = ?" for n in fields)
-                con.execute(f"UPDATE utterances SET {sets}, edited_by = ?, edited_at = ? WHERE id = ?", (*values, who, stamp, u.id))
+                con.execute(
+                    f"UPDATE utterances SET {sets}, edited_by = ?, edited_at = ? WHERE id = ?",
+                    (*values, who, stamp, u.id),
+                )
                 before[str(u.id)] = {n: _jsonable(getattr(u, n)) for n in fields}
                 after[str(u.id)] = {n: _jsonable(v) for n, v in fields.items()}
-            self._log(lesson_id, action, [u.id for u in utts], before, after)
+            self._log(lesson_id, action, [stored_id(u.id) for u in utts], before, after)
             self._mark_edited(con, lesson_id)
 
     def _set_all(self, ids: Iterable[int], field: str, value: Any, action: str) -> None:
@@ -185,9 +224,16 @@ class EditsMixin:
         display_name = clean_name(display_name)
         old = self._speaker(lesson_id, label)
         with self._tx() as con:
-            con.execute("UPDATE speakers SET display_name = ?, human_edited = 1 WHERE id = ?", (display_name.strip(), old.id))
-            self._log(lesson_id, "rename_speaker", (), {"label": label, "display_name": old.display_name},
-                      {"label": label, "display_name": display_name.strip()})
+            con.execute(
+                "UPDATE speakers SET display_name = ?, human_edited = 1 WHERE id = ?", (display_name.strip(), old.id)
+            )
+            self._log(
+                lesson_id,
+                "rename_speaker",
+                (),
+                {"label": label, "display_name": old.display_name},
+                {"label": label, "display_name": display_name.strip()},
+            )
             self._mark_edited(con, lesson_id)
 
     def set_speaker_role(self, lesson_id: int, label: str, role: str | None) -> None:
@@ -198,8 +244,13 @@ class EditsMixin:
                 "UPDATE speakers SET role = ?, role_source = ?, human_edited = 1 WHERE id = ?",
                 (role, HUMAN if role else MODEL, old.id),
             )
-            self._log(lesson_id, "speaker_role", (), {"label": label, "role": old.role, "role_source": old.role_source},
-                      {"label": label, "role": role})
+            self._log(
+                lesson_id,
+                "speaker_role",
+                (),
+                {"label": label, "role": old.role, "role_source": old.role_source},
+                {"label": label, "role": role},
+            )
             self._mark_edited(con, lesson_id)
 
     def restore_speaker(self, speaker: Speaker) -> None:
@@ -209,7 +260,7 @@ class EditsMixin:
                 "UPDATE speakers SET display_name = ?, role = ?, role_source = ?, human_edited = ? WHERE id = ?",
                 (speaker.display_name, speaker.role, speaker.role_source, int(speaker.human_edited), speaker.id),
             )
-            self._log(int(speaker.lesson_id), "restore_speaker", (), None, dataclasses.asdict(speaker))
+            self._log(stored_id(speaker.lesson_id), "restore_speaker", (), None, dataclasses.asdict(speaker))
 
     def merge_speakers(self, lesson_id: int, keep: str, remove: str) -> SpeakerMerge:
         """Merge speaker ``remove`` into ``keep``: its utterances (model and human speaker)
@@ -219,13 +270,20 @@ class EditsMixin:
         with self._tx() as con:
             k, r = self._speaker(lesson_id, keep), self._speaker(lesson_id, remove)
             model_ids = tuple(i for (i,) in con.execute("SELECT id FROM utterances WHERE speaker_id = ?", (r.id,)))
-            human_ids = tuple(i for (i,) in con.execute("SELECT id FROM utterances WHERE human_speaker_id = ?", (r.id,)))
+            human_ids = tuple(
+                i for (i,) in con.execute("SELECT id FROM utterances WHERE human_speaker_id = ?", (r.id,))
+            )
             con.execute("UPDATE utterances SET speaker_id = ? WHERE speaker_id = ?", (k.id, r.id))
             con.execute("UPDATE utterances SET human_speaker_id = ? WHERE human_speaker_id = ?", (k.id, r.id))
             con.execute("DELETE FROM speakers WHERE id = ?", (r.id,))
             con.execute("UPDATE speakers SET human_edited = 1 WHERE id = ?", (k.id,))
-            self._log(lesson_id, "merge_speakers", model_ids + human_ids, {"keep": keep, "remove": dataclasses.asdict(r)},
-                      {"keep": keep})
+            self._log(
+                lesson_id,
+                "merge_speakers",
+                model_ids + human_ids,
+                {"keep": keep, "remove": dataclasses.asdict(r)},
+                {"keep": keep},
+            )
             self._mark_edited(con, lesson_id)
         return SpeakerMerge(lesson_id, k, r, model_ids, human_ids)
 
@@ -237,21 +295,45 @@ class EditsMixin:
                 (r.id, merge.lesson_id, r.label, r.display_name, r.role, r.role_source, int(r.human_edited)),
             )
             con.executemany("UPDATE utterances SET speaker_id = ? WHERE id = ?", [(r.id, i) for i in merge.model_ids])
-            con.executemany("UPDATE utterances SET human_speaker_id = ? WHERE id = ?", [(r.id, i) for i in merge.human_ids])
-            con.execute("UPDATE speakers SET human_edited = ? WHERE id = ?", (int(merge.keep.human_edited), merge.keep.id))
-            self._log(merge.lesson_id, "undo_merge_speakers", merge.model_ids + merge.human_ids, None, {"restored": r.label})
+            con.executemany(
+                "UPDATE utterances SET human_speaker_id = ? WHERE id = ?", [(r.id, i) for i in merge.human_ids]
+            )
+            con.execute(
+                "UPDATE speakers SET human_edited = ? WHERE id = ?", (int(merge.keep.human_edited), merge.keep.id)
+            )
+            self._log(
+                merge.lesson_id, "undo_merge_speakers", merge.model_ids + merge.human_ids, None, {"restored": r.label}
+            )
 
     # -------------------------------------------------------------- boundaries
     def create_utterance(
-        self, lesson_id: int, start_s: float, end_s: float, *, speaker: str | None = None,
-        role: str | None = None, emotion: str | None = None, note: str = "", codes: Sequence[str] = (),
+        self,
+        lesson_id: int,
+        start_s: float,
+        end_s: float,
+        *,
+        speaker: str | None = None,
+        role: str | None = None,
+        emotion: str | None = None,
+        note: str = "",
+        codes: Sequence[str] = (),
     ) -> int:
         """A person adds an utterance (e.g. speech VAD missed); returns its id."""
         with self._tx() as con:
             start_s, end_s = self._check_span(lesson_id, start_s, end_s)
             self._speaker_id(con, lesson_id, speaker)
-            u = Utterance(start_s, end_s, human_speaker=speaker, human_role=role, human_emotion=emotion, note=clean_note(note),
-                          codes=tuple(codes), boundary_source=HUMAN, edited_by=self.user, edited_at=now_iso())
+            u = Utterance(
+                start_s,
+                end_s,
+                human_speaker=speaker,
+                human_role=role,
+                human_emotion=emotion,
+                note=clean_note(note),
+                codes=tuple(codes),
+                boundary_source=HUMAN,
+                edited_by=self.user,
+                edited_at=now_iso(),
+            )
             new_id = self._write_row(con, u, lesson_id)
             self._log(lesson_id, "create", [new_id], None, _snapshot(u))
             self._mark_edited(con, lesson_id)
@@ -271,20 +353,20 @@ class EditsMixin:
                 "UPDATE utterances SET deleted = ?, edited_by = ?, edited_at = ? WHERE id = ?",
                 [(int(flag), self.user, now_iso(), u.id) for u in utts],
             )
-            self._log(lesson_id, action, [u.id for u in utts], [_snapshot(u) for u in utts], None)
+            self._log(lesson_id, action, [stored_id(u.id) for u in utts], [_snapshot(u) for u in utts], None)
             self._mark_edited(con, lesson_id)
 
     def set_boundaries(self, utterance_id: int, start_s: float, end_s: float) -> None:
         """Move an utterance's edges (seconds)."""
         with self._tx() as con:
             u = self.utterance(utterance_id)
-            start_s, end_s = self._check_span(int(u.lesson_id), start_s, end_s)
+            start_s, end_s = self._check_span(stored_id(u.lesson_id), start_s, end_s)
             con.execute(
                 "UPDATE utterances SET start_s = ?, end_s = ?, boundary_source = 'human', edited_by = ?, edited_at = ? WHERE id = ?",
                 (start_s, end_s, self.user, now_iso(), u.id),
             )
-            self._log(int(u.lesson_id), "boundaries", [u.id], [u.start_s, u.end_s], [start_s, end_s])
-            self._mark_edited(con, int(u.lesson_id))
+            self._log(stored_id(u.lesson_id), "boundaries", [stored_id(u.id)], [u.start_s, u.end_s], [start_s, end_s])
+            self._mark_edited(con, stored_id(u.lesson_id))
 
     def split_utterance(self, utterance_id: int, at_s: float) -> tuple[int, int]:
         """Split at ``at_s``: the first part keeps the id, the second is new; both keep both
@@ -293,15 +375,17 @@ class EditsMixin:
             u = self.utterance(utterance_id)
             at_s = float(at_s)
             if not (u.start_s + MIN_PIECE_S <= at_s <= u.end_s - MIN_PIECE_S):
-                raise WorkspaceError(f"split point {at_s:.2f} s is not inside the utterance ({u.start_s:.2f}-{u.end_s:.2f} s)")
+                raise WorkspaceError(
+                    f"split point {at_s:.2f} s is not inside the utterance ({u.start_s:.2f}-{u.end_s:.2f} s)"
+                )
             stamp = now_iso()
             first = dataclasses.replace(u, end_s=at_s, boundary_source=HUMAN, edited_by=self.user, edited_at=stamp)
             second = dataclasses.replace(first, id=None, start_s=at_s, end_s=u.end_s)
-            self._write_row(con, first, int(u.lesson_id))
-            new_id = self._write_row(con, second, int(u.lesson_id))
-            self._log(int(u.lesson_id), "split", [u.id, new_id], _snapshot(u), {"at_s": at_s})
-            self._mark_edited(con, int(u.lesson_id))
-        return int(u.id), new_id
+            self._write_row(con, first, stored_id(u.lesson_id))
+            new_id = self._write_row(con, second, stored_id(u.lesson_id))
+            self._log(stored_id(u.lesson_id), "split", [stored_id(u.id), new_id], _snapshot(u), {"at_s": at_s})
+            self._mark_edited(con, stored_id(u.lesson_id))
+        return stored_id(u.id), new_id
 
     def merge_utterances(self, ids: Iterable[int]) -> int:
         """Merge utterances adjacent in time (no other utterance between them) into the first;
@@ -327,22 +411,39 @@ class EditsMixin:
                     "(it lies between or overlaps the selected ones, perhaps another speaker's); select it too, or move it first"
                 )
             longest = max(utts, key=lambda u: u.duration_s)
-            human = {f: next((getattr(u, f) for u in utts if getattr(u, f)), None) for f in ("human_speaker", "human_role", "human_emotion")}
             codes: list[str] = []
             for u in utts:
                 codes += [c for c in u.codes if c not in codes]
             merged = dataclasses.replace(
-                longest, id=utts[0].id, start_s=start, end_s=end, **human,
-                note="\n".join(u.note for u in utts if u.note), codes=tuple(codes), reviewed=all(u.reviewed for u in utts),
-                boundary_source=HUMAN, edited_by=self.user, edited_at=now_iso(),
+                longest,
+                id=utts[0].id,
+                start_s=start,
+                end_s=end,
+                human_speaker=next((u.human_speaker for u in utts if u.human_speaker), None),
+                human_role=next((u.human_role for u in utts if u.human_role), None),
+                human_emotion=next((u.human_emotion for u in utts if u.human_emotion), None),
+                note="\n".join(u.note for u in utts if u.note),
+                codes=tuple(codes),
+                reviewed=all(u.reviewed for u in utts),
+                boundary_source=HUMAN,
+                edited_by=self.user,
+                edited_at=now_iso(),
             )
             con.executemany("DELETE FROM utterances WHERE id = ?", [(u.id,) for u in utts[1:]])
             self._write_row(con, merged, lesson_id)
-            self._log(lesson_id, "merge", [u.id for u in utts], [_snapshot(u) for u in utts], {"id": merged.id, "start_s": start, "end_s": end})
+            self._log(
+                lesson_id,
+                "merge",
+                [stored_id(u.id) for u in utts],
+                [_snapshot(u) for u in utts],
+                {"id": merged.id, "start_s": start, "end_s": end},
+            )
             self._mark_edited(con, lesson_id)
-        return int(merged.id)
+        return stored_id(merged.id)
 
-    def restore_utterances(self, lesson_id: int, snapshots: Sequence[Utterance], remove_ids: Iterable[int] = ()) -> None:
+    def restore_utterances(
+        self, lesson_id: int, snapshots: Sequence[Utterance], remove_ids: Iterable[int] = ()
+    ) -> None:
         """Undo/redo of boundary edits: delete ``remove_ids``, then write ``snapshots`` back
         exactly (same ids, both layers, boundary source, deleted flag)."""
         remove = [int(i) for i in remove_ids]
@@ -353,8 +454,13 @@ class EditsMixin:
                 if u.lesson_id not in (None, lesson_id):
                     raise WorkspaceError("a snapshot of another lesson cannot be restored here")
                 self._write_row(con, u, lesson_id)
-            self._log(lesson_id, "restore", remove + [int(u.id) for u in snapshots if u.id is not None],
-                      remove, [_snapshot(u) for u in snapshots])
+            self._log(
+                lesson_id,
+                "restore",
+                remove + [int(u.id) for u in snapshots if u.id is not None],
+                remove,
+                [_snapshot(u) for u in snapshots],
+            )
             self._mark_edited(con, lesson_id)
 
 

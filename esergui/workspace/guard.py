@@ -24,8 +24,9 @@ import os
 import re
 import sqlite3
 import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable, TypeVar
+from typing import Any, TypeVar
 
 from esergui.errors import WorkspaceError, os_problem
 
@@ -44,8 +45,15 @@ class DamagedData(WorkspaceError):
 
 # ----------------------------------------------------------------------------- errors
 
-_DAMAGED_WORDS = ("malformed", "not a database", "could not decode", "file is encrypted", "corrupt",
-                  "no such column", "no such table")  # the last two: a damaged schema
+_DAMAGED_WORDS = (
+    "malformed",
+    "not a database",
+    "could not decode",
+    "file is encrypted",
+    "corrupt",
+    "no such column",
+    "no such table",
+)  # the last two: a damaged schema
 
 
 def failure(db_path: Path, exc: BaseException, doing: str = "use") -> WorkspaceError:
@@ -53,8 +61,10 @@ def failure(db_path: Path, exc: BaseException, doing: str = "use") -> WorkspaceE
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     lowered = text.lower()
     if any(word in lowered for word in _DAMAGED_WORDS):
-        return DamagedData(f"{db_path}: the workspace database is damaged ({text}); restore it from a backup "
-                           f"(a .bak copy sits next to it after each upgrade)")
+        return DamagedData(
+            f"{db_path}: the workspace database is damaged ({text}); restore it from a backup "
+            f"(a .bak copy sits next to it after each upgrade)"
+        )
     problem = os_problem(exc)
     if problem != text:  # a cause we can name
         return WorkspaceError(f"{db_path.parent}: cannot {doing} the workspace: {problem}; nothing was changed")
@@ -89,8 +99,10 @@ def reporting_lesson(method: F) -> F:
         except DamagedData as exc:
             raise DamagedData(f"{_lesson_label(self, lesson_id)} in {self.folder} is damaged: {exc}") from None
         except DECODE_ERRORS as exc:
-            raise DamagedData(f"{_lesson_label(self, lesson_id)} in {self.folder} is damaged: "
-                              f"a stored value does not decode ({type(exc).__name__}: {str(exc)[:80]})") from None
+            raise DamagedData(
+                f"{_lesson_label(self, lesson_id)} in {self.folder} is damaged: "
+                f"a stored value does not decode ({type(exc).__name__}: {str(exc)[:80]})"
+            ) from None
 
     return wrapper  # type: ignore[return-value]
 
@@ -108,8 +120,10 @@ def reporting_workspace(method: F) -> F:
                 raise
             raise DamagedData(f"the workspace {self.folder} is damaged: {exc}") from None
         except DECODE_ERRORS as exc:
-            raise DamagedData(f"the workspace {self.folder} is damaged: a stored value does not decode "
-                              f"({type(exc).__name__}: {str(exc)[:80]})") from None
+            raise DamagedData(
+                f"the workspace {self.folder} is damaged: a stored value does not decode "
+                f"({type(exc).__name__}: {str(exc)[:80]})"
+            ) from None
 
     return wrapper  # type: ignore[return-value]
 
@@ -124,17 +138,22 @@ def _lesson_label(ws: Any, lesson_id: int) -> str:
 
 # ----------------------------------------------------------------------------- the folder
 
+
 def check_layout(folder: Path, db: Path, creating: bool) -> None:
     """Refuse a workspace whose sub-folders are files or that cannot be written, saying why."""
     for sub in SUBFOLDERS:
         path = folder / sub
         if path.exists() and not path.is_dir():
-            raise WorkspaceError(f"{path}: is a file where the workspace keeps its '{sub}' folder; "
-                                 "move or rename that file and open the workspace again")
+            raise WorkspaceError(
+                f"{path}: is a file where the workspace keeps its '{sub}' folder; "
+                "move or rename that file and open the workspace again"
+            )
     target = folder if creating or not db.exists() else db
     if not os.access(target, os.W_OK) or not os.access(folder, os.W_OK | os.X_OK):
-        raise WorkspaceError(f"{folder}: the workspace is read-only (no permission to write there); "
-                             "copy it to a writable folder or change its permissions")
+        raise WorkspaceError(
+            f"{folder}: the workspace is read-only (no permission to write there); "
+            "copy it to a writable folder or change its permissions"
+        )
     try:
         st = os.statvfs(folder)
     except (OSError, AttributeError):
@@ -152,6 +171,7 @@ def make_subfolders(folder: Path) -> None:
 
 
 # ----------------------------------------------------------------------------- analysing
+
 
 class AnalysisLocks:
     """Shared ``flock``s held while this process analyses lessons (see the module doc)."""

@@ -21,12 +21,14 @@ from __future__ import annotations
 
 import bisect
 from collections import defaultdict
+from collections.abc import Iterable, Sequence, Set
 from dataclasses import replace
-from typing import Iterable, Sequence
+from typing import Generic, TypeVar
 
 from esergui.lesson import Utterance
 
 Span = tuple[float, float]
+T = TypeVar("T")
 
 MODEL_FIELDS = ("speaker", "role", "role_confidence", "emotion", "confidence", "probabilities")
 
@@ -65,17 +67,17 @@ def trim_to_free(utterances: Iterable[Utterance], pinned: Sequence[Span], min_pi
     return out
 
 
-class OverlapIndex:
+class OverlapIndex(Generic[T]):
     """Time overlap queries against a fixed list of labelled spans (sorted once)."""
 
-    def __init__(self, spans: Iterable[tuple[float, float, object]]) -> None:
+    def __init__(self, spans: Iterable[tuple[float, float, T]]) -> None:
         self._spans = sorted(spans, key=lambda s: s[0])
         self._starts = [s[0] for s in self._spans]
         self._longest = max((b - a for a, b, _ in self._spans), default=0.0)
 
-    def overlaps(self, start: float, end: float) -> list[tuple[float, object]]:
+    def overlaps(self, start: float, end: float) -> list[tuple[float, T]]:
         """``(overlap seconds, payload)`` of every span overlapping ``[start, end)``."""
-        out = []
+        out: list[tuple[float, T]] = []
         i = bisect.bisect_left(self._starts, end)
         lo = start - self._longest
         while i > 0:
@@ -88,26 +90,41 @@ class OverlapIndex:
                 out.append((ov, payload))
         return out
 
-    def best(self, start: float, end: float) -> object | None:
+    def best(self, start: float, end: float) -> T | None:
         """Payload of the span with the largest overlap, or None."""
         found = self.overlaps(start, end)
         return max(found, key=lambda t: t[0])[1] if found else None
 
 
-def refresh_model_layer(pinned: Utterance, new: OverlapIndex) -> Utterance:
+def with_model_layer(target: Utterance, source: Utterance) -> Utterance:
+    """``target`` with the model layer (:data:`MODEL_FIELDS`) of ``source``."""
+    return replace(
+        target,
+        speaker=source.speaker,
+        role=source.role,
+        role_confidence=source.role_confidence,
+        emotion=source.emotion,
+        confidence=source.confidence,
+        probabilities=source.probabilities,
+    )
+
+
+def refresh_model_layer(pinned: Utterance, new: OverlapIndex[Utterance]) -> Utterance:
     """``pinned`` with its model layer taken from the new utterance overlapping it most
     (cleared when nothing overlaps)."""
     source = new.best(pinned.start_s, pinned.end_s)
-    values = {f: getattr(source, f) if source is not None else None for f in MODEL_FIELDS}
-    if values["probabilities"] is None:
-        values["probabilities"] = {}
-    return replace(pinned, **values)
+    if source is None:
+        return replace(
+            pinned, speaker=None, role=None, role_confidence=None, emotion=None, confidence=None, probabilities={}
+        )
+    refreshed = with_model_layer(pinned, source)
+    return refreshed if source.probabilities is not None else replace(refreshed, probabilities={})
 
 
 def map_speakers(
     old: Iterable[tuple[float, float, str]],
     new: Iterable[tuple[float, float, str]],
-    sticky: set[str] = frozenset(),
+    sticky: Set[str] = frozenset(),
 ) -> dict[str, str]:
     """Map new speaker labels onto old ones by shared talk time (rule 3 of the module doc).
 

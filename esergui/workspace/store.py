@@ -11,35 +11,58 @@ Layout::
 The database runs in WAL mode with foreign keys on and ``synchronous=FULL``; every public
 write is one transaction (``BEGIN IMMEDIATE`` ... ``COMMIT``), so a crash or a killed process
 loses nothing that a call already returned. One connection is shared by the threads of a
-process under a lock. Human edits live in :mod:`esergui.workspace.edits`, teacher voices,
-model rows and settings in :mod:`esergui.workspace.voices` (both mixed in here).
+process under a lock (:mod:`esergui.workspace.connection`, the base of the classes here).
+Human edits live in :mod:`esergui.workspace.edits`, teacher voices, model rows and settings
+in :mod:`esergui.workspace.voices` (both mixed in here).
 """
 
 from __future__ import annotations
 
 import getpass
 import sqlite3
-import threading
-from contextlib import contextmanager
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Sequence
+from typing import Any
 
 from esergui.errors import AudioError, WorkspaceError, os_problem
 from esergui.lesson import (
-    HUMAN, MODEL, AnalysisRun, Edit, Lesson, LessonStatus, Speaker,
-    Utterance, dumps, now_iso,
+    HUMAN,
+    MODEL,
+    AnalysisRun,
+    Edit,
+    Lesson,
+    LessonStatus,
+    Speaker,
+    Utterance,
+    dumps,
+    stored_id,
 )
 from esergui.workspace import hashing, schema
+from esergui.workspace.connection import DB_NAME, inserted_id
 from esergui.workspace.edits import EditsMixin
 from esergui.workspace.guard import (
-    AnalysisLocks, DamagedData, check_layout, clean_name, failure, json_cell, make_subfolders, reporting_lesson,
+    AnalysisLocks,
+    DamagedData,
+    check_layout,
+    clean_name,
+    failure,
+    json_cell,
+    make_subfolders,
+    reporting_lesson,
     reporting_workspace,
 )
-from esergui.workspace.reanalysis import MODEL_FIELDS, OverlapIndex, fresh_label, map_speakers, refresh_model_layer, trim_to_free
+from esergui.workspace.reanalysis import (
+    OverlapIndex,
+    fresh_label,
+    map_speakers,
+    refresh_model_layer,
+    trim_to_free,
+    with_model_layer,
+)
 from esergui.workspace.voices import VoicesModelsMixin
 
-DB_NAME = "workspace.sqlite"
+__all__ = ["DB_NAME", "Disagreement", "StoreReport", "Workspace"]
 
 _UTT_SELECT = """
 SELECT u.id, u.lesson_id, u.start_s, u.end_s, s.label, u.role, u.role_confidence, u.emotion,
@@ -61,24 +84,49 @@ def _utterance(row: Sequence[Any]) -> Utterance:
     if not isinstance(probabilities, dict) or not isinstance(codes, list):
         raise DamagedData(f"{where}: the probabilities or codes have the wrong shape")
     return Utterance(
-        id=row[0], lesson_id=row[1], start_s=row[2], end_s=row[3], speaker=row[4], role=row[5],
-        role_confidence=row[6], emotion=row[7], confidence=row[8], probabilities=probabilities,
-        human_speaker=row[10], human_role=row[11], human_emotion=row[12], note=row[13],
-        codes=tuple(codes), reviewed=bool(row[15]), boundary_source=row[16],
-        edited_by=row[17], edited_at=row[18], speaker_role=row[19], deleted=bool(row[20]),
+        id=row[0],
+        lesson_id=row[1],
+        start_s=row[2],
+        end_s=row[3],
+        speaker=row[4],
+        role=row[5],
+        role_confidence=row[6],
+        emotion=row[7],
+        confidence=row[8],
+        probabilities=probabilities,
+        human_speaker=row[10],
+        human_role=row[11],
+        human_emotion=row[12],
+        note=row[13],
+        codes=tuple(codes),
+        reviewed=bool(row[15]),
+        boundary_source=row[16],
+        edited_by=row[17],
+        edited_at=row[18],
+        speaker_role=row[19],
+        deleted=bool(row[20]),
         run_id=row[21],
     )
 
 
-_LESSON_COLS = "id, name, audio_path, audio_size, audio_quick_hash, audio_sha256, duration_s, created, status, teacher_voice_id"
+_LESSON_COLS = (
+    "id, name, audio_path, audio_size, audio_quick_hash, audio_sha256, duration_s, created, status, teacher_voice_id"
+)
 
 
 def _lesson(row: Sequence[Any]) -> Lesson:
     if row[8] not in {s.value for s in LessonStatus}:
         raise DamagedData(f"lesson {row[0]}: unknown status {str(row[8])[:20]!r}")
     return Lesson(
-        id=row[0], name=row[1], audio_path=row[2], audio_size=row[3], audio_quick_hash=row[4],
-        audio_sha256=row[5], duration_s=row[6], created=row[7], status=LessonStatus(row[8]),
+        id=row[0],
+        name=row[1],
+        audio_path=row[2],
+        audio_size=row[3],
+        audio_quick_hash=row[4],
+        audio_sha256=row[5],
+        duration_s=row[6],
+        created=row[7],
+        status=LessonStatus(row[8]),
         teacher_voice_id=row[9],
     )
 
@@ -114,15 +162,12 @@ class Workspace(EditsMixin, VoicesModelsMixin):
     ``user`` names who makes the edits (default: the login name)."""
 
     def __init__(self, folder: Path, con: sqlite3.Connection, user: str) -> None:
-        self.folder = folder
-        self.user = user
-        self._con = con
-        self._lock = threading.RLock()
+        super().__init__(folder, con, user)
         self._analysing = AnalysisLocks(folder)
 
     # ------------------------------------------------------------------ opening
     @classmethod
-    def open(cls, folder: str | Path, create: bool = True, user: str | None = None) -> "Workspace":
+    def open(cls, folder: str | Path, create: bool = True, user: str | None = None) -> Workspace:
         """Open the workspace in ``folder`` (created when missing and ``create``), migrating an
         older schema after backing it up. Raises :class:`WorkspaceError` for a folder that is
         a file, a database that is damaged, foreign, tampered with or newer than this code."""
@@ -174,21 +219,31 @@ class Workspace(EditsMixin, VoicesModelsMixin):
         """Lessons left ``analysing`` by a run that ended without finishing (killed, crashed,
         power cut; no process holds their analysis lock) get back the status their stored
         data says (``edited``, ``analysed`` or ``not analysed``); returns their ids."""
-        stale = [int(r[0]) for r in self._rows("SELECT id FROM lessons WHERE status = 'analysing'")
-                 if not self._analysing.in_progress(int(r[0]))]
+        stale = [
+            int(r[0])
+            for r in self._rows("SELECT id FROM lessons WHERE status = 'analysing'")
+            if not self._analysing.in_progress(int(r[0]))
+        ]
         for lesson_id in stale:
             try:
                 with self._tx() as con:
-                    con.execute("UPDATE lessons SET status = ? WHERE id = ? AND status = 'analysing'",
-                                (self._settled_status(lesson_id).value, lesson_id))
+                    con.execute(
+                        "UPDATE lessons SET status = ? WHERE id = ? AND status = 'analysing'",
+                        (self._settled_status(lesson_id).value, lesson_id),
+                    )
             except WorkspaceError:
                 break  # cannot write now: the lesson stays marked; a re-analysis settles it
         return stale
 
     def _settled_status(self, lesson_id: int) -> LessonStatus:
         """What a lesson's stored data says its status is, whatever it is marked."""
-        if self._one("SELECT 1 FROM edits WHERE lesson_id = ? AND action NOT IN ('relocate', 'rename_lesson') LIMIT 1",
-                     (lesson_id,)) is not None:
+        if (
+            self._one(
+                "SELECT 1 FROM edits WHERE lesson_id = ? AND action NOT IN ('relocate', 'rename_lesson') LIMIT 1",
+                (lesson_id,),
+            )
+            is not None
+        ):
             return LessonStatus.EDITED
         if self._one("SELECT 1 FROM runs WHERE lesson_id = ? LIMIT 1", (lesson_id,)) is not None:
             return LessonStatus.ANALYSED
@@ -199,79 +254,11 @@ class Workspace(EditsMixin, VoicesModelsMixin):
             self._analysing.release_all()
             self._con.close()
 
-    def __enter__(self) -> "Workspace":
+    def __enter__(self) -> Workspace:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-    @property
-    def db_path(self) -> Path:
-        return self.folder / DB_NAME
-
-    @property
-    def recordings_dir(self) -> Path:
-        return self.folder / "recordings"
-
-    @property
-    def cache_dir(self) -> Path:
-        return self.folder / "cache"
-
-    @property
-    def enrolment_dir(self) -> Path:
-        return self.folder / "enrolment"
-
-    @property
-    def schema_version(self) -> int:
-        return int(self._one("SELECT value FROM meta WHERE key = 'schema_version'")[0])
-
-    @contextmanager
-    def _tx(self) -> Iterator[sqlite3.Connection]:
-        """One transaction (nested calls join the outer one)."""
-        with self._lock:
-            if self._con.in_transaction:
-                yield self._con
-                return
-            try:
-                self._con.execute("BEGIN IMMEDIATE")
-            except sqlite3.Error as exc:
-                raise failure(self.db_path, exc, "write to") from None
-            try:
-                yield self._con
-                self._con.execute("COMMIT")
-            except BaseException as exc:
-                self._rollback()
-                if isinstance(exc, (sqlite3.Error, OSError)):
-                    raise failure(self.db_path, exc, "save to") from None
-                raise
-
-    def _rollback(self) -> None:
-        """Undo the open transaction, if SQLite has not already (it does on a full disk)."""
-        if self._con.in_transaction:
-            try:
-                self._con.execute("ROLLBACK")
-            except sqlite3.Error:
-                pass
-
-    def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
-        with self._lock:
-            try:
-                return self._con.execute(sql, params).fetchall()
-            except sqlite3.Error as exc:
-                raise failure(self.db_path, exc, "read") from None
-
-    def _one(self, sql: str, params: Sequence[Any] = ()) -> Any:
-        with self._lock:
-            try:
-                return self._con.execute(sql, params).fetchone()
-            except sqlite3.Error as exc:
-                raise failure(self.db_path, exc, "read") from None
-
-    def _log(self, lesson_id: int, action: str, ids: Iterable[int], before: Any, after: Any) -> None:
-        self._con.execute(
-            "INSERT INTO edits (lesson_id, at, user, action, utterance_ids, before, after) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (lesson_id, now_iso(), self.user, action, dumps(sorted(ids)), dumps(before), dumps(after)),
-        )
 
     # ------------------------------------------------------------------ lessons
     def add_lesson(self, audio_path: str | Path, name: str | None = None, duration_s: float | None = None) -> Lesson:
@@ -281,7 +268,9 @@ class Workspace(EditsMixin, VoicesModelsMixin):
         fp = hashing.fingerprint(path)
         stored = self._store_path(path)
         with self._tx() as con:
-            row = con.execute(f"SELECT {_LESSON_COLS} FROM lessons WHERE audio_sha256 = ? ORDER BY id", (fp.sha256,)).fetchone()
+            row = con.execute(
+                f"SELECT {_LESSON_COLS} FROM lessons WHERE audio_sha256 = ? ORDER BY id", (fp.sha256,)
+            ).fetchone()
             if row is not None:
                 lesson = _lesson(row)
                 if not self.audio_file(lesson).is_file():
@@ -289,15 +278,28 @@ class Workspace(EditsMixin, VoicesModelsMixin):
                     lesson.audio_path = stored
                 return lesson
             lesson = Lesson(
-                name=clean_name(name or path.stem) or "lesson", audio_path=stored, audio_size=fp.size, audio_quick_hash=fp.quick,
-                audio_sha256=fp.sha256, duration_s=duration_s,
+                name=clean_name(name or path.stem) or "lesson",
+                audio_path=stored,
+                audio_size=fp.size,
+                audio_quick_hash=fp.quick,
+                audio_sha256=fp.sha256,
+                duration_s=duration_s,
             )
             cur = con.execute(
                 "INSERT INTO lessons (name, audio_path, audio_size, audio_quick_hash, audio_sha256, duration_s, created, status)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (lesson.name, lesson.audio_path, fp.size, fp.quick, fp.sha256, duration_s, lesson.created, lesson.status.value),
+                (
+                    lesson.name,
+                    lesson.audio_path,
+                    fp.size,
+                    fp.quick,
+                    fp.sha256,
+                    duration_s,
+                    lesson.created,
+                    lesson.status.value,
+                ),
             )
-            lesson.id = int(cur.lastrowid)
+            lesson.id = inserted_id(cur)
         return lesson
 
     def _store_path(self, path: Path) -> str:
@@ -360,8 +362,7 @@ class Workspace(EditsMixin, VoicesModelsMixin):
         path = Path(new_path).expanduser().absolute()
         try:
             same = (
-                hashing.quick_hash(path) == lesson.audio_quick_hash
-                and hashing.full_hash(path) == lesson.audio_sha256
+                hashing.quick_hash(path) == lesson.audio_quick_hash and hashing.full_hash(path) == lesson.audio_sha256
             )
         except AudioError as exc:
             raise WorkspaceError(f"cannot relocate lesson '{lesson.name}': {exc}") from None
@@ -420,7 +421,15 @@ class Workspace(EditsMixin, VoicesModelsMixin):
             (lesson_id,),
         )
         return [
-            Speaker(id=r[0], lesson_id=r[1], label=r[2], display_name=r[3], role=r[4], role_source=r[5], human_edited=bool(r[6]))
+            Speaker(
+                id=r[0],
+                lesson_id=r[1],
+                label=r[2],
+                display_name=r[3],
+                role=r[4],
+                role_source=r[5],
+                human_edited=bool(r[6]),
+            )
             for r in rows
         ]
 
@@ -431,16 +440,26 @@ class Workspace(EditsMixin, VoicesModelsMixin):
             (lesson_id,),
         )
         return [
-            Edit(id=r[0], lesson_id=r[1], at=r[2], user=r[3], action=r[4],
-                 utterance_ids=tuple(json_cell(r[5], f"edit {r[0]}: the utterance ids")),
-                 before=json_cell(r[6], f"edit {r[0]}: the old values"), after=json_cell(r[7], f"edit {r[0]}: the new values"))
+            Edit(
+                id=r[0],
+                lesson_id=r[1],
+                at=r[2],
+                user=r[3],
+                action=r[4],
+                utterance_ids=tuple(json_cell(r[5], f"edit {r[0]}: the utterance ids")),
+                before=json_cell(r[6], f"edit {r[0]}: the old values"),
+                after=json_cell(r[7], f"edit {r[0]}: the new values"),
+            )
             for r in rows
         ]
 
     @reporting_lesson
     def review_progress(self, lesson_id: int) -> tuple[int, int]:
         """``(reviewed, total)`` utterances of the lesson."""
-        row = self._one("SELECT COALESCE(SUM(reviewed), 0), COUNT(*) FROM utterances WHERE lesson_id = ? AND deleted = 0", (lesson_id,))
+        row = self._one(
+            "SELECT COALESCE(SUM(reviewed), 0), COUNT(*) FROM utterances WHERE lesson_id = ? AND deleted = 0",
+            (lesson_id,),
+        )
         return int(row[0]), int(row[1])
 
     @reporting_lesson
@@ -459,7 +478,7 @@ class Workspace(EditsMixin, VoicesModelsMixin):
                 ("speaker", u.human_speaker, u.speaker),
             ):
                 if human and model and human != model:
-                    out.append(Disagreement(int(u.id), u.start_s, u.end_s, name, human, model))
+                    out.append(Disagreement(stored_id(u.id), u.start_s, u.end_s, name, human, model))
         return out
 
     # ------------------------------------------------------------------ analysis results
@@ -504,19 +523,20 @@ class Workspace(EditsMixin, VoicesModelsMixin):
             for p in pinned:
                 src = direct.get(p.id)
                 if src is not None:
-                    refreshed.append(replace(p, **{f: getattr(src, f) for f in MODEL_FIELDS}))
+                    refreshed.append(with_model_layer(p, src))
                 else:
                     refreshed.append(refresh_model_layer(p, index))
             fresh = trim_to_free(fresh, [(p.start_s, p.end_s) for p in pinned])
 
             # speakers: map new labels onto existing speakers
             old_speakers = {s.label: s for s in self.speakers(lesson_id)}
-            old_spans = [(u.start_s, u.end_s, u.final_speaker) for u in self.utterances(lesson_id) if u.final_speaker]
+            old_spans = [(u.start_s, u.end_s, label) for u in self.utterances(lesson_id) if (label := u.final_speaker)]
             new_items = [u for u in [*fresh, *refreshed] if u.speaker and not u.deleted]
+            new_spans = [(u.start_s, u.end_s, u.speaker) for u in new_items if u.speaker is not None]
             sticky = {s.label for s in old_speakers.values() if s.human_edited or s.role_source == HUMAN}
-            mapping = map_speakers(old_spans, [(u.start_s, u.end_s, u.speaker) for u in new_items], sticky)
+            mapping = map_speakers(old_spans, new_spans, sticky)
             roles = {s.label: s.role for s in speakers}
-            new_labels = sorted({u.speaker for u in new_items}, key=str)
+            new_labels = sorted({label for _start, _end, label in new_spans}, key=str)
             taken = set(mapping.values()) | sticky | {u.human_speaker for u in pinned if u.human_speaker}
             for label in new_labels:
                 if label not in mapping:
@@ -525,7 +545,7 @@ class Workspace(EditsMixin, VoicesModelsMixin):
 
             run_id = self._insert_run(lesson_id, run)
             removed = con.execute(
-                "DELETE FROM utterances WHERE lesson_id = ? AND id NOT IN (%s)" % ",".join("?" * len(pinned_ids)),
+                f"DELETE FROM utterances WHERE lesson_id = ? AND id NOT IN ({','.join('?' * len(pinned_ids))})",
                 (lesson_id, *pinned_ids),
             ).rowcount
             # speakers rows: keep mapped / sticky / human-referenced, add new, drop the rest
@@ -539,24 +559,51 @@ class Workspace(EditsMixin, VoicesModelsMixin):
                     role = next((u.role for u in new_items if u.speaker == new_label and u.role), None)
                 if stored in old_speakers:
                     con.execute(
-                        "UPDATE speakers SET role = ? WHERE id = ? AND role_source = 'model'", (role, old_speakers[stored].id)
+                        "UPDATE speakers SET role = ? WHERE id = ? AND role_source = 'model'",
+                        (role, old_speakers[stored].id),
                     )
                 else:
-                    con.execute("INSERT INTO speakers (lesson_id, label, role) VALUES (?, ?, ?)", (lesson_id, stored, role))
+                    con.execute(
+                        "INSERT INTO speakers (lesson_id, label, role) VALUES (?, ?, ?)", (lesson_id, stored, role)
+                    )
             ids = self._speaker_ids(lesson_id)
+
+            def speaker_id(label: str | None) -> int | None:
+                """The stored speaker row a new utterance's speaker label maps to."""
+                stored = mapping.get(label) if label is not None else None
+                return ids.get(stored) if stored is not None else None
+
             for u in refreshed:
                 con.execute(
                     "UPDATE utterances SET run_id = ?, speaker_id = ?, role = ?, role_confidence = ?, emotion = ?,"
                     " confidence = ?, probabilities = ? WHERE id = ?",
-                    (run_id, ids.get(mapping.get(u.speaker)), u.role, u.role_confidence, u.emotion,
-                     u.confidence, dumps(u.probabilities or {}), u.id),
+                    (
+                        run_id,
+                        speaker_id(u.speaker),
+                        u.role,
+                        u.role_confidence,
+                        u.emotion,
+                        u.confidence,
+                        dumps(u.probabilities or {}),
+                        u.id,
+                    ),
                 )
             con.executemany(
                 "INSERT INTO utterances (lesson_id, run_id, start_s, end_s, speaker_id, role, role_confidence,"
                 " emotion, confidence, probabilities) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
-                    (lesson_id, run_id, float(u.start_s), float(u.end_s), ids.get(mapping.get(u.speaker)),
-                     u.role, u.role_confidence, u.emotion, u.confidence, dumps(u.probabilities or {}))
+                    (
+                        lesson_id,
+                        run_id,
+                        float(u.start_s),
+                        float(u.end_s),
+                        speaker_id(u.speaker),
+                        u.role,
+                        u.role_confidence,
+                        u.emotion,
+                        u.confidence,
+                        dumps(u.probabilities or {}),
+                    )
                     for u in fresh
                 ],
             )
@@ -564,10 +611,16 @@ class Workspace(EditsMixin, VoicesModelsMixin):
             con.execute("UPDATE lessons SET status = ? WHERE id = ?", (status.value, lesson_id))
             if duration_s is not None:
                 con.execute("UPDATE lessons SET duration_s = ? WHERE id = ?", (float(duration_s), lesson_id))
-            count = con.execute("SELECT COUNT(*) FROM utterances WHERE lesson_id = ? AND deleted = 0", (lesson_id,)).fetchone()[0]
+            count = con.execute(
+                "SELECT COUNT(*) FROM utterances WHERE lesson_id = ? AND deleted = 0", (lesson_id,)
+            ).fetchone()[0]
             report = StoreReport(
-                run_id=run_id, utterances=int(count), replaced=max(0, removed), kept_human=len(pinned),
-                speakers={k: v for k, v in mapping.items()}, disagreements=self.disagreements(lesson_id),
+                run_id=run_id,
+                utterances=int(count),
+                replaced=max(0, removed),
+                kept_human=len(pinned),
+                speakers={k: v for k, v in mapping.items()},
+                disagreements=self.disagreements(lesson_id),
             )
         self._analysing.release(lesson_id)
         return report
@@ -579,10 +632,19 @@ class Workspace(EditsMixin, VoicesModelsMixin):
         cur = self._con.execute(
             "INSERT INTO runs (lesson_id, created, settings, model_name, model_version, labels, device, timings, skipped)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (lesson_id, run.created, dumps(run.settings), run.model_name, run.model_version, dumps(list(run.labels)),
-             run.device, dumps(run.timings_s), dumps(run.skipped)),
+            (
+                lesson_id,
+                run.created,
+                dumps(run.settings),
+                run.model_name,
+                run.model_version,
+                dumps(list(run.labels)),
+                run.device,
+                dumps(run.timings_s),
+                dumps(run.skipped),
+            ),
         )
-        return int(cur.lastrowid)
+        return inserted_id(cur)
 
     @reporting_lesson
     def runs(self, lesson_id: int) -> list[AnalysisRun]:
@@ -593,10 +655,18 @@ class Workspace(EditsMixin, VoicesModelsMixin):
             (lesson_id,),
         )
         return [
-            AnalysisRun(id=r[0], lesson_id=r[1], created=r[2], settings=json_cell(r[3], f"run {r[0]}: the settings"),
-                        model_name=r[4], model_version=r[5], labels=tuple(json_cell(r[6], f"run {r[0]}: the labels")),
-                        device=r[7], timings_s=json_cell(r[8], f"run {r[0]}: the timings"),
-                        skipped=json_cell(r[9], f"run {r[0]}: the skipped stages"))
+            AnalysisRun(
+                id=r[0],
+                lesson_id=r[1],
+                created=r[2],
+                settings=json_cell(r[3], f"run {r[0]}: the settings"),
+                model_name=r[4],
+                model_version=r[5],
+                labels=tuple(json_cell(r[6], f"run {r[0]}: the labels")),
+                device=r[7],
+                timings_s=json_cell(r[8], f"run {r[0]}: the timings"),
+                skipped=json_cell(r[9], f"run {r[0]}: the skipped stages"),
+            )
             for r in rows
         ]
 

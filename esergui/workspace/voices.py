@@ -4,19 +4,21 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
 from esergui.audio.info import check_file
 from esergui.errors import WorkspaceError
 from esergui.lesson import ModelEntry, TeacherVoice, dumps, now_iso
+from esergui.workspace.connection import WorkspaceConnection, inserted_id
 from esergui.workspace.guard import DamagedData, clean_name, json_cell
 
 
-class VoicesModelsMixin:
-    """Relies on the store's ``_tx``, ``_one``, ``_rows``, ``enrolment_dir`` and ``db_path``."""
+class VoicesModelsMixin(WorkspaceConnection):
+    """Teacher voices, model rows and settings, written through the connection's helpers."""
 
     # ------------------------------------------------------------------ teacher voices
     def enrol_teacher(self, name: str, audio_path: str | Path, embedding: np.ndarray, encoder: str) -> TeacherVoice:
@@ -33,7 +35,7 @@ class VoicesModelsMixin:
                 "INSERT INTO teacher_voices (name, audio_file, encoder, embedding, created) VALUES (?, '', ?, ?, ?)",
                 (name, encoder, vec.tobytes(), created),
             )
-            voice_id = int(cur.lastrowid)
+            voice_id = inserted_id(cur)
             target = self.enrolment_dir / f"voice{voice_id}{src.suffix.lower()}"
             try:
                 shutil.copyfile(src, target)
@@ -44,16 +46,21 @@ class VoicesModelsMixin:
         return self.teacher_voice(voice_id)
 
     def teacher_voice(self, voice_id: int) -> TeacherVoice:
-        row = self._one("SELECT id, name, audio_file, encoder, embedding, created FROM teacher_voices WHERE id = ?", (voice_id,))
+        row = self._one(
+            "SELECT id, name, audio_file, encoder, embedding, created FROM teacher_voices WHERE id = ?", (voice_id,)
+        )
         if row is None:
             raise WorkspaceError(f"no enrolled teacher voice with id {voice_id}")
         blob = row[4]
         vec = np.frombuffer(blob, dtype=np.float32) if isinstance(blob, bytes) and len(blob) % 4 == 0 else None
         if vec is None or vec.size == 0 or not np.all(np.isfinite(vec)):
-            raise DamagedData(f"{self.db_path}: the enrolled teacher voice '{row[1]}' (id {voice_id}) is damaged "
-                              "(its voice print does not decode); remove it and enrol the teacher again")
-        return TeacherVoice(id=row[0], name=row[1], audio_file=row[2], encoder=row[3],
-                            embedding=tuple(vec.tolist()), created=row[5])
+            raise DamagedData(
+                f"{self.db_path}: the enrolled teacher voice '{row[1]}' (id {voice_id}) is damaged "
+                "(its voice print does not decode); remove it and enrol the teacher again"
+            )
+        return TeacherVoice(
+            id=row[0], name=row[1], audio_file=row[2], encoder=row[3], embedding=tuple(vec.tolist()), created=row[5]
+        )
 
     def teacher_voices(self) -> list[TeacherVoice]:
         return [self.teacher_voice(r[0]) for r in self._rows("SELECT id FROM teacher_voices ORDER BY id")]
@@ -75,7 +82,9 @@ class VoicesModelsMixin:
             con.execute("UPDATE lessons SET teacher_voice_id = ? WHERE id = ?", (voice_id, lesson_id))
 
     # ------------------------------------------------------------------ models and settings
-    def register_model(self, name: str, path: str | Path | None, labels: Sequence[str], figures: dict[str, Any] | None = None) -> ModelEntry:
+    def register_model(
+        self, name: str, path: str | Path | None, labels: Sequence[str], figures: dict[str, Any] | None = None
+    ) -> ModelEntry:
         """Add (or update) a model in the registry; ``path=None`` is the bundled model."""
         if not labels:
             raise WorkspaceError(f"model '{name}' has no labels")
@@ -91,8 +100,14 @@ class VoicesModelsMixin:
         row = self._one("SELECT id, name, path, labels, created, figures FROM models WHERE name = ?", (name,))
         if row is None:
             raise WorkspaceError(f"no model named '{name}' in this workspace")
-        return ModelEntry(id=row[0], name=row[1], path=row[2], labels=tuple(json_cell(row[3], f"model '{name}': the labels")),
-                          created=row[4], figures=json_cell(row[5], f"model '{name}': the figures"))
+        return ModelEntry(
+            id=row[0],
+            name=row[1],
+            path=row[2],
+            labels=tuple(json_cell(row[3], f"model '{name}': the labels")),
+            created=row[4],
+            figures=json_cell(row[5], f"model '{name}': the figures"),
+        )
 
     def models(self) -> list[ModelEntry]:
         return [self.model(r[0]) for r in self._rows("SELECT name FROM models ORDER BY id")]
