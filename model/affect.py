@@ -88,9 +88,19 @@ COORDINATES: Mapping[str, Affect] = {
 
 #: Other spellings of the same categories (matched case-insensitively).
 ALIASES: Mapping[str, str] = {
-    "angry": "anger", "happy": "happiness", "joy": "happiness", "sad": "sadness", "fearful": "fear",
-    "anxiety": "fear", "afraid": "fear", "bored": "boredom", "disgusted": "disgust", "surprised": "surprise",
-    "excited": "excitement", "frustrated": "frustration", "relaxed": "calm",
+    "angry": "anger",
+    "happy": "happiness",
+    "joy": "happiness",
+    "sad": "sadness",
+    "fearful": "fear",
+    "anxiety": "fear",
+    "afraid": "fear",
+    "bored": "boredom",
+    "disgusted": "disgust",
+    "surprised": "surprise",
+    "excited": "excitement",
+    "frustrated": "frustration",
+    "relaxed": "calm",
 }
 
 NAN_AFFECT = Affect(math.nan, math.nan)

@@ -8,7 +8,7 @@ The noise generators are also used by the robustness evaluation.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import torch
@@ -46,7 +46,7 @@ def babble(n: int, rng: np.random.Generator, pool: Sequence[np.ndarray], voices:
             total += len(clip)
         s = np.concatenate(stream)
         off = int(rng.integers(0, max(1, len(s) - n + 1)))
-        out += s[off: off + n]
+        out += s[off : off + n]
     return (out / (np.sqrt(np.mean(out**2)) + 1e-9)).astype(np.float32)
 
 
@@ -92,8 +92,9 @@ class Augmenter:
         return wav.astype(np.float32, copy=False)
 
 
-def spec_augment(feats: torch.Tensor, lengths: torch.Tensor, cfg: TrainConfig,
-                 generator: torch.Generator | None = None) -> torch.Tensor:
+def spec_augment(
+    feats: torch.Tensor, lengths: torch.Tensor, cfg: TrainConfig, generator: torch.Generator | None = None
+) -> torch.Tensor:
     """SpecAugment on normalised log-mel ``(B, T, F)``: masked regions are set to 0 (the mean)."""
     feats = feats.clone()
     b, _, f = feats.shape
@@ -103,10 +104,10 @@ def spec_augment(feats: torch.Tensor, lengths: torch.Tensor, cfg: TrainConfig,
             w = int(torch.randint(0, cfg.spec_time_width + 1, (1,), generator=generator))
             if 0 < w < n:
                 s = int(torch.randint(0, n - w + 1, (1,), generator=generator))
-                feats[i, s: s + w] = 0
+                feats[i, s : s + w] = 0
         for _ in range(cfg.spec_freq_masks):
             w = int(torch.randint(0, cfg.spec_freq_width + 1, (1,), generator=generator))
             if 0 < w < f:
                 s = int(torch.randint(0, f - w + 1, (1,), generator=generator))
-                feats[i, :, s: s + w] = 0
+                feats[i, :, s : s + w] = 0
     return feats

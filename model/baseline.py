@@ -5,7 +5,8 @@ the ``eval`` extra)."""
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -17,8 +18,9 @@ def _smile():
         import opensmile
     except ImportError:
         raise ModelError("The baseline needs openSMILE: pip install opensmile (the 'eval' extra).") from None
-    return opensmile.Smile(feature_set=opensmile.FeatureSet.eGeMAPSv02,
-                           feature_level=opensmile.FeatureLevel.Functionals)
+    return opensmile.Smile(
+        feature_set=opensmile.FeatureSet.eGeMAPSv02, feature_level=opensmile.FeatureLevel.Functionals
+    )
 
 
 def egemaps(wavs: Sequence[np.ndarray], sr: int = 16000, cancel=None) -> np.ndarray:
@@ -32,19 +34,20 @@ def egemaps(wavs: Sequence[np.ndarray], sr: int = 16000, cancel=None) -> np.ndar
     return np.nan_to_num(out)
 
 
-def speaker_standardise(x: np.ndarray, keys: Sequence, context: np.ndarray | None = None,
-                        context_keys: Sequence = ()) -> np.ndarray:
+def speaker_standardise(
+    x: np.ndarray, keys: Sequence, context: np.ndarray | None = None, context_keys: Sequence = ()
+) -> np.ndarray:
     """``(N, F)`` functionals standardised per speaker (``keys[i]``: the speaker of row ``i``):
     each speaker's rows get zero mean and unit variance per feature, the speaker
     normalisation of the eGeMAPS paper (Eyben et al. 2016). ``context`` ``(M, F)`` (speakers
     ``context_keys``): further unlabelled rows of the same speakers that count towards their
     statistics but are not returned. A speaker with one row keeps zero-mean rows (std 1)."""
     out = np.array(x, dtype=np.float64, copy=True)
-    keys = np.asarray([str(k) for k in keys])
+    row_keys = np.asarray([str(k) for k in keys])
     ctx = np.zeros((0, out.shape[1])) if context is None else np.asarray(context, dtype=np.float64)
     ctx_keys = np.asarray([str(k) for k in context_keys])
-    for k in np.unique(keys):
-        m = keys == k
+    for k in np.unique(row_keys):
+        m = row_keys == k
         rows = np.concatenate([out[m], ctx[ctx_keys == k]]) if len(ctx) else out[m]
         sd = rows.std(axis=0) if len(rows) > 1 else np.ones(out.shape[1])
         out[m] = (out[m] - rows.mean(axis=0)) / np.where(sd > 1e-8, sd, 1.0)
@@ -56,18 +59,26 @@ class SvmBaseline:
 
     def __init__(self, c: float = 1.0) -> None:
         self.c = c
-        self.model = None
+        self.model: Any = None  # the fitted sklearn pipeline (sklearn has no type information)
 
     def _make(self, c: float):
         from sklearn.pipeline import make_pipeline
         from sklearn.preprocessing import StandardScaler
         from sklearn.svm import SVC
 
-        return make_pipeline(StandardScaler(), SVC(C=c, kernel="rbf", gamma="scale",
-                                                   class_weight="balanced", decision_function_shape="ovr"))
+        return make_pipeline(
+            StandardScaler(),
+            SVC(C=c, kernel="rbf", gamma="scale", class_weight="balanced", decision_function_shape="ovr"),
+        )
 
-    def fit(self, x: np.ndarray, y: np.ndarray, x_val: np.ndarray | None = None, y_val: np.ndarray | None = None,
-            grid: Sequence[float] = (0.1, 1.0, 10.0, 100.0)) -> "SvmBaseline":
+    def fit(
+        self,
+        x: np.ndarray,
+        y: np.ndarray,
+        x_val: np.ndarray | None = None,
+        y_val: np.ndarray | None = None,
+        grid: Sequence[float] = (0.1, 1.0, 10.0, 100.0),
+    ) -> SvmBaseline:
         if x_val is not None and len(x_val):
             from sklearn.metrics import balanced_accuracy_score
 

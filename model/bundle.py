@@ -26,16 +26,27 @@ class ModelBundle:
     metadata: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
-    def create(cls, model_config: ModelConfig, feature_config: FeatureConfig | None = None,
-               labels: list[str] | None = None, train_config: TrainConfig | None = None) -> "ModelBundle":
+    def create(
+        cls,
+        model_config: ModelConfig,
+        feature_config: FeatureConfig | None = None,
+        labels: list[str] | None = None,
+        train_config: TrainConfig | None = None,
+    ) -> ModelBundle:
         feature_config = feature_config or FeatureConfig(n_mels=model_config.n_mels)
         labels = list(labels) if labels is not None else [f"class{i}" for i in range(model_config.n_classes)]
         if len(labels) != model_config.n_classes:
             raise ValueError(f"{len(labels)} labels for {model_config.n_classes} classes")
         if feature_config.n_channels != model_config.n_mels:
             raise ValueError("feature and model configurations disagree on the input channels (n_mels)")
-        return cls(ESERNet(model_config), LogMel(feature_config), labels, model_config, feature_config,
-                   train_config or TrainConfig())
+        return cls(
+            ESERNet(model_config),
+            LogMel(feature_config),
+            labels,
+            model_config,
+            feature_config,
+            train_config or TrainConfig(),
+        )
 
     @property
     def name(self) -> str:
@@ -49,10 +60,11 @@ class ModelBundle:
     @property
     def chunk_frames(self) -> int:
         """Training crop length in frames: longer utterances are classified in chunks."""
-        return max(50, int(round(self.train_config.crop_s * self.feature_config.sample_rate
-                                 / self.feature_config.hop_length)))
+        return max(
+            50, int(round(self.train_config.crop_s * self.feature_config.sample_rate / self.feature_config.hop_length))
+        )
 
-    def to(self, device: torch.device | str) -> "ModelBundle":
+    def to(self, device: torch.device | str) -> ModelBundle:
         self.net.to(device)
         self.features.to(device)
         return self

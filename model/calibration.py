@@ -36,7 +36,7 @@ def apply_temperature(log_probs: torch.Tensor, temperature: float) -> torch.Tens
     return torch.log_softmax(log_probs / temperature, dim=-1)
 
 
-def fit_temperature(log_probs: np.ndarray | torch.Tensor, y: Sequence[int]) -> float:
+def fit_temperature(log_probs: np.ndarray | torch.Tensor, y: Sequence[int] | np.ndarray) -> float:
     """The temperature minimising the negative log-likelihood of labels ``y`` (``(N,)``) under
     ``log_softmax(log_probs / T)`` (``(N, C)``); searched on a log grid then refined, so it
     never diverges. Returns 1.0 for fewer than 2 items."""
@@ -58,18 +58,20 @@ def fit_temperature(log_probs: np.ndarray | torch.Tensor, y: Sequence[int]) -> f
 class Reliability:
     """Reliability table: per confidence bin, the items, their mean confidence and accuracy."""
 
-    edges: np.ndarray          # (bins + 1,)
-    counts: np.ndarray         # (bins,)
-    confidence: np.ndarray     # (bins,) mean top probability (NaN where empty)
-    accuracy: np.ndarray       # (bins,) share right (NaN where empty)
-    ece: float                 # expected calibration error (weighted |accuracy - confidence|)
+    edges: np.ndarray  # (bins + 1,)
+    counts: np.ndarray  # (bins,)
+    confidence: np.ndarray  # (bins,) mean top probability (NaN where empty)
+    accuracy: np.ndarray  # (bins,) share right (NaN where empty)
+    ece: float  # expected calibration error (weighted |accuracy - confidence|)
 
     def markdown(self) -> str:
         rows = ["| confidence bin | n | mean confidence | accuracy |", "|---|---|---|---|"]
         for i, n in enumerate(self.counts):
             if n:
-                rows.append(f"| {self.edges[i]:.1f}-{self.edges[i + 1]:.1f} | {int(n)} | "
-                            f"{100 * self.confidence[i]:.1f} | {100 * self.accuracy[i]:.1f} |")
+                rows.append(
+                    f"| {self.edges[i]:.1f}-{self.edges[i + 1]:.1f} | {int(n)} | "
+                    f"{100 * self.confidence[i]:.1f} | {100 * self.accuracy[i]:.1f} |"
+                )
         return "\n".join(rows)
 
 

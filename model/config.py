@@ -81,7 +81,6 @@ class FeatureConfig(_JsonConfig):
         return self.n_mels + (3 if self.prosody else 0)
 
 
-
 @dataclass(frozen=True)
 class ModelConfig(_JsonConfig):
     """ESERNet and its ablations, built from one configuration.
@@ -93,22 +92,22 @@ class ModelConfig(_JsonConfig):
 
     variant: str = "esernet"
     n_classes: int = 7
-    n_mels: int = 80                   # input channels per frame (FeatureConfig.n_channels)
-    dim: int = 64                      # width of the cue pathway and of S-former step 1
+    n_mels: int = 80  # input channels per frame (FeatureConfig.n_channels)
+    dim: int = 64  # width of the cue pathway and of S-former step 1
     heads: int = 4
     ffn_mult: int = 2
     dropout: float = 0.1
     # crucial-cue pathway (masked recovery)
     cue_layers: int = 2
-    mask_rate: float = 0.15            # alpha: fraction of frames masked
-    mask_span: int = 7                 # contiguous span length in frames
+    mask_rate: float = 0.15  # alpha: fraction of frames masked
+    mask_span: int = 7  # contiguous span length in frames
     # S-former (relationship pathway)
-    sformer_dims: tuple[int, int, int] = (64, 80, 96)   # widths of steps 1, 2, 3
-    sformer_layers: tuple[int, int, int] = (1, 1, 1)    # blocks per step
-    window_ms: tuple[int, int, int] = (50, 250, 1000)   # local attention window per step
-    merge_ms: tuple[int, int, int] = (50, 250, 800)     # Q1, Q2, Q3 average-pooling sizes
-    word_ms: int = 1000                # one learnable word token per segment of this length
-    utterance_layers: int = 1          # standard Transformer blocks after the last merge
+    sformer_dims: tuple[int, int, int] = (64, 80, 96)  # widths of steps 1, 2, 3
+    sformer_layers: tuple[int, int, int] = (1, 1, 1)  # blocks per step
+    window_ms: tuple[int, int, int] = (50, 250, 1000)  # local attention window per step
+    merge_ms: tuple[int, int, int] = (50, 250, 800)  # Q1, Q2, Q3 average-pooling sizes
+    word_ms: int = 1000  # one learnable word token per segment of this length
+    utterance_layers: int = 1  # standard Transformer blocks after the last merge
     # plain Transformer (ST variants)
     st_layers: int = 3
     # classifier and loss
@@ -120,8 +119,8 @@ class ModelConfig(_JsonConfig):
     #: of every feature channel over its real frames, LayerNorm-ed), as a token beside the
     #: pathways: the functionals a classic SVM baseline lives on.
     input_stats: bool = False
-    loss_pi: float = 0.9               # L = (1 - pi) * MSE(masked) + pi * CE
-    hop_ms: float = 10.0               # frame hop of the input features
+    loss_pi: float = 0.9  # L = (1 - pi) * MSE(masked) + pi * CE
+    hop_ms: float = 10.0  # frame hop of the input features
 
     def __post_init__(self) -> None:
         if self.variant not in VARIANTS:
@@ -138,36 +137,34 @@ class ModelConfig(_JsonConfig):
         return self.variant in ("sformer", "esernet")
 
 
-
 @dataclass(frozen=True)
 class TrainConfig(_JsonConfig):
     """Training settings (optimiser, schedule, early stopping, augmentation)."""
 
-    epochs: int = 30                   # length of the LR schedule and the most epochs run
-    stop_after: int = 0                # >0: stop after this many epochs (final model: epochs from CV)
+    epochs: int = 30  # length of the LR schedule and the most epochs run
+    stop_after: int = 0  # >0: stop after this many epochs (final model: epochs from CV)
     batch_size: int = 16
     lr: float = 1e-3
     weight_decay: float = 0.05
-    optimizer: str = "adamw"           # "adamw" or "sgd" (momentum 0.9)
-    schedule: str = "cosine"           # "cosine" (with warm-up) or "constant"
+    optimizer: str = "adamw"  # "adamw" or "sgd" (momentum 0.9)
+    schedule: str = "cosine"  # "cosine" (with warm-up) or "constant"
     warmup_epochs: int = 2
-    patience: int = 8                  # early stopping on validation UA (epochs without gain)
-    crop_s: float = 3.0                # random training crops of this length
+    patience: int = 8  # early stopping on validation UA (epochs without gain)
+    crop_s: float = 3.0  # random training crops of this length
     seed: int = 0
     label_smoothing: float = 0.05
     # augmentation (probabilities per training item)
-    p_noise: float = 0.5               # additive room noise or babble ...
+    p_noise: float = 0.5  # additive room noise or babble ...
     snr_db: tuple[float, float] = (5.0, 30.0)  # ... at a random SNR in this range
     p_gain: float = 0.5
     gain_db: tuple[float, float] = (-12.0, 6.0)
-    p_speed: float = 0.3               # speed perturbation (changes tempo and pitch)
-    p_utterance_stats: float = 0.2     # speaker normalisation: share of training crops normalised
-                                       # with their own utterance's statistics instead (speakers
-                                       # heard once, files predicted one by one)
+    p_speed: float = 0.3  # speed perturbation (changes tempo and pitch)
+    p_utterance_stats: float = 0.2  # speaker normalisation: share of training crops normalised
+    # with their own utterance's statistics instead (speakers
+    # heard once, files predicted one by one)
     speeds: tuple[float, ...] = (0.9, 1.1)
-    spec_time_masks: int = 2           # SpecAugment
+    spec_time_masks: int = 2  # SpecAugment
     spec_time_width: int = 20
     spec_freq_masks: int = 2
     spec_freq_width: int = 10
     extra: dict[str, Any] = field(default_factory=dict)
-

@@ -22,13 +22,13 @@ class CuePathway(nn.Module):
         super().__init__()
         self.mask_embed = nn.Linear(1, cfg.n_mels)
         self.proj = nn.Linear(cfg.n_mels, cfg.dim)
-        self.blocks = nn.ModuleList(Block(cfg.dim, cfg.heads, cfg.ffn_mult, cfg.dropout)
-                                    for _ in range(cfg.cue_layers))
+        self.blocks = nn.ModuleList(Block(cfg.dim, cfg.heads, cfg.ffn_mult, cfg.dropout) for _ in range(cfg.cue_layers))
         self.recover = nn.Linear(cfg.dim, cfg.n_mels)
         self.dim = cfg.dim
 
-    def forward(self, s: torch.Tensor, valid: torch.Tensor,
-                m: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward(
+        self, s: torch.Tensor, valid: torch.Tensor, m: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         if m is None:
             m = torch.zeros(s.shape[:2], dtype=torch.bool, device=s.device)
         mf = m.to(s.dtype)[..., None]

@@ -12,9 +12,9 @@ import hashlib
 import os
 import re
 from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable, Sequence
 
 import numpy as np
 
@@ -23,12 +23,29 @@ from model.errors import DatasetError
 SR = 16000
 
 #: EmoDB emotion letters (German initials) and the bundled model's label order.
-EMODB_CODES = {"W": "anger", "L": "boredom", "E": "disgust", "A": "fear", "F": "happiness",
-               "T": "sadness", "N": "neutral"}
+EMODB_CODES = {
+    "W": "anger",
+    "L": "boredom",
+    "E": "disgust",
+    "A": "fear",
+    "F": "happiness",
+    "T": "sadness",
+    "N": "neutral",
+}
 EMODB_LABELS = ["anger", "boredom", "disgust", "fear", "happiness", "sadness", "neutral"]
 #: EmoDB speaker genders (from the corpus documentation).
-EMODB_GENDER = {"03": "male", "08": "female", "09": "female", "10": "male", "11": "male",
-                "12": "male", "13": "female", "14": "female", "15": "male", "16": "female"}
+EMODB_GENDER = {
+    "03": "male",
+    "08": "female",
+    "09": "female",
+    "10": "male",
+    "11": "male",
+    "12": "male",
+    "13": "female",
+    "14": "female",
+    "15": "male",
+    "16": "female",
+}
 _EMODB_NAME = re.compile(r"^(\d\d)([abc]\d\d)([WLEAFTN])([a-z])\.wav$")
 
 #: IEMOCAP: the usual four classes, *excited* merged into *happy*.
@@ -44,7 +61,7 @@ class Item:
     label: str
     speaker: str | None = None
     gender: str | None = None
-    group: str | None = None   # e.g. the IEMOCAP session
+    group: str | None = None  # e.g. the IEMOCAP session
 
 
 # ----------------------------------------------------------------------------- loaders
@@ -80,8 +97,9 @@ def csv_items(path: str | Path) -> list[Item]:
         if not f or not lab:
             raise DatasetError(f"{path}, line {i}: the file or the label is empty.")
         p = Path(f) if Path(f).is_absolute() else path.parent / f
-        items.append(Item(str(p), lab, (row.get("speaker") or "").strip() or None,
-                          (row.get("gender") or "").strip() or None))
+        items.append(
+            Item(str(p), lab, (row.get("speaker") or "").strip() or None, (row.get("gender") or "").strip() or None)
+        )
     return items
 
 
@@ -120,8 +138,9 @@ def iemocap_items(root: str | Path, merge_excited: bool = True) -> list[Item]:
                 dialog = turn.rsplit("_", 1)[0]
                 wav = session / "sentences" / "wav" / dialog / f"{turn}.wav"
                 gender = "female" if turn.rsplit("_", 1)[1].startswith("F") else "male"
-                items.append(Item(str(wav), mapping[m.group(2)], f"{turn[:5]}{gender[0].upper()}", gender,
-                                  session.name))
+                items.append(
+                    Item(str(wav), mapping[m.group(2)], f"{turn[:5]}{gender[0].upper()}", gender, session.name)
+                )
     if not items:
         raise DatasetError(f"No IEMOCAP evaluation files (SessionN/dialog/EmoEvaluation/*.txt) under {root}.")
     return items
@@ -194,8 +213,12 @@ def _load_with_av(path: str | Path) -> tuple[np.ndarray, int]:
     return data.T, int(sr)
 
 
-def load_waveforms(items: Sequence[Item], cache_dir: str | Path | None = None,
-                   progress: Callable[[float, str], None] | None = None, cancel=None) -> list[np.ndarray]:
+def load_waveforms(
+    items: Sequence[Item],
+    cache_dir: str | Path | None = None,
+    progress: Callable[[float, str], None] | None = None,
+    cancel=None,
+) -> list[np.ndarray]:
     """Decoded audio of every item; with ``cache_dir`` each file is cached as ``.npy`` keyed by
     its path, size and modification time."""
     out = []
@@ -244,7 +267,7 @@ def speaker_pairs(items: Sequence[Item]) -> list[list[str]]:
     females = [s for s in speakers if gender.get(s) == "female"]
     if males and len(males) == len(females) and len(males) + len(females) == len(speakers):
         return [[m, f] for m, f in zip(males, females)]
-    return [speakers[i: i + 2] for i in range(0, len(speakers), 2)]
+    return [speakers[i : i + 2] for i in range(0, len(speakers), 2)]
 
 
 def speaker_pair_folds(items: Sequence[Item]) -> list[Fold]:
@@ -256,7 +279,7 @@ def speaker_pair_folds(items: Sequence[Item]) -> list[Fold]:
 def loso_folds(items: Sequence[Item]) -> list[Fold]:
     """Leave-one-speaker-out folds."""
     _need_speakers(items)
-    return [_group_fold(items, {s}) for s in sorted({it.speaker for it in items})]
+    return [_group_fold(items, {s}) for s in sorted({it.speaker for it in items if it.speaker is not None})]
 
 
 def session_folds(items: Sequence[Item]) -> list[Fold]:
@@ -264,8 +287,10 @@ def session_folds(items: Sequence[Item]) -> list[Fold]:
     groups = sorted({it.group for it in items if it.group})
     if len(groups) < 2:
         raise DatasetError("Leave-one-session-out needs items from at least two sessions.")
-    return [([i for i, it in enumerate(items) if it.group != g], [i for i, it in enumerate(items) if it.group == g])
-            for g in groups]
+    return [
+        ([i for i, it in enumerate(items) if it.group != g], [i for i, it in enumerate(items) if it.group == g])
+        for g in groups
+    ]
 
 
 def random_folds(items: Sequence[Item], k: int = 10, seed: int = 0) -> list[Fold]:
@@ -299,7 +324,11 @@ def validation_split(items: Sequence[Item], indices: Sequence[int], seed: int = 
     rng = np.random.default_rng(seed)
     if len(speakers) >= 3 and all(it.speaker for it in sub):
         pairs = speaker_pairs(sub)
-        held = set(pairs[int(rng.integers(len(pairs)))]) if len(pairs) >= 3 else {speakers[int(rng.integers(len(speakers)))]}
+        held = (
+            set(pairs[int(rng.integers(len(pairs)))])
+            if len(pairs) >= 3
+            else {speakers[int(rng.integers(len(speakers)))]}
+        )
         tr = [i for i in indices if items[i].speaker not in held]
         va = [i for i in indices if items[i].speaker in held]
         return tr, va
@@ -307,7 +336,7 @@ def validation_split(items: Sequence[Item], indices: Sequence[int], seed: int = 
     for i in indices:
         by_label[items[i].label].append(i)
     va = []
-    for lab, idx in sorted(by_label.items()):
+    for _label, idx in sorted(by_label.items()):
         idx = list(idx)
         rng.shuffle(idx)
         va.extend(idx[: max(1, round(0.15 * len(idx)))] if len(idx) > 2 else [])
@@ -316,8 +345,10 @@ def validation_split(items: Sequence[Item], indices: Sequence[int], seed: int = 
 
 
 def _group_fold(items: Sequence[Item], test_speakers: set) -> Fold:
-    return ([i for i, it in enumerate(items) if it.speaker not in test_speakers],
-            [i for i, it in enumerate(items) if it.speaker in test_speakers])
+    return (
+        [i for i, it in enumerate(items) if it.speaker not in test_speakers],
+        [i for i, it in enumerate(items) if it.speaker in test_speakers],
+    )
 
 
 def _need_speakers(items: Iterable[Item]) -> None:

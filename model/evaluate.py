@@ -14,16 +14,17 @@ from __future__ import annotations
 import csv
 import dataclasses
 import time
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import torch
 
 from model.augment import babble, mix_at_snr, room_noise
-from model.calibration import fit_temperature
 from model.bundle import ModelBundle
-from model.config import FeatureConfig, ModelConfig, TrainConfig, VARIANTS
+from model.calibration import fit_temperature
+from model.config import VARIANTS, FeatureConfig, ModelConfig, TrainConfig
 from model.data import Item, load_waveforms, make_folds, validation_split
 from model.errors import DatasetError
 from model.metrics import Figures, compute_figures
@@ -35,9 +36,14 @@ METHODS = VARIANTS + ("baseline",)
 
 
 @torch.no_grad()
-def predict_waveforms(bundle: ModelBundle, wavs: Sequence[np.ndarray], batch_size: int = 32,
-                      keys: Sequence[Any] | None = None, context: Sequence[np.ndarray] = (),
-                      context_keys: Sequence[Any] = ()) -> np.ndarray:
+def predict_waveforms(
+    bundle: ModelBundle,
+    wavs: Sequence[np.ndarray],
+    batch_size: int = 32,
+    keys: Sequence[Any] | None = None,
+    context: Sequence[np.ndarray] = (),
+    context_keys: Sequence[Any] = (),
+) -> np.ndarray:
     """``(N, C)`` class probabilities of 16 kHz waveforms (chunked like at inference).
     ``keys``: the speaker of each waveform (used by speaker-normalised models; a speaker's
     statistics come from all of their waveforms given here, plus the unlabelled ``context``
@@ -52,11 +58,18 @@ def predict_waveforms(bundle: ModelBundle, wavs: Sequence[np.ndarray], batch_siz
         for f, (_, k) in zip(raw_features([w for w, _ in mine], bundle), mine):
             stats.add(k, f)
     feats = normalise_features(raw, bundle, keys, stats)
-    return predict_logits(bundle.net, feats, bundle.chunk_frames, batch_size, bundle.device,
-                          temperature=bundle.temperature).exp().numpy()
+    return (
+        predict_logits(
+            bundle.net, feats, bundle.chunk_frames, batch_size, bundle.device, temperature=bundle.temperature
+        )
+        .exp()
+        .numpy()
+    )
 
 
-def noisy(wavs: Sequence[np.ndarray], kind: str, snr_db: float, pool: Sequence[np.ndarray], seed: int) -> list[np.ndarray]:
+def noisy(
+    wavs: Sequence[np.ndarray], kind: str, snr_db: float, pool: Sequence[np.ndarray], seed: int
+) -> list[np.ndarray]:
     """Copies of ``wavs`` with ``kind`` (``babble``/``room``) noise at ``snr_db``, reproducibly."""
     out = []
     for i, w in enumerate(wavs):
@@ -66,9 +79,18 @@ def noisy(wavs: Sequence[np.ndarray], kind: str, snr_db: float, pool: Sequence[n
     return out
 
 
-def evaluate(model: ModelBundle | str | Path, items: Sequence[Item], *, device: str = "cpu",
-             audio: Mapping[str, np.ndarray] | None = None, noise: str | None = None, snr_db: float = 10.0,
-             cache_dir: str | Path | None = None, progress: Progress | None = None, cancel: Any = None) -> Figures:
+def evaluate(
+    model: ModelBundle | str | Path,
+    items: Sequence[Item],
+    *,
+    device: str = "cpu",
+    audio: Mapping[str, np.ndarray] | None = None,
+    noise: str | None = None,
+    snr_db: float = 10.0,
+    cache_dir: str | Path | None = None,
+    progress: Progress | None = None,
+    cancel: Any = None,
+) -> Figures:
     """Figures (WA, UA, macro-F1, per-class recall, confusion) of a model on labelled items.
     Items whose label the model does not know raise :class:`DatasetError`. ``noise``
     (``babble``/``room``) adds noise at ``snr_db`` (babble made from the items themselves)."""
@@ -171,6 +193,8 @@ def cross_validate(
         if method == "baseline":
             from model.baseline import SvmBaseline, egemaps, speaker_standardise
 
+            assert feats_x is not None  # the functionals were extracted above for the baseline
+
             def part(x: np.ndarray, idx: Sequence[int], ctx: Sequence[int] = ()) -> np.ndarray:
                 """Functionals of ``idx``; speaker-normalised within that part (train,
                 validation or test, the test part with its speakers' training clips ``ctx``
@@ -185,33 +209,69 @@ def cross_validate(
             if nested:  # C from the inner split, the model from all training speakers
                 svm = SvmBaseline(c=svm.c).fit(part(feats_x[tr_all], tr_all), y[tr_all])
 
+            # predict() is called in this fold's iteration only, so the loop variables it reads
+            # (te, context, svm; res below) are this fold's: B023 does not apply.
             def predict(ws: list[np.ndarray], clean: bool) -> tuple[np.ndarray, np.ndarray]:
-                x = part(feats_x[te] if clean else egemaps(ws, cancel=cancel), te, context)
-                return svm.predict_proba(x, len(labels)), svm.predict(x)
+                x = part(feats_x[te] if clean else egemaps(ws, cancel=cancel), te, context)  # noqa: B023
+                return svm.predict_proba(x, len(labels)), svm.predict(x)  # noqa: B023
         else:
             cfg = dataclasses.replace(model_config or ModelConfig(), variant=method)
-            res = train_model(cfg, [items[i] for i in tr], [items[i] for i in va], labels=labels,
-                              train_config=train_config, feature_config=feature_config, device=device,
-                              audio=audio, name=f"{method}-fold{k}",
-                              progress=scale, cancel=cancel, log=log)
-            va_logp = np.log(np.clip(predict_waveforms(res.bundle, [audio[items[i].path] for i in va],
-                                                       keys=[keys[i] for i in va]), 1e-12, 1.0))
+            res = train_model(
+                cfg,
+                [items[i] for i in tr],
+                [items[i] for i in va],
+                labels=labels,
+                train_config=train_config,
+                feature_config=feature_config,
+                device=device,
+                audio=audio,
+                name=f"{method}-fold{k}",
+                progress=scale,
+                cancel=cancel,
+                log=log,
+            )
+            va_logp = np.log(
+                np.clip(
+                    predict_waveforms(res.bundle, [audio[items[i].path] for i in va], keys=[keys[i] for i in va]),
+                    1e-12,
+                    1.0,
+                )
+            )
             temperature = fit_temperature(va_logp, y_all[va])
-            fold_info.update(best_epoch=res.best_epoch, temperature=round(temperature, 4),
-                             inner_val_ua=round(compute_figures(y_all[va].tolist(), va_logp.argmax(1).tolist(), labels).ua, 4))
+            fold_info.update(
+                best_epoch=res.best_epoch,
+                temperature=round(temperature, 4),
+                inner_val_ua=round(compute_figures(y_all[va].tolist(), va_logp.argmax(1).tolist(), labels).ua, 4),
+            )
             if nested:  # the same epoch count, now on all training speakers
                 tcfg = dataclasses.replace(train_config or TrainConfig(), stop_after=max(1, res.best_epoch))
-                res = train_model(cfg, [items[i] for i in tr_all], None, labels=labels, train_config=tcfg,
-                                  feature_config=feature_config, device=device, audio=audio,
-                                  name=f"{method}-fold{k}", progress=scale, cancel=cancel, log=log)
+                res = train_model(
+                    cfg,
+                    [items[i] for i in tr_all],
+                    None,
+                    labels=labels,
+                    train_config=tcfg,
+                    feature_config=feature_config,
+                    device=device,
+                    audio=audio,
+                    name=f"{method}-fold{k}",
+                    progress=scale,
+                    cancel=cancel,
+                    log=log,
+                )
             res.bundle.metadata["temperature"] = temperature
             res.save(out / "models" / f"fold{k}.safetensors")
 
             def predict(ws: list[np.ndarray], clean: bool) -> tuple[np.ndarray, np.ndarray]:
-                p = predict_waveforms(res.bundle, ws, keys=[keys[i] for i in te],
-                                      context=[audio[items[i].path] for i in context],
-                                      context_keys=[keys[i] for i in context])
+                p = predict_waveforms(
+                    res.bundle,  # noqa: B023 (see above)
+                    ws,
+                    keys=[keys[i] for i in te],  # noqa: B023
+                    context=[audio[items[i].path] for i in context],  # noqa: B023
+                    context_keys=[keys[i] for i in context],  # noqa: B023
+                )
                 return p, p.argmax(1)
+
         train_s = time.time() - t0
         clean_wavs = [audio[it.path] for it in test_items]
         pool = [audio[items[i].path] for i in tr_all]  # babble from training speakers only
@@ -222,23 +282,45 @@ def cross_validate(
             name = cond if cond == "clean" else f"{cond}{snr:g}"
             y_true = [labels.index(it.label) for it in test_items]
             fig = compute_figures(y_true, pred.tolist(), labels)
-            fold_rows.append({"fold": k, "condition": name, "n": fig.n, "wa": round(fig.wa, 4), "ua": round(fig.ua, 4),
-                              "macro_f1": round(fig.macro_f1, 4), "test_speakers": " ".join(sorted({it.speaker or "" for it in test_items})),
-                              "val_speakers": " ".join(sorted({items[i].speaker or "" for i in va})),
-                              "best_epoch": fold_info["best_epoch"], "svm_c": fold_info["c"],
-                              "temperature": fold_info["temperature"], "inner_val_ua": fold_info["inner_val_ua"],
-                              "nested": int(nested), "train_seconds": round(train_s, 1)})
+            fold_rows.append(
+                {
+                    "fold": k,
+                    "condition": name,
+                    "n": fig.n,
+                    "wa": round(fig.wa, 4),
+                    "ua": round(fig.ua, 4),
+                    "macro_f1": round(fig.macro_f1, 4),
+                    "test_speakers": " ".join(sorted({it.speaker or "" for it in test_items})),
+                    "val_speakers": " ".join(sorted({items[i].speaker or "" for i in va})),
+                    "best_epoch": fold_info["best_epoch"],
+                    "svm_c": fold_info["c"],
+                    "temperature": fold_info["temperature"],
+                    "inner_val_ua": fold_info["inner_val_ua"],
+                    "nested": int(nested),
+                    "train_seconds": round(train_s, 1),
+                }
+            )
             for it, p, yp in zip(test_items, probs, pred):
-                pred_rows.append({"fold": k, "condition": name, "file": Path(it.path).name, "speaker": it.speaker or "",
-                                  "true": it.label, "pred": labels[int(yp)],
-                                  **{f"p_{lab}": round(float(p[j]), 5) for j, lab in enumerate(labels)}})
+                pred_rows.append(
+                    {
+                        "fold": k,
+                        "condition": name,
+                        "file": Path(it.path).name,
+                        "speaker": it.speaker or "",
+                        "true": it.label,
+                        "pred": labels[int(yp)],
+                        **{f"p_{lab}": round(float(p[j]), 5) for j, lab in enumerate(labels)},
+                    }
+                )
             say(f"fold {k} {name}: WA {fig.wa:.3f} UA {fig.ua:.3f} F1 {fig.macro_f1:.3f}")
         _append_csv(out / "predictions.csv", pred_rows)
         _append_csv(out / "folds.csv", fold_rows)
     return summarise(out, labels, n_folds=len(all_folds), title=f"{method}, {protocol}")
 
 
-def summarise(out_dir: str | Path, labels: Sequence[str], n_folds: int | None = None, title: str = "") -> dict[str, Figures]:
+def summarise(
+    out_dir: str | Path, labels: Sequence[str], n_folds: int | None = None, title: str = ""
+) -> dict[str, Figures]:
     """Pooled figures per condition from ``predictions.csv``; writes ``summary.md``/``summary.csv``."""
     out = Path(out_dir)
     preds = _read_csv(out / "predictions.csv")
@@ -248,31 +330,62 @@ def summarise(out_dir: str | Path, labels: Sequence[str], n_folds: int | None = 
     conds = list(dict.fromkeys(r["condition"] for r in preds))
     for cond in conds:
         rows = [r for r in preds if r["condition"] == cond]
-        result[cond] = compute_figures([labels.index(r["true"]) for r in rows], [labels.index(r["pred"]) for r in rows], labels)
+        result[cond] = compute_figures(
+            [labels.index(r["true"]) for r in rows], [labels.index(r["pred"]) for r in rows], labels
+        )
     folds_done = sorted({int(r["fold"]) for r in fold_rows})
-    md = [f"# Cross-validation: {title}", "",
-          f"Folds done: {len(folds_done)}" + (f" of {n_folds}" if n_folds else ""), ""]
-    md += ["| condition | n | WA (pooled) | UA (pooled) | macro-F1 (pooled) | WA mean±sd over folds | UA mean±sd over folds |",
-           "|---|---|---|---|---|---|---|"]
+    md = [
+        f"# Cross-validation: {title}",
+        "",
+        f"Folds done: {len(folds_done)}" + (f" of {n_folds}" if n_folds else ""),
+        "",
+    ]
+    md += [
+        "| condition | n | WA (pooled) | UA (pooled) | macro-F1 (pooled) | WA mean±sd over folds | UA mean±sd over folds |",
+        "|---|---|---|---|---|---|---|",
+    ]
     csv_rows = []
     for cond, fig in result.items():
         fr = [r for r in fold_rows if r["condition"] == cond]
         wa = np.array([float(r["wa"]) for r in fr])
         ua = np.array([float(r["ua"]) for r in fr])
-        md.append(f"| {cond} | {fig.n} | {100 * fig.wa:.2f} | {100 * fig.ua:.2f} | {100 * fig.macro_f1:.2f} | "
-                  f"{100 * wa.mean():.2f} ± {100 * wa.std():.2f} | {100 * ua.mean():.2f} ± {100 * ua.std():.2f} |")
-        csv_rows.append({"condition": cond, "n": fig.n, "wa": round(fig.wa, 4), "ua": round(fig.ua, 4),
-                         "macro_f1": round(fig.macro_f1, 4), "wa_fold_mean": round(float(wa.mean()), 4),
-                         "ua_fold_mean": round(float(ua.mean()), 4), "ua_fold_sd": round(float(ua.std()), 4),
-                         **{f"recall_{k}": round(v, 4) for k, v in fig.recall.items()}})
-    md += ["", "## Per fold", "", "| fold | condition | test speakers | n | WA | UA | macro-F1 | best epoch / SVM C | train s |",
-           "|---|---|---|---|---|---|---|---|---|"]
+        md.append(
+            f"| {cond} | {fig.n} | {100 * fig.wa:.2f} | {100 * fig.ua:.2f} | {100 * fig.macro_f1:.2f} | "
+            f"{100 * wa.mean():.2f} ± {100 * wa.std():.2f} | {100 * ua.mean():.2f} ± {100 * ua.std():.2f} |"
+        )
+        csv_rows.append(
+            {
+                "condition": cond,
+                "n": fig.n,
+                "wa": round(fig.wa, 4),
+                "ua": round(fig.ua, 4),
+                "macro_f1": round(fig.macro_f1, 4),
+                "wa_fold_mean": round(float(wa.mean()), 4),
+                "ua_fold_mean": round(float(ua.mean()), 4),
+                "ua_fold_sd": round(float(ua.std()), 4),
+                **{f"recall_{k}": round(v, 4) for k, v in fig.recall.items()},
+            }
+        )
+    md += [
+        "",
+        "## Per fold",
+        "",
+        "| fold | condition | test speakers | n | WA | UA | macro-F1 | best epoch / SVM C | train s |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
     for r in fold_rows:
-        md.append(f"| {r['fold']} | {r['condition']} | {r['test_speakers']} | {r['n']} | {100 * float(r['wa']):.1f} | "
-                  f"{100 * float(r['ua']):.1f} | {100 * float(r['macro_f1']):.1f} | {r['best_epoch'] or r['svm_c']} | {r['train_seconds']} |")
+        md.append(
+            f"| {r['fold']} | {r['condition']} | {r['test_speakers']} | {r['n']} | {100 * float(r['wa']):.1f} | "
+            f"{100 * float(r['ua']):.1f} | {100 * float(r['macro_f1']):.1f} | {r['best_epoch'] or r['svm_c']} | {r['train_seconds']} |"
+        )
     for cond, fig in result.items():
-        md += ["", f"## {cond}: per-class recall and confusion (pooled; rows true, columns predicted)", "",
-               "| true \\ pred | " + " | ".join(labels) + " | recall |", "|---" * (len(labels) + 2) + "|"]
+        md += [
+            "",
+            f"## {cond}: per-class recall and confusion (pooled; rows true, columns predicted)",
+            "",
+            "| true \\ pred | " + " | ".join(labels) + " | recall |",
+            "|---" * (len(labels) + 2) + "|",
+        ]
         for i, lab in enumerate(labels):
             rec = fig.recall.get(lab, float("nan"))
             md.append(f"| {lab} | " + " | ".join(str(v) for v in fig.confusion[i]) + f" | {100 * rec:.1f} |")
@@ -285,7 +398,9 @@ def summarise(out_dir: str | Path, labels: Sequence[str], n_folds: int | None = 
     return result
 
 
-def _egemaps_cached(items: Sequence[Item], wavs: Sequence[np.ndarray], cache_dir: str | Path | None, cancel: Any) -> np.ndarray:
+def _egemaps_cached(
+    items: Sequence[Item], wavs: Sequence[np.ndarray], cache_dir: str | Path | None, cancel: Any
+) -> np.ndarray:
     from model.baseline import egemaps
 
     if cache_dir is None:

@@ -24,13 +24,25 @@ class LogMel(nn.Module):
     """``(B, samples)`` -> ``(B, frames, n_mels)`` log-mel (natural log of power, floored),
     then ``(x - mean) / std`` per mel bin. ``mean``/``std`` are buffers saved with the model."""
 
+    mean: torch.Tensor  # (n_channels,) buffer
+    std: torch.Tensor  # (n_channels,) buffer
+
     def __init__(self, cfg: FeatureConfig) -> None:
         super().__init__()
         self.cfg = cfg
         self.mel = torchaudio.transforms.MelSpectrogram(
-            sample_rate=cfg.sample_rate, n_fft=cfg.n_fft, win_length=cfg.win_length,
-            hop_length=cfg.hop_length, f_min=cfg.f_min, f_max=cfg.f_max, n_mels=cfg.n_mels,
-            window_fn=torch.hann_window, power=2.0, center=True, norm="slaney", mel_scale="slaney",
+            sample_rate=cfg.sample_rate,
+            n_fft=cfg.n_fft,
+            win_length=cfg.win_length,
+            hop_length=cfg.hop_length,
+            f_min=cfg.f_min,
+            f_max=cfg.f_max,
+            n_mels=cfg.n_mels,
+            window_fn=torch.hann_window,
+            power=2.0,
+            center=True,
+            norm="slaney",
+            mel_scale="slaney",
         )
         self.pitch = PitchTracker(cfg.sample_rate, cfg.hop_length) if cfg.prosody else None
         self.register_buffer("mean", torch.zeros(cfg.n_channels))
@@ -45,8 +57,9 @@ class LogMel(nn.Module):
             return logmel
         return torch.cat([logmel, self.pitch(wav)[:, : logmel.shape[1]]], dim=-1)
 
-    def normalise(self, feats: torch.Tensor, mean: torch.Tensor | None = None,
-                  std: torch.Tensor | None = None) -> torch.Tensor:
+    def normalise(
+        self, feats: torch.Tensor, mean: torch.Tensor | None = None, std: torch.Tensor | None = None
+    ) -> torch.Tensor:
         """``(..., T, n_mels)`` raw log-mel -> standardised. ``mean``/``std``: statistics to use
         instead of the stored global ones, broadcastable to ``feats`` (e.g. ``(B, 1, n_mels)``
         per-speaker rows from :class:`SpeakerStats`)."""
@@ -89,7 +102,7 @@ class SpeakerStats:
         cfg = features.cfg
         self.prior_frames = float(cfg.speaker_prior_s) / cfg.hop_s
         self._mean_g = features.mean.detach().double().cpu()
-        self._second_g = features.std.detach().double().cpu() ** 2 + self._mean_g ** 2
+        self._second_g = features.std.detach().double().cpu() ** 2 + self._mean_g**2
         self._sums: dict = {}
 
     def add(self, key, raw: torch.Tensor) -> None:
@@ -98,7 +111,7 @@ class SpeakerStats:
         s1, s2, n = self._sums.get(key, (0.0, 0.0, 0))
         self._sums[key] = (s1 + x.sum(0), s2 + (x * x).sum(0), n + x.shape[0])
 
-    def copy(self) -> "SpeakerStats":
+    def copy(self) -> SpeakerStats:
         """An independent copy (adding to it leaves this one unchanged)."""
         other = object.__new__(SpeakerStats)
         other.prior_frames, other._mean_g, other._second_g = self.prior_frames, self._mean_g, self._second_g
@@ -117,5 +130,5 @@ class SpeakerStats:
         s1, s2, n = self._sums.get(key, (0.0, 0.0, 0))
         n0 = self.prior_frames
         mean = (s1 + n0 * self._mean_g) / (n + n0)
-        var = (s2 + n0 * self._second_g) / (n + n0) - mean ** 2
+        var = (s2 + n0 * self._second_g) / (n + n0) - mean**2
         return mean.float(), var.clamp_min(1e-6).sqrt().float()

@@ -11,17 +11,18 @@ driver error), the recognizer warns and falls back to the CPU.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 import torch
 
 from model.bundle import ModelBundle
 from model.errors import ModelError, ModelFileError
+from model.features import SpeakerStats
 from model.io import bundle_meta, load_model
 from model.network import predict_logits
-from model.features import SpeakerStats
 from model.train import device_name, group_keys, normalise_features, raw_features, resolve_device
 
 BUNDLED_NAME = "esernet-emodb.safetensors"
@@ -52,13 +53,15 @@ class EmotionRecognizer:
         return "CPU" if dev.type == "cpu" else device_name(dev)
 
     @classmethod
-    def load(cls, path: str | Path | None = None, device: str = "auto") -> "EmotionRecognizer":
+    def load(cls, path: str | Path | None = None, device: str = "auto") -> EmotionRecognizer:
         """Load ``path`` (``None``: the bundled model) on ``device`` (``auto``, ``cpu``, ``cuda``,
         ``cuda:1``, ``mps``). Raises :class:`ModelFileError` for a missing/bad file."""
         path = Path(path) if path is not None else bundled_model_path()
         if not path.is_file():
-            raise ModelFileError(f"The model file {path} does not exist"
-                                 + (" (the bundled model was not installed)." if path == bundled_model_path() else "."))
+            raise ModelFileError(
+                f"The model file {path} does not exist"
+                + (" (the bundled model was not installed)." if path == bundled_model_path() else ".")
+            )
         bundle = load_model(path, "cpu")
         rec = cls(bundle, path)
         try:
@@ -69,9 +72,13 @@ class EmotionRecognizer:
             try:
                 bundle.to(dev)
                 with torch.inference_mode():  # a tiny probe, so a broken GPU fails here
-                    bundle.net(torch.zeros(1, 20, bundle.model_config.n_mels, device=dev), torch.tensor([20], device=dev))
+                    bundle.net(
+                        torch.zeros(1, 20, bundle.model_config.n_mels, device=dev), torch.tensor([20], device=dev)
+                    )
             except (RuntimeError, AssertionError) as exc:
-                warnings.warn(f"The GPU ({dev}) failed ({str(exc).splitlines()[0]}); using the CPU instead.")
+                warnings.warn(
+                    f"The GPU ({dev}) failed ({str(exc).splitlines()[0]}); using the CPU instead.", stacklevel=2
+                )
                 bundle.to("cpu")
         return rec
 
@@ -81,8 +88,13 @@ class EmotionRecognizer:
         statistics: pass ``speakers`` (and, for a lesson predicted in parts, ``stats``)."""
         return self.bundle.feature_config.speaker_normalised
 
-    def speaker_stats(self, waveforms: Sequence[np.ndarray], speakers: Sequence[Any],
-                      sample_rate: int = 16000, stats: SpeakerStats | None = None) -> SpeakerStats:
+    def speaker_stats(
+        self,
+        waveforms: Sequence[np.ndarray],
+        speakers: Sequence[Any],
+        sample_rate: int = 16000,
+        stats: SpeakerStats | None = None,
+    ) -> SpeakerStats:
         """Accumulate the log-mel statistics of ``waveforms`` under their ``speakers`` keys
         (into ``stats`` if given, so a long lesson can be added part by part)."""
         stats = stats or SpeakerStats(self.bundle.features)
@@ -92,19 +104,41 @@ class EmotionRecognizer:
                 stats.add(k, f)
         return stats
 
-    def _features(self, wavs: Sequence[np.ndarray], keys: Sequence[Any], stats: SpeakerStats | None) -> list[torch.Tensor]:
+    def _features(
+        self, wavs: Sequence[np.ndarray], keys: Sequence[Any], stats: SpeakerStats | None
+    ) -> list[torch.Tensor]:
         with torch.inference_mode():
             return normalise_features(raw_features(wavs, self.bundle), self.bundle, keys, stats)
 
-    def _predict_group(self, wavs: Sequence[np.ndarray], keys: Sequence[Any], stats: SpeakerStats | None,
-                       batch_size: int, on_batch: Callable[[int, int], None]) -> torch.Tensor:
+    def _predict_group(
+        self,
+        wavs: Sequence[np.ndarray],
+        keys: Sequence[Any],
+        stats: SpeakerStats | None,
+        batch_size: int,
+        on_batch: Callable[[int, int], None],
+    ) -> torch.Tensor:
         b = self.bundle
-        return predict_logits(b.net, self._features(wavs, keys, stats), b.chunk_frames, batch_size, b.device, on_batch,
-                              temperature=b.temperature).exp()
+        return predict_logits(
+            b.net,
+            self._features(wavs, keys, stats),
+            b.chunk_frames,
+            batch_size,
+            b.device,
+            on_batch,
+            temperature=b.temperature,
+        ).exp()
 
-    def predict(self, waveforms: Sequence[np.ndarray], sample_rate: int = 16000, batch_size: int = 32,
-                progress: Callable[[float, str], None] | None = None, cancel: Any = None,
-                speakers: Sequence[Any] | None = None, stats: SpeakerStats | None = None) -> np.ndarray:
+    def predict(
+        self,
+        waveforms: Sequence[np.ndarray],
+        sample_rate: int = 16000,
+        batch_size: int = 32,
+        progress: Callable[[float, str], None] | None = None,
+        cancel: Any = None,
+        speakers: Sequence[Any] | None = None,
+        stats: SpeakerStats | None = None,
+    ) -> np.ndarray:
         """``(N, C)`` float32 probabilities for ``N`` mono waveforms (float, any length; stereo
         ``(samples, channels)`` is averaged) at ``sample_rate``. ``progress(fraction, message)``
         is called per batch; ``cancel.raise_if_cancelled()`` is polled per batch.
@@ -123,7 +157,7 @@ class EmotionRecognizer:
             missing = [i for i in range(n) if stats is None or keys[i] not in stats]
             stats = stats.copy() if stats is not None else SpeakerStats(self.bundle.features)
             for g in range(0, len(missing), GROUP):
-                part = missing[g: g + GROUP]
+                part = missing[g : g + GROUP]
                 for i, f in zip(part, raw_features([wavs[i] for i in part], self.bundle)):
                     stats.add(keys[i], f)
         out = np.zeros((n, len(self.labels)), dtype=np.float32)
@@ -131,13 +165,16 @@ class EmotionRecognizer:
             return out
         order = sorted(range(n), key=lambda i: len(wavs[i]))
         for g in range(0, n, GROUP):
-            idx = order[g: g + GROUP]
+            idx = order[g : g + GROUP]
 
             def on_batch(done: int, total: int, g: int = g, m: int = len(idx)) -> None:
                 if cancel is not None:
                     cancel.raise_if_cancelled()
                 if progress is not None:
-                    progress(min(1.0, (g + m * done / max(total, 1)) / n), f"emotions: {min(n, g + m * done // max(total, 1))}/{n} utterances")
+                    progress(
+                        min(1.0, (g + m * done / max(total, 1)) / n),
+                        f"emotions: {min(n, g + m * done // max(total, 1))}/{n} utterances",
+                    )
 
             if cancel is not None:
                 cancel.raise_if_cancelled()
@@ -148,7 +185,10 @@ class EmotionRecognizer:
             except RuntimeError as exc:  # GPU out of memory / driver failure: retry on the CPU
                 if self.bundle.device.type == "cpu":
                     raise
-                warnings.warn(f"The GPU failed during inference ({str(exc).splitlines()[0]}); using the CPU instead.")
+                warnings.warn(
+                    f"The GPU failed during inference ({str(exc).splitlines()[0]}); using the CPU instead.",
+                    stacklevel=2,
+                )
                 self.bundle.to("cpu")
                 if torch.cuda.is_available():
                     torch.cuda.empty_cache()

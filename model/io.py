@@ -65,8 +65,12 @@ def save_model(bundle: ModelBundle, path: str | Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     tensors = bundle_tensors(bundle)
     meta_json = json.dumps(bundle_meta(bundle), sort_keys=True, default=_json_default)
-    metadata = {"format": FORMAT, "format_version": FORMAT_VERSION, "meta": meta_json,
-                "sha256": _checksum(meta_json, tensors)}
+    metadata = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "meta": meta_json,
+        "sha256": _checksum(meta_json, tensors),
+    }
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         save_file(tensors, str(tmp), metadata=metadata)
@@ -111,8 +115,10 @@ def read_model_file(path: str | Path) -> tuple[dict[str, Any], dict[str, torch.T
     if header.get("format") != FORMAT:
         raise ModelFileError(f"{path.name} is not an ESER Studio model file.")
     if header.get("format_version") != FORMAT_VERSION:
-        raise ModelFileError(f"{path.name} has model format version {header.get('format_version')!r}; "
-                             f"this program reads version {FORMAT_VERSION}.")
+        raise ModelFileError(
+            f"{path.name} has model format version {header.get('format_version')!r}; "
+            f"this program reads version {FORMAT_VERSION}."
+        )
     meta_json = header.get("meta", "")
     if _checksum(meta_json, tensors) != header.get("sha256"):
         raise ModelFileError(f"{path.name} failed its checksum: the file was changed or damaged.")
@@ -133,7 +139,9 @@ def load_model(path: str | Path, device: str | torch.device = "cpu") -> ModelBun
         fcfg = FeatureConfig.from_dict(meta["feature_config"])
         tcfg = TrainConfig.from_dict(meta.get("train_config", {}))
     except (KeyError, TypeError, ValueError, ArithmeticError) as exc:
-        raise ModelFileError(f"{name} has a configuration this program cannot use: {str(exc).splitlines()[0]}") from None
+        raise ModelFileError(
+            f"{name} has a configuration this program cannot use: {str(exc).splitlines()[0]}"
+        ) from None
     if len(meta["labels"]) != mcfg.n_classes:
         raise ModelFileError(f"{name} names {len(meta['labels'])} labels for {mcfg.n_classes} classes.")
     validate.check_budget(name, lambda: ESERNet(mcfg), tensors)
@@ -146,8 +154,9 @@ def load_model(path: str | Path, device: str | torch.device = "cpu") -> ModelBun
         bundle.features.std.copy_(tensors["features.std"])
     except (KeyError, TypeError, ValueError, RuntimeError, ArithmeticError, AssertionError) as exc:
         raise ModelFileError(f"{name} does not match this program's network: {str(exc).splitlines()[0]}") from None
-    bundle.metadata = {k: v for k, v in meta.items()
-                       if k not in ("labels", "model_config", "feature_config", "train_config")}
+    bundle.metadata = {
+        k: v for k, v in meta.items() if k not in ("labels", "model_config", "feature_config", "train_config")
+    }
     bundle.net.eval()
     validate.smoke_test(name, bundle)
     return bundle.to(device)

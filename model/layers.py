@@ -53,8 +53,7 @@ class Attention(nn.Module):
         h = self.heads
         q = self.q(x).view(b, tq, h, d // h).transpose(1, 2)
         k, v = self.kv(kv).view(b, kv.shape[1], 2, h, d // h).permute(2, 0, 3, 1, 4)
-        y = F.scaled_dot_product_attention(
-            q, k, v, attn_mask=safe_allow(allow)[:, None])
+        y = F.scaled_dot_product_attention(q, k, v, attn_mask=safe_allow(allow)[:, None])
         return self.out(y.transpose(1, 2).reshape(b, tq, d))
 
 
@@ -66,8 +65,9 @@ class Block(nn.Module):
         super().__init__()
         self.attn = Attention(dim, heads, dropout)
         self.norm1 = nn.LayerNorm(dim)
-        self.ffn = nn.Sequential(nn.Linear(dim, ffn_mult * dim), nn.GELU(), nn.Dropout(dropout),
-                                 nn.Linear(ffn_mult * dim, dim))
+        self.ffn = nn.Sequential(
+            nn.Linear(dim, ffn_mult * dim), nn.GELU(), nn.Dropout(dropout), nn.Linear(ffn_mult * dim, dim)
+        )
         self.norm2 = nn.LayerNorm(dim)
         self.drop = nn.Dropout(dropout)
 
@@ -89,4 +89,3 @@ def masked_mean_std(x: torch.Tensor, valid: torch.Tensor) -> tuple[torch.Tensor,
     w = valid[..., None].to(x.dtype)
     var = ((x - mean[:, None, :]) ** 2 * w).sum(1) / w.sum(1).clamp_min(1.0)
     return mean, var.clamp_min(1e-8).sqrt()
-

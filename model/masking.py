@@ -10,8 +10,9 @@ from __future__ import annotations
 import torch
 
 
-def span_mask(lengths: torch.Tensor, max_len: int, rate: float, span: int,
-              generator: torch.Generator | None = None) -> torch.Tensor:
+def span_mask(
+    lengths: torch.Tensor, max_len: int, rate: float, span: int, generator: torch.Generator | None = None
+) -> torch.Tensor:
     """Random contiguous-span time mask, ``(B, max_len)`` bool (True = masked)."""
     b = lengths.shape[0]
     mask = torch.zeros(b, max_len, dtype=torch.bool)
@@ -23,5 +24,5 @@ def span_mask(lengths: torch.Tensor, max_len: int, rate: float, span: int,
         n_spans = max(1, round(rate * n / s))
         starts = torch.randint(0, max(1, n - s + 1), (n_spans,), generator=generator)
         for st in starts.tolist():
-            mask[i, st: st + s] = True
+            mask[i, st : st + s] = True
     return mask.to(lengths.device)

@@ -3,8 +3,9 @@ recall and the confusion matrix (rows = true class, columns = predicted)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -35,7 +36,8 @@ def compute_figures(y_true: Sequence[int], y_pred: Sequence[int], labels: Sequen
     precision = np.diag(cm) / np.maximum(cm.sum(0), 1)
     f1 = np.where(recall + precision > 0, 2 * recall * precision / np.maximum(recall + precision, 1e-12), 0.0)
     return Figures(
-        labels=list(labels), n=int(len(yt)),
+        labels=list(labels),
+        n=int(len(yt)),
         wa=float((yt == yp).mean()) if len(yt) else float("nan"),
         ua=float(np.nanmean(recall[present])) if present.any() else float("nan"),
         macro_f1=float(np.mean(f1[present])) if present.any() else float("nan"),

@@ -35,8 +35,8 @@ from model.sformer import SFormer
 
 @dataclass
 class NetOutput:
-    logits: torch.Tensor                 # (B, C)
-    recon: torch.Tensor | None = None    # (B, T, n_mels) recovery of the masked input
+    logits: torch.Tensor  # (B, C)
+    recon: torch.Tensor | None = None  # (B, T, n_mels) recovery of the masked input
 
 
 class PlainTransformer(nn.Module):
@@ -45,8 +45,7 @@ class PlainTransformer(nn.Module):
     def __init__(self, cfg: ModelConfig) -> None:
         super().__init__()
         self.embed = nn.Linear(cfg.n_mels, cfg.dim)
-        self.blocks = nn.ModuleList(Block(cfg.dim, cfg.heads, cfg.ffn_mult, cfg.dropout)
-                                    for _ in range(cfg.st_layers))
+        self.blocks = nn.ModuleList(Block(cfg.dim, cfg.heads, cfg.ffn_mult, cfg.dropout) for _ in range(cfg.st_layers))
         self.out_dim = cfg.dim
 
     def forward(self, s: torch.Tensor, valid: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -67,8 +66,12 @@ class ESERNet(nn.Module):
         fused = widen * (self.relation.out_dim + (cfg.dim if self.cue is not None else 0))
         self.input_norm = nn.LayerNorm(2 * cfg.n_mels) if cfg.input_stats else None
         fused += 2 * cfg.n_mels if cfg.input_stats else 0
-        self.classifier = nn.Sequential(nn.Linear(fused, cfg.classifier_hidden), nn.GELU(),
-                                        nn.Dropout(cfg.dropout), nn.Linear(cfg.classifier_hidden, cfg.n_classes))
+        self.classifier = nn.Sequential(
+            nn.Linear(fused, cfg.classifier_hidden),
+            nn.GELU(),
+            nn.Dropout(cfg.dropout),
+            nn.Linear(cfg.classifier_hidden, cfg.n_classes),
+        )
 
     def _pool(self, x: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
         """``(B, T, D)`` -> ``(B, D)`` (mean) or ``(B, 2D)`` (mean and standard deviation)."""
@@ -76,8 +79,7 @@ class ESERNet(nn.Module):
             return torch.cat(masked_mean_std(x, valid), dim=1)
         return masked_mean(x, valid)
 
-    def forward(self, feats: torch.Tensor, lengths: torch.Tensor,
-                time_mask: torch.Tensor | None = None) -> NetOutput:
+    def forward(self, feats: torch.Tensor, lengths: torch.Tensor, time_mask: torch.Tensor | None = None) -> NetOutput:
         """feats ``(B, T, n_mels)`` normalised input channels, lengths ``(B,)`` real frames,
         time_mask ``(B, T)`` bool frames to mask for the recovery task (training only) ->
         :class:`NetOutput` (``logits`` ``(B, C)``; ``recon`` ``(B, T, n_mels)`` with a mask)."""
@@ -87,20 +89,30 @@ class ESERNet(nn.Module):
         recon = None
         if self.cue is not None:
             if time_mask is None:
-                hidden, _ = self.cue(feats, valid, None)   # unmasked input -> fused
+                hidden, _ = self.cue(feats, valid, None)  # unmasked input -> fused
             else:  # both passes in one batch: [unmasked; masked]
                 b = feats.shape[0]
-                hidden2, recon2 = self.cue(torch.cat([feats, feats]), torch.cat([valid, valid]),
-                                           torch.cat([torch.zeros_like(time_mask), time_mask]))
+                hidden2, recon2 = self.cue(
+                    torch.cat([feats, feats]),
+                    torch.cat([valid, valid]),
+                    torch.cat([torch.zeros_like(time_mask), time_mask]),
+                )
                 hidden, recon = hidden2[:b], recon2[b:]
             parts.append(self._pool(hidden, valid))
         if self.input_norm is not None:
             parts.append(self.input_norm(torch.cat(masked_mean_std(feats, valid), dim=1)))
         return NetOutput(self.classifier(torch.cat(parts, dim=1)), recon)
 
-    def loss(self, out: NetOutput, feats: torch.Tensor, lengths: torch.Tensor, labels: torch.Tensor,
-             time_mask: torch.Tensor | None, label_smoothing: float = 0.0,
-             class_weights: torch.Tensor | None = None) -> tuple[torch.Tensor, dict[str, float]]:
+    def loss(
+        self,
+        out: NetOutput,
+        feats: torch.Tensor,
+        lengths: torch.Tensor,
+        labels: torch.Tensor,
+        time_mask: torch.Tensor | None,
+        label_smoothing: float = 0.0,
+        class_weights: torch.Tensor | None = None,
+    ) -> tuple[torch.Tensor, dict[str, float]]:
         """``L = (1 - pi) * MSE(masked frames) + pi * CE`` (just CE without the cue pathway)."""
         ce = F.cross_entropy(out.logits, labels, weight=class_weights, label_smoothing=label_smoothing)
         if out.recon is None or time_mask is None:
@@ -133,8 +145,15 @@ def pad_batch(feats: list[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 @torch.inference_mode()
-def predict_logits(net: ESERNet, feats: list[torch.Tensor], chunk_frames: int, batch_size: int = 32,
-                   device: torch.device | str = "cpu", on_batch=None, temperature: float = 1.0) -> torch.Tensor:
+def predict_logits(
+    net: ESERNet,
+    feats: list[torch.Tensor],
+    chunk_frames: int,
+    batch_size: int = 32,
+    device: torch.device | str = "cpu",
+    on_batch=None,
+    temperature: float = 1.0,
+) -> torch.Tensor:
     """Class log-probabilities ``(N, C)`` for utterance features ``(T_i, n_mels)``.
 
     Utterances longer than ``chunk_frames`` are cut into 50 %-overlapping chunks; the chunks'
@@ -154,8 +173,8 @@ def predict_logits(net: ESERNet, feats: list[torch.Tensor], chunk_frames: int, b
     was_training = net.training
     net.eval()
     for start in range(0, len(order), batch_size):
-        idx = order[start: start + batch_size]
-        batch = [feats[pieces[k][0]][pieces[k][1]: pieces[k][2]] for k in idx]
+        idx = order[start : start + batch_size]
+        batch = [feats[pieces[k][0]][pieces[k][1] : pieces[k][2]] for k in idx]
         x, lengths = pad_batch(batch)
         p = torch.softmax(net(x.to(device), lengths.to(device)).logits.float(), dim=1).cpu().double()
         for j, k in enumerate(idx):

@@ -34,8 +34,18 @@ class PitchTracker(torch.nn.Module):
     """``(B, samples)`` waveforms -> ``(B, frames, 3)`` prosody channels (see module docstring);
     ``frames = samples // hop + 1`` like :class:`model.features.LogMel`."""
 
-    def __init__(self, sample_rate: int = 16000, hop: int = 160, window_s: float = 0.04,
-                 f0_min: float = 75.0, f0_max: float = 500.0) -> None:
+    win: torch.Tensor  # (window,) Hann window, buffer
+    octave_cost: torch.Tensor  # (lag_max - lag_min + 1,) buffer
+    win_ac: torch.Tensor  # (lag_max + 2,) autocorrelation of the window, normalised to lag 0, buffer
+
+    def __init__(
+        self,
+        sample_rate: int = 16000,
+        hop: int = 160,
+        window_s: float = 0.04,
+        f0_min: float = 75.0,
+        f0_max: float = 500.0,
+    ) -> None:
         super().__init__()
         # Pitch needs no more than 4 kHz of bandwidth: work at half the rate when it divides.
         self.decimate = 2 if sample_rate % 2 == 0 and hop % 2 == 0 and sample_rate >= 16000 else 1
@@ -55,7 +65,7 @@ class PitchTracker(torch.nn.Module):
 
     def _autocorr(self, frames: torch.Tensor) -> torch.Tensor:
         spec = torch.fft.rfft(frames, n=self.n_fft)
-        return torch.fft.irfft(spec.real ** 2 + spec.imag ** 2, n=self.n_fft)[..., : self.lag_max + 2]
+        return torch.fft.irfft(spec.real**2 + spec.imag**2, n=self.n_fft)[..., : self.lag_max + 2]
 
     def forward(self, wav: torch.Tensor) -> torch.Tensor:
         if self.decimate > 1:  # two-tap average as the anti-alias filter, then every second sample
@@ -70,12 +80,12 @@ class PitchTracker(torch.nn.Module):
         need = (n_frames - 1) * self.hop + self.window
         if x.shape[1] < need:
             x = F.pad(x, (0, need - x.shape[1]))
-        frames = x.unfold(1, self.window, self.hop)[:, :n_frames]          # (B, T, W)
+        frames = x.unfold(1, self.window, self.hop)[:, :n_frames]  # (B, T, W)
         frames = frames - frames.mean(-1, keepdim=True)
-        energy = frames.pow(2).mean(-1)                                       # (B, T)
-        ac = self._autocorr(frames * self.win)                               # (B, T, L)
+        energy = frames.pow(2).mean(-1)  # (B, T)
+        ac = self._autocorr(frames * self.win)  # (B, T, L)
         norm = ac / ac[..., :1].clamp_min(1e-10) / self.win_ac.clamp_min(1e-10)
-        band = norm[..., self.lag_min: self.lag_max + 1]
+        band = norm[..., self.lag_min : self.lag_max + 1]
         # Praat's octave cost: of near-equal peaks (a period and its multiples) take the shortest
         _, idx = (band - self.octave_cost).max(-1)
         peak = band.gather(-1, idx[..., None])[..., 0]

@@ -46,13 +46,23 @@ class Recipe:
 _R2_TRAIN = TrainConfig(epochs=40, patience=10, p_noise=0.0, p_gain=0.0)
 
 RECIPES: dict[str, Recipe] = {
-    "esernet-spknorm": Recipe("esernet-spknorm", FeatureConfig(normalisation="speaker"), ModelConfig(),
-                              TrainConfig(), nested=False),
-    "esernet2": Recipe("esernet2", FeatureConfig(normalisation="speaker", prosody=True),
-                       ModelConfig(pooling="mean_std", input_stats=True), _R2_TRAIN, nested=True),
-    "esernet2-noise": Recipe("esernet2-noise", FeatureConfig(normalisation="speaker", prosody=True),
-                             ModelConfig(pooling="mean_std", input_stats=True),
-                             dataclasses.replace(_R2_TRAIN, p_noise=0.3, snr_db=(10.0, 30.0)), nested=True),
+    "esernet-spknorm": Recipe(
+        "esernet-spknorm", FeatureConfig(normalisation="speaker"), ModelConfig(), TrainConfig(), nested=False
+    ),
+    "esernet2": Recipe(
+        "esernet2",
+        FeatureConfig(normalisation="speaker", prosody=True),
+        ModelConfig(pooling="mean_std", input_stats=True),
+        _R2_TRAIN,
+        nested=True,
+    ),
+    "esernet2-noise": Recipe(
+        "esernet2-noise",
+        FeatureConfig(normalisation="speaker", prosody=True),
+        ModelConfig(pooling="mean_std", input_stats=True),
+        dataclasses.replace(_R2_TRAIN, p_noise=0.3, snr_db=(10.0, 30.0)),
+        nested=True,
+    ),
 }
 
 

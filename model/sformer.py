@@ -80,8 +80,7 @@ class Step(nn.Module):
         word_allow = own[None] & valid[:, None, :]
         pos = torch.arange(t, device=dev)
         window = (pos[:, None] - pos[None, :]).abs() <= self.radius  # (T, T)
-        tok_allow = torch.cat([own.T[None].expand(valid.shape[0], -1, -1),
-                               window[None] & valid[:, None, :]], dim=2)
+        tok_allow = torch.cat([own.T[None].expand(valid.shape[0], -1, -1), window[None] & valid[:, None, :]], dim=2)
         return word_allow, tok_allow
 
     def forward(self, a: torch.Tensor, valid: torch.Tensor, words: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -100,13 +99,16 @@ class SFormer(nn.Module):
         self.cfg = cfg
         self.embed = nn.Linear(cfg.n_mels, d1)
         self.word = nn.Parameter(torch.randn(d1) * 0.02)
-        self.steps = nn.ModuleList(Step(d, cfg, q[i], cfg.window_ms[i], cfg.sformer_layers[i])
-                                   for i, d in enumerate((d1, d2, d3)))
-        self.merges = nn.ModuleList([Merge(d1, d2, q[0], q[1]), Merge(d2, d3, q[1], q[2]),
-                                     Merge(d3, d3, q[2], float(cfg.merge_ms[2]))])
+        self.steps = nn.ModuleList(
+            Step(d, cfg, q[i], cfg.window_ms[i], cfg.sformer_layers[i]) for i, d in enumerate((d1, d2, d3))
+        )
+        self.merges = nn.ModuleList(
+            [Merge(d1, d2, q[0], q[1]), Merge(d2, d3, q[1], q[2]), Merge(d3, d3, q[2], float(cfg.merge_ms[2]))]
+        )
         self.word_proj = nn.ModuleList([nn.Linear(d1, d2), nn.Linear(d2, d3)])
-        self.utterance = nn.ModuleList(Block(d3, cfg.heads, cfg.ffn_mult, cfg.dropout)
-                                       for _ in range(cfg.utterance_layers))
+        self.utterance = nn.ModuleList(
+            Block(d3, cfg.heads, cfg.ffn_mult, cfg.dropout) for _ in range(cfg.utterance_layers)
+        )
         self.out_dim = d3
 
     def forward(self, s: torch.Tensor, valid: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

@@ -17,10 +17,11 @@ import dataclasses
 import math
 import platform
 import time
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -101,11 +102,15 @@ def _crop(wav: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
     if len(wav) <= n:
         return wav
     start = int(rng.integers(0, len(wav) - n + 1))
-    return wav[start: start + n]
+    return wav[start : start + n]
 
 
-def wave_batch(wavs: Sequence[np.ndarray], bundle: ModelBundle, device: torch.device,
-               stats: Sequence[tuple[torch.Tensor, torch.Tensor] | None] | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+def wave_batch(
+    wavs: Sequence[np.ndarray],
+    bundle: ModelBundle,
+    device: torch.device,
+    stats: Sequence[tuple[torch.Tensor, torch.Tensor] | None] | None = None,
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Zero-padded waveforms -> normalised log-mel ``(B, T, n_mels)`` and frame lengths ``(B,)``.
 
     ``stats``: per row ``(mean, std)`` ``(n_mels,)`` to standardise with (speaker
@@ -116,7 +121,9 @@ def wave_batch(wavs: Sequence[np.ndarray], bundle: ModelBundle, device: torch.de
     for i, w in enumerate(wavs):
         x[i, : len(w)] = torch.from_numpy(np.asarray(w, dtype=np.float32))
     raw = bundle.features.raw(x.to(device))
-    lengths = torch.tensor([n_frames(len(w), bundle.feature_config) for w in wavs], device=device).clamp_max(raw.shape[1])
+    lengths = torch.tensor([n_frames(len(w), bundle.feature_config) for w in wavs], device=device).clamp_max(
+        raw.shape[1]
+    )
     if stats is None:
         return bundle.features.normalise(raw), lengths
     rows = []
@@ -160,8 +167,12 @@ def speaker_stats(raw: Sequence[torch.Tensor], keys: Sequence[Any], bundle: Mode
     return stats
 
 
-def normalise_features(raw: Sequence[torch.Tensor], bundle: ModelBundle, keys: Sequence[Any] | None = None,
-                       stats: SpeakerStats | None = None) -> list[torch.Tensor]:
+def normalise_features(
+    raw: Sequence[torch.Tensor],
+    bundle: ModelBundle,
+    keys: Sequence[Any] | None = None,
+    stats: SpeakerStats | None = None,
+) -> list[torch.Tensor]:
     """Standardise raw features as the model expects: with the global statistics, or (speaker
     normalisation) with the statistics of each utterance's speaker ``keys[i]`` (``None``
     keys: each utterance alone), from ``stats`` or else from ``raw`` itself."""
@@ -177,8 +188,9 @@ def normalise_features(raw: Sequence[torch.Tensor], bundle: ModelBundle, keys: S
 
 
 @torch.no_grad()
-def clean_features(wavs: Sequence[np.ndarray], bundle: ModelBundle, normalised: bool = True,
-                   keys: Sequence[Any] | None = None) -> list[torch.Tensor]:
+def clean_features(
+    wavs: Sequence[np.ndarray], bundle: ModelBundle, normalised: bool = True, keys: Sequence[Any] | None = None
+) -> list[torch.Tensor]:
     """Per-utterance log-mel ``(T_i, n_mels)`` on the bundle's device (one clip at a time),
     normalised as the model expects (``keys``: speaker of each clip, for speaker
     normalisation; see :func:`normalise_features`)."""
@@ -209,7 +221,9 @@ def _optimizer(params, cfg: TrainConfig) -> torch.optim.Optimizer:
     raise ModelError(f"Unknown optimizer {cfg.optimizer!r} (adamw or sgd).")
 
 
-def validate(bundle: ModelBundle, feats: Sequence[torch.Tensor], y: Sequence[int], class_weights: torch.Tensor | None = None) -> tuple[float, float, float]:
+def validate(
+    bundle: ModelBundle, feats: Sequence[torch.Tensor], y: Sequence[int], class_weights: torch.Tensor | None = None
+) -> tuple[float, float, float]:
     """``(loss, accuracy, UA)`` of whole utterances (chunked like at inference)."""
     logp = predict_logits(bundle.net, list(feats), bundle.chunk_frames, device=bundle.device)
     yt = torch.tensor(list(y))
@@ -300,12 +314,17 @@ def train_model(
     counts = np.bincount(y_train, minlength=len(labels)).astype(float)
     cw = np.where(counts > 0, counts.sum() / np.maximum(counts, 1) / len(labels), 0.0)
     class_weights = torch.tensor(cw / cw[counts > 0].mean(), dtype=torch.float32, device=dev)
-    val_feats = clean_features([decoded[it.path] for it in val_items], bundle, keys=speaker_keys(val_items)) if val_items else []
+    val_feats = (
+        clean_features([decoded[it.path] for it in val_items], bundle, keys=speaker_keys(val_items))
+        if val_items
+        else []
+    )
     train_keys = speaker_keys(train_items)
     train_stats = None
     if bundle.feature_config.speaker_normalised:  # each training speaker's statistics, from their clean clips
-        train_stats = speaker_stats(train_raw if train_raw is not None else raw_features(train_wavs, bundle),
-                                    train_keys, bundle)
+        train_stats = speaker_stats(
+            train_raw if train_raw is not None else raw_features(train_wavs, bundle), train_keys, bundle
+        )
     train_raw = None
     pool = [w for w in train_wavs]  # babble from the training speakers only
     augment = Augmenter(tcfg, pool, rng)
@@ -316,8 +335,10 @@ def train_model(
     best_key = (-1.0, float("-inf"))
     best_epoch = 0
     cancelled = False
-    say(f"training {config.variant} on {len(train_items)} clips ({len(val_items)} for validation), "
-        f"{steps} steps/epoch on {dev}")
+    say(
+        f"training {config.variant} on {len(train_items)} clips ({len(val_items)} for validation), "
+        f"{steps} steps/epoch on {dev}"
+    )
     try:
         for epoch in range(1, tcfg.epochs + 1):
             te = time.time()
@@ -326,13 +347,15 @@ def train_model(
             total, count = 0.0, 0
             for b in range(steps):
                 _check(cancel)
-                idx = order[b * tcfg.batch_size:(b + 1) * tcfg.batch_size]
+                idx = order[b * tcfg.batch_size : (b + 1) * tcfg.batch_size]
                 if len(idx) == 0:
                     continue
                 wavs = [augment(_crop(train_wavs[i], crop, rng)) for i in idx]
                 rows = None
                 if train_stats is not None:  # speaker statistics, or now and then the crop's own
-                    rows = [None if rng.random() < tcfg.p_utterance_stats else train_stats.get(train_keys[i]) for i in idx]
+                    rows = [
+                        None if rng.random() < tcfg.p_utterance_stats else train_stats.get(train_keys[i]) for i in idx
+                    ]
                 with torch.no_grad():
                     clean, lengths = wave_batch(wavs, bundle, dev, rows)
                     feats = spec_augment(clean, lengths, tcfg, gen)  # recovery target: before SpecAugment
@@ -349,8 +372,10 @@ def train_model(
                 sched.step()
                 total += float(loss.detach()) * len(idx)
                 count += len(idx)
-                report(0.05 + 0.95 * ((epoch - 1) + (b + 1) / steps) / tcfg.epochs,
-                       f"epoch {epoch}/{tcfg.epochs}, batch {b + 1}/{steps}")
+                report(
+                    0.05 + 0.95 * ((epoch - 1) + (b + 1) / steps) / tcfg.epochs,
+                    f"epoch {epoch}/{tcfg.epochs}, batch {b + 1}/{steps}",
+                )
             train_loss = total / max(count, 1)
             if val_items:
                 _check(cancel)
@@ -363,8 +388,10 @@ def train_model(
             if key > best_key:
                 best_key, best_epoch = key, epoch
                 best_state = copy.deepcopy(net.state_dict())
-            say(f"epoch {epoch}: train {train_loss:.3f} val loss {vl:.3f} acc {va:.3f} UA {vua:.3f} "
-                f"({stats.seconds:.1f} s){' *' if best_epoch == epoch else ''}")
+            say(
+                f"epoch {epoch}: train {train_loss:.3f} val loss {vl:.3f} acc {va:.3f} UA {vua:.3f} "
+                f"({stats.seconds:.1f} s){' *' if best_epoch == epoch else ''}"
+            )
             if on_epoch is not None:
                 on_epoch(epoch, train_loss, vl, va, vua)
             if tcfg.stop_after and epoch >= tcfg.stop_after:
@@ -383,16 +410,23 @@ def train_model(
         p.requires_grad_(True)
     seconds = time.time() - t0
     bundle.metadata["training"] = {
-        "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "variant": config.variant,
-        "n_train": len(train_items), "n_val": len(val_items),
+        "n_train": len(train_items),
+        "n_val": len(val_items),
         "train_label_counts": label_counts(train_items),
         "train_speakers": sorted({it.speaker for it in train_items if it.speaker}),
         "val_speakers": sorted({it.speaker for it in val_items if it.speaker}),
-        "epochs_run": len(history), "best_epoch": best_epoch, "cancelled": cancelled,
-        "trainable": trainable, "fine_tuned_from": (init.name if init is not None else None),
-        "seconds": round(seconds, 1), "device": device_name(dev),
-        "torch": torch.__version__, "threads": torch.get_num_threads(), "machine": platform.machine(),
+        "epochs_run": len(history),
+        "best_epoch": best_epoch,
+        "cancelled": cancelled,
+        "trainable": trainable,
+        "fine_tuned_from": (init.name if init is not None else None),
+        "seconds": round(seconds, 1),
+        "device": device_name(dev),
+        "torch": torch.__version__,
+        "threads": torch.get_num_threads(),
+        "machine": platform.machine(),
         "history": [dataclasses.asdict(h) for h in history],
     }
     report(1.0, "training finished" if not cancelled else "training cancelled")
@@ -444,6 +478,7 @@ def fine_tune(
     if labels != base.labels:
         net = base.net
         old = net.classifier[-1]
+        assert isinstance(old, torch.nn.Linear)  # ESERNet's classifier ends in a Linear (model.network)
         new = torch.nn.Linear(old.in_features, len(labels))
         with torch.no_grad():  # keep the weights of classes the base model already knew
             for j, lab in enumerate(labels):
@@ -455,8 +490,22 @@ def fine_tune(
         net.cfg = base.model_config
         base.labels = labels
     tcfg = train_config or dataclasses.replace(
-        base.train_config, epochs=20, lr=3e-4 if mode == "full" else 1e-3, patience=5, warmup_epochs=1)
-    return train_model(base.model_config, items, val_items, labels=labels, train_config=tcfg,
-                       feature_config=base.feature_config, device=device, init=base,
-                       trainable="all" if mode == "full" else "classifier", cache_dir=cache_dir,
-                       name=name, progress=progress, cancel=cancel, on_epoch=on_epoch, log=log)
+        base.train_config, epochs=20, lr=3e-4 if mode == "full" else 1e-3, patience=5, warmup_epochs=1
+    )
+    return train_model(
+        base.model_config,
+        items,
+        val_items,
+        labels=labels,
+        train_config=tcfg,
+        feature_config=base.feature_config,
+        device=device,
+        init=base,
+        trainable="all" if mode == "full" else "classifier",
+        cache_dir=cache_dir,
+        name=name,
+        progress=progress,
+        cancel=cancel,
+        on_epoch=on_epoch,
+        log=log,
+    )

@@ -24,8 +24,9 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import torch
 
@@ -42,16 +43,36 @@ MAX_PARAMETERS = 50_000_000
 #: ``{configuration: {field: (lowest, highest)}}``; a tuple-valued field is checked per item.
 RANGES: dict[str, dict[str, tuple[float, float]]] = {
     "model_config": {
-        "n_classes": (2, 64), "n_mels": (8, 512), "dim": (4, 1024), "heads": (1, 64), "ffn_mult": (1, 16),
-        "dropout": (0.0, 0.95), "cue_layers": (0, 24), "mask_rate": (0.0, 0.95), "mask_span": (1, 1000),
-        "sformer_dims": (4, 1024), "sformer_layers": (0, 24), "window_ms": (1, 60_000), "merge_ms": (1, 60_000),
-        "word_ms": (1, 60_000), "utterance_layers": (0, 24), "st_layers": (0, 48), "classifier_hidden": (1, 8192),
-        "loss_pi": (0.0, 1.0), "hop_ms": (0.1, 1000.0),
+        "n_classes": (2, 64),
+        "n_mels": (8, 512),
+        "dim": (4, 1024),
+        "heads": (1, 64),
+        "ffn_mult": (1, 16),
+        "dropout": (0.0, 0.95),
+        "cue_layers": (0, 24),
+        "mask_rate": (0.0, 0.95),
+        "mask_span": (1, 1000),
+        "sformer_dims": (4, 1024),
+        "sformer_layers": (0, 24),
+        "window_ms": (1, 60_000),
+        "merge_ms": (1, 60_000),
+        "word_ms": (1, 60_000),
+        "utterance_layers": (0, 24),
+        "st_layers": (0, 48),
+        "classifier_hidden": (1, 8192),
+        "loss_pi": (0.0, 1.0),
+        "hop_ms": (0.1, 1000.0),
     },
     "feature_config": {
-        "sample_rate": (1000, 192_000), "n_fft": (16, 16_384), "win_length": (16, 16_384),
-        "hop_length": (1, 16_384), "n_mels": (8, 512), "f_min": (0.0, 96_000.0), "f_max": (1.0, 96_000.0),
-        "log_floor": (1e-30, 1.0), "speaker_prior_s": (1e-3, 1e5),
+        "sample_rate": (1000, 192_000),
+        "n_fft": (16, 16_384),
+        "win_length": (16, 16_384),
+        "hop_length": (1, 16_384),
+        "n_mels": (8, 512),
+        "f_min": (0.0, 96_000.0),
+        "f_max": (1.0, 96_000.0),
+        "log_floor": (1e-30, 1.0),
+        "speaker_prior_s": (1e-3, 1e5),
     },
     "train_config": {"crop_s": (0.1, 600.0)},
 }
@@ -63,8 +84,10 @@ _CLIP_S = 0.5
 def check_file_size(path: Path) -> None:
     size = path.stat().st_size
     if size > MAX_FILE_BYTES:
-        raise ModelFileError(f"{path.name} is {size / 2**20:.0f} MB, larger than any model this program "
-                             f"reads ({MAX_FILE_BYTES / 2**20:.0f} MB).")
+        raise ModelFileError(
+            f"{path.name} is {size / 2**20:.0f} MB, larger than any model this program "
+            f"reads ({MAX_FILE_BYTES / 2**20:.0f} MB)."
+        )
 
 
 def _depth(value: Any) -> int:
@@ -100,8 +123,12 @@ def parse_meta(name: str, meta_json: Any) -> dict[str, Any]:
     if not isinstance(meta.get("train_config", {}), dict):
         raise ModelFileError(f"{name} has an unreadable train config.")
     labels = meta.get("labels")
-    if (not isinstance(labels, list) or not labels or not all(isinstance(x, str) and x.strip() for x in labels)
-            or len(set(labels)) != len(labels)):
+    if (
+        not isinstance(labels, list)
+        or not labels
+        or not all(isinstance(x, str) and x.strip() for x in labels)
+        or len(set(labels)) != len(labels)
+    ):
         raise ModelFileError(f"{name} has no valid label list (distinct, non-empty names).")
     return meta
 
@@ -151,14 +178,20 @@ def check_config(name: str, meta: Mapping[str, Any]) -> None:
                 raise ModelFileError(f"{name}: {section}.{key} must be a number, not {str(value)[:30]!r}.")
             bad = [x for x in items if not lo <= x <= hi]
             if bad:
-                raise ModelFileError(f"{name}: {section}.{key} = {bad[0]} is outside the range this program "
-                                     f"runs ({lo:g} to {hi:g}).")
+                raise ModelFileError(
+                    f"{name}: {section}.{key} = {bad[0]} is outside the range this program runs ({lo:g} to {hi:g})."
+                )
     features = meta.get("feature_config") or {}
     win, fft = features.get("win_length"), features.get("n_fft")
     if isinstance(win, int) and isinstance(fft, int) and win > fft:
         raise ModelFileError(f"{name}: feature_config.win_length ({win}) is longer than n_fft ({fft}).")
     f_min, f_max, rate = features.get("f_min"), features.get("f_max"), features.get("sample_rate")
-    if all(isinstance(x, (int, float)) for x in (f_min, f_max, rate)) and not f_min < f_max <= rate / 2:
+    if (
+        isinstance(f_min, (int, float))
+        and isinstance(f_max, (int, float))
+        and isinstance(rate, (int, float))
+        and not f_min < f_max <= rate / 2
+    ):
         raise ModelFileError(f"{name}: the mel band {f_min:g}-{f_max:g} Hz does not fit a {rate} Hz signal.")
 
 
@@ -169,13 +202,17 @@ def check_budget(name: str, build_net: Any, tensors: Mapping[str, torch.Tensor])
         with torch.device("meta"):
             net = build_net()
     except Exception as exc:  # noqa: BLE001 - any configuration the network rejects
-        raise ModelFileError(f"{name}: its network configuration cannot be built "
-                             f"({type(exc).__name__}: {str(exc).splitlines()[0][:120] if str(exc) else ''}).") from None
+        raise ModelFileError(
+            f"{name}: its network configuration cannot be built "
+            f"({type(exc).__name__}: {str(exc).splitlines()[0][:120] if str(exc) else ''})."
+        ) from None
     expected = net.state_dict()
     count = sum(t.numel() for t in expected.values())
     if count > MAX_PARAMETERS:
-        raise ModelFileError(f"{name}: its configuration makes a network of {count / 1e6:.0f} million parameters, "
-                             f"more than this program runs ({MAX_PARAMETERS / 1e6:.0f} million).")
+        raise ModelFileError(
+            f"{name}: its configuration makes a network of {count / 1e6:.0f} million parameters, "
+            f"more than this program runs ({MAX_PARAMETERS / 1e6:.0f} million)."
+        )
     given = {k[4:]: v for k, v in tensors.items() if k.startswith("net.")}
     missing, extra = sorted(set(expected) - set(given)), sorted(set(given) - set(expected))
     if missing or extra:
@@ -184,8 +221,10 @@ def check_budget(name: str, build_net: Any, tensors: Mapping[str, torch.Tensor])
     for key, want in expected.items():
         have = given[key]
         if tuple(have.shape) != tuple(want.shape):
-            raise ModelFileError(f"{name} does not match its own configuration: tensor {key} has shape "
-                                 f"{tuple(have.shape)}, the configuration needs {tuple(want.shape)}.")
+            raise ModelFileError(
+                f"{name} does not match its own configuration: tensor {key} has shape "
+                f"{tuple(have.shape)}, the configuration needs {tuple(want.shape)}."
+            )
         check_tensor(name, f"net.{key}", have, want.dtype)
 
 
@@ -193,8 +232,9 @@ def check_tensor(name: str, key: str, tensor: torch.Tensor, dtype: torch.dtype =
     """A stored tensor must be floating point (when ``dtype`` is) and hold only finite values."""
     if dtype.is_floating_point:
         if tensor.dtype not in _FLOAT_DTYPES:
-            raise ModelFileError(f"{name}: tensor {key} is stored as {str(tensor.dtype).replace('torch.', '')}, "
-                                 "not floating point.")
+            raise ModelFileError(
+                f"{name}: tensor {key} is stored as {str(tensor.dtype).replace('torch.', '')}, not floating point."
+            )
         if tensor.numel() and not bool(torch.isfinite(tensor).all()):
             raise ModelFileError(f"{name}: tensor {key} holds NaN or infinite values.")
     elif tensor.dtype != dtype:
@@ -227,8 +267,10 @@ def smoke_test(name: str, bundle: Any) -> None:
             out = bundle.net(feats, torch.tensor([feats.shape[1]]))
             logits = getattr(out, "logits", out)
     except Exception as exc:  # noqa: BLE001 - whatever a broken configuration raises
-        raise ModelFileError(f"{name} fails on a test sound ({type(exc).__name__}: "
-                             f"{str(exc).splitlines()[0][:120] if str(exc) else ''}).") from None
+        raise ModelFileError(
+            f"{name} fails on a test sound ({type(exc).__name__}: "
+            f"{str(exc).splitlines()[0][:120] if str(exc) else ''})."
+        ) from None
     if tuple(logits.shape) != (1, len(bundle.labels)):
         raise ModelFileError(f"{name} gives {tuple(logits.shape)} scores for a test sound, not {len(bundle.labels)}.")
     if not bool(torch.isfinite(logits).all()):
