@@ -6,10 +6,17 @@ recording (nothing is written). Also the names a teacher reads in the device pic
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QWidget
 
 from esergui.recording import FrameRing, InputDevice, LiveMonitor
 from esergui.recording.recorder import StreamFactory
+
+if TYPE_CHECKING:
+    from esergui.app.recording.meters import LiveWaveform
+    from esergui.recording import Recorder
 
 RING_S = 5.0  # seconds of input kept for the monitor
 
@@ -45,11 +52,23 @@ class MicCheck:
             pass
 
 
-class MicCheckPanel:
-    """The microphone check of :class:`~esergui.app.recording.panel.RecordingPanel` (mixed in:
-    uses its ``selected_device()``, ``_recorder``, ``_check``, ``_timer``, ``_stream_factory``,
-    ``history_s``, ``waveform``, ``vad_settings``, ``_show_status()`` and ``_update_buttons()``):
-    it runs while the panel is shown and idle."""
+class MicCheckPanel(QWidget):
+    """The microphone check of :class:`~esergui.app.recording.panel.RecordingPanel` (its base:
+    uses the panel's state and display helpers declared below): it runs while the panel is
+    shown and idle."""
+
+    if TYPE_CHECKING:  # what RecordingPanel provides
+        _recorder: Recorder | None
+        _check: MicCheck | None
+        _timer: QTimer
+        _stream_factory: StreamFactory | None
+        history_s: float
+        waveform: LiveWaveform
+        vad_settings: object | None
+
+        def selected_device(self) -> InputDevice | None: ...
+        def _show_status(self, text: str, error: bool = False) -> None: ...
+        def _update_buttons(self) -> None: ...
 
     def showEvent(self, event) -> None:  # noqa: N802 (Qt API)
         super().showEvent(event)

@@ -60,7 +60,7 @@ from esergui.timefmt import format_clock
 SETTINGS_DEVICE = "recording/device"
 
 
-class RecordingPanel(MicCheckPanel, QWidget):
+class RecordingPanel(MicCheckPanel):
     """Record a lesson from a microphone into ``output_dir``.
 
     Files are named ``lesson-YYYYmmdd-HHMMSS.<file_format>`` (``"flac"`` or ``"wav"``). The
