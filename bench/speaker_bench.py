@@ -25,9 +25,10 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -216,12 +217,11 @@ def evaluate(seeds: Sequence[int], duration_s: float, settings: Any, use_vad: bo
 
     Windows are embedded once per lesson and segment source; both role modes then run the same
     code as :func:`esergui.speakers.attribute_speakers` on them."""
+    from bench.role_calibration import turn_outcomes
     from esergui.speakers import embed_voice
     from esergui.speakers.attribute import windows_to_turns
     from esergui.speakers.roles import assign_roles
     from esergui.speakers.windows import ArraySource, embed_windows
-
-    from bench.role_calibration import turn_outcomes
 
     results: dict[str, dict[str, list[dict[str, float]]]] = {}
     outcomes: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {}

@@ -35,8 +35,9 @@ thresholds with the demo lesson) and the figures are in ``docs/AUDIO_AND_VAD.md`
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 import webrtcvad
@@ -138,7 +139,7 @@ class VadSettings:
         return d
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "VadSettings":
+    def from_dict(cls, data: Mapping[str, Any]) -> VadSettings:
         """Settings from :meth:`to_dict` output; missing keys take defaults, unknown keys are ignored
         (settings stored by another version still load). Raises ValueError for bad values."""
         names = {f.name for f in dataclasses.fields(cls)}

@@ -70,12 +70,12 @@ class SileroVad:
 
     @staticmethod
     @functools.cache
-    def shared() -> "SileroVad":
+    def shared() -> SileroVad:
         """One model per process (loading takes ~0.05 s; ``functools.cache`` is thread-safe
         enough here: a race loads the small model twice and keeps one)."""
         return SileroVad()
 
-    def stream(self) -> "SileroStream":
+    def stream(self) -> SileroStream:
         return SileroStream(self)
 
     def probabilities(self, audio: np.ndarray) -> np.ndarray:

@@ -12,7 +12,7 @@ import soundfile as sf
 from bench.reference import frames, read_rttm, speech_prf
 from bench.synth import build_lesson, read_clip, room_noise, voiced_span
 from esergui.audio import ArrayAudio, WavAudio
-from esergui.progress import CancelToken, Cancelled
+from esergui.progress import Cancelled, CancelToken
 from esergui.segment import Segment, VadSettings, segment_speech
 
 

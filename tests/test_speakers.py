@@ -14,7 +14,7 @@ import torch
 
 from bench.speaker_bench import LessonSpec, make_lesson, oracle_segments, score
 from bench.synth import SR, build_lesson, load_emodb_index, read_clip, voiced_span
-from esergui.progress import CancelToken, Cancelled
+from esergui.progress import Cancelled, CancelToken
 from esergui.speakers import SpeakerSettings, SpeakerTurn, attribute_speakers, embed_voice
 from esergui.speakers.settings import SpeakerSettingsError
 

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
 from esergui.errors import EserError
-from esergui.progress import check, report, scaled
+from esergui.progress import ProgressCallback, check, report, scaled
 from esergui.speakers.encoder import SR, VoiceEncoder
 from esergui.speakers.roles import assign_roles
 from esergui.speakers.settings import STUDENT, TEACHER, SpeakerSettings, SpeakerTurn
 from esergui.speakers.windows import Windows, as_source, embed_windows, voiced_level_db
+
 
 class VoiceRecordingError(EserError, ValueError):
     """The enrolment recording holds no usable speech."""
@@ -50,7 +52,7 @@ def attribute_speakers(
     segments: Sequence[Any],
     settings: SpeakerSettings | None = None,
     teacher_embedding: np.ndarray | None = None,
-    progress: Callable[[float, str], None] | None = None,
+    progress: ProgressCallback | None = None,
     cancel: Any = None,
 ) -> list[SpeakerTurn]:
     """Who speaks when: speaker turns covering ``segments``, each with a role and its confidence.

@@ -18,7 +18,6 @@ from __future__ import annotations
 import numpy as np
 from scipy.cluster.hierarchy import fcluster, linkage
 
-
 #: In the second look, below this silhouette no cut separates the voices clearly and the
 #: recording keeps one speaker (set a priori: scikit-learn's scale, 0 = no structure).
 MIN_SILHOUETTE = 0.1

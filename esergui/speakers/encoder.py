@@ -14,8 +14,8 @@ different voice from the same student close to the microphone.
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 import torch
@@ -56,7 +56,7 @@ class VoiceEncoder:
     """Maps 16 kHz speech clips to L2-normalised 256-D voice embeddings (thread-safe)."""
 
     dim = DIM
-    _shared: "VoiceEncoder | None" = None
+    _shared: VoiceEncoder | None = None
     _lock = threading.Lock()
 
     def __init__(self, weights: Path = WEIGHTS) -> None:
@@ -71,7 +71,7 @@ class VoiceEncoder:
         self._fbank = AF.melscale_fbanks(N_FFT // 2 + 1, 0.0, SR / 2, N_MELS, SR, norm="slaney", mel_scale="slaney")
 
     @classmethod
-    def shared(cls) -> "VoiceEncoder":
+    def shared(cls) -> VoiceEncoder:
         """One encoder per process (loading takes ~0.1 s)."""
         with cls._lock:
             if cls._shared is None:

@@ -149,7 +149,7 @@ def pick_teachers(sums: np.ndarray, counts: np.ndarray, settings: SpeakerSetting
         return tuple(range(min(wanted, k)))
     centroids = sums / np.maximum(np.linalg.norm(sums, axis=1, keepdims=True), 1e-9)
     voice = np.asarray(teacher_embedding, np.float64).reshape(-1)
-    voice = voice / max(np.linalg.norm(voice), 1e-9)
+    voice = voice / max(float(np.linalg.norm(voice)), 1e-9)
     sims = centroids @ voice
     best = int(np.argmax(sims))
     if sims[best] < settings.enrol_min_similarity:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields
-from typing import Any, Mapping
+from typing import Any
 
 from esergui.errors import EserError
 
@@ -73,7 +74,7 @@ class SpeakerSettings:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "SpeakerSettings":
+    def from_dict(cls, data: Mapping[str, Any]) -> SpeakerSettings:
         """Inverse of :meth:`to_dict`; unknown keys (from newer versions) are ignored."""
         known = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in known})
