@@ -143,7 +143,7 @@ def test_a_killed_worker_costs_no_lesson(lessons: list[Path], tmp_path: Path) ->
                             text=True, start_new_session=True)
     try:
         deadline = time.monotonic() + 120
-        while not (workers := [pid for pid in _children(proc.pid) if "resource_tracker" not in _cmdline(pid)]):
+        while not (workers := [pid for pid in _children(proc.pid) if _is_pool_worker(_cmdline(pid))]):
             assert time.monotonic() < deadline and proc.poll() is None, "no worker process appeared"
             time.sleep(0.05)
         time.sleep(1.0)
@@ -169,6 +169,11 @@ def _children(pid: int) -> list[int]:
         if int(fields[1]) == pid:
             found.append(int(stat.parent.name))
     return found
+
+
+def _is_pool_worker(cmdline: str) -> bool:
+    """A multiprocessing ``spawn`` child that is not its resource tracker."""
+    return "spawn_main" in cmdline and "resource_tracker" not in cmdline
 
 
 def _cmdline(pid: int) -> str:
