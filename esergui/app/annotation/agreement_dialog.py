@@ -149,7 +149,7 @@ def run_agreement(controller: "AnnotationController", path: str | None = None) -
     if path is None:
         path, _ = QFileDialog.getOpenFileName(
             c.win, "Other annotator's work: an utterances CSV, or the workspace.sqlite of their workspace", "",
-            "Utterances CSV or workspace (*.csv *.sqlite);;All files (*)")
+            "Annotations or workspace (*.csv *.sqlite *.eaf *.TextGrid *.rttm *.txt *.json);;All files (*)")
         if not path:
             return None
     lesson = ws.lesson(lid)

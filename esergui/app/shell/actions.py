@@ -87,6 +87,20 @@ def build_actions(win: "MainWindow") -> None:
                    lambda: win.exports.export_summary(), "Ctrl+Shift+E"))
     ex.addAction(a("export_png", "Timeline and Summary &PNG…", "Save the timelines and summary plots as a PNG image",
                    lambda: win.exports.export_png(), "Ctrl+Shift+P", "export-png"))
+    ex.addSeparator()  # researchers' formats (esergui.formats; docs/FORMATS.md)
+    for fmt, text, tip in (("eaf", "&ELAN (.eaf)…", "ELAN 3.0 files with speaker, role, emotion, codes and notes tiers"),
+                           ("textgrid", "Praat &TextGrid…", "Praat TextGrids with speaker, role, emotion, codes and notes tiers"),
+                           ("rttm", "&RTTM (who spoke when)…", "RTTM speaker turns, as diarisation tools read them"),
+                           ("audacity", "&Audacity Labels…", "Audacity label tracks: speaker | role | emotion"),
+                           ("json", "&JSON…", "Both layers of every utterance, for programs")):
+        ex.addAction(a(f"export_{fmt}", text, tip + " (current or selected lessons)", lambda f=fmt: win.exports.export_formats([f])))
+    ex.addSeparator()
+    for key, text in (("csv_bom", "CSV in UTF-8 with &BOM (Excel)"), ("csv_semicolon", "CSV with Semicolons and Decimal &Commas")):
+        opt = a(key, text, "Spreadsheet option for the CSV exports", lambda on, k=key: win.settings.setValue(f"export/{k}", on), checkable=True)
+        opt.setChecked(str(win.settings.value(f"export/{key}", False)).lower() == "true")
+        ex.addAction(opt)
+    m.addAction(a("import_annotations", "&Import Annotations…", "Read ELAN, Praat, RTTM, Audacity or CSV annotations "
+                  "into the current lesson as its human labels", lambda: win.exports.import_annotations()))
     m.addSeparator()
     m.addAction(a("quit", "&Quit", "Close ESER Studio", win.close, QKeySequence.StandardKey.Quit))
 

@@ -13,8 +13,10 @@ from PySide6.QtWidgets import QFileDialog, QGraphicsView, QWidget
 
 from esergui.app.common.workers import one_line
 from esergui.errors import USER_ERRORS
-from esergui.formats.exporting import export_workspace, write_summaries
+from esergui.formats.csvout import CsvOptions
+from esergui.formats.exporting import ExportOptions, export_workspace, write_summaries
 from esergui.formats.files import ExportError
+from esergui.formats.importing import ImportReport, apply_to_lesson, read_annotations
 from esergui.review.adapters import summary_rows
 
 if TYPE_CHECKING:
@@ -22,10 +24,11 @@ if TYPE_CHECKING:
     from esergui.workspace import Workspace
 
 
-def export_lessons_csv(ws: Workspace, lesson_ids: Sequence[int], folder: str | Path) -> list[Path]:
+def export_lessons_csv(ws: Workspace, lesson_ids: Sequence[int], folder: str | Path,
+                       options: CsvOptions = CsvOptions()) -> list[Path]:
     """Per lesson ``<name>_utterances.csv``, ``_summary.csv``, ``_bins.csv`` in ``folder``, plus
     ``lessons_summary.csv`` (one row per lesson) for several lessons. Returns the files."""
-    results = export_workspace(ws, list(lesson_ids), folder)
+    results = export_workspace(ws, list(lesson_ids), folder, options=ExportOptions(options))
     files = [p for r in results for p in (r.utterances_csv, r.summary_csv, r.bins_csv)]
     if len(results) > 1:
         files.append(Path(folder) / "lessons_summary.csv")
@@ -102,8 +105,8 @@ __all__ = ["export_lessons_csv", "export_summary_csv", "render_rows", "save_imag
 
 
 class ExportController:
-    """File > Export: CSV files, the summary CSV and the lesson figure of the current or the
-    selected lessons."""
+    """File > Export: CSV files, the summary CSV, ELAN/Praat/RTTM/Audacity/JSON files and the
+    lesson figure of the current or the selected lessons; File > Import Annotations."""
 
     def __init__(self, win: MainWindow) -> None:
         self.win = win
@@ -126,12 +129,64 @@ class ExportController:
                 return []
             self.win.settings.setValue("export/dir", folder)
         try:
-            files = export_lessons_csv(self.win.workspace, ids, folder)
+            files = export_lessons_csv(self.win.workspace, ids, folder, self.csv_options())
         except USER_ERRORS as exc:
             self.win.errors.error("Export failed", one_line(exc))
             return []
         self.win.statusBar().showMessage(f"Exported {len(files)} file(s) to {folder}", 8000)
         return files
+
+    def csv_options(self) -> CsvOptions:
+        """File > Export's spreadsheet options (UTF-8 with BOM; semicolons and decimal commas)."""
+        value = self.win.settings.value
+        return CsvOptions(bom=str(value("export/csv_bom", False)).lower() == "true",
+                          semicolon=str(value("export/csv_semicolon", False)).lower() == "true")
+
+    def export_formats(self, formats: Sequence[str], folder: str | None = None, ids: list[int] | None = None) -> list[Path]:
+        """ELAN, Praat, RTTM, Audacity-label or JSON files of the current or selected lessons as
+        stored, human edits applied (``esergui export``; docs/FORMATS.md); returns the files."""
+        ids = ids or self._export_ids()
+        if not ids:
+            return []
+        if folder is None:
+            folder = QFileDialog.getExistingDirectory(self.win, "Export files to folder", str(self.win.settings.value("export/dir", "")))
+            if not folder:
+                return []
+            self.win.settings.setValue("export/dir", folder)
+        try:
+            results = export_workspace(self.win.workspace, ids, folder, formats, ExportOptions(self.csv_options()))
+        except USER_ERRORS as exc:
+            self.win.errors.error("Export failed", one_line(exc))
+            return []
+        files = [p for r in results for p in r.files]
+        clipped = sum(r.clipped + r.dropped for r in results)
+        note = f"; {clipped} overlapping utterance(s) clipped to fit one tier" if clipped else ""
+        self.win.statusBar().showMessage(f"Exported {len(files)} file(s) to {folder}{note}", 8000)
+        return files
+
+    def import_annotations(self, path: str | None = None, overwrite: bool = False) -> ImportReport | None:
+        """An ELAN, Praat, RTTM, Audacity-label or ESER CSV/JSON file becomes the human labels of
+        the current lesson (``esergui import``; docs/FORMATS.md). Clears Undo (the import is
+        one entry of the lesson's edit log)."""
+        ws, lesson_id = self.win.workspace, self.win.current_id
+        if ws is None or lesson_id is None:
+            self.win.statusBar().showMessage("Open a lesson first.", 5000)
+            return None
+        if path is None:
+            path, _ = QFileDialog.getOpenFileName(
+                self.win, "Import annotations into this lesson", str(self.win.settings.value("export/dir", "")),
+                "Annotations (*.eaf *.TextGrid *.rttm *.txt *.csv *.json);;All files (*)")
+            if not path:
+                return None
+        try:
+            report = apply_to_lesson(ws, lesson_id, read_annotations(path, lesson=ws.lesson(lesson_id).name), overwrite)
+        except USER_ERRORS as exc:
+            self.win.errors.error("Import failed", one_line(exc))
+            return None
+        self.win.undo_stack.clear()
+        self.win.reload_current_lesson()
+        self.win.statusBar().showMessage("Imported: " + "; ".join(report.lines()), 15000)
+        return report
 
     def export_summary(self, path: str | None = None, ids: list[int] | None = None) -> Path | None:
         """One summary CSV, one row per lesson (selected lessons, or the current one)."""

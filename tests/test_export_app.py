@@ -1,0 +1,72 @@
+"""File > Export and File > Import Annotations in the real main window (offscreen): the menu offers
+the researchers' formats, exports them for the current lesson as stored (human edits applied),
+honours the spreadsheet CSV options, and an imported ELAN file becomes the lesson's human labels
+on screen and in the Model vs Human list."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("PySide6")
+pytestmark = pytest.mark.qt
+
+from PySide6.QtCore import QSettings  # noqa: E402
+
+from esergui.app.shell.main import configure_app  # noqa: E402
+from esergui.app.shell.window import MainWindow  # noqa: E402
+from esergui.formats.exporting import export_lesson  # noqa: E402
+from esergui.lesson import AnalysisRun, Speaker, Utterance  # noqa: E402
+from esergui.workspace import Workspace  # noqa: E402
+
+LABELS = ("anger", "happiness", "neutral")
+
+
+def model_layer() -> list[Utterance]:
+    return [
+        Utterance(0.3, 1.2, speaker="S1", role="teacher", emotion="neutral", confidence=0.8,
+                  probabilities={"anger": 0.1, "happiness": 0.1, "neutral": 0.8}),
+        Utterance(1.4, 2.4, speaker="S2", role="student", emotion="anger", confidence=0.6,
+                  probabilities={"anger": 0.6, "happiness": 0.1, "neutral": 0.3}),
+    ]
+
+
+@pytest.fixture()
+def window(qapp, tmp_path: Path, emodb: Path):
+    configure_app(qapp)
+    with Workspace.open(tmp_path / "ws") as ws:
+        lesson = ws.add_lesson(emodb / "wav" / "03a01Fa.wav", name="Ünit 1", duration_s=2.5)
+        ws.store_analysis(lesson.id, AnalysisRun(labels=LABELS), model_layer(), [Speaker("S1", "teacher"), Speaker("S2", "student")])
+        lesson_id = int(lesson.id)
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    win = MainWindow(settings)
+    assert win.open_workspace(tmp_path / "ws")
+    win.lessons.open_lesson(lesson_id)
+    yield win, lesson_id
+    win.close()
+
+
+def test_file_menu_exports_and_imports_researchers_formats(window, tmp_path: Path) -> None:
+    win, lesson_id = window
+    texts = [a.text() for a in win.menus["export"].actions()]
+    for wanted in ("ELAN", "Praat", "RTTM", "Audacity", "JSON"):
+        assert any(wanted in t for t in texts), texts
+    files = win.exports.export_formats(["eaf", "textgrid", "rttm", "audacity", "json"], str(tmp_path / "out"), [lesson_id])
+    assert sorted(p.name for p in files) == ["Ünit_1.TextGrid", "Ünit_1.eaf", "Ünit_1.json", "Ünit_1.rttm", "Ünit_1_labels.txt"]
+
+    win.actions_["csv_semicolon"].trigger()  # File > Export > CSV with Semicolons and Decimal Commas
+    assert win.actions_["csv_semicolon"].isChecked() and win.exports.csv_options().semicolon
+    csvs = win.exports.export_csv(str(tmp_path / "csv"), [lesson_id])
+    assert ";" in csvs[0].read_text(encoding="utf-8").splitlines()[0]
+
+    # another annotator's ELAN file: the second utterance is happiness, not anger
+    theirs = [Utterance(u.start_s, u.end_s, speaker=u.speaker, role=u.role, emotion=u.emotion) for u in model_layer()]
+    theirs[1].human_emotion = "happiness"
+    eaf = export_lesson(tmp_path / "theirs", "theirs", theirs, 2.5, LABELS, formats=["eaf"]).files[0]
+    report = win.exports.import_annotations(str(eaf))
+    assert report is not None and report.paired == 2
+    assert [u.human_emotion for u in win.workspace.utterances(lesson_id)] == ["neutral", "happiness"]
+    data = win.lesson_data  # the window shows the imported labels
+    assert data.lesson_id == lesson_id and [data.labels[k] for k in data.label] == ["neutral", "happiness"]
+    assert [(d.human, d.model) for d in win.workspace.disagreements(lesson_id)] == [("happiness", "anger")]
