@@ -43,13 +43,14 @@ class _Flow:
     """Places text and axes down the page from the top; ``y`` is the next free height
     (figure fraction). Text is wrapped and advanced by its measured size."""
 
-    def __init__(self, fig: MplFigure, top: float = 0.955) -> None:
-        self.fig, self.y = fig, top
+    def __init__(self, fig: MplFigure, top: float = 0.965, scale: float = 1.0) -> None:
+        self.fig, self.y, self.scale = fig, top, scale
         self.w_in, self.h_in = fig.get_size_inches()
         self.renderer = FigureCanvasAgg(fig).get_renderer()
 
-    def space(self, points: float) -> None:
-        self.y -= points / 72 / self.h_in
+    def space(self, points: float, fixed: bool = False) -> None:
+        """Move down ``points`` (scaled unless ``fixed``: room for tick labels, which keep their size)."""
+        self.y -= points * (1.0 if fixed else self.scale) / 72 / self.h_in
 
     def _wrap(self, text: str, font: FontProperties, width_px: float) -> list[str]:
         lines: list[str] = []
@@ -63,8 +64,8 @@ class _Flow:
 
     def text(self, text: str, size: float = 9.0, colour: str = "black", weight: str = "normal",
              style: str = "normal", indent: float = 0.0, after: float = 2.0) -> None:
-        font = FontProperties(size=size, weight=weight, style=style)
-        width_px = (RIGHT - LEFT - indent) * self.w_in * self.fig.dpi
+        font = FontProperties(size=size * self.scale ** 0.5, weight=weight, style=style)
+        width_px = 0.97 * (RIGHT - LEFT - indent) * self.w_in * self.fig.dpi  # hinting differs by resolution
         lines = self._wrap(text, font, width_px)
         artist = self.fig.text(LEFT + indent, self.y, "\n".join(lines), fontproperties=font, color=colour,
                                va="top", ha="left", linespacing=1.25)
@@ -79,7 +80,7 @@ class _Flow:
         self.space(5)
 
     def axes(self, height_in: float, left: float = 0.0, right: float = 0.0) -> Axes:
-        h = height_in / self.h_in
+        h = height_in * self.scale / self.h_in
         ax = self.fig.add_axes((LEFT + left, self.y - h, RIGHT - LEFT - left - right, h))
         self.y -= h
         return ax
@@ -158,21 +159,36 @@ def _shares(ax: Axes, table: pd.DataFrame, labels: Sequence[str]) -> None:
 
 
 class RenderedPage(NamedTuple):
-    """The report as a matplotlib figure, and where its content ends (figure fraction from
-    the bottom; above :data:`FOOTER_TOP` when everything fits on the page)."""
+    """The report as a matplotlib figure, where its content ends (figure fraction from the
+    bottom; above :data:`FOOTER_TOP` when everything fits on the page) and how compactly it
+    was drawn (one of :data:`COMPACTING`)."""
 
     figure: MplFigure
     content_bottom: float
+    scale: float = 1.0
 
 
 FOOTER_TOP = 0.035
 
 
 def render_report(lesson: ReportLesson, summary: Mapping[str, Any] | None = None) -> RenderedPage:
-    """The report page (A4 portrait); see :func:`lesson_report`."""
+    """The report page (A4 portrait); see :func:`lesson_report`. A lesson with more to show
+    (more lanes, longer values) is drawn a little more compactly until it fits."""
     row = dict(summary) if summary is not None else lesson.summary()
+    for scale in COMPACTING:
+        page = _render(lesson, row, scale)
+        if page.content_bottom > FOOTER_TOP:
+            break
+    return page
+
+
+#: Scales of plot heights and spacing (fonts by their square root) tried in turn.
+COMPACTING = (1.0, 0.95, 0.9, 0.8, 0.7)
+
+
+def _render(lesson: ReportLesson, row: Mapping[str, Any], scale: float) -> RenderedPage:
     fig = MplFigure(figsize=A4_IN)
-    flow = _Flow(fig)
+    flow = _Flow(fig, scale=scale)
     flow.text("Lesson report", 10, LIGHT, weight="bold", after=1)
     flow.text(elide_middle(lesson.name, 50), 17, weight="bold", after=4)
     flow.text(f"{_date_text(lesson)} · {headline(row)}", 9.5, GREY, after=2)
@@ -181,18 +197,18 @@ def render_report(lesson: ReportLesson, summary: Mapping[str, Any] | None = None
     _model_section(flow, lesson)
     fig.text(LEFT, 0.02, f"ESER Studio {__version__} · made {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC · "
              "definitions: docs/REPORT.md", fontsize=7, color=LIGHT, va="bottom")
-    return RenderedPage(fig, flow.y)
+    return RenderedPage(fig, flow.y, scale)
 
 
 def _talk_section(flow: _Flow, lesson: ReportLesson, row: Mapping[str, Any]) -> None:
     flow.heading("Who talked, and how the turns went")
-    bar = flow.axes(0.22)
-    _talk_bar(bar, flow.axes(0.2), row)
+    bar = flow.axes(0.2)
+    _talk_bar(bar, flow.axes(0.18), row)
     flow.space(6)
     for figure in key_figures(row, lesson.settings.long_wait_s):
         flow.text(figure.title, 9.5, weight="bold", after=0.5)
         flow.text(figure.value[:1].upper() + figure.value[1:], 9, after=0.5)
-        flow.text(figure.meaning, 8, GREY, style="italic", after=5)
+        flow.text(figure.meaning, 8, GREY, style="italic", after=3.5)
 
 
 def _emotion_section(flow: _Flow, lesson: ReportLesson, row: Mapping[str, Any]) -> None:
@@ -200,15 +216,15 @@ def _emotion_section(flow: _Flow, lesson: ReportLesson, row: Mapping[str, Any]) 
     span = Span.of(lesson) if lesson.duration_s > 0 else Span(0.0, 1.0)
     arousal = has_arousal(lesson)
     flow.space(2)
-    timeline = flow.axes(0.3 * min(4, len(lanes(lesson)[0])) + 0.1, left=0.07)
+    timeline = flow.axes(0.26 * min(4, len(lanes(lesson)[0])) + 0.1, left=0.07)
     handles = draw_timeline(timeline, lesson, span, time_label=not arousal)
     if arousal:
         timeline.tick_params(labelbottom=False)
         flow.space(5)
-        curve = flow.axes(0.72, left=0.07)
+        curve = flow.axes(0.62, left=0.07)
         draw_arousal(curve, lesson, span)
         handles += arousal_handles(curve)
-    flow.space(26)
+    flow.space(26, fixed=True)  # the time axis' labels
     legend_row(flow.axes(0.18 * legend_rows(handles)), handles)
     flow.space(4)
     flow.text(uncertain_sentence(row) + (" " + arousal_sentence(row, arousal_sigma_s(span)) if arousal else ""),
@@ -219,8 +235,8 @@ def _emotion_section(flow: _Flow, lesson: ReportLesson, row: Mapping[str, Any]) 
                   indent=0.07, after=1)
         table = emotion_by_role(lesson.utterances, lesson.labels).fillna(0.0)
         rows = [r for r in table.index if r != "all"] or ["all"]
-        _shares(flow.axes(0.2 * len(rows) + 0.3, left=0.07), table.loc[rows], lesson.labels)
-        flow.space(24)
+        _shares(flow.axes(0.17 * len(rows) + 0.27, left=0.07), table.loc[rows], lesson.labels)
+        flow.space(24, fixed=True)
 
 
 def _model_section(flow: _Flow, lesson: ReportLesson) -> None:
@@ -230,7 +246,10 @@ def _model_section(flow: _Flow, lesson: ReportLesson) -> None:
         flow.text(f"Emotions recognised by {lesson.model_name}" + (f": {figures}." if figures else "."), 9, after=2)
     else:
         flow.text("Which model recognised the emotions is not recorded for this lesson.", 9, after=2)
-    flow.text(model_caveat(), 8, GREY, after=2)
+    intro, *bullets = model_caveat()
+    flow.text(intro, 7.2, GREY, after=0.5)
+    for bullet in bullets:
+        flow.text(f"•  {bullet}", 7.2, GREY, indent=0.012, after=0.3)
 
 
 def lesson_report(lesson: ReportLesson, summary: Mapping[str, Any] | None, out_path: str | Path,

@@ -143,27 +143,33 @@ def arousal_sentence(row: Mapping[str, Any], sigma_s: float = 20.0) -> str:
 
 _FALLBACK_CAVEAT = ("The emotion model was trained on acted speech; expect lower accuracy in classrooms and treat "
                     "its output as a hint to be checked by a human, never as a judgement about a person.")
+_LIMITS = re.compile(r"\*\*Read this first \(limits[^)]*\)\.\*\*(.*?)(?=\n\s*\n|\n#|\Z)", re.DOTALL)
 
 
-def model_caveat(card: Path | None = None) -> str:
-    """The model card's "Read this first (limits)" paragraph as one line of text (Markdown
-    emphasis removed), or a short fallback when the card is not installed."""
+def _plain(markdown: str) -> str:
+    text = re.sub(r"[*_`]", "", " ".join(markdown.split()))
+    # pointers to the card's own tables mean nothing on a report
+    text = re.sub(r"\s+than in (?:any|the) (?:tables?|figures?) below", "", text)
+    return re.sub(r"[^.]*\b(?:tables?|figures?) below\b[^.]*\.\s*", "", text).strip()
+
+
+def model_caveat(card: Path | None = None) -> list[str]:
+    """The model card's "Read this first (limits...)" block as plain text: its opening
+    paragraph, then one entry per bullet; a short fallback when the card or the block is
+    missing."""
     if card is None:
         import model
 
         card = Path(model.__file__).parent / "MODEL_CARD.md"
     try:
-        text = card.read_text(encoding="utf-8")
+        match = _LIMITS.search(card.read_text(encoding="utf-8"))
     except OSError:
-        return _FALLBACK_CAVEAT
-    match = re.search(r"\*\*Read this first \(limits\)\.\*\*(.*?)(?:\n\s*\n|$)", text, re.S)
+        match = None
     if not match:
-        return _FALLBACK_CAVEAT
-    plain = re.sub(r"[*_`]", "", " ".join(match.group(1).split()))
-    plain = re.sub(r"\s+than in the tables below", "", plain)
-    # sentences that point at the card's own tables mean nothing on a report
-    sentences = [s for s in re.split(r"(?<=\.)\s+", plain) if "below" not in s]
-    return " ".join(sentences).strip() or _FALLBACK_CAVEAT
+        return [_FALLBACK_CAVEAT]
+    parts = re.split(r"\n\s*[-*]\s+", "\n" + match.group(1).strip())
+    entries = [_plain(part) for part in parts if part.strip()]
+    return entries or [_FALLBACK_CAVEAT]
 
 
 def model_figures(run: Any) -> str:
