@@ -20,14 +20,15 @@ the same label and ``p_e`` the chance agreement from the two annotators' label m
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import math
 from collections import Counter
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Sequence
 
 from esergui.errors import EserError
-from esergui.lesson import HUMAN, Utterance
+from esergui.lesson import HUMAN, Utterance, stored_id
 
 FIELDS = ("emotion", "role")
 
@@ -64,13 +65,24 @@ class Annotated:
         return getattr(self, name)
 
     @classmethod
-    def from_utterance(cls, u: Utterance) -> "Annotated":
+    def from_utterance(cls, u: Utterance) -> Annotated:
         human = {f for f, src in (("emotion", u.emotion_source), ("role", u.role_source)) if src == HUMAN}
-        return cls(u.start_s, u.end_s, u.final_emotion, u.final_role, u.final_speaker, frozenset(human), u.id,
-                   u.note or "", tuple(u.codes), _affect(u, "arousal"), _affect(u, "valence"))
+        return cls(
+            u.start_s,
+            u.end_s,
+            u.final_emotion,
+            u.final_role,
+            u.final_speaker,
+            frozenset(human),
+            u.id,
+            u.note or "",
+            tuple(u.codes),
+            _affect(u, "arousal"),
+            _affect(u, "valence"),
+        )
 
     @classmethod
-    def model_layer(cls, u: Utterance) -> "Annotated":
+    def model_layer(cls, u: Utterance) -> Annotated:
         """The model's labels of ``u`` only (what "the model" says, for model-vs-human kappa)."""
         return cls(u.start_s, u.end_s, u.emotion, u.role, u.speaker, frozenset(), u.id)
 
@@ -115,7 +127,7 @@ class FieldAgreement:
     kappa: float  # NaN when undefined (no pairs, or both used one single label)
     both_human: int  # pairs labelled by hand by both annotators
     labels: tuple[str, ...] = ()
-    confusion: dict[tuple[str, str], int] = field(default_factory=dict)
+    confusion: dict[tuple[str, str], int] = dataclasses.field(default_factory=dict)  # "field" is a member here
 
     @property
     def interpretation(self) -> str:
@@ -136,11 +148,15 @@ class AgreementReport:
 
     def summary_lines(self) -> list[str]:
         """Human-readable lines (for a log or a dialog)."""
-        lines = [f"{len(self.pairs)} paired utterances; {len(self.unmatched_a)} only ours, {len(self.unmatched_b)} only theirs"]
+        lines = [
+            f"{len(self.pairs)} paired utterances; {len(self.unmatched_a)} only ours, {len(self.unmatched_b)} only theirs"
+        ]
         for f in self.fields.values():
             k = "n/a" if math.isnan(f.kappa) else f"{f.kappa:.3f}"
             obs = "n/a" if math.isnan(f.observed) else f"{f.observed:.1%}"
-            lines.append(f"{f.field}: kappa {k} ({f.interpretation}), agreement {obs} over {f.n} pairs, {f.both_human} labelled by hand by both")
+            lines.append(
+                f"{f.field}: kappa {k} ({f.interpretation}), agreement {obs} over {f.n} pairs, {f.both_human} labelled by hand by both"
+            )
         return lines
 
 
@@ -171,7 +187,9 @@ def cohen_kappa(a: Sequence[str], b: Sequence[str]) -> tuple[float, float, float
     return (observed - expected) / (1.0 - expected), observed, expected
 
 
-def align(a: Sequence[Annotated], b: Sequence[Annotated], min_overlap: float = 0.5) -> tuple[list[Pair], list[Annotated], list[Annotated]]:
+def align(
+    a: Sequence[Annotated], b: Sequence[Annotated], min_overlap: float = 0.5
+) -> tuple[list[Pair], list[Annotated], list[Annotated]]:
     """Pair utterances one-to-one by time overlap (module doc); returns ``(pairs in time
     order, unmatched of a, unmatched of b)``."""
     bs = sorted(b, key=lambda u: u.start_s)
@@ -213,18 +231,35 @@ def field_agreement(pairs: Iterable[Pair], name: str) -> FieldAgreement:
         both += name in p.a.human and name in p.b.human
     kappa, observed, expected = cohen_kappa(la, lb)
     return FieldAgreement(
-        name, len(la), observed, expected, kappa, both, tuple(sorted(set(la) | set(lb))), dict(Counter(zip(la, lb))),
+        name,
+        len(la),
+        observed,
+        expected,
+        kappa,
+        both,
+        tuple(sorted(set(la) | set(lb))),
+        dict(Counter(zip(la, lb))),
     )
 
 
-def compare(a: Sequence[Annotated], b: Sequence[Annotated], min_overlap: float = 0.5, source_b: str = "") -> AgreementReport:
+def compare(
+    a: Sequence[Annotated], b: Sequence[Annotated], min_overlap: float = 0.5, source_b: str = ""
+) -> AgreementReport:
     """Align two annotations of one lesson and measure agreement on emotion and role."""
     pairs, only_a, only_b = align(a, b, min_overlap)
     fields = {name: field_agreement(pairs, name) for name in FIELDS}
     dis = [
-        Disagreement(p.a.start_s, p.a.end_s, name, p.a.label(name), p.b.label(name), p.a.utterance_id,
-                     name in p.a.human and name in p.b.human)
-        for p in pairs for name in FIELDS
+        Disagreement(
+            p.a.start_s,
+            p.a.end_s,
+            name,
+            p.a.label(name),
+            p.b.label(name),
+            p.a.utterance_id,
+            name in p.a.human and name in p.b.human,
+        )
+        for p in pairs
+        for name in FIELDS
         if p.a.label(name) is not None and p.b.label(name) is not None and p.a.label(name) != p.b.label(name)
     ]
     return AgreementReport(pairs, only_a, only_b, fields, dis, source_b)
@@ -281,10 +316,19 @@ def read_csv(path: str | Path, lesson: str | None = None) -> list[Annotated]:
         human = {f for f in FIELDS if _cell(row.get(f"{f}_source")) == HUMAN}
         uid = _cell(row.get("utterance_id"))
         codes = tuple(c.strip() for c in (_cell(row.get("codes")) or "").split(";") if c.strip())
-        out.append(Annotated(
-            start, end, _cell(row.get("emotion")), _cell(row.get("role")), _cell(row.get("speaker")), frozenset(human),
-            int(uid) if uid and uid.lstrip("-").isdigit() else None, _cell(row.get("note")) or "", codes,
-        ))
+        out.append(
+            Annotated(
+                start,
+                end,
+                _cell(row.get("emotion")),
+                _cell(row.get("role")),
+                _cell(row.get("speaker")),
+                frozenset(human),
+                int(uid) if uid and uid.lstrip("-").isdigit() else None,
+                _cell(row.get("note")) or "",
+                codes,
+            )
+        )
     if not out:
         raise AgreementError(f"{path}: the CSV has no utterances")
     return out
@@ -298,10 +342,10 @@ def read_workspace(folder: str | Path, audio_sha256: str, lesson_name: str | Non
     with Workspace.open(folder, create=False) as other:
         lessons = other.lessons_with_hash(audio_sha256)
         if not lessons and lesson_name:
-            lessons = [l for l in other.lessons() if l.name == lesson_name]
+            lessons = [lesson for lesson in other.lessons() if lesson.name == lesson_name]
         if not lessons:
             raise AgreementError(f"{folder}: this workspace has no lesson with the same audio")
-        utts = other.utterances(int(lessons[0].id))
+        utts = other.utterances(stored_id(lessons[0].id))
     if not utts:
         raise AgreementError(f"{folder}: the lesson '{lessons[0].name}' has no utterances there (not analysed?)")
     return from_utterances(utts)

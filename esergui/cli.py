@@ -11,8 +11,8 @@ import importlib
 import signal
 import sys
 import threading
+from collections.abc import Sequence
 from types import ModuleType
-from typing import Sequence
 
 from esergui import __version__
 from esergui.commands import COMMANDS
@@ -91,8 +91,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ModuleNotFoundError as exc:
         if (exc.name or "").split(".")[0] not in ("PySide6", "shiboken6", "pyqtgraph"):
             raise
-        print("esergui: the desktop app needs the GUI extra: pip install 'eser-studio[gui]' "
-              "(the sub-commands, e.g. esergui analyze, run without it)", file=sys.stderr)
+        print(
+            "esergui: the desktop app needs the GUI extra: pip install 'eser-studio[gui]' "
+            "(the sub-commands, e.g. esergui analyze, run without it)",
+            file=sys.stderr,
+        )
         return 2
 
     return int(run_app(app_args))

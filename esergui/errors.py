@@ -46,9 +46,12 @@ def os_problem(exc: BaseException) -> str:
         return _ERRNO_TEXT[code]
     text = str(exc).lower()
     for needle, words in (
-        ("disk is full", _ERRNO_TEXT[errno.ENOSPC]), ("no space left", _ERRNO_TEXT[errno.ENOSPC]),
-        ("readonly database", _ERRNO_TEXT[errno.EROFS]), ("read-only", _ERRNO_TEXT[errno.EROFS]),
-        ("permission denied", _ERRNO_TEXT[errno.EACCES]), ("name too long", _ERRNO_TEXT[errno.ENAMETOOLONG]),
+        ("disk is full", _ERRNO_TEXT[errno.ENOSPC]),
+        ("no space left", _ERRNO_TEXT[errno.ENOSPC]),
+        ("readonly database", _ERRNO_TEXT[errno.EROFS]),
+        ("read-only", _ERRNO_TEXT[errno.EROFS]),
+        ("permission denied", _ERRNO_TEXT[errno.EACCES]),
+        ("name too long", _ERRNO_TEXT[errno.ENAMETOOLONG]),
         ("disk i/o error", _ERRNO_TEXT[errno.EIO]),
     ):
         if needle in text:
@@ -64,6 +67,13 @@ from model.errors import DatasetError, ModelError, ModelFileError  # noqa: E402
 USER_ERRORS: tuple[type[Exception], ...] = (EserError, ModelError)
 
 __all__ = [
-    "EserError", "AudioError", "WorkspaceError", "DeviceError", "os_problem",
-    "ModelError", "ModelFileError", "DatasetError", "USER_ERRORS",
+    "EserError",
+    "AudioError",
+    "WorkspaceError",
+    "DeviceError",
+    "os_problem",
+    "ModelError",
+    "ModelFileError",
+    "DatasetError",
+    "USER_ERRORS",
 ]

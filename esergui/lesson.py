@@ -27,10 +27,11 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from enum import Enum
-from typing import Any, Mapping
+from typing import Any
 
 from model.affect import NAN_AFFECT, Affect, affect_from_probabilities, coordinates
 
@@ -51,10 +52,10 @@ UNCERTAIN = "uncertain"
 
 def now_iso() -> str:
     """The current UTC time as an ISO-8601 string with seconds (``2024-05-01T09:30:00+00:00``)."""
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-class LessonStatus(str, Enum):
+class LessonStatus(str, Enum):  # noqa: UP042 - a StrEnum would change str() of a status (stored, shown)
     """Where a lesson stands; ``EDITED`` means analysed and then changed by a human."""
 
     NOT_ANALYSED = "not analysed"
@@ -173,8 +174,12 @@ class Utterance:
     def is_uncertain(self, threshold: float = CONFIDENCE_THRESHOLD) -> bool:
         """True when the emotion shown is the model's and its confidence is below ``threshold``
         (a label a person set is never uncertain)."""
-        return (not self.human_emotion and self.emotion is not None and self.confidence is not None
-                and self.confidence < threshold)
+        return (
+            not self.human_emotion
+            and self.emotion is not None
+            and self.confidence is not None
+            and self.confidence < threshold
+        )
 
     def counted_emotion(self, threshold: float = CONFIDENCE_THRESHOLD) -> str | None:
         """What summaries count: :data:`UNCERTAIN` below ``threshold``, else ``final_emotion``."""
@@ -209,8 +214,14 @@ class Utterance:
         """True when any human-layer field is set: such an utterance is kept, boundaries and
         all, when the lesson is re-analysed."""
         return bool(
-            self.human_speaker or self.human_role or self.human_emotion or self.note
-            or self.codes or self.reviewed or self.boundary_source == HUMAN or self.deleted
+            self.human_speaker
+            or self.human_role
+            or self.human_emotion
+            or self.note
+            or self.codes
+            or self.reviewed
+            or self.boundary_source == HUMAN
+            or self.deleted
         )
 
 

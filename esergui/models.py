@@ -18,9 +18,10 @@ pickled code is ever executed); a tampered, truncated or foreign file raises
 from __future__ import annotations
 
 import shutil
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any
 
 from esergui.errors import EserError, WorkspaceError, os_problem
 from model.errors import ModelError
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
 
 BUNDLED = "bundled"
 MODEL_SUFFIX = ".safetensors"
-_BUNDLED_CACHE: dict[tuple[str, int, int], "ModelInfo"] = {}
+_BUNDLED_CACHE: dict[tuple[str, int, int], ModelInfo] = {}
 
 
 class ModelRegistryError(EserError):
@@ -45,8 +46,8 @@ def bundled_model_path() -> Path | None:
     try:
         from model.inference import bundled_model_path as from_model
     except ImportError:
-        from_model = None
-    if from_model is not None:
+        pass  # a model layer without it: the first file under model/weights/ (below)
+    else:
         try:
             path = Path(from_model())
             if path.is_file():
@@ -96,8 +97,13 @@ def verify_model_file(path: str | Path) -> dict[str, Any]:
         bundle = load_model(path, "cpu")
     except ModelError as exc:
         raise ModelRegistryError(str(exc)) from None
-    return {"name": bundle.name, "labels": list(bundle.labels), "variant": bundle.model_config.variant,
-            "normalisation": bundle.feature_config.normalisation, **bundle.metadata}
+    return {
+        "name": bundle.name,
+        "labels": list(bundle.labels),
+        "variant": bundle.model_config.variant,
+        "normalisation": bundle.feature_config.normalisation,
+        **bundle.metadata,
+    }
 
 
 def summarise_meta(meta: Mapping[str, Any]) -> dict[str, Any]:
@@ -115,13 +121,22 @@ def _summarise(meta: Mapping[str, Any]) -> dict[str, Any]:
     figures: dict[str, Any] = {}
     val = retr.get("validation")
     if isinstance(val, Mapping) and "ua" in val:
-        figures = {"ua": val["ua"], "wa": val.get("wa"), "n": val.get("n"), "on": f"validation, {retr.get('split', '')}".rstrip(", ")}
+        figures = {
+            "ua": val["ua"],
+            "wa": val.get("wa"),
+            "n": val.get("n"),
+            "on": f"validation, {retr.get('split', '')}".rstrip(", "),
+        }
         base = retr.get("base_validation")
         if isinstance(base, Mapping) and "ua" in base:
             figures["base_ua"], figures["base_wa"] = base["ua"], base.get("wa")
     else:
-        figures = _find_figures(meta.get("evaluation"), str(meta.get("variant", "esernet")),
-                                str(meta.get("normalisation", "global")), meta.get("recipe"))
+        figures = _find_figures(
+            meta.get("evaluation"),
+            str(meta.get("variant", "esernet")),
+            str(meta.get("normalisation", "global")),
+            meta.get("recipe"),
+        )
     data = retr.get("data") or {}
     if data:
         text = f"{data.get('clips', '?')} clips, {data.get('speakers', '?')} speakers, {len(data.get('labels', {}))} labels"
@@ -133,19 +148,26 @@ def _summarise(meta: Mapping[str, Any]) -> dict[str, Any]:
         text = f"{n} clips, {spk} speakers" if n else ""
     else:
         text = ""
-    return {"figures": {k: v for k, v in figures.items() if v is not None}, "data": text,
-            "base": retr.get("base") or training.get("fine_tuned_from"), "date": training.get("date", "")}
+    return {
+        "figures": {k: v for k, v in figures.items() if v is not None},
+        "data": text,
+        "base": retr.get("base") or training.get("fine_tuned_from"),
+        "date": training.get("date", ""),
+    }
 
 
 #: What each cross-validation protocol of a model's ``evaluation`` block means, for people.
-PROTOCOL_TEXT = {"speaker-pairs": "unseen speakers, 5 folds of speaker pairs",
-                 "loso": "unseen speakers, leave one speaker out",
-                 "sessions": "unseen sessions, leave one session out",
-                 "random10": "a random 10-fold split, speakers shared (optimistic)"}
+PROTOCOL_TEXT = {
+    "speaker-pairs": "unseen speakers, 5 folds of speaker pairs",
+    "loso": "unseen speakers, leave one speaker out",
+    "sessions": "unseen sessions, leave one session out",
+    "random10": "a random 10-fold split, speakers shared (optimistic)",
+}
 
 
-def _find_figures(ev: Any, variant: str = "esernet", normalisation: str = "global",
-                  recipe: Any = None) -> dict[str, Any]:
+def _find_figures(
+    ev: Any, variant: str = "esernet", normalisation: str = "global", recipe: Any = None
+) -> dict[str, Any]:
     """Headline ``ua``/``wa`` from a model file's ``evaluation`` block: its own top-level
     figures, else those of its own recipe (``<variant>/<protocol>`` entries, or
     ``<variant>-spknorm/<protocol>`` for a speaker-normalised model; the speaker-independent
@@ -165,22 +187,29 @@ def _find_figures(ev: Any, variant: str = "esernet", normalisation: str = "globa
         protocol = key.split("/", 1)[1].split("-s")[0]
         return order.index(protocol) if protocol in order else len(order)
 
-    keys = sorted((k for k in ev if str(k).startswith(f"{recipe}/") and isinstance(ev[k], Mapping)),
-                  key=lambda k: (protocol_rank(k), k))
+    keys = sorted(
+        (k for k in ev if str(k).startswith(f"{recipe}/") and isinstance(ev[k], Mapping)),
+        key=lambda k: (protocol_rank(k), k),
+    )
     for key in keys:
         entry = ev[key]
         clean = entry.get("clean", entry)
         if isinstance(clean, Mapping) and isinstance(clean.get("ua"), (int, float)):
             protocol = key.split("/", 1)[1].split("-s")[0]
-            return {"ua": float(clean["ua"]), "wa": clean.get("wa"), "n": clean.get("n"),
-                    "on": f"cross-validated on {PROTOCOL_TEXT.get(protocol, protocol)}; clean speech", "entry": key}
+            return {
+                "ua": float(clean["ua"]),
+                "wa": clean.get("wa"),
+                "n": clean.get("n"),
+                "on": f"cross-validated on {PROTOCOL_TEXT.get(protocol, protocol)}; clean speech",
+                "entry": key,
+            }
     return {}
 
 
 class ModelRegistry:
     """The models of one workspace (see the module docstring)."""
 
-    def __init__(self, workspace: "Workspace") -> None:
+    def __init__(self, workspace: Workspace) -> None:
         self.ws = workspace
 
     @property
@@ -196,9 +225,19 @@ class ModelRegistry:
             if entry.path is None:
                 continue  # a bundled row written by other code: listed above already
             extra = dict(entry.figures)
-            out.append(ModelInfo(entry.name, self._resolve(entry.path), False, entry.created, tuple(entry.labels),
-                                 str(extra.get("data", "")), dict(extra.get("figures", {})), extra.get("base"),
-                                 entry.name == active))
+            out.append(
+                ModelInfo(
+                    entry.name,
+                    self._resolve(entry.path),
+                    False,
+                    entry.created,
+                    tuple(entry.labels),
+                    str(extra.get("data", "")),
+                    dict(extra.get("figures", {})),
+                    extra.get("base"),
+                    entry.name == active,
+                )
+            )
         return out
 
     def get(self, name: str) -> ModelInfo:
@@ -228,8 +267,17 @@ class ModelRegistry:
             except ModelRegistryError as exc:
                 return ModelInfo(BUNDLED, path, True, "", (), f"damaged: {exc}", {}, None, active)
             s = summarise_meta(meta)
-            info = ModelInfo(BUNDLED, path, True, s["date"], tuple(meta["labels"]), s["data"] or "EmoDB",
-                             s["figures"], s["base"], False)
+            info = ModelInfo(
+                BUNDLED,
+                path,
+                True,
+                s["date"],
+                tuple(meta["labels"]),
+                s["data"] or "EmoDB",
+                s["figures"],
+                s["base"],
+                False,
+            )
             _BUNDLED_CACHE.clear()
             _BUNDLED_CACHE[key] = info
         return replace(info, active=active)
@@ -276,8 +324,9 @@ class ModelRegistry:
         meta = verify_model_file(path)
         s = summarise_meta(meta)
         try:
-            self.ws.register_model(name, str(path), meta["labels"],
-                                   {"figures": s["figures"], "data": s["data"], "base": s["base"]})
+            self.ws.register_model(
+                name, str(path), meta["labels"], {"figures": s["figures"], "data": s["data"], "base": s["base"]}
+            )
         except WorkspaceError as exc:
             raise ModelRegistryError(str(exc)) from None
         return self.get(name)
@@ -361,7 +410,7 @@ class ModelRegistry:
             info.path.unlink(missing_ok=True)
 
 
-def active_model_path(workspace: "Workspace | None") -> Path | None:
+def active_model_path(workspace: Workspace | None) -> Path | None:
     """The model file to analyse with in ``workspace`` (the bundled one without a workspace)."""
     if workspace is None:
         return bundled_model_path()

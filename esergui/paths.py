@@ -9,8 +9,9 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 PROJECT_DIR = PACKAGE_DIR.parent
 #: Icons, stylesheet, demo lesson: inside the package in a wheel install (setup.py puts them
 #: there), beside the packages in a checkout and in the PyInstaller bundle.
-RESOURCES_DIR = next((d for d in (PACKAGE_DIR / "resources", PROJECT_DIR / "resources") if d.is_dir()),
-                     PROJECT_DIR / "resources")
+RESOURCES_DIR = next(
+    (d for d in (PACKAGE_DIR / "resources", PROJECT_DIR / "resources") if d.is_dir()), PROJECT_DIR / "resources"
+)
 DEMO_LESSON = RESOURCES_DIR / "demo" / "demo_lesson.ogg"
 
 #: Environment variable naming the folder that holds ``emodb/`` and ``conversation/``.

@@ -26,8 +26,9 @@ Rules (one place for the wizard, the models dialog and scripts):
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 from scipy.stats import binomtest
@@ -128,33 +129,48 @@ def _percentiles(draws: np.ndarray, method: str, level: float = LEVEL) -> Interv
     return Interval(float(low), float(high), method, level)
 
 
-def assess(figures: Any, protocol: str, min_clips: int = MIN_CLIPS, min_per_class: int = MIN_PER_CLASS,
-           seed: int = 0) -> Evidence:
+def _figure(figures: Any, key: str) -> Any:
+    """``key`` of a :class:`model.metrics.Figures` or of its ``to_dict()``."""
+    return figures.get(key) if isinstance(figures, Mapping) else getattr(figures, key)
+
+
+def assess(
+    figures: Any, protocol: str, min_clips: int = MIN_CLIPS, min_per_class: int = MIN_PER_CLASS, seed: int = 0
+) -> Evidence:
     """The :class:`Evidence` of a :class:`model.metrics.Figures` (or its ``to_dict()``)
     measured under ``protocol``."""
-    get = figures.get if isinstance(figures, Mapping) else (lambda key: getattr(figures, key))
-    counts, correct = _per_class(get("confusion"), get("labels"))
+    counts, correct = _per_class(_figure(figures, "confusion"), _figure(figures, "labels"))
     n, k = sum(counts.values()), sum(correct.values())
     thin = sorted(c for c, m in counts.items() if m < min_per_class)
     if n < min_clips:
         reason = f"too few to measure: {n} validation clips (at least {min_clips} needed)"
     elif thin:
-        reason = (f"too few to measure: {', '.join(thin)} {'has' if len(thin) == 1 else 'have'} fewer than "
-                  f"{min_per_class} validation clips")
+        reason = (
+            f"too few to measure: {', '.join(thin)} {'has' if len(thin) == 1 else 'have'} fewer than "
+            f"{min_per_class} validation clips"
+        )
     else:
         reason = ""
     ua = float(np.mean([correct[c] / counts[c] for c in counts])) if counts else float("nan")
-    return Evidence(protocol, counts, correct, not reason, reason, k / n if n else float("nan"), ua,
-                    wilson(k, n), _percentiles(_ua_draws(counts, correct, seed), "Jeffreys posterior, Monte Carlo"))
+    return Evidence(
+        protocol,
+        counts,
+        correct,
+        not reason,
+        reason,
+        k / n if n else float("nan"),
+        ua,
+        wilson(k, n),
+        _percentiles(_ua_draws(counts, correct, seed), "Jeffreys posterior, Monte Carlo"),
+    )
 
 
 def restrict(figures: Any, labels: Sequence[str]) -> dict[str, Any]:
     """``figures`` (``labels``, ``confusion``) counted only over clips whose true label is in
     ``labels``: the same clips another model was scored on when it knows fewer labels."""
-    get = figures.get if isinstance(figures, Mapping) else (lambda key: getattr(figures, key))
-    names = list(get("labels"))
+    names = list(_figure(figures, "labels"))
     keep = set(labels)
-    cm = np.asarray(get("confusion"), dtype=int).reshape(len(names), len(names)).copy()
+    cm = np.asarray(_figure(figures, "confusion"), dtype=int).reshape(len(names), len(names)).copy()
     for i, name in enumerate(names):
         if name not in keep:
             cm[i, :] = 0
@@ -180,13 +196,20 @@ def activation(new: Evidence, base: Evidence | None) -> Decision:
     if not new.sufficient:
         return Decision(False, f"Not activated by default: {new.reason}.")
     if base is None:
-        return Decision(False, "Not activated by default: the current model has no figure on the same validation "
-                               "clips to compare with.")
+        return Decision(
+            False,
+            "Not activated by default: the current model has no figure on the same validation clips to compare with.",
+        )
     if not comparable(new, base):
-        return Decision(False, "Not activated by default: the current model's figure comes from another protocol, "
-                               "so the two cannot be compared.")
+        return Decision(
+            False,
+            "Not activated by default: the current model's figure comes from another protocol, "
+            "so the two cannot be compared.",
+        )
     diff = ua_difference(new, base)
-    change = f"UA {100 * (new.ua - base.ua):+.1f} points (95 % interval {100 * diff.low:+.1f} to {100 * diff.high:+.1f})"
+    change = (
+        f"UA {100 * (new.ua - base.ua):+.1f} points (95 % interval {100 * diff.low:+.1f} to {100 * diff.high:+.1f})"
+    )
     if diff.low > 0:
         return Decision(True, f"Activated by default: better than the current model on the same clips, {change}.", diff)
     return Decision(False, f"Not activated by default: not clearly better than the current model, {change}.", diff)

@@ -35,8 +35,9 @@ the emotion columns are empty. Nothing raises for a lesson without utterances.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -68,16 +69,17 @@ class Turn:
 
 def union_seconds(spans: Iterable[tuple[float, float]]) -> float:
     """Total length of the union of ``(start, end)`` spans."""
-    total, cur_a, cur_b = 0.0, None, None
+    total = 0.0
+    current: tuple[float, float] | None = None  # the run of overlapping spans being merged
     for a, b in sorted(spans):
-        if cur_b is None or a > cur_b:
-            if cur_b is not None:
-                total += cur_b - cur_a
-            cur_a, cur_b = a, b
+        if current is None or a > current[1]:
+            if current is not None:
+                total += current[1] - current[0]
+            current = (a, b)
         else:
-            cur_b = max(cur_b, b)
-    if cur_b is not None:
-        total += cur_b - cur_a
+            current = (current[0], max(current[1], b))
+    if current is not None:
+        total += current[1] - current[0]
     return total
 
 
@@ -98,7 +100,15 @@ def turns(utterances: Sequence[Utterance]) -> list[Turn]:
         for u in group:
             weights[u.final_role] = weights.get(u.final_role, 0.0) + u.duration_s
         role = max(weights, key=lambda r: weights[r])
-        out.append(Turn(group[0].start_s, max(u.end_s for u in group), group[0].final_speaker if use_speaker else None, role, len(group)))
+        out.append(
+            Turn(
+                group[0].start_s,
+                max(u.end_s for u in group),
+                group[0].final_speaker if use_speaker else None,
+                role,
+                len(group),
+            )
+        )
         group.clear()
 
     for u in ordered:
@@ -228,7 +238,9 @@ def lesson_summary(
         row[f"{role}_arousal_mean"], row[f"{role}_valence_mean"] = affect_means((u.duration_s, u) for u in role_utts)
     confident = [u.confidence for u in utts if u.confidence is not None]
     row["low_confidence_threshold"] = settings.low_confidence
-    row["low_confidence_pct"] = _pct(sum(c < settings.low_confidence for c in confident), len(confident)) if confident else NAN
+    row["low_confidence_pct"] = (
+        _pct(sum(c < settings.low_confidence for c in confident), len(confident)) if confident else NAN
+    )
     row["human_emotion_pct"] = _pct(sum(bool(u.human_emotion) for u in utts), len(utts)) if utts else NAN
     row["reviewed_pct"] = _pct(sum(u.reviewed for u in utts), len(utts)) if utts else NAN
     return row
@@ -249,7 +261,9 @@ def _wait_proxies(all_turns: Sequence[Turn], long_wait_s: float, has_roles: bool
         out[f"{prefix}_mean_s"] = mean
         out[f"{prefix}_median_s"] = median
         threshold = f"{long_wait_s:g}".replace(".", "_")
-        out[f"{prefix}_pct_ge_{threshold}s"] = _pct(sum(v >= long_wait_s for v in values), len(values)) if values else NAN
+        out[f"{prefix}_pct_ge_{threshold}s"] = (
+            _pct(sum(v >= long_wait_s for v in values), len(values)) if values else NAN
+        )
     return out
 
 
@@ -283,8 +297,13 @@ def binned(
         a, b = k * bin_s, min(duration, (k + 1) * bin_s) if duration > 0 else bin_s
         inside = [(max(a, u.start_s), min(b, u.end_s), u) for u in utts if u.end_s > a and u.start_s < b]
         clipped = [(x, y) for x, y, _ in inside]
-        row: dict[str, Any] = {"lesson": lesson, "bin": k, "bin_start_s": a, "bin_end_s": b,
-                               "speech_s": union_seconds(clipped)}
+        row: dict[str, Any] = {
+            "lesson": lesson,
+            "bin": k,
+            "bin_start_s": a,
+            "bin_end_s": b,
+            "speech_s": union_seconds(clipped),
+        }
         for role in ROLES:
             row[f"{role}_s"] = union_seconds((x, y) for x, y, u in inside if u.final_role == role) if has_roles else NAN
         row["utterances"] = sum(a <= u.start_s < b for u in utts)
@@ -301,7 +320,8 @@ def binned(
         row["arousal_mean"], row["valence_mean"] = affect_means((y - x, u) for x, y, u in inside)
         for role in ROLES:
             row[f"{role}_arousal_mean"], row[f"{role}_valence_mean"] = affect_means(
-                (y - x, u) for x, y, u in inside if u.final_role == role)
+                (y - x, u) for x, y, u in inside if u.final_role == role
+            )
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -314,6 +334,7 @@ def emotion_by_role(
     utts = [u for u in utterances if not u.deleted]
     labels = emotion_labels(utts, labels)
     index = ["all"] + [r for r in ROLES if any(u.final_role == r for u in utts)]
-    data = [emotion_shares(utts if r == "all" else [u for u in utts if u.final_role == r], labels, threshold)
-            for r in index]
+    data = [
+        emotion_shares(utts if r == "all" else [u for u in utts if u.final_role == r], labels, threshold) for r in index
+    ]
     return pd.DataFrame(data, index=index, columns=share_labels(labels))

@@ -18,6 +18,14 @@ from esergui.audio.info import AudioInfo, probe
 from esergui.audio.source import ArrayAudio, AudioSource, WavAudio, as_source, decode_to_cache
 
 __all__ = [
-    "SAMPLE_RATE", "AudioInfo", "probe", "iter_blocks", "load_audio",
-    "AudioSource", "ArrayAudio", "WavAudio", "as_source", "decode_to_cache",
+    "SAMPLE_RATE",
+    "AudioInfo",
+    "probe",
+    "iter_blocks",
+    "load_audio",
+    "AudioSource",
+    "ArrayAudio",
+    "WavAudio",
+    "as_source",
+    "decode_to_cache",
 ]

@@ -12,8 +12,8 @@ import math
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import numpy as np
 import soundfile as sf
@@ -267,8 +267,13 @@ def write_problem(exc: BaseException, folder: Path) -> str:
 def write_cache_record(cache_part: Path, cache: Path, source: Path, frames: int) -> None:
     """Record what the finished (not yet renamed) cache ``cache_part`` holds and which source
     it came from, for :func:`cache_matches_source`."""
-    record = {"version": 1, "source": head_tail_digest(source), "frames": int(frames),
-              "cache": head_tail_digest(cache_part), "rate": SAMPLE_RATE}
+    record = {
+        "version": 1,
+        "source": head_tail_digest(source),
+        "frames": int(frames),
+        "cache": head_tail_digest(cache_part),
+        "rate": SAMPLE_RATE,
+    }
     target = cache_record_path(cache)
     tmp = temporary_sibling(target, ".tmp")
     try:

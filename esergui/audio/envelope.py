@@ -28,8 +28,13 @@ class Envelope:
     sample_rate: int
 
 
-def compute_envelope(source: LockedSource, block: int = BLOCK, chunk_s: float = 30.0,
-                     progress: ProgressCallback | None = None, cancel: CancelToken | None = None) -> Envelope:
+def compute_envelope(
+    source: LockedSource,
+    block: int = BLOCK,
+    chunk_s: float = 30.0,
+    progress: ProgressCallback | None = None,
+    cancel: CancelToken | None = None,
+) -> Envelope:
     """Stream ``source`` once in chunks of ``chunk_s`` and keep min/max per ``block`` samples."""
     n = source.n_samples
     n_blocks = -(-n // block)
@@ -58,8 +63,9 @@ def _minmax_lines(t0: float, bucket_s: float, mins: np.ndarray, maxs: np.ndarray
     return x, y
 
 
-def visible_waveform(source: LockedSource | None, envelope: Envelope | None, t0: float, t1: float,
-                     width_px: int, max_raw_s: float = 30.0) -> tuple[np.ndarray, np.ndarray]:
+def visible_waveform(
+    source: LockedSource | None, envelope: Envelope | None, t0: float, t1: float, width_px: int, max_raw_s: float = 30.0
+) -> tuple[np.ndarray, np.ndarray]:
     """Points ``(x seconds, y amplitude)`` to draw ``[t0, t1]`` on ``width_px`` pixels.
 
     Returns empty arrays when nothing can be drawn yet (no source, or a long range before the

@@ -31,8 +31,14 @@ AUDIO_EXTENSIONS = frozenset(
 
 # File signatures -> the format name used in messages ("... is not a valid WAV file").
 _MAGIC: tuple[tuple[int, bytes, str], ...] = (
-    (0, b"RIFF", "WAV"), (0, b"RF64", "WAV"), (0, b"fLaC", "FLAC"), (0, b"OggS", "OGG"),
-    (0, b"ID3", "MP3"), (4, b"ftyp", "M4A/MP4"), (0, b"FORM", "AIFF"), (0, b"caff", "CAF"),
+    (0, b"RIFF", "WAV"),
+    (0, b"RF64", "WAV"),
+    (0, b"fLaC", "FLAC"),
+    (0, b"OggS", "OGG"),
+    (0, b"ID3", "MP3"),
+    (4, b"ftyp", "M4A/MP4"),
+    (0, b"FORM", "AIFF"),
+    (0, b"caff", "CAF"),
 )
 
 _SUBTYPE_BITS = {"PCM_S8": 8, "PCM_U8": 8, "PCM_16": 16, "PCM_24": 24, "PCM_32": 32, "FLOAT": 32, "DOUBLE": 64}
@@ -63,8 +69,10 @@ class AudioInfo:
         """One line for a dialog or the CLI, e.g. ``FLAC (FLAC), 44100 Hz, 2 ch, 24-bit, 0:03:12``."""
         bits = f", {self.bit_depth}-bit" if self.bit_depth else ""
         total = int(round(self.duration_s))
-        return (f"{self.format} ({self.codec}), {self.sample_rate} Hz, {self.channels} ch{bits}, "
-                f"{total // 3600}:{total // 60 % 60:02d}:{total % 60:02d}")
+        return (
+            f"{self.format} ({self.codec}), {self.sample_rate} Hz, {self.channels} ch{bits}, "
+            f"{total // 3600}:{total // 60 % 60:02d}:{total % 60:02d}"
+        )
 
 
 def check_file(path: str | os.PathLike[str]) -> tuple[Path, bytes]:
@@ -208,7 +216,7 @@ def open_pyav(path: Path, head: bytes):
     except (UnicodeDecodeError, ValueError) as exc:
         raise unreadable(path, head, str(exc)) from None
     if not container.streams.audio:
-        kinds = sorted({s.type for s in container.streams}) or ["nothing"]
+        kinds: list[str] = sorted({s.type for s in container.streams}) or ["nothing"]
         fmt = container.format.name.split(",")[0]
         container.close()
         if sniff(head) is None and path.suffix.lower().lstrip(".") not in AUDIO_EXTENSIONS:

@@ -43,4 +43,8 @@ class LockedSource:
         fast = getattr(self.source, "gather", None)
         if fast is not None:
             return np.asarray(fast(starts, width), dtype=np.float32)
-        return np.stack([self.read(int(a), int(a) + width) for a in starts]) if len(starts) else np.zeros((0, width), np.float32)
+        return (
+            np.stack([self.read(int(a), int(a) + width) for a in starts])
+            if len(starts)
+            else np.zeros((0, width), np.float32)
+        )

@@ -49,7 +49,7 @@ class MappedPcm16:
         self._mm = np.memmap(path, dtype="<i2", mode="r", offset=offset, shape=(self.n_samples,))
 
     @classmethod
-    def open(cls, path: Path, n_samples: int) -> "MappedPcm16 | None":
+    def open(cls, path: Path, n_samples: int) -> MappedPcm16 | None:
         """None when the file is not a plain mono 16-bit PCM WAV (then read it another way);
         at most ``n_samples`` samples, fewer when the file is cut short."""
         try:
@@ -85,7 +85,7 @@ class MappedPcm16:
 
     def read(self, start: int, stop: int) -> np.ndarray:
         a, b = max(0, int(start)), min(self.n_samples, int(stop))
-        return self._mm[a:max(a, b)].astype(np.float32) * np.float32(1 / 32768)
+        return self._mm[a : max(a, b)].astype(np.float32) * np.float32(1 / 32768)
 
     def gather(self, starts: np.ndarray, width: int) -> np.ndarray:
         idx = np.asarray(starts, dtype=np.int64)[:, None] + np.arange(width)

@@ -16,7 +16,12 @@ import numpy as np
 import soundfile as sf
 
 from esergui.audio.decode import (
-    SAMPLE_RATE, _blocks, cache_matches_source, expected_samples, temporary_sibling, write_cache_record,
+    SAMPLE_RATE,
+    _blocks,
+    cache_matches_source,
+    expected_samples,
+    temporary_sibling,
+    write_cache_record,
     write_problem,
 )
 from esergui.audio.info import check_file, probe_checked
@@ -110,7 +115,7 @@ class WavAudio:
                 self._fh.close()
                 self._fh = None
 
-    def __enter__(self) -> "WavAudio":
+    def __enter__(self) -> WavAudio:
         return self
 
     def __exit__(self, *exc: Any) -> None:

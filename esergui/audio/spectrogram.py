@@ -40,8 +40,9 @@ def mel_to_hz(m):
     return 700.0 * (10 ** (np.asarray(m, dtype=np.float64) / 2595.0) - 1.0)
 
 
-def mel_filterbank(sr: int = SAMPLE_RATE, n_fft: int = N_FFT, n_mels: int = N_MELS,
-                   f_min: float = F_MIN, f_max: float = F_MAX) -> np.ndarray:
+def mel_filterbank(
+    sr: int = SAMPLE_RATE, n_fft: int = N_FFT, n_mels: int = N_MELS, f_min: float = F_MIN, f_max: float = F_MAX
+) -> np.ndarray:
     """``(n_mels, n_fft // 2 + 1)`` triangular HTK-mel filters with unit peak (display only)."""
     freqs = np.linspace(0, sr / 2, n_fft // 2 + 1)
     edges = mel_to_hz(np.linspace(hz_to_mel(f_min), hz_to_mel(f_max), n_mels + 2))
@@ -58,7 +59,7 @@ def mel_bin_of_hz(f: float, n_mels: int = N_MELS) -> float:
 
 
 def hop_s(level: int) -> float:
-    return BASE_HOP_S * (2 ** level)
+    return BASE_HOP_S * (2**level)
 
 
 def tile_span_s(level: int) -> float:
@@ -116,7 +117,7 @@ class MelTiler:
         t0 = index * tile_span_s(level)
         base_hop = int(BASE_HOP_S * self.sr)
         if level <= DENSE_MAX_LEVEL:
-            per_col = 2 ** level
+            per_col = 2**level
             n_frames = COLS * per_col
             start = int(round(t0 * self.sr)) - WIN // 2 + base_hop // 2
             x = self.source.read(start, start + (n_frames - 1) * base_hop + WIN)
@@ -131,7 +132,7 @@ class MelTiler:
         db = 10.0 * np.log10(np.maximum(mel, 10 ** (FLOOR_DB / 10)))
         end_col = int(math.ceil((self.source.duration_s - t0) / hop_s(level)))
         if end_col < COLS:
-            db[max(0, end_col):] = np.nan
+            db[max(0, end_col) :] = np.nan
         return db.astype(np.float32)
 
     def assemble(self, t0: float, t1: float, level: int) -> tuple[np.ndarray, float, list[int]]:

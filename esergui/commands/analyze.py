@@ -26,13 +26,29 @@ _WEIGHTS = {"decode": 0.15, "segment": 0.15, "speakers": 0.2, "emotions": 0.5}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("audio", nargs="+", metavar="AUDIO", help="lesson recordings (wav, flac, ogg, mp3, m4a/aac, ...)")
+    parser.add_argument(
+        "audio", nargs="+", metavar="AUDIO", help="lesson recordings (wav, flac, ogg, mp3, m4a/aac, ...)"
+    )
     parser.add_argument("--out", required=True, metavar="DIR", help="folder for the CSV files (created if missing)")
-    parser.add_argument("--workspace", metavar="DIR", help="also store the lessons in this workspace (created if missing)")
-    parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"], help="compute device for the emotion model (default: auto)")
-    parser.add_argument("--model", metavar="FILE", help="emotion model file (default: the active workspace model, else the bundled one)")
-    parser.add_argument("--export", action="append", default=[], choices=["eaf", "textgrid", "rttm", "audacity", "json"],
-                        help="also write an ELAN .eaf, a Praat TextGrid, RTTM, Audacity labels or JSON per lesson (repeatable)")
+    parser.add_argument(
+        "--workspace", metavar="DIR", help="also store the lessons in this workspace (created if missing)"
+    )
+    parser.add_argument(
+        "--device",
+        default="auto",
+        choices=["auto", "cpu", "cuda"],
+        help="compute device for the emotion model (default: auto)",
+    )
+    parser.add_argument(
+        "--model", metavar="FILE", help="emotion model file (default: the active workspace model, else the bundled one)"
+    )
+    parser.add_argument(
+        "--export",
+        action="append",
+        default=[],
+        choices=["eaf", "textgrid", "rttm", "audacity", "json"],
+        help="also write an ELAN .eaf, a Praat TextGrid, RTTM, Audacity labels or JSON per lesson (repeatable)",
+    )
     parser.add_argument("--quiet", action="store_true", help="print nothing but errors")
 
 
@@ -113,6 +129,7 @@ def _one_line_warnings() -> None:
 def run(args: argparse.Namespace) -> int:
     from esergui.errors import USER_ERRORS
     from esergui.formats.exporting import export_lesson, export_workspace
+    from esergui.lesson import stored_id
     from esergui.pipeline import STAGES, Pipeline, PipelineSettings, analyze_into_workspace
     from esergui.workspace import Workspace
 
@@ -149,13 +166,23 @@ def run(args: argparse.Namespace) -> int:
             t0 = time.perf_counter()
             try:
                 if ws is not None:
-                    lesson = ws.add_lesson(path, name=name)
-                    result, _report = analyze_into_workspace(ws, lesson.id, pipeline, progress=progress)
-                    [written] = export_workspace(ws, [lesson.id], out, formats, taken=stems)
+                    lesson_id = stored_id(ws.add_lesson(path, name=name).id)
+                    result, _report = analyze_into_workspace(ws, lesson_id, pipeline, progress=progress)
+                    [written] = export_workspace(ws, [lesson_id], out, formats, taken=stems)
                 else:
                     result = pipeline.analyze(path, progress=progress)
-                    written = export_lesson(out, name, result.utterances, result.duration_s, result.labels,
-                                            result.speakers, formats, audio_path=str(path), run=result.run, taken=stems)
+                    written = export_lesson(
+                        out,
+                        name,
+                        result.utterances,
+                        result.duration_s,
+                        result.labels,
+                        result.speakers,
+                        formats,
+                        audio_path=str(path),
+                        run=result.run,
+                        taken=stems,
+                    )
             except USER_ERRORS as exc:
                 failed += 1
                 progress.finish()
@@ -166,15 +193,22 @@ def run(args: argparse.Namespace) -> int:
             except Exception as exc:  # a bug: one line, the other files still run
                 failed += 1
                 progress.finish()
-                print(f"esergui analyze: {path}: internal error ({type(exc).__name__}: {exc})", file=sys.stderr, flush=True)
+                print(
+                    f"esergui analyze: {path}: internal error ({type(exc).__name__}: {exc})",
+                    file=sys.stderr,
+                    flush=True,
+                )
                 if os.environ.get("ESERGUI_DEBUG"):
                     traceback.print_exc()
                 continue
             progress.finish()
             if not args.quiet:
                 took = time.perf_counter() - t0
-                print(f"{path}: {len(result.utterances)} utterances, {result.duration_s / 60:.1f} min in {took:.1f} s "
-                      f"-> {', '.join(str(p) for p in written.files)}", flush=True)
+                print(
+                    f"{path}: {len(result.utterances)} utterances, {result.duration_s / 60:.1f} min in {took:.1f} s "
+                    f"-> {', '.join(str(p) for p in written.files)}",
+                    flush=True,
+                )
     finally:
         if ws is not None:
             ws.close()

@@ -25,24 +25,46 @@ def default_cache() -> Path:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("data", help="EmoDB folder, IEMOCAP release folder, CSV (file,label[,speaker]) or folder per label")
+    parser.add_argument(
+        "data", help="EmoDB folder, IEMOCAP release folder, CSV (file,label[,speaker]) or folder per label"
+    )
     parser.add_argument("--model", metavar="FILE", help="score this model file on DATA instead of cross-validating")
-    parser.add_argument("--protocol", default="speaker-pairs", choices=["speaker-pairs", "loso", "random10", "sessions"],
-                        help="folds (default: speaker-pairs, 5 folds of one male + one female speaker)")
-    parser.add_argument("--method", default="esernet", choices=["esernet", "st", "sformer", "st_cue", "baseline"],
-                        help="network variant or the baseline (default: esernet)")
+    parser.add_argument(
+        "--protocol",
+        default="speaker-pairs",
+        choices=["speaker-pairs", "loso", "random10", "sessions"],
+        help="folds (default: speaker-pairs, 5 folds of one male + one female speaker)",
+    )
+    parser.add_argument(
+        "--method",
+        default="esernet",
+        choices=["esernet", "st", "sformer", "st_cue", "baseline"],
+        help="network variant or the baseline (default: esernet)",
+    )
     parser.add_argument("--out", metavar="DIR", help="results folder (default: bench/out/<method>-<protocol>)")
     parser.add_argument("--epochs", type=int, help="most epochs per fold (default 30, early stopping)")
-    parser.add_argument("--folds", help="comma-separated fold numbers to run (default: all; finished folds are skipped)")
-    parser.add_argument("--robustness", action="store_true",
-                        help="also test with babble and room noise at 20, 10 and 5 dB SNR")
-    parser.add_argument("--normalisation", default="global", choices=["global", "speaker"],
-                        help="feature normalisation: one global mean/std (default) or per speaker "
-                             "(each speaker's own statistics; for the baseline, functionals standardised per speaker)")
-    parser.add_argument("--recipe", choices=["esernet-spknorm", "esernet2", "esernet2-noise"],
-                        help="a named recipe (model/recipes.py): its features, network, training settings and "
-                             "protocol (esernet2: nested, all training speakers); overrides --normalisation")
-    parser.add_argument("--no-prosody", action="store_true", help="with --recipe: switch the prosody channels off (ablation)")
+    parser.add_argument(
+        "--folds", help="comma-separated fold numbers to run (default: all; finished folds are skipped)"
+    )
+    parser.add_argument(
+        "--robustness", action="store_true", help="also test with babble and room noise at 20, 10 and 5 dB SNR"
+    )
+    parser.add_argument(
+        "--normalisation",
+        default="global",
+        choices=["global", "speaker"],
+        help="feature normalisation: one global mean/std (default) or per speaker "
+        "(each speaker's own statistics; for the baseline, functionals standardised per speaker)",
+    )
+    parser.add_argument(
+        "--recipe",
+        choices=["esernet-spknorm", "esernet2", "esernet2-noise"],
+        help="a named recipe (model/recipes.py): its features, network, training settings and "
+        "protocol (esernet2: nested, all training speakers); overrides --normalisation",
+    )
+    parser.add_argument(
+        "--no-prosody", action="store_true", help="with --recipe: switch the prosody channels off (ablation)"
+    )
     parser.add_argument("--seed", type=int, default=0, help="training seed (default 0)")
     parser.add_argument("--device", default="cpu", help="cpu, cuda, mps or auto (default: cpu)")
     parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (default: torch's choice)")
@@ -84,9 +106,22 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else Path("bench/out") / stem
     robust = [(k, s) for k in ("babble", "room") for s in (20, 10, 5)] if args.robustness else []
     folds = [int(f) for f in args.folds.split(",")] if args.folds else None
-    result = cross_validate(items, args.protocol, args.method, out, labels=labels, model_config=mcfg,
-                            train_config=tcfg, feature_config=fcfg, robustness=robust, folds=folds,
-                            nested=nested, device=args.device, cache_dir=cache, log=lambda s: print(s, flush=True))
+    result = cross_validate(
+        items,
+        args.protocol,
+        args.method,
+        out,
+        labels=labels,
+        model_config=mcfg,
+        train_config=tcfg,
+        feature_config=fcfg,
+        robustness=robust,
+        folds=folds,
+        nested=nested,
+        device=args.device,
+        cache_dir=cache,
+        log=lambda s: print(s, flush=True),
+    )
     for cond, fig in result.items():
         print(f"{cond}: n={fig.n} WA={100 * fig.wa:.2f} UA={100 * fig.ua:.2f} macro-F1={100 * fig.macro_f1:.2f}")
     print(f"tables: {out / 'summary.md'}")

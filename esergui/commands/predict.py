@@ -12,13 +12,18 @@ HELP = "classify the emotion of each audio file (one utterance per file)"
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("files", nargs="+", metavar="FILE", help="audio files (any common format)")
-    parser.add_argument("--csv", metavar="OUT", help="write file,emotion,confidence,p_<label>...,arousal,valence here (default: print)")
+    parser.add_argument(
+        "--csv", metavar="OUT", help="write file,emotion,confidence,p_<label>...,arousal,valence here (default: print)"
+    )
     parser.add_argument("--model", metavar="FILE", help="model file (default: the bundled ESERNet)")
     parser.add_argument("--device", default="auto", help="auto (CUDA, MPS, CPU), cpu, cuda or mps")
     parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--same-speaker", action="store_true",
-                        help="all files are one speaker (speaker-normalised models then use that speaker's "
-                             "statistics over all files; by default each file is normalised on its own)")
+    parser.add_argument(
+        "--same-speaker",
+        action="store_true",
+        help="all files are one speaker (speaker-normalised models then use that speaker's "
+        "statistics over all files; by default each file is normalised on its own)",
+    )
 
 
 def _loader():
@@ -39,8 +44,9 @@ def run(args: argparse.Namespace) -> int:
     rec = EmotionRecognizer.load(args.model, device=args.device)
     load = _loader()
     wavs = [load(Path(f)) for f in args.files]
-    probs = rec.predict(wavs, batch_size=args.batch_size,
-                        speakers=["speaker"] * len(wavs) if args.same_speaker else None)
+    probs = rec.predict(
+        wavs, batch_size=args.batch_size, speakers=["speaker"] * len(wavs) if args.same_speaker else None
+    )
     from esergui.formats.csvout import csv_text, write_rows
 
     header = ["file", "emotion", "confidence"] + [f"p_{lab}" for lab in rec.labels] + ["arousal", "valence"]

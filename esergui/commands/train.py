@@ -10,14 +10,24 @@ HELP = "train ESERNet on labelled audio (CSV, EmoDB or IEMOCAP folder, folder pe
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("data", help="CSV (file,label[,speaker]), EmoDB folder, IEMOCAP release folder or folder per label")
+    parser.add_argument(
+        "data", help="CSV (file,label[,speaker]), EmoDB folder, IEMOCAP release folder or folder per label"
+    )
     parser.add_argument("--out", required=True, metavar="MODEL", help="model file to write (.safetensors)")
     parser.add_argument("--variant", default="esernet", choices=["esernet", "st", "sformer", "st_cue"])
-    parser.add_argument("--fine-tune", metavar="BASE", help="start from this model file ('bundled' for the bundled model)")
-    parser.add_argument("--mode", default="full", choices=["full", "classifier"], help="fine-tuning: whole network or classifier only")
+    parser.add_argument(
+        "--fine-tune", metavar="BASE", help="start from this model file ('bundled' for the bundled model)"
+    )
+    parser.add_argument(
+        "--mode", default="full", choices=["full", "classifier"], help="fine-tuning: whole network or classifier only"
+    )
     parser.add_argument("--epochs", type=int, help="most epochs (default 30; fine-tuning 20)")
-    parser.add_argument("--fixed-epochs", type=int, metavar="N",
-                        help="no validation split: train on all data for N epochs (schedule of --epochs)")
+    parser.add_argument(
+        "--fixed-epochs",
+        type=int,
+        metavar="N",
+        help="no validation split: train on all data for N epochs (schedule of --epochs)",
+    )
     parser.add_argument("--lr", type=float, help="learning rate (default 1e-3; fine-tuning 3e-4 / 1e-3)")
     parser.add_argument("--optimizer", choices=["adamw", "sgd"], default="adamw")
     parser.add_argument("--seed", type=int, default=0)
@@ -62,15 +72,35 @@ def run(args: argparse.Namespace) -> int:
 
         base = bundled_model_path() if args.fine_tune == "bundled" else Path(args.fine_tune)
         base_cfg = load_model(base).train_config
-        tcfg = dataclasses.replace(base_cfg, epochs=20, lr=3e-4 if args.mode == "full" else 1e-3,
-                                   patience=5, warmup_epochs=1)
+        tcfg = dataclasses.replace(
+            base_cfg, epochs=20, lr=3e-4 if args.mode == "full" else 1e-3, patience=5, warmup_epochs=1
+        )
         tcfg = dataclasses.replace(tcfg, **changes)
-        res = fine_tune(base, train, None if found <= set(load_model(base).labels) else sorted(found), args.mode,
-                        val_items=val, train_config=tcfg, device=args.device, name=name, cache_dir=cache, log=log)
+        res = fine_tune(
+            base,
+            train,
+            None if found <= set(load_model(base).labels) else sorted(found),
+            args.mode,
+            val_items=val,
+            train_config=tcfg,
+            device=args.device,
+            name=name,
+            cache_dir=cache,
+            log=log,
+        )
     else:
         tcfg = dataclasses.replace(TrainConfig(), **changes)
-        res = train_model(ModelConfig(variant=args.variant), train, val, labels=labels, train_config=tcfg,
-                          device=args.device, cache_dir=cache, name=name, log=log)
+        res = train_model(
+            ModelConfig(variant=args.variant),
+            train,
+            val,
+            labels=labels,
+            train_config=tcfg,
+            device=args.device,
+            cache_dir=cache,
+            name=name,
+            log=log,
+        )
     res.save(args.out)
     print(f"wrote {args.out} (best epoch {res.best_epoch}, {res.seconds:.0f} s)")
     return 0

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import atexit
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 from esergui.errors import DeviceError
 
@@ -30,9 +31,7 @@ def _sd() -> Any:
     try:
         import sounddevice
     except ModuleNotFoundError as exc:  # installed without the "record" extra
-        raise DeviceError(
-            "Recording needs the sounddevice package: pip install 'eser-studio[record]'."
-        ) from exc
+        raise DeviceError("Recording needs the sounddevice package: pip install 'eser-studio[record]'.") from exc
     except OSError as exc:  # the PortAudio library itself is missing
         raise DeviceError(
             "The PortAudio library is not installed, so no microphone can be used "
@@ -70,10 +69,7 @@ class InputDevice:
 
     def label(self) -> str:
         """One line for a device picker, e.g. ``"USB Mic (ALSA) - 48000 Hz, 1 ch, default"``."""
-        text = (
-            f"{self.name} ({self.hostapi}) - {self.record_samplerate} Hz, "
-            f"{self.max_input_channels} ch"
-        )
+        text = f"{self.name} ({self.hostapi}) - {self.record_samplerate} Hz, {self.max_input_channels} ch"
         return text + (", default" if self.is_default else "")
 
 
@@ -86,8 +82,7 @@ def refresh_devices() -> None:
     sd = _sd()
     if _ABANDONED:
         raise DeviceError(
-            "The audio system stopped responding after a device failure; restart the app to "
-            "see the devices again."
+            "The audio system stopped responding after a device failure; restart the app to see the devices again."
         )
     try:
         sd._terminate()
@@ -182,8 +177,7 @@ def portaudio_error(exc: Exception, device: InputDevice, samplerate: float, chan
         )
     if code == -9998 or "channel" in text.lower():  # paInvalidChannelCount
         return DeviceError(
-            f"The input device {name} cannot record {channels} channel(s) "
-            f"(it has {device.max_input_channels})."
+            f"The input device {name} cannot record {channels} channel(s) (it has {device.max_input_channels})."
         )
     if code in (-9985, -9986) or "unavailable" in text.lower() or "busy" in text.lower():
         return DeviceError(

@@ -43,9 +43,13 @@ class AudioWriter(Protocol):
 def _wav_header(samplerate: int, channels: int, data_bytes: int) -> bytes:
     block = 2 * channels
     return (
-        b"RIFF" + struct.pack("<I", 36 + data_bytes) + b"WAVE"
-        + b"fmt " + struct.pack("<IHHIIHH", 16, 1, channels, samplerate, samplerate * block, block, 16)
-        + b"data" + struct.pack("<I", data_bytes)
+        b"RIFF"
+        + struct.pack("<I", 36 + data_bytes)
+        + b"WAVE"
+        + b"fmt "
+        + struct.pack("<IHHIIHH", 16, 1, channels, samplerate, samplerate * block, block, 16)
+        + b"data"
+        + struct.pack("<I", data_bytes)
     )
 
 
@@ -93,8 +97,9 @@ class FlacWriter:
         self.frames = 0
         if exclusive:  # claim the name first: libsndfile itself would truncate an existing file
             os.close(os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666))
-        self._sf = sf.SoundFile(self.path, "w", samplerate=int(samplerate), channels=int(channels),
-                                format="FLAC", subtype="PCM_16")
+        self._sf = sf.SoundFile(
+            self.path, "w", samplerate=int(samplerate), channels=int(channels), format="FLAC", subtype="PCM_16"
+        )
 
     def write(self, frames: np.ndarray) -> None:
         self._sf.write(np.ascontiguousarray(frames, dtype=np.int16))
@@ -126,6 +131,7 @@ def open_writer(path: str | Path, samplerate: int, channels: int, exclusive: boo
 
 
 # --------------------------------------------------------------------------------------- repair
+
 
 def repair_wav(path: str | Path) -> int:
     """Fix the RIFF and data sizes of a WAV whose writer died; returns its frames.
@@ -202,7 +208,7 @@ def repair_flac(path: str | Path, block_frames: int = 65536) -> int:
                         pcm = frame.to_ndarray()  # s16 planar (channels, n) or packed (1, n*ch)
                         pcm = pcm.T if frame.format.is_planar else pcm.reshape(-1, channels)
                         if pcm.dtype == np.int32:  # a 24-bit file decodes to s32
-                            pcm = pcm >> 16
+                            pcm = np.right_shift(pcm, 16)
                         out.write(np.ascontiguousarray(pcm, dtype=np.int16))
                         frames += len(pcm)
                 except (av.error.InvalidDataError, av.error.EOFError):
@@ -213,8 +219,11 @@ def repair_flac(path: str | Path, block_frames: int = 65536) -> int:
         os.replace(tmp, path)
     except (av.error.FFmpegError, IndexError, EOFError, ValueError, sf.LibsndfileError, OSError) as exc:
         tmp.unlink(missing_ok=True)
-        why = os_problem(exc) if isinstance(exc, OSError) and not isinstance(exc, av.error.FFmpegError) else \
-            (str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+        why = (
+            os_problem(exc)
+            if isinstance(exc, OSError) and not isinstance(exc, av.error.FFmpegError)
+            else (str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+        )
         raise AudioError(f"{path.name} could not be repaired (no readable FLAC audio: {why}).") from None
     except BaseException:
         tmp.unlink(missing_ok=True)

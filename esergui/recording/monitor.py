@@ -12,10 +12,14 @@ from __future__ import annotations
 import math
 from collections import deque
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from esergui.recording.ring import FrameRing
+
+if TYPE_CHECKING:
+    from esergui.segment import VadSettings
 
 FULL_SCALE = 32768.0
 #: A sample at or beyond this magnitude counts as clipped (int16 full scale, minus a hair).
@@ -64,7 +68,7 @@ class LiveMonitor:
         columns: int = 500,
         vad_aggressiveness: int = 2,
         vad_frame_ms: int = 10,
-        vad_settings: object | None = None,
+        vad_settings: VadSettings | None = None,
         speech_window_ms: int = 300,
         speech_ratio: float = 0.3,
         gate_dbfs: float = -55.0,
@@ -74,8 +78,8 @@ class LiveMonitor:
         import webrtcvad
 
         if vad_settings is not None:
-            vad_aggressiveness = int(getattr(vad_settings, "aggressiveness"))
-            vad_frame_ms = int(getattr(vad_settings, "frame_ms"))
+            vad_aggressiveness = int(vad_settings.aggressiveness)
+            vad_frame_ms = int(vad_settings.frame_ms)
 
         self.ring, self.samplerate = ring, int(samplerate)
         self.history_s, self.columns = float(history_s), int(columns)
@@ -134,13 +138,13 @@ class LiveMonitor:
         buf = np.concatenate([self._vad_pending, resampled])
         n = len(buf) // self._vad_frame
         for i in range(n):
-            frame = buf[i * self._vad_frame:(i + 1) * self._vad_frame]
+            frame = buf[i * self._vad_frame : (i + 1) * self._vad_frame]
             pcm = np.clip(frame * FULL_SCALE, -32768, 32767).astype(np.int16)
             loud = float(np.sqrt(np.mean(pcm.astype(np.float32) ** 2))) >= self._gate
             self._speech_hist.append(loud and self._vad.is_speech(pcm.tobytes(), VAD_RATE))
-        self._vad_pending = buf[n * self._vad_frame:]
+        self._vad_pending = buf[n * self._vad_frame :]
         if n:
-            recent = list(self._speech_hist)[-self._window:]
+            recent = list(self._speech_hist)[-self._window :]
             self.speech = sum(recent) >= self._speech_ratio * len(recent)
 
     def waveform(self) -> tuple[np.ndarray, np.ndarray]:

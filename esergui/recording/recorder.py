@@ -18,9 +18,10 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from esergui.errors import DeviceError, EserError
 from esergui.recording.devices import InputDevice, _sd, close_stream, find_input_device, portaudio_error
@@ -221,8 +222,13 @@ class Recorder:
             self.disk_warning = status.warning
         self._check_settings()
         if self.path is not None:  # claim the name (the marker), then create the file
-            write_marker(self.path, samplerate=self.samplerate, channels=self.channels, device=self.device.key,
-                         replace_unfinished=self.overwrite)
+            write_marker(
+                self.path,
+                samplerate=self.samplerate,
+                channels=self.channels,
+                device=self.device.key,
+                replace_unfinished=self.overwrite,
+            )
             try:
                 self._writer = open_writer(self.path, self.samplerate, self.channels, exclusive=not self.overwrite)
             except BaseException:
@@ -281,7 +287,7 @@ class Recorder:
             error=self.error,
         )
 
-    def __enter__(self) -> "Recorder":
+    def __enter__(self) -> Recorder:
         self.start()
         return self
 
@@ -296,16 +302,21 @@ class Recorder:
             return
         sd = _sd()
         try:
-            sd.check_input_settings(device=self.device.index, channels=self.channels,
-                                    dtype="int16", samplerate=self.samplerate)
+            sd.check_input_settings(
+                device=self.device.index, channels=self.channels, dtype="int16", samplerate=self.samplerate
+            )
         except sd.PortAudioError as exc:
             raise portaudio_error(exc, self.device, self.samplerate, self.channels) from exc
 
     def _open_stream(self) -> Any:
         factory = self._stream_factory or _sd().InputStream
         return factory(
-            device=self.device.index, samplerate=self.samplerate, channels=self.channels,
-            dtype="int16", blocksize=self.blocksize, callback=self._callback,
+            device=self.device.index,
+            samplerate=self.samplerate,
+            channels=self.channels,
+            dtype="int16",
+            blocksize=self.blocksize,
+            callback=self._callback,
             finished_callback=self._finished,
         )
 
@@ -376,7 +387,7 @@ class Recorder:
             parts = self._pauses.kept(start, end)
         t0 = time.perf_counter()
         for a, b in parts:
-            chunk = frames[a - start:b - start]
+            chunk = frames[a - start : b - start]
             if self.max_frames is not None:
                 room = self.max_frames - self._frames_written
                 if room <= len(chunk):

@@ -21,7 +21,7 @@ import socket
 import tempfile
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from esergui.errors import AudioError, DeviceError, os_problem
@@ -42,8 +42,9 @@ class EmptyRecording(AudioError):
     """An unfinished recording held no audio at all; its file and marker were removed."""
 
 
-def write_marker(audio: str | Path, *, samplerate: int, channels: int, device: str,
-                 replace_unfinished: bool = True) -> Path:
+def write_marker(
+    audio: str | Path, *, samplerate: int, channels: int, device: str, replace_unfinished: bool = True
+) -> Path:
     """Create the marker for a recording that starts now, claiming the file name.
 
     Raises :class:`DeviceError` while another recorder is alive on ``audio``, and (unless
@@ -57,7 +58,7 @@ def write_marker(audio: str | Path, *, samplerate: int, channels: int, device: s
         "samplerate": int(samplerate),
         "channels": int(channels),
         "device": device,
-        "started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "started": datetime.now(UTC).isoformat(timespec="seconds"),
         "pid": os.getpid(),
         "host": socket.gethostname(),
     }
@@ -100,11 +101,14 @@ def _refuse_if_taken(audio: Path, marker: Path, replace_unfinished: bool) -> Non
         info, live = {}, False
     info = info if isinstance(info, dict) else {}
     if live:
-        raise DeviceError(f"Another recording (process {info.get('pid', '?')}) is being written to {audio}; "
-                          "choose another file name.")
+        raise DeviceError(
+            f"Another recording (process {info.get('pid', '?')}) is being written to {audio}; choose another file name."
+        )
     if audio.exists() and not replace_unfinished:
-        raise AudioError(f"{audio} is an unfinished recording a crash left behind; run "
-                         f"`esergui record --repair {audio}` first, or choose another name.")
+        raise AudioError(
+            f"{audio} is an unfinished recording a crash left behind; run "
+            f"`esergui record --repair {audio}` first, or choose another name."
+        )
 
 
 def touch_marker(audio: str | Path) -> None:
@@ -223,8 +227,9 @@ def repair_recording(recording: UnfinishedRecording | str | Path) -> RepairResul
     frames = repair_audio_file(path)
     if frames <= 0:
         discard_recording(path)
-        raise EmptyRecording(f"{path.name} held no audio (the recording stopped before any sound arrived); "
-                             "the empty file was removed.")
+        raise EmptyRecording(
+            f"{path.name} held no audio (the recording stopped before any sound arrived); the empty file was removed."
+        )
     try:
         info = sf.info(str(path))
     except (sf.LibsndfileError, RuntimeError, OSError) as exc:

@@ -45,7 +45,7 @@ class FrameRing:
         """Append ``frames`` (shape ``(n, channels)``); called from the audio callback."""
         total = len(frames)
         if total > self.capacity:  # only the newest capacity frames can be kept
-            frames = frames[total - self.capacity:]
+            frames = frames[total - self.capacity :]
         n = len(frames)
         start = (self._written + total - n) % self.capacity
         end = start + n
@@ -90,6 +90,6 @@ class FrameRing:
         n = max(0, end - start)
         s = start % self.capacity
         if s + n <= self.capacity:
-            return self._buf[s:s + n].copy()
+            return self._buf[s : s + n].copy()
         first = self.capacity - s
         return np.concatenate([self._buf[s:], self._buf[: n - first]])

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import dataclasses
 from collections import Counter
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from esergui.retrain.sources import RetrainError
 from model.data import Item
@@ -17,9 +18,21 @@ if TYPE_CHECKING:  # heavy imports (torch) stay inside the functions that need t
 
 
 _SYNONYMS = {
-    "angry": "anger", "ang": "anger", "mad": "anger", "happy": "happiness", "hap": "happiness",
-    "joy": "happiness", "exc": "happiness", "excited": "happiness", "sad": "sadness", "neu": "neutral",
-    "calm": "neutral", "bored": "boredom", "disgusted": "disgust", "fearful": "fear", "afraid": "fear",
+    "angry": "anger",
+    "ang": "anger",
+    "mad": "anger",
+    "happy": "happiness",
+    "hap": "happiness",
+    "joy": "happiness",
+    "exc": "happiness",
+    "excited": "happiness",
+    "sad": "sadness",
+    "neu": "neutral",
+    "calm": "neutral",
+    "bored": "boredom",
+    "disgusted": "disgust",
+    "fearful": "fear",
+    "afraid": "fear",
     "scared": "fear",
 }
 
@@ -46,7 +59,7 @@ class LabelMap:
     keep_model_labels: bool = True
 
     @classmethod
-    def identity(cls, labels: Sequence[str]) -> "LabelMap":
+    def identity(cls, labels: Sequence[str]) -> LabelMap:
         return cls({lab: lab for lab in labels}, keep_model_labels=False)
 
     def targets(self) -> list[str]:
@@ -54,7 +67,7 @@ class LabelMap:
 
     def apply(self, items: Sequence[Item]) -> list[Item]:
         """Relabelled items; dropped labels (and labels missing from the mapping) are left out."""
-        return [dataclasses.replace(it, label=self.mapping[it.label]) for it in items if self.mapping.get(it.label)]
+        return [dataclasses.replace(it, label=target) for it in items if (target := self.mapping.get(it.label))]
 
     def label_list(self, model_labels: Sequence[str] | None) -> list[str]:
         """The new model's labels: the model's list (when kept and it covers the targets), else
@@ -64,12 +77,14 @@ class LabelMap:
         if self.keep_model_labels and model_labels:
             outside = [t for t in targets if t not in model_labels]
             if outside:
-                raise RetrainError(f"Label(s) {', '.join(outside)} are not among the model's labels; map them "
-                                   "onto model labels, drop them, or choose a new label set.")
+                raise RetrainError(
+                    f"Label(s) {', '.join(outside)} are not among the model's labels; map them "
+                    "onto model labels, drop them, or choose a new label set."
+                )
             return list(model_labels)
         return targets
 
 
 def mapping_counts(items: Sequence[Item], label_map: Mapping[str, str | None]) -> dict[str, int]:
     """Clips per target label after mapping (dropped labels left out)."""
-    return dict(sorted(Counter(label_map[it.label] for it in items if label_map.get(it.label)).items()))
+    return dict(sorted(Counter(target for it in items if (target := label_map.get(it.label))).items()))

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -60,9 +61,16 @@ class RetrainSettings:
     def train_config(self, base: Any = None) -> Any:
         """The :class:`model.config.TrainConfig` (from ``base``'s when fine-tuning)."""
         cfg = base if base is not None else TrainConfig()
-        cfg = dataclasses.replace(cfg, epochs=int(self.epochs), lr=self.learning_rate, patience=int(self.patience),
-                                  warmup_epochs=1 if self.start == "finetune" else min(cfg.warmup_epochs, 2),
-                                  batch_size=int(self.batch_size), seed=int(self.seed), stop_after=0)
+        cfg = dataclasses.replace(
+            cfg,
+            epochs=int(self.epochs),
+            lr=self.learning_rate,
+            patience=int(self.patience),
+            warmup_epochs=1 if self.start == "finetune" else min(cfg.warmup_epochs, 2),
+            batch_size=int(self.batch_size),
+            seed=int(self.seed),
+            stop_after=0,
+        )
         if not self.augment:
             cfg = dataclasses.replace(cfg, p_noise=0.0, p_gain=0.0, p_speed=0.0, spec_time_masks=0, spec_freq_masks=0)
         return cfg
@@ -96,11 +104,13 @@ def split_items(items: Sequence[Item], how: str = "speaker", seed: int = 0) -> t
 
 def describe_split(train: Sequence[Item], val: Sequence[Item]) -> str:
     """``"train 438 clips (8 speakers), validation 97 clips (speakers 03, 08)"``."""
+
     def who(items: Sequence[Item]) -> str:
         spk = sorted({it.speaker for it in items if it.speaker})
         if not spk:
             return "speakers unknown"
         return f"speakers {', '.join(spk)}" if len(spk) <= 4 else f"{len(spk)} speakers"
+
     return f"train {len(train)} clips ({who(train)}), validation {len(val)} clips ({who(val)})"
 
 
@@ -115,9 +125,15 @@ class SpeedMeasurement:
     threads: int
 
 
-def measure_speed(items: Sequence[Item], labels: Sequence[str], settings: RetrainSettings,
-                  base_model: str | Path | None, cache_dir: str | Path | None = None,
-                  cancel: CancelToken | None = None, sample: int = 32) -> SpeedMeasurement:
+def measure_speed(
+    items: Sequence[Item],
+    labels: Sequence[str],
+    settings: RetrainSettings,
+    base_model: str | Path | None,
+    cache_dir: str | Path | None = None,
+    cancel: CancelToken | None = None,
+    sample: int = 32,
+) -> SpeedMeasurement:
     """Time two real training epochs on up to ``sample`` clips (the second epoch, without
     warm-up costs, is used) and inference on up to 16 clips, with the same network, mode and
     device as the real run. Takes a few seconds."""
@@ -132,7 +148,9 @@ def measure_speed(items: Sequence[Item], labels: Sequence[str], settings: Retrai
     if len({it.label for it in picked}) < 2:  # the trainer needs two classes
         picked = picked + [next(it for it in items if it.label != picked[0].label)]
     probe = dataclasses.replace(settings, epochs=2, patience=99)
-    res = train_with_settings(picked, None, list(labels), probe, base_model, cache_dir, None, cancel, None, None, "speed-probe")
+    res = train_with_settings(
+        picked, None, list(labels), probe, base_model, cache_dir, None, cancel, None, None, "speed-probe"
+    )
     train_s = res.history[-1].seconds / len(picked)
     wavs = load_waveforms(picked[:16], cache_dir)
     t0 = time.perf_counter()
@@ -144,13 +162,26 @@ def measure_speed(items: Sequence[Item], labels: Sequence[str], settings: Retrai
 def estimate_seconds(n_train: int, n_val: int, epochs: int, speed: SpeedMeasurement) -> float:
     """Upper estimate of a run: every epoch (early stopping can end it sooner) plus the
     validation after each epoch and the two final evaluations."""
-    return epochs * (n_train * speed.train_s_per_clip + n_val * speed.val_s_per_clip) \
-        + 2 * n_val * speed.val_s_per_clip + 3.0
+    return (
+        epochs * (n_train * speed.train_s_per_clip + n_val * speed.val_s_per_clip)
+        + 2 * n_val * speed.val_s_per_clip
+        + 3.0
+    )
 
 
-def train_with_settings(train: list[Item], val: list[Item] | None, labels: list[str], settings: RetrainSettings,
-           base_model: str | Path | None, cache_dir: str | Path | None, progress: ProgressCallback | None,
-           cancel: Any, on_epoch: EpochCallback | None, log: Callable[[str], None] | None, name: str) -> "TrainResult":
+def train_with_settings(
+    train: list[Item],
+    val: list[Item] | None,
+    labels: list[str],
+    settings: RetrainSettings,
+    base_model: str | Path | None,
+    cache_dir: str | Path | None,
+    progress: ProgressCallback | None,
+    cancel: Any,
+    on_epoch: EpochCallback | None,
+    log: Callable[[str], None] | None,
+    name: str,
+) -> TrainResult:
     """Train with ``settings``: fine-tune ``base_model`` or train from scratch (``model.train``)."""
     from model.io import read_model_file  # imports torch
     from model.train import fine_tune, train_model
@@ -160,11 +191,34 @@ def train_with_settings(train: list[Item], val: list[Item] | None, labels: list[
             raise RetrainError("Fine-tuning needs a starting model; choose one or train from scratch.")
         meta, _ = read_model_file(base_model)
         tcfg = settings.train_config(TrainConfig.from_dict(meta.get("train_config", {})))
-        return fine_tune(base_model, train, labels, settings.mode, val_items=val, train_config=tcfg,
-                         device=settings.device, name=name, cache_dir=cache_dir, progress=progress,
-                         cancel=cancel, on_epoch=on_epoch, log=log)
+        return fine_tune(
+            base_model,
+            train,
+            labels,
+            settings.mode,
+            val_items=val,
+            train_config=tcfg,
+            device=settings.device,
+            name=name,
+            cache_dir=cache_dir,
+            progress=progress,
+            cancel=cancel,
+            on_epoch=on_epoch,
+            log=log,
+        )
     if settings.start != "scratch":
         raise RetrainError(f"Unknown start {settings.start!r} (finetune or scratch).")
-    return train_model(ModelConfig(), train, val, labels=labels, train_config=settings.train_config(),
-                       device=settings.device, cache_dir=cache_dir, name=name, progress=progress,
-                       cancel=cancel, on_epoch=on_epoch, log=log)
+    return train_model(
+        ModelConfig(),
+        train,
+        val,
+        labels=labels,
+        train_config=settings.train_config(),
+        device=settings.device,
+        cache_dir=cache_dir,
+        name=name,
+        progress=progress,
+        cancel=cancel,
+        on_epoch=on_epoch,
+        log=log,
+    )

@@ -5,9 +5,10 @@ returns a :class:`DataReport` (counts per label and speaker, total duration, pro
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any
 
 from esergui.progress import CancelToken, ProgressCallback, check, report
 from esergui.retrain.sources import MIN_CLIP_S, Problem
@@ -18,8 +19,8 @@ if TYPE_CHECKING:  # heavy imports (torch) stay inside the functions that need t
     pass
 
 
-FEW_EXAMPLES = 10       # labels with fewer examples get a warning
-MIN_EXAMPLES = 2        # labels need at least this many to train and validate
+FEW_EXAMPLES = 10  # labels with fewer examples get a warning
+MIN_EXAMPLES = 2  # labels need at least this many to train and validate
 
 
 @dataclass
@@ -51,22 +52,35 @@ class DataReport:
 
     def summary(self) -> dict[str, Any]:
         """JSON-able summary stored with a trained model."""
-        return {"source": self.source, "clips": len(self.usable), "labels": self.label_counts,
-                "speakers": len({it.speaker for it in self.usable if it.speaker}),
-                "duration_s": round(self.total_s, 1)}
+        return {
+            "source": self.source,
+            "clips": len(self.usable),
+            "labels": self.label_counts,
+            "speakers": len({it.speaker for it in self.usable if it.speaker}),
+            "duration_s": round(self.total_s, 1),
+        }
 
     def text(self) -> str:
         """A plain-text report (for the CLI, logs and tests)."""
-        lines = [f"{len(self.usable)} usable clips of {len(self.items)}, {self.total_s / 60:.1f} min of audio",
-                 "labels: " + ", ".join(f"{k} {v}" for k, v in self.label_counts.items()),
-                 "speakers: " + ", ".join(f"{k} {v}" for k, v in self.speaker_counts.items())]
+        lines = [
+            f"{len(self.usable)} usable clips of {len(self.items)}, {self.total_s / 60:.1f} min of audio",
+            "labels: " + ", ".join(f"{k} {v}" for k, v in self.label_counts.items()),
+            "speakers: " + ", ".join(f"{k} {v}" for k, v in self.speaker_counts.items()),
+        ]
         lines += [f"{p.severity}: {p.message}" for p in self.problems]
         return "\n".join(lines)
 
 
-def inspect_items(items: Sequence[Item], cache_dir: str | Path | None = None, *, source: str = "",
-                  min_clip_s: float = MIN_CLIP_S, problems: Sequence[Problem] = (),
-                  progress: ProgressCallback | None = None, cancel: CancelToken | None = None) -> DataReport:
+def inspect_items(
+    items: Sequence[Item],
+    cache_dir: str | Path | None = None,
+    *,
+    source: str = "",
+    min_clip_s: float = MIN_CLIP_S,
+    problems: Sequence[Problem] = (),
+    progress: ProgressCallback | None = None,
+    cancel: CancelToken | None = None,
+) -> DataReport:
     """Decode every item once (filling the ``.npy`` audio cache in ``cache_dir`` that training
     reuses) and report counts and problems: unreadable files, clips shorter than
     ``min_clip_s``, labels with fewer than :data:`FEW_EXAMPLES` examples, one label only, one
@@ -93,19 +107,45 @@ def inspect_items(items: Sequence[Item], cache_dir: str | Path | None = None, *,
     rep = DataReport(items, usable, durations, list(problems), source=source)
     probs = rep.problems
     if unreadable:
-        probs.append(Problem("warning", "unreadable", f"{len(unreadable)} file(s) cannot be read as audio and "
-                             f"will be left out, e.g. {Path(unreadable[0]).name}.", tuple(unreadable)))
+        probs.append(
+            Problem(
+                "warning",
+                "unreadable",
+                f"{len(unreadable)} file(s) cannot be read as audio and "
+                f"will be left out, e.g. {Path(unreadable[0]).name}.",
+                tuple(unreadable),
+            )
+        )
     if short:
-        probs.append(Problem("warning", "too_short", f"{len(short)} clip(s) are shorter than {min_clip_s:g} s and "
-                             f"will be left out, e.g. {Path(short[0]).name}.", tuple(short)))
+        probs.append(
+            Problem(
+                "warning",
+                "too_short",
+                f"{len(short)} clip(s) are shorter than {min_clip_s:g} s and "
+                f"will be left out, e.g. {Path(short[0]).name}.",
+                tuple(short),
+            )
+        )
     probs.extend(label_problems(usable))
     speakers = {it.speaker for it in usable if it.speaker}
     if usable and not speakers:
-        probs.append(Problem("warning", "no_speakers", "The data names no speakers: validation uses a random "
-                             "split, so its figures may be optimistic for new voices."))
+        probs.append(
+            Problem(
+                "warning",
+                "no_speakers",
+                "The data names no speakers: validation uses a random "
+                "split, so its figures may be optimistic for new voices.",
+            )
+        )
     elif len(speakers) == 1:
-        probs.append(Problem("warning", "one_speaker", f"All clips come from one speaker ({next(iter(speakers))}): "
-                             "the model may not work for other voices, and validation cannot use new speakers."))
+        probs.append(
+            Problem(
+                "warning",
+                "one_speaker",
+                f"All clips come from one speaker ({next(iter(speakers))}): "
+                "the model may not work for other voices, and validation cannot use new speakers.",
+            )
+        )
     report(progress, 1.0, f"{len(usable)} usable clips")
     return rep
 
@@ -117,14 +157,28 @@ def label_problems(items: Sequence[Item]) -> list[Problem]:
         return [Problem("error", "empty", "No usable audio clips were found.")]
     out = []
     if len(counts) < 2:
-        out.append(Problem("error", "one_label", f"Training needs at least two labels; the data has only "
-                           f"{next(iter(counts))!r}."))
+        out.append(
+            Problem(
+                "error", "one_label", f"Training needs at least two labels; the data has only {next(iter(counts))!r}."
+            )
+        )
     rare = sorted(lab for lab, n in counts.items() if n < MIN_EXAMPLES)
     if rare:
-        out.append(Problem("error", "few_examples", f"Label(s) {', '.join(rare)} have fewer than {MIN_EXAMPLES} "
-                           "examples: merge or drop them on the Labels page."))
+        out.append(
+            Problem(
+                "error",
+                "few_examples",
+                f"Label(s) {', '.join(rare)} have fewer than {MIN_EXAMPLES} "
+                "examples: merge or drop them on the Labels page.",
+            )
+        )
     few = sorted(lab for lab, n in counts.items() if MIN_EXAMPLES <= n < FEW_EXAMPLES)
     if few:
-        out.append(Problem("warning", "few_examples", f"Label(s) {', '.join(few)} have fewer than {FEW_EXAMPLES} "
-                           "examples: the model will learn them poorly."))
+        out.append(
+            Problem(
+                "warning",
+                "few_examples",
+                f"Label(s) {', '.join(few)} have fewer than {FEW_EXAMPLES} examples: the model will learn them poorly.",
+            )
+        )
     return out

@@ -8,9 +8,10 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 from esergui.progress import ProgressCallback, check, report, scaled
 from esergui.retrain.plan import EpochCallback, RetrainSettings, describe_split, split_items, train_with_settings
@@ -21,8 +22,6 @@ from model.data import Item
 if TYPE_CHECKING:  # heavy imports (torch) stay inside the functions that need them
     from model.metrics import Figures
     from model.train import TrainResult
-
-
 
 
 @dataclass
@@ -46,11 +45,11 @@ class RetrainOutcome:
     ``base_figures``: the starting model on the validation clips whose labels it knows
     (``None`` from scratch or when it knows none of them), described by ``base_note``."""
 
-    result: "TrainResult"
+    result: TrainResult
     train_items: list[Item]
     val_items: list[Item]
-    figures: "Figures"
-    base_figures: "Figures | None"
+    figures: Figures
+    base_figures: Figures | None
     base_note: str
     split: str
 
@@ -70,8 +69,9 @@ class RetrainOutcome:
         return float(self.figures.ua - self.base_figures.ua)
 
 
-def base_figures(base_model: str | Path, val: Sequence[Item], cache_dir: str | Path | None = None,
-                 cancel: Any = None) -> tuple["Figures | None", str]:
+def base_figures(
+    base_model: str | Path, val: Sequence[Item], cache_dir: str | Path | None = None, cancel: Any = None
+) -> tuple[Figures | None, str]:
     """The starting model's figures on the validation clips whose labels it knows, and a note
     saying on what they were computed."""
     from model.evaluate import evaluate
@@ -87,10 +87,15 @@ def base_figures(base_model: str | Path, val: Sequence[Item], cache_dir: str | P
     return evaluate(bundle, known, cache_dir=cache_dir, cancel=cancel), note
 
 
-def run_retraining(plan: RetrainPlan, progress: ProgressCallback | None = None, cancel: Any = None,
-                   on_epoch: EpochCallback | None = None, log: Callable[[str], None] | None = None,
-                   name: str = "retrained", on_start: Callable[[str, "Figures | None"], None] | None = None,
-                   ) -> RetrainOutcome:
+def run_retraining(
+    plan: RetrainPlan,
+    progress: ProgressCallback | None = None,
+    cancel: Any = None,
+    on_epoch: EpochCallback | None = None,
+    log: Callable[[str], None] | None = None,
+    name: str = "retrained",
+    on_start: Callable[[str, Figures | None], None] | None = None,
+) -> RetrainOutcome:
     """Split, score the starting model on the validation clips, train (fine-tune or from
     scratch), score the new model. Progress: 0-5 % starting model, 5-95 % training, the rest
     the final evaluation. ``on_start(split description, starting model's figures)`` is called
@@ -112,8 +117,19 @@ def run_retraining(plan: RetrainPlan, progress: ProgressCallback | None = None, 
         base_fig, note = base_figures(plan.base_model, val, plan.cache_dir, cancel)
     if on_start is not None:
         on_start(describe_split(train, val), base_fig)
-    result = train_with_settings(train, val, plan.labels, s, plan.base_model, plan.cache_dir, scaled(progress, 0.05, 0.95),
-                    cancel, on_epoch, log, name)
+    result = train_with_settings(
+        train,
+        val,
+        plan.labels,
+        s,
+        plan.base_model,
+        plan.cache_dir,
+        scaled(progress, 0.05, 0.95),
+        cancel,
+        on_epoch,
+        log,
+        name,
+    )
     report(progress, 0.95, "scoring the new model on the validation clips")
     figures = evaluate(result.bundle, val, cache_dir=plan.cache_dir)
     report(progress, 1.0, "cancelled: kept the best epoch so far" if result.cancelled else "finished")

@@ -5,16 +5,17 @@ a folder per label, a CSV list, EmoDB) turned into :class:`model.data.Item`\\ s 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import soundfile as sf
 import soxr
 
 from esergui.errors import EserError, WorkspaceError
-from esergui.lesson import HUMAN
+from esergui.lesson import HUMAN, stored_id
 from esergui.progress import CancelToken, ProgressCallback, check, report
 from model.data import SR, Item, csv_items, emodb_items, folder_items, load_audio
 
@@ -29,7 +30,7 @@ SOURCE_TITLES = {
     "csv": "A CSV list (file,label[,speaker])",
     "emodb": "An EmoDB-style folder",
 }
-MIN_CLIP_S = 0.4        # shorter clips are left out (too short to carry an emotion)
+MIN_CLIP_S = 0.4  # shorter clips are left out (too short to carry an emotion)
 
 
 @dataclass(frozen=True)
@@ -65,19 +66,23 @@ class DataSource:
         return f"{self.kind}: {self.path}"
 
 
-def human_label_counts(ws: "Workspace") -> dict[int, int]:
+def human_label_counts(ws: Workspace) -> dict[int, int]:
     """Lesson id -> number of its utterances with a human emotion label (lessons with none left out)."""
     out = {}
     for lesson in ws.lessons():
-        n = sum(1 for u in ws.utterances(int(lesson.id)) if u.emotion_source == HUMAN)
+        n = sum(1 for u in ws.utterances(stored_id(lesson.id)) if u.emotion_source == HUMAN)
         if n:
-            out[int(lesson.id)] = n
+            out[stored_id(lesson.id)] = n
     return out
 
 
-def collect_items(source: DataSource, workspace: "Workspace | None" = None,
-                  progress: ProgressCallback | None = None, cancel: CancelToken | None = None,
-                  problems: list["Problem"] | None = None) -> list[Item]:
+def collect_items(
+    source: DataSource,
+    workspace: Workspace | None = None,
+    progress: ProgressCallback | None = None,
+    cancel: CancelToken | None = None,
+    problems: list[Problem] | None = None,
+) -> list[Item]:
     """The labelled items of ``source`` (file paths are not opened yet, except lesson audio,
     which is cut into clips). Raises :class:`RetrainError` / :class:`model.errors.DatasetError`
     with a one-sentence message when the source is empty or malformed; lessons skipped because
@@ -100,9 +105,13 @@ def collect_items(source: DataSource, workspace: "Workspace | None" = None,
     return emodb_items(path) if source.kind == "emodb" else folder_items(path)
 
 
-def workspace_items(ws: "Workspace", lesson_ids: Sequence[int] | None = None,
-                    progress: ProgressCallback | None = None, cancel: CancelToken | None = None,
-                    problems: list["Problem"] | None = None) -> list[Item]:
+def workspace_items(
+    ws: Workspace,
+    lesson_ids: Sequence[int] | None = None,
+    progress: ProgressCallback | None = None,
+    cancel: CancelToken | None = None,
+    problems: list[Problem] | None = None,
+) -> list[Item]:
     """Human-labelled utterances of the workspace's lessons, cut from each lesson's audio into
     16 kHz wav clips under ``<workspace>/cache/retrain/``. The speaker of an item is
     ``<lesson name>: <speaker name>`` (the same voice in two lessons counts as two speakers).
@@ -143,8 +152,14 @@ def workspace_items(ws: "Workspace", lesson_ids: Sequence[int] | None = None,
     if not items:
         raise RetrainError(f"The audio of the selected lessons is missing ({', '.join(missing)}); locate it first.")
     if missing and problems is not None:
-        problems.append(Problem("warning", "missing_audio", f"The audio of {len(missing)} lesson(s) is missing, so "
-                                f"their labels are left out: {', '.join(missing)}; locate the audio to use them."))
+        problems.append(
+            Problem(
+                "warning",
+                "missing_audio",
+                f"The audio of {len(missing)} lesson(s) is missing, so "
+                f"their labels are left out: {', '.join(missing)}; locate the audio to use them.",
+            )
+        )
     report(progress, 1.0, f"{len(items)} clips from {len(ids) - len(missing)} lesson(s)")
     return items
 
@@ -166,10 +181,8 @@ class _SpanReader:
                     data = fh.read(max(1, int(round((end_s - start_s) * sr))), dtype="float32", always_2d=True)
                 wav = data.mean(axis=1)
                 if sr != SR:
-
                     wav = soxr.resample(wav, sr, SR)
                 return np.ascontiguousarray(wav, dtype=np.float32)
             except (sf.LibsndfileError, RuntimeError, OSError):
-
                 self._whole = load_audio(self.path)
-        return self._whole[int(round(start_s * SR)): int(round(end_s * SR))]
+        return self._whole[int(round(start_s * SR)) : int(round(end_s * SR))]

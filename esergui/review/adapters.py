@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from typing import TYPE_CHECKING, Any, Sequence
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -29,7 +30,10 @@ def _row(u: Utterance, index: dict[str, int], names: dict[str, str]) -> tuple[in
 
 
 def lesson_data_from_records(
-    lesson: Lesson, utterances: Sequence[Utterance], labels: Sequence[str], speaker_names: dict[str, str] | None = None,
+    lesson: Lesson,
+    utterances: Sequence[Utterance],
+    labels: Sequence[str],
+    speaker_names: dict[str, str] | None = None,
     source: LockedSource | None = None,
 ) -> LessonData:
     """Columns for the views from a lesson's records (final = human where set, else model).
@@ -54,20 +58,31 @@ def lesson_data_from_records(
     if source is not None:
         duration = max(duration, source.duration_s)
     data = LessonData.from_columns(
-        lesson.name, duration, all_labels,
-        start=[u.start_s for u in utts], end=[u.end_s for u in utts],
-        label=cols[0], confidence=cols[1], speaker=cols[2], role=cols[3], annotated=cols[4],
+        lesson.name,
+        duration,
+        all_labels,
+        start=[u.start_s for u in utts],
+        end=[u.end_s for u in utts],
+        label=cols[0],
+        confidence=cols[1],
+        speaker=cols[2],
+        role=cols[3],
+        annotated=cols[4],
         ids=[u.id if u.id is not None else -(i + 1) for i, u in enumerate(utts)],
         probs=probs if have_probs else None,
-        lesson_id=lesson.id, source=source,
+        lesson_id=lesson.id,
+        source=source,
     )
     order = np.argsort([u.start_s for u in utts], kind="stable")
     data.extra["records"] = [utts[i] for i in order]
     return data
 
 
-def relabelled(data: LessonData, records: Sequence[Utterance], speaker_names: dict[str, str] | None = None,
-               ) -> tuple[LessonData, np.ndarray] | None:
+def relabelled(
+    data: LessonData,
+    records: Sequence[Utterance],
+    speaker_names: dict[str, str] | None = None,
+) -> tuple[LessonData, np.ndarray] | None:
     """``data`` with the rows of ``records`` (utterances it shows, same ids and times, new
     labels, roles, speakers or review marks) replaced, and those rows (sorted), without
     re-reading the lesson. None when that is not possible — a record not shown, deleted or
@@ -91,8 +106,15 @@ def relabelled(data: LessonData, records: Sequence[Utterance], speaker_names: di
         label[row], conf[row], speaker[row], role[row], annotated[row] = _row(u, index, names)
         recs[row] = u
         rows.append(row)
-    out = dataclasses.replace(data, label=label, confidence=conf, speaker=speaker, role=role, annotated=annotated,
-                              extra={**data.extra, "records": recs})
+    out = dataclasses.replace(
+        data,
+        label=label,
+        confidence=conf,
+        speaker=speaker,
+        role=role,
+        annotated=annotated,
+        extra={**data.extra, "records": recs},
+    )
     return out, np.unique(np.asarray(rows, dtype=np.int64))
 
 

@@ -16,6 +16,7 @@ from esergui.audio import decode_to_cache, probe
 from esergui.audio.envelope import Envelope, compute_envelope
 from esergui.audio.locked import LockedSource
 from esergui.errors import USER_ERRORS
+from esergui.lesson import stored_id
 from esergui.models import active_model_path as registry_path
 from esergui.models import bundled_model_path
 from esergui.progress import CancelToken
@@ -64,6 +65,7 @@ def pipeline_for(device: str, model_path: str | None = None) -> Pipeline:
 def probe_job(device: str, ws: Workspace | None = None):
     """-> ``(device text, model text)`` for the status bar, loading the workspace's active model
     (the bundled one without a workspace) on the way."""
+
     def job(progress, cancel: CancelToken, partial) -> tuple[str, str]:
         model_path = active_model_path(ws)
         pipe = pipeline_for(device, model_path)
@@ -83,12 +85,15 @@ def analysis_job(ws: Workspace, lesson_id: int, device: str):
     """Analyse a workspace lesson and store the result (human edits kept); partial results
     are lists of :class:`esergui.lesson.Utterance` with emotions, batch by batch. Returns
     ``{"report": StoreReport, "skipped": {stage: reason}, "timings_s": {stage: s}}``."""
+
     def job(progress, cancel: CancelToken, partial) -> Any:
         from esergui.pipeline import analyze_into_workspace  # loads torch: only in the worker thread
 
         pipe = pipeline_for(device, active_model_path(ws))
         progress("decode", 0.0, "loading")
-        result, report = analyze_into_workspace(ws, lesson_id, pipe, progress=progress, cancel=cancel, on_utterances=partial)
+        result, report = analyze_into_workspace(
+            ws, lesson_id, pipe, progress=progress, cancel=cancel, on_utterances=partial
+        )
         return {"report": report, "skipped": dict(result.run.skipped), "timings_s": dict(result.run.timings_s)}
 
     return job
@@ -97,6 +102,7 @@ def analysis_job(ws: Workspace, lesson_id: int, device: str):
 def add_lessons_job(ws: Workspace, paths: list[str]):
     """Probe each file (a file that cannot be decoded is reported, not added) and add it.
     -> ``(lesson ids, [(path, one-line reason), ...])``."""
+
     def job(progress, cancel: CancelToken, partial) -> tuple[list[int], list[tuple[str, str]]]:
         ids: list[int] = []
         problems: list[tuple[str, str]] = []
@@ -106,7 +112,7 @@ def add_lessons_job(ws: Workspace, paths: list[str]):
             try:
                 info = probe(path)
                 lesson = ws.add_lesson(path, duration_s=float(info.duration_s))
-                ids.append(int(lesson.id))
+                ids.append(stored_id(lesson.id))
             except USER_ERRORS as exc:
                 problems.append((path, str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__))
         return ids, problems
@@ -116,6 +122,7 @@ def add_lessons_job(ws: Workspace, paths: list[str]):
 
 def decode_job(ws: Workspace, lesson_id: int):
     """Decode a lesson's audio into the workspace cache (for viewing before any analysis)."""
+
     def job(progress, cancel: CancelToken, partial) -> Path:
         lesson = ws.lesson(lesson_id)
         audio = ws.find_audio(lesson_id)
@@ -130,6 +137,7 @@ def decode_job(ws: Workspace, lesson_id: int):
 
 def envelope_job(source: LockedSource, cache_dir: Path | None = None, key: str = ""):
     """The whole-lesson min/max envelope, cached as ``<cache_dir>/<key>_envelope.npz``."""
+
     def job(progress, cancel: CancelToken, partial) -> Envelope:
         path = Path(cache_dir) / f"{key[:20]}_envelope.npz" if cache_dir and key else None
         if path is not None and path.is_file():
@@ -143,8 +151,14 @@ def envelope_job(source: LockedSource, cache_dir: Path | None = None, key: str =
         if path is not None:
             try:
                 tmp = path.with_suffix(".tmp.npz")
-                np.savez(tmp, mins=env.mins, maxs=env.maxs, block=env.block, sample_rate=env.sample_rate,
-                         num_samples=source.n_samples)
+                np.savez(
+                    tmp,
+                    mins=env.mins,
+                    maxs=env.maxs,
+                    block=env.block,
+                    sample_rate=env.sample_rate,
+                    num_samples=source.n_samples,
+                )
                 tmp.replace(path)
             except OSError:
                 pass  # a read-only cache only costs time
@@ -153,7 +167,9 @@ def envelope_job(source: LockedSource, cache_dir: Path | None = None, key: str =
     return job
 
 
-def partial_lesson_data(ws: Workspace, lesson_id: int, batch: object, current: LessonData, store: dict) -> LessonData | None:
+def partial_lesson_data(
+    ws: Workspace, lesson_id: int, batch: object, current: LessonData, store: dict
+) -> LessonData | None:
     """Accumulate a partial-results ``batch`` (list of utterances) for ``lesson_id`` in
     ``store`` and return the lesson as analysed so far (None for anything else)."""
     if not isinstance(batch, list):
@@ -162,7 +178,7 @@ def partial_lesson_data(ws: Workspace, lesson_id: int, batch: object, current: L
     acc.extend(batch)
     labels: list[str] = []
     for u in acc:
-        for name in (u.probabilities or {}):
+        for name in u.probabilities or {}:
             if name not in labels:
                 labels.append(name)
     data = lesson_data_from_records(ws.lesson(lesson_id), acc, labels, None, current.source)

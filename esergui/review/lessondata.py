@@ -7,8 +7,8 @@ arrays. Times are seconds from the start of the lesson; rows are sorted by ``sta
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Sequence
 
 import numpy as np
 
@@ -43,24 +43,36 @@ class LessonData:
         return int(len(self.start))
 
     @classmethod
-    def empty(cls, name: str = "", duration_s: float = 0.0, labels: Sequence[str] = ()) -> "LessonData":
+    def empty(cls, name: str = "", duration_s: float = 0.0, labels: Sequence[str] = ()) -> LessonData:
         return cls.from_columns(name, duration_s, labels, start=[], end=[])
 
     @classmethod
     def from_columns(
-        cls, name: str, duration_s: float, labels: Sequence[str], *, start: Sequence[float],
-        end: Sequence[float], label: Sequence[int] | None = None, confidence: Sequence[float] | None = None,
-        speaker: Sequence[str] | None = None, role: Sequence[str] | None = None,
-        annotated: Sequence[bool] | None = None, ids: Sequence[int] | None = None,
-        probs: np.ndarray | None = None, **kw,
-    ) -> "LessonData":
+        cls,
+        name: str,
+        duration_s: float,
+        labels: Sequence[str],
+        *,
+        start: Sequence[float],
+        end: Sequence[float],
+        label: Sequence[int] | None = None,
+        confidence: Sequence[float] | None = None,
+        speaker: Sequence[str] | None = None,
+        role: Sequence[str] | None = None,
+        annotated: Sequence[bool] | None = None,
+        ids: Sequence[int] | None = None,
+        probs: np.ndarray | None = None,
+        **kw,
+    ) -> LessonData:
         """Build from any sequences; missing columns get neutral defaults; rows get sorted."""
         n = len(start)
-        cols = dict(
+        cols: dict[str, np.ndarray] = dict(
             start=np.asarray(start, dtype=np.float64).reshape(n),
             end=np.asarray(end, dtype=np.float64).reshape(n),
             label=np.asarray(label if label is not None else np.full(n, -1), dtype=np.int32).reshape(n),
-            confidence=np.asarray(confidence if confidence is not None else np.full(n, np.nan), dtype=np.float32).reshape(n),
+            confidence=np.asarray(
+                confidence if confidence is not None else np.full(n, np.nan), dtype=np.float32
+            ).reshape(n),
             speaker=np.asarray(speaker if speaker is not None else [""] * n, dtype=object).reshape(n),
             role=np.asarray(role if role is not None else [""] * n, dtype=object).reshape(n),
             annotated=np.asarray(annotated if annotated is not None else np.zeros(n, bool), dtype=bool).reshape(n),
@@ -71,7 +83,21 @@ class LessonData:
         if n and np.any(order != np.arange(n)):
             cols = {k: v[order] for k, v in cols.items()}
             p = None if p is None else p[order]
-        return cls(name=name, duration_s=float(duration_s), labels=tuple(labels), probs=p, **cols, **kw)
+        return cls(
+            name=name,
+            duration_s=float(duration_s),
+            labels=tuple(labels),
+            probs=p,
+            start=cols["start"],
+            end=cols["end"],
+            label=cols["label"],
+            confidence=cols["confidence"],
+            speaker=cols["speaker"],
+            role=cols["role"],
+            annotated=cols["annotated"],
+            ids=cols["ids"],
+            **kw,
+        )
 
     def row_of_id(self, uid: int) -> int:
         """Row index of utterance id ``uid`` (-1 if absent)."""

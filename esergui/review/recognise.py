@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from esergui.errors import EserError
-from esergui.lesson import Utterance
+from esergui.lesson import Utterance, stored_id
 from esergui.progress import CancelToken
 from esergui.review.jobs import active_model_path, pipeline_for
 from esergui.workspace import Workspace
@@ -25,6 +25,7 @@ def recognise_job(ws: Workspace, utterance_id: int, source: Any, device: str):
     """A job -> ``{label: probability}`` of the utterance ``utterance_id`` read from ``source``
     (the lesson's decoded audio). A speaker-normalised model gets its speaker's statistics
     from up to :data:`SPEAKER_STATS_S` seconds of that speaker's other utterances."""
+
     def job(progress, cancel: CancelToken, partial) -> dict[str, float]:
         progress("emotions", 0.0, "loading the emotion model")
         pipe = pipeline_for(device, active_model_path(ws))
@@ -40,9 +41,11 @@ def recognise_job(ws: Workspace, utterance_id: int, source: Any, device: str):
         speaker = u.final_speaker
         if getattr(rec, "speaker_normalised", False) and speaker:
             peers, total = [], 0.0
-            for other in ws.utterances(int(u.lesson_id)):
+            for other in ws.utterances(stored_id(u.lesson_id)):
                 if other.final_speaker == speaker and total < SPEAKER_STATS_S:
-                    peers.append(np.asarray(source.read(int(other.start_s * sr), int(other.end_s * sr)), dtype=np.float32))
+                    peers.append(
+                        np.asarray(source.read(int(other.start_s * sr), int(other.end_s * sr)), dtype=np.float32)
+                    )
                     total += other.duration_s
             cancel.raise_if_cancelled()
             stats = rec.speaker_stats(peers or [wave], [speaker] * max(1, len(peers)), sr)
@@ -58,5 +61,6 @@ def with_model_layer(u: Utterance, probabilities: dict[str, float]) -> Utterance
     """``u`` with the model's emotion, confidence and probabilities set from ``probabilities``
     (the human layer untouched)."""
     label = max(probabilities, key=probabilities.__getitem__)
-    return dataclasses.replace(u, emotion=label, confidence=float(probabilities[label]),
-                               probabilities=dict(probabilities))
+    return dataclasses.replace(
+        u, emotion=label, confidence=float(probabilities[label]), probabilities=dict(probabilities)
+    )

@@ -29,8 +29,15 @@ def frame_energy_db(x: np.ndarray, sample_rate: int, frame_s: float = FRAME_S) -
     return np.maximum(20.0 * np.log10(np.maximum(rms, 1e-12)), FLOOR_DB).astype(np.float32)
 
 
-def quiet_points(source: AudioSource, sample_rate: int, duration_s: float, t: float, context_s: float = 1.0,
-                 frame_s: float = FRAME_S, margin_db: float = 6.0) -> tuple[np.ndarray, np.ndarray]:
+def quiet_points(
+    source: AudioSource,
+    sample_rate: int,
+    duration_s: float,
+    t: float,
+    context_s: float = 1.0,
+    frame_s: float = FRAME_S,
+    margin_db: float = 6.0,
+) -> tuple[np.ndarray, np.ndarray]:
     """``(times (k,) seconds, energy_db (k,))`` of the quiet frames (frame centres) within
     ``context_s`` of ``t``."""
     a = max(0.0, t - context_s)
@@ -48,8 +55,15 @@ def quiet_points(source: AudioSource, sample_rate: int, duration_s: float, t: fl
     return times, db[quiet]
 
 
-def snap_edge(source: AudioSource | None, sample_rate: int, duration_s: float, t: float, radius_s: float,
-              frame_s: float = FRAME_S, margin_db: float = 6.0) -> float:
+def snap_edge(
+    source: AudioSource | None,
+    sample_rate: int,
+    duration_s: float,
+    t: float,
+    radius_s: float,
+    frame_s: float = FRAME_S,
+    margin_db: float = 6.0,
+) -> float:
     """``t`` moved to the nearest quiet point within ``radius_s`` (unchanged if none, or
     without audio). Seconds, clipped to ``[0, duration_s]``."""
     t = float(min(max(0.0, t), duration_s))
