@@ -41,11 +41,11 @@ def find_lessons(ws: Any, specs: list[str]) -> list[Any]:
         if spec.strip().lower() == "all":
             found = lessons
         else:
-            found = [l for l in lessons if l.name == spec] or [l for l in lessons if spec.isdigit() and l.id == int(spec)]
+            found = [x for x in lessons if x.name == spec] or [x for x in lessons if spec.isdigit() and x.id == int(spec)]
         if not found:
-            names = ", ".join(f"{l.id}: {l.name}" for l in lessons[:10]) or "none"
+            names = ", ".join(f"{x.id}: {x.name}" for x in lessons[:10]) or "none"
             raise EserError(f"no lesson '{spec}' in {ws.folder} (lessons: {names})")
-        chosen += [l for l in found if l.id not in {c.id for c in chosen}]
+        chosen += [x for x in found if x.id not in {c.id for c in chosen}]
     return chosen
 
 
@@ -58,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
     options = ExportOptions(CsvOptions(bom=args.csv_bom, semicolon=args.csv_semicolon), args.tiers)
     with Workspace.open(args.workspace, create=False) as ws:
         lessons = find_lessons(ws, args.lesson)
-        results = export_workspace(ws, [int(l.id) for l in lessons], args.out, formats, options)
+        results = export_workspace(ws, [int(x.id) for x in lessons], args.out, formats, options)
     if not args.quiet:
         for r in results:
             print(f"{r.lesson} -> {', '.join(str(p) for p in r.files)}")

@@ -66,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
         else:  # a workspace of one lesson needs no --lesson
             lessons = ws.lessons()
             if len(lessons) != 1:
-                names = ", ".join(f"{l.id}: {l.name}" for l in lessons[:10]) or "none"
+                names = ", ".join(f"{x.id}: {x.name}" for x in lessons[:10]) or "none"
                 raise EserError(f"say which lesson the annotations belong to (--lesson NAME|ID; lessons: {names})")
         if len(lessons) != 1:
             raise EserError(f"'{args.lesson}' names {len(lessons)} lessons; give the lesson id")

@@ -60,7 +60,7 @@ def media_links(audio: str | Path, eaf_path: str | Path) -> tuple[str, str | Non
 
 def eaf_document(tierset: TierSet, eaf_path: str | Path, audio: str | Path | None = None) -> bytes:
     """The ``.eaf`` bytes (UTF-8 XML) for ``tierset``."""
-    from pympi.Elan import Eaf, to_adocument  # type: ignore[import-untyped]
+    from pympi.Elan import Eaf, to_adocument
 
     eaf = Eaf(author=AUTHOR)
     eaf.add_linguistic_type(LINGUISTIC_TYPE, timealignable=True)
@@ -97,7 +97,7 @@ def write_eaf(path: str | Path, tierset: TierSet, audio: str | Path | None = Non
 
 def read_eaf(path: str | Path) -> list[RawTier]:
     """The tiers of an ``.eaf`` file. Raises :class:`EafError` naming the line or element."""
-    from pympi.Elan import Eaf  # type: ignore[import-untyped]
+    from pympi.Elan import Eaf
 
     path = Path(path)
     try:

@@ -31,7 +31,7 @@ class TextGridError(ValueError):
 def write_textgrid(path: str | Path, tierset: TierSet, duration_s: float) -> Path:
     """Write ``tierset`` as a long-format TextGrid from 0 to ``duration_s`` (or the last
     utterance's end, if later), all or nothing."""
-    from praatio import textgrid  # type: ignore[import-untyped]
+    from praatio import textgrid
 
     end = max([float(duration_s), *(b for t in tierset.tiers for _, b, _ in t.intervals), 0.001])
     tg = textgrid.Textgrid(minTimestamp=0.0, maxTimestamp=end)
@@ -75,7 +75,7 @@ def decode(data: bytes) -> str:
 
 def read_textgrid(path: str | Path) -> list[RawTier]:
     """The interval tiers of a TextGrid file. Raises :class:`TextGridError`."""
-    from praatio.utilities import textgrid_io  # type: ignore[import-untyped]
+    from praatio.utilities import textgrid_io
 
     path = Path(path)
     try:

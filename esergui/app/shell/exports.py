@@ -29,7 +29,7 @@ def export_lessons_csv(ws: Workspace, lesson_ids: Sequence[int], folder: str | P
     """Per lesson ``<name>_utterances.csv``, ``_summary.csv``, ``_bins.csv`` in ``folder``, plus
     ``lessons_summary.csv`` (one row per lesson) for several lessons. Returns the files."""
     results = export_workspace(ws, list(lesson_ids), folder, options=ExportOptions(options))
-    files = [p for r in results for p in (r.utterances_csv, r.summary_csv, r.bins_csv)]
+    files = [p for r in results for p in r.files]
     if len(results) > 1:
         files.append(Path(folder) / "lessons_summary.csv")
     return files
