@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Mapping, NamedTuple, Sequence
+from typing import Any, Mapping, NamedTuple
 
 import pandas as pd
 
@@ -22,7 +22,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from esergui import __version__
-from esergui.report.palette import ROLE_COLOURS, UNCERTAIN_COLOUR, UNCERTAIN_HATCH, label_colours
+from esergui.report.palette import ROLE_COLOURS, UNCERTAIN_HATCH, UNCERTAIN_PATTERN, label_colours
 from esergui.report.save import output_format, save_figure
 from esergui.report.source import ReportLesson
 from esergui.report.timeline import (Span, arousal_handles, arousal_sigma_s, draw_arousal, draw_timeline, has_arousal,
@@ -130,10 +130,10 @@ def _talk_bar(ax: Axes, legend_ax: Axes, row: Mapping[str, Any]) -> None:
     legend_row(legend_ax, handles + [Patch(facecolor="none", edgecolor="none", label="of the lesson's time")], 8)
 
 
-def _shares(ax: Axes, table: pd.DataFrame, labels: Sequence[str]) -> None:
+def _shares(ax: Axes, table: pd.DataFrame) -> None:
     """Emotion shares (percent of speech time, :func:`esergui.summary.emotion_by_role`) per
     row of ``table``, as stacked bars; the ``uncertain`` column grey and hatched."""
-    colours = dict(zip(labels, label_colours(labels)))
+    colours = dict(zip(table.columns, label_colours(list(table.columns))))  # "uncertain" included
     rows = list(table.index)
     names = {"all": "all speech", "student": "students"}
     for i, role in enumerate(rows):
@@ -143,8 +143,8 @@ def _shares(ax: Axes, table: pd.DataFrame, labels: Sequence[str]) -> None:
             if pct <= 0:
                 continue
             uncertain = label == UNCERTAIN
-            ax.barh(i, pct, left=left, height=0.7, color=UNCERTAIN_COLOUR if uncertain else colours[label],
-                    hatch=UNCERTAIN_HATCH if uncertain else None, edgecolor="white", linewidth=0.5)
+            ax.barh(i, pct, left=left, height=0.7, color=colours[label], hatch=UNCERTAIN_PATTERN if uncertain else None,
+                    edgecolor=UNCERTAIN_HATCH if uncertain else "white", linewidth=0.5)
             if pct >= 9:
                 ax.text(left + pct / 2, i, f"{pct:.0f}", ha="center", va="center", fontsize=6.5,
                         color="white" if colours.get(label, "#FFFFFF") in ("#0072B2", "#D55E00", "#000000") else "#222222")
@@ -235,7 +235,7 @@ def _emotion_section(flow: _Flow, lesson: ReportLesson, row: Mapping[str, Any]) 
                   indent=0.07, after=1)
         table = emotion_by_role(lesson.utterances, lesson.labels).fillna(0.0)
         rows = [r for r in table.index if r != "all"] or ["all"]
-        _shares(flow.axes(0.17 * len(rows) + 0.27, left=0.07), table.loc[rows], lesson.labels)
+        _shares(flow.axes(0.17 * len(rows) + 0.27, left=0.07), table.loc[rows])
         flow.space(24, fixed=True)
 
 

@@ -1,5 +1,6 @@
-"""Colours shared by the app and the reports (Qt-free): a colour-blind-safe palette (Okabe &
-Ito, 2008) for emotion labels and roles, and how "uncertain" and "not recognised" look.
+"""Colours shared by the app and the reports (Qt-free; the app's Qt helpers in
+``esergui/app/common/palette.py`` build on these): a colour-blind-safe palette (Okabe & Ito,
+2008) for emotion labels and roles, and how "uncertain" and "no emotion yet" look.
 
 Emotions get fixed, meaningful colours when their name is known (anger = vermillion,
 sadness = blue, ...), so a retrained model with other label names still gets distinct colours.
@@ -8,6 +9,8 @@ sadness = blue, ...), so a retrained model with other label names still gets dis
 from __future__ import annotations
 
 from typing import Sequence
+
+from esergui.lesson import UNCERTAIN
 
 #: Okabe-Ito palette (hex), plus its grey.
 OKABE_ITO = {
@@ -32,6 +35,12 @@ _CYCLE = ("vermillion", "orange", "blue", "bluish_green", "reddish_purple", "sky
 
 #: Colour of utterances with no emotion yet (not analysed).
 UNKNOWN_COLOUR = "#BBBBBB"
+#: Fill of "uncertain" utterances (below the confidence threshold), drawn hatched in
+#: :data:`UNCERTAIN_HATCH` so they never pass for a pale emotion colour.
+UNCERTAIN_COLOUR = "#E4E4E4"
+UNCERTAIN_HATCH = "#6E6E6E"
+#: The hatch pattern of "uncertain" in matplotlib figures (reports, paper figures).
+UNCERTAIN_PATTERN = "////"
 
 ROLE_COLOURS = {"teacher": "#0072B2", "student": "#E69F00"}
 
@@ -42,6 +51,9 @@ def label_colours(labels: Sequence[str]) -> list[str]:
     out: list[str | None] = [None] * len(labels)
     for i, name in enumerate(labels):
         key = name.strip().lower()
+        if key == UNCERTAIN:
+            out[i] = UNCERTAIN_COLOUR
+            continue
         for prefix, entry in _KNOWN:
             if key.startswith(prefix) and entry not in used:
                 out[i] = OKABE_ITO[entry]
@@ -57,9 +69,3 @@ def label_colours(labels: Sequence[str]) -> list[str]:
 
 def role_colour(role: str) -> str:
     return ROLE_COLOURS.get(role, "#666666")
-
-
-#: An utterance whose model confidence is below the threshold: drawn light grey and hatched,
-#: never in a class colour.
-UNCERTAIN_COLOUR = "#DDDDDD"
-UNCERTAIN_HATCH = "////"

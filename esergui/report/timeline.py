@@ -18,7 +18,8 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, MultipleLocator
 
 from esergui.lesson import ROLES, Utterance
-from esergui.report.palette import (ROLE_COLOURS, UNCERTAIN_COLOUR, UNCERTAIN_HATCH, UNKNOWN_COLOUR, label_colours,
+from esergui.report.palette import (ROLE_COLOURS, UNCERTAIN_COLOUR, UNCERTAIN_HATCH, UNCERTAIN_PATTERN, UNKNOWN_COLOUR,
+                                    label_colours,
                                     role_colour)
 from esergui.report.source import ReportLesson
 from esergui.report.wording import clock
@@ -113,8 +114,9 @@ def draw_timeline(ax: Axes, lesson: ReportLesson, span: Span, by: str = "role", 
             groups.setdefault(fill, []).append((u.start_s, u.duration_s))
             used.add(fill)
         for fill, bars in groups.items():
-            ax.broken_barh(bars, (lane - 0.38, 0.76), facecolors=fill, edgecolors="#777777" if fill == UNCERTAIN_COLOUR
-                           else "none", linewidth=0.3, hatch=UNCERTAIN_HATCH if fill == UNCERTAIN_COLOUR else None)
+            uncertain = fill == UNCERTAIN_COLOUR
+            ax.broken_barh(bars, (lane - 0.38, 0.76), facecolors=fill, edgecolors=UNCERTAIN_HATCH if uncertain else "none",
+                           linewidth=0.3, hatch=UNCERTAIN_PATTERN if uncertain else None)
     ax.set_ylim(len(keys) - 0.5, -0.5)
     ax.set_yticks(range(len(keys)), names, fontsize=fontsize)
     for lane, key in enumerate(keys):
@@ -127,7 +129,7 @@ def draw_timeline(ax: Axes, lesson: ReportLesson, span: Span, by: str = "role", 
         ax.spines[side].set_visible(False)
     handles = [Patch(facecolor=colours[label], label=label) for label in lesson.labels if colours[label] in used]
     if UNCERTAIN_COLOUR in used:
-        handles.append(Patch(facecolor=UNCERTAIN_COLOUR, edgecolor="#777777", hatch=UNCERTAIN_HATCH, linewidth=0.3,
+        handles.append(Patch(facecolor=UNCERTAIN_COLOUR, edgecolor=UNCERTAIN_HATCH, hatch=UNCERTAIN_PATTERN, linewidth=0.3,
                              label=f"uncertain (< {100 * threshold:.0f} %)"))
     if UNKNOWN_COLOUR in used:
         handles.append(Patch(facecolor=UNKNOWN_COLOUR, label="no emotion"))

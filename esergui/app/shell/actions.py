@@ -9,6 +9,7 @@ from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QAbstractSpinBox, QApplication, QLineEdit, QPlainTextEdit, QTextEdit, QToolBar, QWidget
 
 from esergui.app.common.icons import icon
+from esergui.app.shell import reports
 from esergui.app.shell.dialogs import DEVICES
 
 if TYPE_CHECKING:
@@ -87,6 +88,8 @@ def build_actions(win: "MainWindow") -> None:
                    lambda: win.exports.export_summary(), "Ctrl+Shift+E"))
     ex.addAction(a("export_png", "Timeline and Summary &PNG…", "Save the timelines and summary plots as a PNG image",
                    lambda: win.exports.export_png(), "Ctrl+Shift+P", "export-png"))
+    ex.addAction(a("export_figure", "&Figure for a Paper…", "The emotion timeline of the current lesson as a PDF, SVG "
+                   "or PNG figure with a title, a chosen size and resolution, whole or in part", lambda: reports.export_paper_figure(win)))
     ex.addSeparator()  # researchers' formats (esergui.formats; docs/FORMATS.md)
     for fmt, text, tip in (("eaf", "&ELAN (.eaf)…", "ELAN 3.0 files with speaker, role, emotion, codes and notes tiers"),
                            ("textgrid", "Praat &TextGrid…", "Praat TextGrids with speaker, role, emotion, codes and notes tiers"),
@@ -99,6 +102,8 @@ def build_actions(win: "MainWindow") -> None:
         opt = a(key, text, "Spreadsheet option for the CSV exports", lambda on, k=key: win.settings.setValue(f"export/{k}", on), checkable=True)
         opt.setChecked(str(win.settings.value(f"export/{key}", False)).lower() == "true")
         ex.addAction(opt)
+    m.addAction(a("report", "Lesson &Report…", "One page on the current lesson for a teacher (PDF or PNG): talk time, "
+                  "turns, wait time, emotions by role and the model's limits", lambda: reports.export_report(win), "Ctrl+Shift+T"))
     m.addAction(a("import_annotations", "&Import Annotations…", "Read ELAN, Praat, RTTM, Audacity or CSV annotations "
                   "into the current lesson as its human labels", lambda: win.exports.import_annotations()))
     m.addSeparator()

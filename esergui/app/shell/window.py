@@ -345,6 +345,8 @@ class MainWindow(QMainWindow):
         a["remove"].setEnabled(has_ws and bool(self.library.selected_ids() or has_lesson))
         a["cancel"].setEnabled(self.queue.is_busy())
         a["export_png"].setEnabled(has_lesson)
+        a["report"].setEnabled(has_lesson)
+        a["export_figure"].setEnabled(has_lesson)
         a["record"].setEnabled(has_ws)
         self._welcome_add.setEnabled(has_ws)
         playing = self.player.playing
