@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import numpy as np
 
 NAME = "predict"
 HELP = "classify the emotion of each audio file (one utterance per file)"
@@ -26,15 +31,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _loader():
+def _loader() -> Callable[[Path], np.ndarray]:
+    """The app's decoder (any format, any rate), else the model layer's reader."""
     try:
-        from esergui.audio import load_audio  # the app's decoder (any format, any rate)
-
-        return lambda p: load_audio(p)
+        from esergui.audio import load_audio as decode
     except ImportError:
         from model.data import load_audio
 
         return load_audio
+    return lambda p: decode(p)
 
 
 def run(args: argparse.Namespace) -> int:
