@@ -113,3 +113,21 @@ def test_a_run_is_judged_on_the_clips_both_models_know():
     scratch = assess_outcome(SimpleNamespace(figures=new, base_figures=None, val_items=val))
     assert scratch.base is None and not scratch.decision.activate
     assert isinstance(scratch.new, Evidence) and scratch.to_dict()["new"]["protocol"] == ev.new.protocol
+
+
+def test_a_saved_model_file_carries_its_evidence(emodb, tmp_path):
+    """save_outcome writes the evidence into the model file (a real tiny model, read back)."""
+    from esergui.retrain import RetrainOutcome, RetrainPlan, save_outcome
+    from model.io import load_model
+    from model.train import TrainResult
+    from tests.retrain_support import tiny_model
+
+    val = [Item(f"/v/{i}.wav", label) for i, label in enumerate(["anger"] * 3 + ["neutral"] * 3)]
+    new = figures({"anger": (3, 3), "neutral": (3, 3)})
+    base = figures({"anger": (3, 2), "neutral": (3, 2)})
+    outcome = RetrainOutcome(TrainResult(load_model(tiny_model(emodb))), [], val, new, base, "base on the same 6 clips",
+                             "validation 6 clips")
+    path = save_outcome(outcome, RetrainPlan([], LABELS), tmp_path / "m.safetensors", "school")
+    evidence = load_model(path).metadata["retraining"]["evidence"]
+    assert evidence["new"]["protocol"] == validation_protocol(val) and not evidence["new"]["sufficient"]
+    assert evidence["decision"]["activate"] is False and "too few to measure" in evidence["decision"]["reason"]

@@ -17,6 +17,7 @@ from esergui.progress import ProgressCallback, check, report, scaled
 from esergui.retrain.plan import EpochCallback, RetrainSettings, describe_split, split_items, train_with_settings
 from esergui.retrain.report import label_problems
 from esergui.retrain.sources import RetrainError
+from esergui.retrain_evidence import assess_outcome
 from model.data import Item
 
 if TYPE_CHECKING:  # heavy imports (torch) stay inside the functions that need them
@@ -139,7 +140,7 @@ def run_retraining(
 def save_outcome(outcome: RetrainOutcome, plan: RetrainPlan, path: str | Path, name: str) -> Path:
     """Write the new model file with its figures and data summary in the metadata
     (``metadata["retraining"]``: data, label map, settings, split, validation figures,
-    starting model's figures)."""
+    starting model's figures, and their evidence: :func:`esergui.retrain_evidence.assess_outcome`)."""
     from model.io import save_model
 
     bundle = outcome.bundle
@@ -154,6 +155,7 @@ def save_outcome(outcome: RetrainOutcome, plan: RetrainPlan, path: str | Path, n
         "base_validation": outcome.base_figures.to_dict() if outcome.base_figures else None,
         "base_note": outcome.base_note,
         "cancelled": outcome.cancelled,
+        "evidence": assess_outcome(outcome).to_dict(),  # esergui.retrain_evidence: sizes, intervals, protocols
     }
     return save_model(bundle, path)
 
