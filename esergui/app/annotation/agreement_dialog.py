@@ -4,8 +4,9 @@ lesson, see Cohen's kappa (emotion, role) with the confusion matrix and the disa
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 import pandas as pd
 from PySide6.QtCore import Qt
@@ -34,7 +35,9 @@ if TYPE_CHECKING:
     from esergui.app.annotation.controller import AnnotationController
 
 
-def _table(headers: list[str], rows: list[list[str]], right: set[int] = frozenset(), stretch: int | None = None) -> QTableWidget:
+def _table(
+    headers: list[str], rows: list[list[str]], right: set[int] = frozenset(), stretch: int | None = None
+) -> QTableWidget:
     """A read-only table; columns fit their contents, column ``stretch`` takes the rest."""
     t = QTableWidget(len(rows), len(headers))
     t.setHorizontalHeaderLabels(headers)
@@ -50,7 +53,9 @@ def _table(headers: list[str], rows: list[list[str]], right: set[int] = frozense
             t.setItem(r, c, item)
     header = t.horizontalHeader()
     for c in range(len(headers)):
-        header.setSectionResizeMode(c, QHeaderView.ResizeMode.Stretch if c == stretch else QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(
+            c, QHeaderView.ResizeMode.Stretch if c == stretch else QHeaderView.ResizeMode.ResizeToContents
+        )
     header.setStretchLastSection(False)
     return t
 
@@ -62,8 +67,13 @@ def _num(x: float, fmt: str) -> str:
 class AgreementDialog(QDialog):
     """Shows an :class:`AgreementReport`; ``jump(utterance_id)`` is called on a double-click."""
 
-    def __init__(self, report: AgreementReport, title: str, jump: Callable[[int], None] | None = None,
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        report: AgreementReport,
+        title: str,
+        jump: Callable[[int], None] | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         self.setWindowTitle(f"Agreement — {title}")
         self.report = report
@@ -77,21 +87,52 @@ class AgreementDialog(QDialog):
         head.setWordWrap(True)
         rows = []
         for f in report.fields.values():
-            rows.append([f.field, str(f.n), _num(f.observed, ".1%"), _num(f.expected, ".1%"), _num(f.kappa, ".3f"),
-                         f.interpretation, str(f.both_human)])
-        self.kappa_table = _table(["Field", "Pairs", "Agreement", "Chance", "Cohen's κ", "Strength", "Both by hand"], rows,
-                                  right={1, 2, 3, 4, 6}, stretch=5)
-        self.kappa_table.setToolTip("Cohen's kappa over paired utterances; strength after Landis & Koch (1977). "
-                                    "'Both by hand': pairs both annotators labelled themselves")
-        self.kappa_table.setFixedHeight(self.kappa_table.horizontalHeader().sizeHint().height()
-                                        + sum(self.kappa_table.rowHeight(r) for r in range(len(rows))) + 4)
+            rows.append(
+                [
+                    f.field,
+                    str(f.n),
+                    _num(f.observed, ".1%"),
+                    _num(f.expected, ".1%"),
+                    _num(f.kappa, ".3f"),
+                    f.interpretation,
+                    str(f.both_human),
+                ]
+            )
+        self.kappa_table = _table(
+            ["Field", "Pairs", "Agreement", "Chance", "Cohen's κ", "Strength", "Both by hand"],
+            rows,
+            right={1, 2, 3, 4, 6},
+            stretch=5,
+        )
+        self.kappa_table.setToolTip(
+            "Cohen's kappa over paired utterances; strength after Landis & Koch (1977). "
+            "'Both by hand': pairs both annotators labelled themselves"
+        )
+        self.kappa_table.setFixedHeight(
+            self.kappa_table.horizontalHeader().sizeHint().height()
+            + sum(self.kappa_table.rowHeight(r) for r in range(len(rows)))
+            + 4
+        )
         tabs = QTabWidget()
         for f in report.fields.values():
             tabs.addTab(self._confusion(f), f"{f.field.capitalize()} confusion")
-        dis_rows = [[format_time(d.start_s, 1), format_time(d.end_s, 1), d.field, d.a or "", d.b or "",
-                     "yes" if d.both_human else ""] for d in report.disagreements]
-        self.dis_table = _table(["Start", "End", "Field", "This workspace", "Other annotator", "Both by hand"], dis_rows,
-                                right={0, 1}, stretch=4)
+        dis_rows = [
+            [
+                format_time(d.start_s, 1),
+                format_time(d.end_s, 1),
+                d.field,
+                d.a or "",
+                d.b or "",
+                "yes" if d.both_human else "",
+            ]
+            for d in report.disagreements
+        ]
+        self.dis_table = _table(
+            ["Start", "End", "Field", "This workspace", "Other annotator", "Both by hand"],
+            dis_rows,
+            right={0, 1},
+            stretch=4,
+        )
         self.dis_table.setToolTip("Double-click to go to the utterance")
         self.dis_table.cellDoubleClicked.connect(self._go)
         tabs.insertTab(0, self.dis_table, f"Disagreements ({len(report.disagreements)})")
@@ -131,15 +172,25 @@ class AgreementDialog(QDialog):
             path, _ = QFileDialog.getSaveFileName(self, "Save disagreements", "disagreements.csv", "CSV files (*.csv)")
             if not path:
                 return None
-        frame = pd.DataFrame([
-            {"start_s": round(d.start_s, 3), "end_s": round(d.end_s, 3), "field": d.field, "this_annotator": d.a,
-             "other_annotator": d.b, "both_human": int(d.both_human), "utterance_id": d.utterance_id}
-            for d in self.report.disagreements
-        ], columns=["start_s", "end_s", "field", "this_annotator", "other_annotator", "both_human", "utterance_id"])
+        frame = pd.DataFrame(
+            [
+                {
+                    "start_s": round(d.start_s, 3),
+                    "end_s": round(d.end_s, 3),
+                    "field": d.field,
+                    "this_annotator": d.a,
+                    "other_annotator": d.b,
+                    "both_human": int(d.both_human),
+                    "utterance_id": d.utterance_id,
+                }
+                for d in self.report.disagreements
+            ],
+            columns=["start_s", "end_s", "field", "this_annotator", "other_annotator", "both_human", "utterance_id"],
+        )
         return write_csv(frame, path)
 
 
-def run_agreement(controller: "AnnotationController", path: str | None = None) -> AgreementDialog | None:
+def run_agreement(controller: AnnotationController, path: str | None = None) -> AgreementDialog | None:
     """Ask for the other annotation (unless ``path``), compare, show the dialog."""
     c = controller
     ws, lid = c.ws, c.lesson_id
@@ -148,8 +199,11 @@ def run_agreement(controller: "AnnotationController", path: str | None = None) -
         return None
     if path is None:
         path, _ = QFileDialog.getOpenFileName(
-            c.win, "Other annotator's work: an utterances CSV, or the workspace.sqlite of their workspace", "",
-            "Annotations or workspace (*.csv *.sqlite *.eaf *.TextGrid *.rttm *.txt *.json);;All files (*)")
+            c.win,
+            "Other annotator's work: an utterances CSV, or the workspace.sqlite of their workspace",
+            "",
+            "Annotations or workspace (*.csv *.sqlite *.eaf *.TextGrid *.rttm *.txt *.json);;All files (*)",
+        )
         if not path:
             return None
     lesson = ws.lesson(lid)

@@ -5,7 +5,8 @@ marked range, drag edges (snapped to quiet points), and recognise an edited utte
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -16,6 +17,13 @@ from esergui.review.snap import snap_edge
 from esergui.timefmt import format_time
 
 if TYPE_CHECKING:
+    from PySide6.QtCore import SignalInstance
+
+    from esergui.app.annotation.undo import EditLayer
+    from esergui.app.shell.selection import SelectionModel
+    from esergui.app.shell.window import MainWindow
+    from esergui.lesson import Utterance
+    from esergui.review.lessondata import LessonData
     from esergui.workspace import Workspace
 
 SNAP_PX = 10  # edges dropped within this many pixels of a quiet point snap to it
@@ -24,6 +32,46 @@ SNAP_MAX_S = 0.3
 
 class BoundaryEdits:
     """Split, merge, delete, create and move utterances (each one undoable edit)."""
+
+    if TYPE_CHECKING:  # defined by esergui.app.annotation.controller.AnnotationController
+        win: MainWindow
+        layer: EditLayer
+        selection: SelectionModel
+        message: SignalInstance
+        rangeMarked: SignalInstance
+        marked_range: tuple[float, float] | None
+        snap_enabled: bool
+        recognising: TaskRunner | None
+
+        @property
+        def ws(self) -> Workspace | None: ...
+
+        @property
+        def lesson_id(self) -> int | None: ...
+
+        @property
+        def data(self) -> LessonData: ...
+
+        def editable(self, quiet: bool = False) -> bool: ...
+
+        def _target(self) -> tuple[Workspace, int]: ...
+
+        def selected_ids(self) -> list[int]: ...
+
+        def _ids(self, ids: Iterable[int] | None) -> list[int]: ...
+
+        def _push_utterances(
+            self,
+            text: str,
+            ids: Sequence[int],
+            op: Callable[[Workspace], Iterable[int] | None],
+            merge_id: int = -1,
+            light: bool = False,
+        ) -> bool: ...
+
+        def _after_edit(
+            self, lesson_id: int, ids: list, light: bool = False, records: Sequence[Utterance] | None = None
+        ) -> None: ...
 
     def split_at(self, t: float | None = None, uid: int | None = None) -> bool:
         """Split the selected utterance (or the one under the cursor) at ``t`` (default: the
@@ -34,7 +82,9 @@ class BoundaryEdits:
         if uid is None:
             uid = self._utterance_at(t, prefer=self.selected_ids())
         if uid is None:
-            self.message.emit(f"No utterance at the cursor ({format_time(t, 2)}): click inside one to place the cursor.")
+            self.message.emit(
+                f"No utterance at the cursor ({format_time(t, 2)}): click inside one to place the cursor."
+            )
             return False
         # the second part is selected afterwards: label it, or Up to label the first
         return self._push_utterances(f"Split at {format_time(t, 2)}", [uid], lambda ws: [ws.split_utterance(uid, t)[1]])
@@ -92,10 +142,15 @@ class BoundaryEdits:
         if b - a < 0.05:
             self.message.emit("Mark at least 50 ms to make an utterance (Shift+drag in the detail view).")
             return False
-        lid = self.lesson_id
-        ok = self.layer.push(UtteranceEdit(
-            f"New utterance {format_time(a, 1)}–{format_time(b, 1)}", lid, [],
-            lambda ws: [ws.create_utterance(lid, a, b, speaker=speaker, role=role)]))
+        lid = self._target()[1]
+        ok = self.layer.push(
+            UtteranceEdit(
+                f"New utterance {format_time(a, 1)}–{format_time(b, 1)}",
+                lid,
+                [],
+                lambda ws: [ws.create_utterance(lid, a, b, speaker=speaker, role=role)],
+            )
+        )
         if ok:
             self.marked_range = None
             self.rangeMarked.emit(None)
@@ -113,8 +168,8 @@ class BoundaryEdits:
         if source is None:
             self.message.emit("The lesson's audio is not loaded yet.")
             return False
-        lid = self.lesson_id
-        runner = TaskRunner(recognise_job(self.ws, int(uid), source, self.win.compute_device), self.win)
+        ws, lid = self._target()
+        runner = TaskRunner(recognise_job(ws, int(uid), source, self.win.compute_device), self.win)
         self.recognising = runner
 
         def store(probabilities: dict[str, float]) -> None:
@@ -122,7 +177,7 @@ class BoundaryEdits:
                 return
             op = lambda ws: ws.restore_utterances(lid, [with_model_layer(ws.utterance(uid), probabilities)]) or [uid]  # noqa: E731
             if self._push_utterances("Recognise utterance", [uid], op):
-                u = self.ws.utterance(uid)
+                u = self._target()[0].utterance(uid)
                 self.message.emit(f"Recognised: {u.emotion} ({u.confidence:.0%})")
 
         runner.succeeded.connect(store)
@@ -158,12 +213,14 @@ class BoundaryEdits:
         if not self.editable():
             return False
         a, b = sorted((float(start_s), float(end_s)))
-        old = self.ws.utterance(uid)
+        ws, lid = self._target()
+        old = ws.utterance(uid)
         if snap:
             a = self.snap(a) if abs(a - old.start_s) > 1e-6 else a
             b = self.snap(b) if abs(b - old.end_s) > 1e-6 else b
         if abs(a - old.start_s) < 1e-6 and abs(b - old.end_s) < 1e-6:
-            self._after_edit(int(self.lesson_id), [uid], False)  # put the handles back
+            self._after_edit(lid, [uid], False)  # put the handles back
             return False
-        return self._push_utterances(f"Boundaries {format_time(a, 2)}–{format_time(b, 2)}", [uid],
-                                     lambda ws: ws.set_boundaries(uid, a, b))
+        return self._push_utterances(
+            f"Boundaries {format_time(a, 2)}–{format_time(b, 2)}", [uid], lambda ws: ws.set_boundaries(uid, a, b)
+        )

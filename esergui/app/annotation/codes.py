@@ -7,8 +7,9 @@ Interaction Analysis Categories (FIAC, ten categories of classroom talk).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence
@@ -64,7 +65,13 @@ def load_codes(ws: Workspace | None) -> list[Code]:
     out = []
     for item in raw:
         if isinstance(item, dict) and str(item.get("name", "")).strip():
-            out.append(Code(str(item["name"]).strip(), str(item.get("key", "")).strip().upper()[:1], str(item.get("description", ""))))
+            out.append(
+                Code(
+                    str(item["name"]).strip(),
+                    str(item.get("key", "")).strip().upper()[:1],
+                    str(item.get("description", "")),
+                )
+            )
     return out
 
 
@@ -108,7 +115,9 @@ class CodesDialog(QDialog):
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
         header.setStretchLastSection(True)
         self.table.setColumnWidth(0, 170)
-        self.table.setToolTip("Double-click a cell to edit it. A key is one letter or digit, pressed with the table or timeline focused")
+        self.table.setToolTip(
+            "Double-click a cell to edit it. A key is one letter or digit, pressed with the table or timeline focused"
+        )
         self._fill(codes)
         add = QPushButton("Add")
         add.setToolTip("Add a new code")

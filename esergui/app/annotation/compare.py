@@ -24,7 +24,7 @@ _FIELD = {"emotion": "human_emotion", "role": "human_role", "speaker": "human_sp
 class ComparePanel(LazyPanel):
     """Rows of :class:`esergui.workspace.Disagreement`; double-click selects the utterance."""
 
-    def __init__(self, controller: "AnnotationController", parent: QWidget | None = None) -> None:
+    def __init__(self, controller: AnnotationController, parent: QWidget | None = None) -> None:
         super().__init__(controller, parent)
         self.items: list = []
         self.summary = QLabel("")
@@ -72,8 +72,10 @@ class ComparePanel(LazyPanel):
         elif not labelled:
             self.summary.setText("No human labels in this lesson yet.")
         else:
-            self.summary.setText(f"The model disagrees with {len(self.items)} human label(s) on {labelled} "
-                                 "utterance(s) a person labelled. Re-analysis never changes human labels.")
+            self.summary.setText(
+                f"The model disagrees with {len(self.items)} human label(s) on {labelled} "
+                "utterance(s) a person labelled. Re-analysis never changes human labels."
+            )
         self._update_buttons()
 
     def selected_rows(self) -> list[int]:

@@ -27,7 +27,8 @@ Ctrl+G                jump to a time
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QDockWidget, QStyledItemDelegate
@@ -38,7 +39,7 @@ from esergui.app.annotation.menus import AnnotationMenus
 from esergui.app.annotation.navigation import Navigation
 from esergui.app.annotation.undo import NOTE_MERGE_ID, EditLayer, MergeSpeakersEdit, SpeakerEdit, UtteranceEdit
 from esergui.errors import USER_ERRORS
-from esergui.lesson import CONFIDENCE_THRESHOLD, TEACHER, LessonStatus, Speaker, Utterance
+from esergui.lesson import CONFIDENCE_THRESHOLD, TEACHER, LessonStatus, Speaker, Utterance, stored_id
 from esergui.review.lessondata import LessonData
 from model.data import EMODB_LABELS
 
@@ -170,6 +171,12 @@ class AnnotationController(BoundaryEdits, Navigation, QObject):
             self.message.emit(why)
         return not why
 
+    def _target(self) -> tuple[Workspace, int]:
+        """The open workspace and the current lesson's id, once :meth:`editable` said yes."""
+        ws, lid = self.ws, self.lesson_id
+        assert ws is not None and lid is not None, "editable() checks both"
+        return ws, lid
+
     def _ids(self, ids: Iterable[int] | None) -> list[int]:
         out = self.selected_ids() if ids is None else [int(i) for i in ids]
         if not out:
@@ -177,15 +184,23 @@ class AnnotationController(BoundaryEdits, Navigation, QObject):
         return out
 
     # ============================================================ command plumbing
-    def _push_utterances(self, text: str, ids: Sequence[int], op: Callable[[Workspace], Iterable[int] | None],
-                         merge_id: int = -1, light: bool = False) -> bool:
+    def _push_utterances(
+        self,
+        text: str,
+        ids: Sequence[int],
+        op: Callable[[Workspace], Iterable[int] | None],
+        merge_id: int = -1,
+        light: bool = False,
+    ) -> bool:
         if not ids or not self.editable():
             return False
         n = len(ids)
         label = f"{text} ({n} utterances)" if n > 1 else text
-        return self.layer.push(UtteranceEdit(label, self.lesson_id, ids, op, merge_id, light))
+        return self.layer.push(UtteranceEdit(label, self._target()[1], ids, op, merge_id, light))
 
-    def _after_edit(self, lesson_id: int, ids: list, light: bool = False, records: Sequence[Utterance] | None = None) -> None:
+    def _after_edit(
+        self, lesson_id: int, ids: list, light: bool = False, records: Sequence[Utterance] | None = None
+    ) -> None:
         """Show the stored state: after a note/code/review edit refresh just those records;
         after a label edit (``records``: the changed utterances) patch their rows; else re-read
         the lesson; then select ``ids``."""
@@ -276,7 +291,9 @@ class AnnotationController(BoundaryEdits, Navigation, QObject):
         """Back to the model: clear the human emotion, role and speaker."""
         ids = self._ids(ids)
         changes = {i: {"human_emotion": None, "human_role": None, "human_speaker": None} for i in ids}
-        return self._push_utterances("Back to the model's labels", ids, lambda ws: ws.update_human(changes, "clear_human"))
+        return self._push_utterances(
+            "Back to the model's labels", ids, lambda ws: ws.update_human(changes, "clear_human")
+        )
 
     def set_note(self, note: str, ids: Iterable[int] | None = None) -> bool:
         ids = self._ids(ids)
@@ -284,15 +301,17 @@ class AnnotationController(BoundaryEdits, Navigation, QObject):
 
     def set_codes(self, codes: Sequence[str], ids: Iterable[int] | None = None) -> bool:
         ids = self._ids(ids)
-        return self._push_utterances("Codes → " + (", ".join(codes) or "none"), ids, lambda ws: ws.set_codes(ids, list(codes)),
-                                     light=True)
+        return self._push_utterances(
+            "Codes → " + (", ".join(codes) or "none"), ids, lambda ws: ws.set_codes(ids, list(codes)), light=True
+        )
 
     def toggle_code(self, name: str, ids: Iterable[int] | None = None) -> bool:
         """Add ``name`` to every utterance, or remove it when all of them have it already."""
         ids = self._ids(ids)
         if not ids or not self.editable():
             return False
-        recs = {int(u.id): u for u in (self.ws.utterance(i) for i in ids)}
+        ws = self._target()[0]
+        recs = {stored_id(u.id): u for u in (ws.utterance(i) for i in ids)}
         on = not all(name in recs[i].codes for i in ids)
         changes = {}
         for i in ids:
@@ -303,38 +322,50 @@ class AnnotationController(BoundaryEdits, Navigation, QObject):
 
     def set_reviewed(self, flag: bool, ids: Iterable[int] | None = None) -> bool:
         ids = self._ids(ids)
-        return self._push_utterances("Reviewed" if flag else "Not reviewed", ids, lambda ws: ws.set_reviewed(ids, flag),
-                                     light=True)
+        return self._push_utterances(
+            "Reviewed" if flag else "Not reviewed", ids, lambda ws: ws.set_reviewed(ids, flag), light=True
+        )
 
     def toggle_reviewed(self, ids: Iterable[int] | None = None) -> bool:
         ids = self._ids(ids)
         if not ids or not self.editable():
             return False
-        flag = not all(self.ws.utterance(i).reviewed for i in ids)
+        ws = self._target()[0]
+        flag = not all(ws.utterance(i).reviewed for i in ids)
         return self.set_reviewed(flag, ids)
 
     # ============================================================== speakers
     def rename_speaker(self, label: str, name: str) -> bool:
         if not self.editable():
             return False
-        lid = self.lesson_id
-        return self.layer.push(SpeakerEdit(f"Rename speaker {label} → {name}", lid, label,
-                                           lambda ws: ws.rename_speaker(lid, label, name)))
+        lid = self._target()[1]
+        return self.layer.push(
+            SpeakerEdit(f"Rename speaker {label} → {name}", lid, label, lambda ws: ws.rename_speaker(lid, label, name))
+        )
 
     def set_speaker_role(self, label: str, role: str | None) -> bool:
         if not self.editable():
             return False
-        lid = self.lesson_id
+        lid = self._target()[1]
         names = {s.label: s.name for s in self.speakers()}
-        return self.layer.push(SpeakerEdit(f"{names.get(label, label)} is {role or 'as the model says'}", lid, label,
-                                           lambda ws: ws.set_speaker_role(lid, label, role)))
+        return self.layer.push(
+            SpeakerEdit(
+                f"{names.get(label, label)} is {role or 'as the model says'}",
+                lid,
+                label,
+                lambda ws: ws.set_speaker_role(lid, label, role),
+            )
+        )
 
     def merge_speakers(self, keep: str, remove: str) -> bool:
         if not self.editable():
             return False
         names = {s.label: s.name for s in self.speakers()}
-        return self.layer.push(MergeSpeakersEdit(f"Merge {names.get(remove, remove)} into {names.get(keep, keep)}",
-                                                 int(self.lesson_id), keep, remove))
+        return self.layer.push(
+            MergeSpeakersEdit(
+                f"Merge {names.get(remove, remove)} into {names.get(keep, keep)}", self._target()[1], keep, remove
+            )
+        )
 
     # ================================================================ review
     def review_progress(self) -> tuple[int, int]:
@@ -393,8 +424,11 @@ class AnnotationController(BoundaryEdits, Navigation, QObject):
         self.reanalysed_lessons.append(lesson_id)
         n = len(self.disagreements())
         self.reanalysed.emit(lesson_id, n)
-        self.message.emit(f"Re-analysed: all human edits kept; the new model disagrees with {n} human label(s)"
-                          if n else "Re-analysed: all human edits kept")
+        self.message.emit(
+            f"Re-analysed: all human edits kept; the new model disagrees with {n} human label(s)"
+            if n
+            else "Re-analysed: all human edits kept"
+        )
 
     def _refresh_panels(self) -> None:
         self.panelsRefresh.emit()

@@ -7,7 +7,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QModelIndex, QRect, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter
@@ -41,8 +42,10 @@ def annotation_summary(u: Utterance) -> str:
 
 
 def annotation_tooltip(u: Utterance) -> str:
-    lines = [f"Emotion: {u.final_emotion or '—'} ({u.emotion_source or '—'})",
-             f"Role: {u.final_role or '—'} ({u.role_source or '—'})"]
+    lines = [
+        f"Emotion: {u.final_emotion or '—'} ({u.emotion_source or '—'})",
+        f"Role: {u.final_role or '—'} ({u.role_source or '—'})",
+    ]
     if u.human_emotion and u.emotion:
         lines.append(f"The model said: {u.emotion}" + (f" ({u.confidence:.0%})" if u.confidence is not None else ""))
     if u.codes:
@@ -56,7 +59,7 @@ def annotation_tooltip(u: Utterance) -> str:
 
 
 class _RecordDelegate(QStyledItemDelegate):
-    def __init__(self, table: "UtteranceTable", record_of: RecordOf) -> None:
+    def __init__(self, table: UtteranceTable, record_of: RecordOf) -> None:
         super().__init__(table.view)
         self.table = table
         self.record_of = record_of
@@ -76,7 +79,7 @@ class _RecordDelegate(QStyledItemDelegate):
 class SourceTagDelegate(_RecordDelegate):
     """Draws the cell, then a small ``human``/``model`` tag at its right end."""
 
-    def __init__(self, table: "UtteranceTable", record_of: RecordOf, field: str) -> None:
+    def __init__(self, table: UtteranceTable, record_of: RecordOf, field: str) -> None:
         super().__init__(table, record_of)
         self.field = field  # "emotion" or "role"
 
@@ -108,9 +111,13 @@ class SourceTagDelegate(_RecordDelegate):
         painter.setFont(font)
         painter.setPen(option.palette.highlightedText().color() if selected else option.palette.text().color())
         elided = QFontMetrics(font).elidedText(text, Qt.TextElideMode.ElideRight, max(0, text_rect.width() - 4))
-        painter.drawText(text_rect.adjusted(2, 0, 0, 0), int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter), elided)
+        painter.drawText(
+            text_rect.adjusted(2, 0, 0, 0), int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter), elided
+        )
         painter.setFont(small)
-        painter.setPen(option.palette.highlightedText().color() if selected else (HUMAN_COLOUR if src == HUMAN else MODEL_COLOUR))
+        painter.setPen(
+            option.palette.highlightedText().color() if selected else (HUMAN_COLOUR if src == HUMAN else MODEL_COLOUR)
+        )
         tag_rect = QRect(option.rect.right() - width, option.rect.top(), width - 4, option.rect.height())
         painter.drawText(tag_rect, int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter), src)
         painter.restore()
@@ -127,7 +134,7 @@ class AnnotatedDelegate(_RecordDelegate):
             option.displayAlignment = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
 
 
-def install_delegates(table: "UtteranceTable", record_of: RecordOf) -> list[QStyledItemDelegate]:
+def install_delegates(table: UtteranceTable, record_of: RecordOf) -> list[QStyledItemDelegate]:
     """Put the delegates on the table's Emotion, Role and Annotated columns; widen those."""
     delegates = [
         SourceTagDelegate(table, record_of, "emotion"),

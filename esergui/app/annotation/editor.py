@@ -31,7 +31,7 @@ class RangeDragItem(pg.GraphicsObject):
     """An invisible item under everything in a plot: Shift+drag marks a time range; any other
     drag is left to the plot (it scrolls)."""
 
-    def __init__(self, editor: "TimelineEditor", plot: Any) -> None:
+    def __init__(self, editor: TimelineEditor, plot: Any) -> None:
         super().__init__()
         self.editor = editor
         self.plot = plot
@@ -70,7 +70,9 @@ class TimelineEditor:
     """Edge handles for the selected utterance, range marking and context menus on the
     window's detail view and overview."""
 
-    def __init__(self, controller: "AnnotationController", detail: DetailView, overview: OverviewTimeline | None = None) -> None:
+    def __init__(
+        self, controller: AnnotationController, detail: DetailView, overview: OverviewTimeline | None = None
+    ) -> None:
         self.c = controller
         self.detail = detail
         self.overview = overview
@@ -101,7 +103,9 @@ class TimelineEditor:
             self.drag_items.append(item)
         detail.view.scene().sigMouseClicked.connect(lambda ev: self._scene_click(ev, detail.lanes_plot, detail.blocks))
         if overview is not None:
-            overview.view.scene().sigMouseClicked.connect(lambda ev: self._scene_click(ev, overview.lanes_plot, overview.blocks))
+            overview.view.scene().sigMouseClicked.connect(
+                lambda ev: self._scene_click(ev, overview.lanes_plot, overview.blocks)
+            )
         controller.selection.utterancesSelected.connect(lambda ids, src: self.update_edges())
         controller.lessonShown.connect(lambda data: self.update_edges())
         controller.rangeMarked.connect(self._on_marked)
@@ -137,7 +141,9 @@ class TimelineEditor:
                     if other[k] is line and twin is not line:
                         twin.setValue(line.value())
         self._syncing = False
-        self.c.message.emit(f"Edge at {format_time(float(line.value()), 2)}: release to set it (snaps to a quiet point)")
+        self.c.message.emit(
+            f"Edge at {format_time(float(line.value()), 2)}: release to set it (snaps to a quiet point)"
+        )
 
     def _drag_done(self, line: pg.InfiniteLine) -> None:
         if self.uid is None or self._syncing:

@@ -3,7 +3,8 @@ keys, context menus, the annotation/speakers/compare/history docks and timeline 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtWidgets import QInputDialog, QMenu
@@ -100,7 +101,9 @@ def install_annotation(window: MainWindow) -> AnnotationController:
     else:
         window.restoreState(window.saveState())  # drops the tab bars left over from tabifying one by one
         # room for the panel and both tab titles, once the window is on screen with its size
-        c._first_show = _OnFirstShow(window, lambda: window.resizeDocks([c.docks["annotation"]], [430], Qt.Orientation.Horizontal))
+        c._first_show = _OnFirstShow(
+            window, lambda: window.resizeDocks([c.docks["annotation"]], [430], Qt.Orientation.Horizontal)
+        )
 
     # ---- messages, annotator, re-analysis
     c.message.connect(lambda text: window.statusBar().showMessage(text, 8000))
@@ -123,7 +126,9 @@ def apply_annotator(window: MainWindow, ws: Workspace) -> None:
 def ask_annotator(window: MainWindow, c: AnnotationController) -> None:
     ws = window.workspace
     current = ws.user if ws is not None else ""
-    name, ok = QInputDialog.getText(window, "Annotator name", "Your name, stored with every edit you make:", text=current)
+    name, ok = QInputDialog.getText(
+        window, "Annotator name", "Your name, stored with every edit you make:", text=current
+    )
     if ok and name.strip():
         window.settings.setValue(ANNOTATOR_KEY, name.strip())
         if ws is not None:

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 class LazyPanel(QWidget):
     """Subclasses implement :meth:`refresh` and start it with ``if self.skip(force): return``."""
 
-    def __init__(self, controller: "AnnotationController", parent: QWidget | None = None) -> None:
+    def __init__(self, controller: AnnotationController, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.c = controller
         self._stale = True
@@ -51,7 +51,7 @@ class LazyPanel(QWidget):
         raise NotImplementedError
 
 
-def readonly_table(headers: list[str]) -> "QTableWidget":
+def readonly_table(headers: list[str]) -> QTableWidget:
     """An empty read-only table with ``headers``: whole-row selection, alternating rows."""
     table = QTableWidget(0, len(headers))
     table.setHorizontalHeaderLabels(headers)

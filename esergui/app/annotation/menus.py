@@ -4,7 +4,8 @@ while the table or a timeline has the focus (:meth:`AnnotationMenus.attach_keys`
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
@@ -47,38 +48,123 @@ class AnnotationMenus:
 
         self.emotion_actions = []
         for k in range(1, 10):
-            self.emotion_actions.append(act(f"emotion_{k}", f"Emotion {k}", f"Set the emotion to label {k}",
-                                            lambda k=k: self.c.set_emotion_key(k), [str(k)]))
-        act("emotion_model", "Emotion: the Model's", "Clear the human emotion: show the model's again",
-            lambda: self.c.set_emotion_key(0), ["0"])
+            self.emotion_actions.append(
+                act(
+                    f"emotion_{k}",
+                    f"Emotion {k}",
+                    f"Set the emotion to label {k}",
+                    lambda k=k: self.c.set_emotion_key(k),
+                    [str(k)],
+                )
+            )
+        act(
+            "emotion_model",
+            "Emotion: the Model's",
+            "Clear the human emotion: show the model's again",
+            lambda: self.c.set_emotion_key(0),
+            ["0"],
+        )
         act("teacher", "Role: &Teacher", "Mark as teacher talk", lambda: self.c.set_role(TEACHER), ["T"])
         act("student", "Role: &Student", "Mark as student talk", lambda: self.c.set_role(STUDENT), ["S"])
-        act("role_model", "Role: the Model's", "Clear the human role: show the model's again", lambda: self.c.set_role(None))
-        act("assign_teacher", "Assign to the Teacher's Voice", "Give the utterances to the teacher's speaker",
-            self.c.assign_to_teacher, ["Shift+T"])
-        act("clear_human", "Back to the Model's Labels", "Clear the human emotion, role and speaker",
-            self.c.clear_human, ["Backspace"])
+        act(
+            "role_model",
+            "Role: the Model's",
+            "Clear the human role: show the model's again",
+            lambda: self.c.set_role(None),
+        )
+        act(
+            "assign_teacher",
+            "Assign to the Teacher's Voice",
+            "Give the utterances to the teacher's speaker",
+            self.c.assign_to_teacher,
+            ["Shift+T"],
+        )
+        act(
+            "clear_human",
+            "Back to the Model's Labels",
+            "Clear the human emotion, role and speaker",
+            self.c.clear_human,
+            ["Backspace"],
+        )
         act("reviewed", "Reviewed On/Off", "Mark the utterances as reviewed (or not)", self.c.toggle_reviewed, ["R"])
-        act("note", "Write a &Note…", "Write a free-text note on the utterance", lambda: self.c.noteRequested.emit(), ["E"])
-        act("split", "S&plit at Cursor", "Split the utterance at the play cursor (click to place it)",
-            lambda: self.c.split_at(), ["X"])
-        act("merge", "&Merge", "Merge the selected utterances, or the selected one with the next", lambda: self.c.merge(), ["M"])
-        act("delete", "&Delete Utterance", "Delete the selected utterances (undo brings them back)", lambda: self.c.delete(),
-            ["Delete"])
-        act("create", "&New Utterance in Marked Range", "Make an utterance of the range marked with Shift+drag",
-            self.c.create_in_marked, ["Insert"])
-        act("recognise", "Re&cognise This Utterance", "Run the emotion model on just this utterance (after you made, "
-            "split or moved it), without re-analysing the lesson", lambda: self.c.recognise())
+        act(
+            "note",
+            "Write a &Note…",
+            "Write a free-text note on the utterance",
+            lambda: self.c.noteRequested.emit(),
+            ["E"],
+        )
+        act(
+            "split",
+            "S&plit at Cursor",
+            "Split the utterance at the play cursor (click to place it)",
+            lambda: self.c.split_at(),
+            ["X"],
+        )
+        act(
+            "merge",
+            "&Merge",
+            "Merge the selected utterances, or the selected one with the next",
+            lambda: self.c.merge(),
+            ["M"],
+        )
+        act(
+            "delete",
+            "&Delete Utterance",
+            "Delete the selected utterances (undo brings them back)",
+            lambda: self.c.delete(),
+            ["Delete"],
+        )
+        act(
+            "create",
+            "&New Utterance in Marked Range",
+            "Make an utterance of the range marked with Shift+drag",
+            self.c.create_in_marked,
+            ["Insert"],
+        )
+        act(
+            "recognise",
+            "Re&cognise This Utterance",
+            "Run the emotion model on just this utterance (after you made, "
+            "split or moved it), without re-analysing the lesson",
+            lambda: self.c.recognise(),
+        )
         act("next", "Next Utterance", "Select the next utterance (table order)", lambda: self.c.next(1), ["Down"])
-        act("previous", "Previous Utterance", "Select the previous utterance (table order)", lambda: self.c.next(-1), ["Up"])
-        act("next_unreviewed", "Next &Unreviewed", "Select the next utterance not marked reviewed",
-            lambda: self.c.next_unreviewed(1), ["U"])
-        act("previous_unreviewed", "Previous Unreviewed", "Select the previous utterance not marked reviewed",
-            lambda: self.c.next_unreviewed(-1), ["Shift+U"])
-        act("next_low", "Next &Low Confidence", "Select the next utterance whose model confidence is low",
-            lambda: self.c.next_low_confidence(1), ["N"])
-        act("previous_low", "Previous Low Confidence", "Select the previous low-confidence utterance",
-            lambda: self.c.next_low_confidence(-1), ["Shift+N"])
+        act(
+            "previous",
+            "Previous Utterance",
+            "Select the previous utterance (table order)",
+            lambda: self.c.next(-1),
+            ["Up"],
+        )
+        act(
+            "next_unreviewed",
+            "Next &Unreviewed",
+            "Select the next utterance not marked reviewed",
+            lambda: self.c.next_unreviewed(1),
+            ["U"],
+        )
+        act(
+            "previous_unreviewed",
+            "Previous Unreviewed",
+            "Select the previous utterance not marked reviewed",
+            lambda: self.c.next_unreviewed(-1),
+            ["Shift+U"],
+        )
+        act(
+            "next_low",
+            "Next &Low Confidence",
+            "Select the next utterance whose model confidence is low",
+            lambda: self.c.next_low_confidence(1),
+            ["N"],
+        )
+        act(
+            "previous_low",
+            "Previous Low Confidence",
+            "Select the previous low-confidence utterance",
+            lambda: self.c.next_low_confidence(-1),
+            ["Shift+N"],
+        )
         jump = act("jump", "&Jump to Time…", "Go to a time in the lesson", self.c.ask_jump_to_time)
         jump.setShortcut(QKeySequence("Ctrl+G"))  # a window shortcut: works from anywhere
         act("codes", "Researcher &Codes…", "Edit the list of researcher codes and their keys", self.c.edit_codes)
@@ -162,7 +248,15 @@ class AnnotationMenus:
             menu.addAction(a[name])
         if not for_context:
             menu.addSeparator()
-            for name in ("next", "previous", "next_unreviewed", "previous_unreviewed", "next_low", "previous_low", "jump"):
+            for name in (
+                "next",
+                "previous",
+                "next_unreviewed",
+                "previous_unreviewed",
+                "next_low",
+                "previous_low",
+                "jump",
+            ):
                 menu.addAction(a[name])
 
     def context_menu(self, global_pos) -> QMenu:

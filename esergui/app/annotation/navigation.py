@@ -7,13 +7,22 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PySide6.QtWidgets import QInputDialog
 
 from esergui.app.common.uncertain import threshold_text
 from esergui.timefmt import format_time
+
+if TYPE_CHECKING:
+    from PySide6.QtCore import SignalInstance
+
+    from esergui.app.shell.selection import SelectionModel
+    from esergui.app.shell.window import MainWindow
+    from esergui.lesson import Utterance
+    from esergui.review.lessondata import LessonData
 
 
 def parse_time(text: str) -> float:
@@ -31,6 +40,17 @@ def parse_time(text: str) -> float:
 
 class Navigation:
     """Select the next/previous utterance by a rule (wrapping around where that helps)."""
+
+    if TYPE_CHECKING:  # defined by esergui.app.annotation.controller.AnnotationController
+        win: MainWindow
+        selection: SelectionModel
+        message: SignalInstance
+        low_confidence: float
+
+        @property
+        def data(self) -> LessonData: ...
+
+        def record(self, row: int) -> Utterance | None: ...
 
     def table_rows(self) -> list[int]:
         """Lesson rows in the table's current order, filters applied."""
@@ -67,8 +87,11 @@ class Navigation:
     def next_low_confidence(self, step: int = 1) -> bool:
         conf = self.data.confidence
         thr = self.low_confidence
-        return self._go(step, lambda row: not math.isnan(float(conf[row])) and float(conf[row]) < thr,
-                        f"uncertain utterance ({threshold_text(thr)})")
+        return self._go(
+            step,
+            lambda row: not math.isnan(float(conf[row])) and float(conf[row]) < thr,
+            f"uncertain utterance ({threshold_text(thr)})",
+        )
 
     def jump_to_time(self, t: float) -> bool:
         """Select the utterance at ``t`` (or the next one after it) and put the cursor there."""
@@ -85,8 +108,12 @@ class Navigation:
         return bool(len(rows))
 
     def ask_jump_to_time(self) -> None:
-        text, ok = QInputDialog.getText(self.win, "Jump to time", "Time (h:mm:ss, m:ss or seconds):",
-                                        text=format_time(self.win.detail.cursor_time, 1))
+        text, ok = QInputDialog.getText(
+            self.win,
+            "Jump to time",
+            "Time (h:mm:ss, m:ss or seconds):",
+            text=format_time(self.win.detail.cursor_time, 1),
+        )
         if ok:
             try:
                 self.jump_to_time(parse_time(text))

@@ -56,7 +56,7 @@ def _mixed(values: list) -> bool:
 class AnnotationPanel(QScrollArea):
     """Reads the controller's selection; its buttons call the controller's edit methods."""
 
-    def __init__(self, controller: "AnnotationController", parent: QWidget | None = None) -> None:
+    def __init__(self, controller: AnnotationController, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.c = controller
         self.setWidgetResizable(True)
@@ -91,22 +91,31 @@ class AnnotationPanel(QScrollArea):
         who.setContentsMargins(6, 4, 6, 4)
         self.role_buttons = {}
         for col, (role, key) in enumerate(((TEACHER, "T"), (STUDENT, "S"))):
-            b = self._button(f"{key}  {role}", f"Mark as {role} talk ({key})", lambda checked=False, r=role: self.c.set_role(r))
+            b = self._button(
+                f"{key}  {role}", f"Mark as {role} talk ({key})", lambda checked=False, r=role: self.c.set_role(r)
+            )
             b.setCheckable(True)
             self.role_buttons[role] = b
             who.addWidget(b, 0, col)
-        model_role = self._button("model's", "Clear the human role: the model's shows again", lambda: self.c.set_role(None))
+        model_role = self._button(
+            "model's", "Clear the human role: the model's shows again", lambda: self.c.set_role(None)
+        )
         who.addWidget(model_role, 0, 2)
         self.role_state = QLabel("")
         self.role_state.setTextFormat(Qt.TextFormat.RichText)
         who.addWidget(self.role_state, 1, 0, 1, 3)
         self.speaker_box = QComboBox()
-        self.speaker_box.setToolTip("Give the selected utterances to this speaker (the Speakers panel renames and merges)")
+        self.speaker_box.setToolTip(
+            "Give the selected utterances to this speaker (the Speakers panel renames and merges)"
+        )
         self.speaker_box.activated.connect(self._speaker_chosen)
         who.addWidget(QLabel("Speaker"), 2, 0)
         who.addWidget(self.speaker_box, 2, 1, 1, 2)
-        teacher = self._button("Assign to teacher  (Shift+T)", "Give the selected utterances to the teacher's voice",
-                               lambda: self.c.assign_to_teacher())
+        teacher = self._button(
+            "Assign to teacher  (Shift+T)",
+            "Give the selected utterances to the teacher's voice",
+            lambda: self.c.assign_to_teacher(),
+        )
         who.addWidget(teacher, 3, 0, 1, 3)
         lay.addWidget(who_box)
 
@@ -146,10 +155,16 @@ class AnnotationPanel(QScrollArea):
         self.progress.setToolTip("Utterances of this lesson marked reviewed")
         self.progress.setFormat("%v of %m reviewed (%p%)")
         rl.addWidget(self.progress, 1, 0, 1, 2)
-        nav = [("◀ Previous", "Previous utterance (Up)", lambda: self.c.next(-1)),
-               ("Next ▶", "Next utterance (Down)", lambda: self.c.next(1)),
-               ("Next unreviewed  (U)", "Next utterance not marked reviewed", lambda: self.c.next_unreviewed(1)),
-               ("Next low confidence  (N)", "Next utterance the model is unsure about", lambda: self.c.next_low_confidence(1))]
+        nav = [
+            ("◀ Previous", "Previous utterance (Up)", lambda: self.c.next(-1)),
+            ("Next ▶", "Next utterance (Down)", lambda: self.c.next(1)),
+            ("Next unreviewed  (U)", "Next utterance not marked reviewed", lambda: self.c.next_unreviewed(1)),
+            (
+                "Next low confidence  (N)",
+                "Next utterance the model is unsure about",
+                lambda: self.c.next_low_confidence(1),
+            ),
+        ]
         for i, (text, tip, slot) in enumerate(nav):
             rl.addWidget(self._button(text, tip, slot), 2 + i // 2, i % 2)
         lay.addWidget(rev_box)
@@ -158,16 +173,27 @@ class AnnotationPanel(QScrollArea):
         edit_box = QGroupBox("Boundaries")
         el = QGridLayout(edit_box)
         el.setContentsMargins(6, 4, 6, 4)
-        for i, (text, tip, slot) in enumerate((
-            ("Split at cursor  (X)", "Split the utterance at the play cursor", lambda: self.c.split_at()),
-            ("Merge  (M)", "Merge the selected utterances, or the selected one with the next", lambda: self.c.merge()),
-            ("Delete  (Del)", "Delete the selected utterances", lambda: self.c.delete()),
-            ("New in marked range  (Ins)", "Shift+drag in the detail view to mark speech the analysis missed",
-             lambda: self.c.create_in_marked()),
-        )):
+        for i, (text, tip, slot) in enumerate(
+            (
+                ("Split at cursor  (X)", "Split the utterance at the play cursor", lambda: self.c.split_at()),
+                (
+                    "Merge  (M)",
+                    "Merge the selected utterances, or the selected one with the next",
+                    lambda: self.c.merge(),
+                ),
+                ("Delete  (Del)", "Delete the selected utterances", lambda: self.c.delete()),
+                (
+                    "New in marked range  (Ins)",
+                    "Shift+drag in the detail view to mark speech the analysis missed",
+                    lambda: self.c.create_in_marked(),
+                ),
+            )
+        ):
             el.addWidget(self._button(text, tip, slot), i // 2, i % 2)
-        hint = QLabel("Drag the edges of the selected utterance in the detail view to move them "
-                      "(they snap to quiet points of the waveform).")
+        hint = QLabel(
+            "Drag the edges of the selected utterance in the detail view to move them "
+            "(they snap to quiet points of the waveform)."
+        )
         hint.setWordWrap(True)
         hint.setStyleSheet("color: #5a5a5a;")
         el.addWidget(hint, 2, 0, 1, 2)
@@ -236,7 +262,9 @@ class AnnotationPanel(QScrollArea):
         codes = self.c.codes
         for i, code in enumerate(codes):
             cb = QCheckBox(f"{code.key}  {code.name}" if code.key else code.name)
-            cb.setToolTip((code.description + "  " if code.description else "") + (f"(key {code.key})" if code.key else ""))
+            cb.setToolTip(
+                (code.description + "  " if code.description else "") + (f"(key {code.key})" if code.key else "")
+            )
             cb.setFocusPolicy(Qt.FocusPolicy.NoFocus)
             cb.clicked.connect(lambda checked=False, n=code.name: self.c.toggle_code(n))
             self.code_checks[code.name] = cb
@@ -251,8 +279,14 @@ class AnnotationPanel(QScrollArea):
         self._build_emotions(c.labels)
         recs = c.selected_records()
         enabled = bool(recs) and c.editable(quiet=True)
-        for w in (*self.emo_buttons, *self.role_buttons.values(), *self.code_checks.values(), self.reviewed, self.note,
-                  self.speaker_box):
+        for w in (
+            *self.emo_buttons,
+            *self.role_buttons.values(),
+            *self.code_checks.values(),
+            self.reviewed,
+            self.note,
+            self.speaker_box,
+        ):
             w.setEnabled(enabled)
         done, total = c.review_progress()
         self.progress.setMaximum(max(1, total))
@@ -272,13 +306,17 @@ class AnnotationPanel(QScrollArea):
         if len(recs) == 1:
             u = recs[0]
             row = c.data.row_of_id(int(u.id))
-            self.title.setText(f"<b>Utterance {row + 1}</b> of {len(c.data)} · {format_time(u.start_s, 2)}–"
-                               f"{format_time(u.end_s, 2)} · {u.duration_s:.2f} s"
-                               + (" · <span style='color:#0072B2'>boundaries by a person</span>" if u.boundary_source == HUMAN else ""))
+            self.title.setText(
+                f"<b>Utterance {row + 1}</b> of {len(c.data)} · {format_time(u.start_s, 2)}–"
+                f"{format_time(u.end_s, 2)} · {u.duration_s:.2f} s"
+                + (" · <span style='color:#0072B2'>boundaries by a person</span>" if u.boundary_source == HUMAN else "")
+            )
         else:
             span = (min(u.start_s for u in recs), max(u.end_s for u in recs))
-            self.title.setText(f"<b>{len(recs)} utterances selected</b> · {format_time(span[0], 1)}–{format_time(span[1], 1)}"
-                               " · edits apply to all of them")
+            self.title.setText(
+                f"<b>{len(recs)} utterances selected</b> · {format_time(span[0], 1)}–{format_time(span[1], 1)}"
+                " · edits apply to all of them"
+            )
         emos = [u.final_emotion for u in recs]
         for b in self.emo_buttons:
             b.setChecked(not _mixed(emos) and b.property("label") == emos[0])
@@ -286,18 +324,30 @@ class AnnotationPanel(QScrollArea):
             self.emo_state.setText("<i>mixed</i>")
         else:
             u = recs[0]
-            model = f" · model: {u.emotion} {u.confidence:.0%}" if u.emotion_source == HUMAN and u.emotion and u.confidence is not None else (
-                f" · confidence {u.confidence:.0%}" if u.confidence is not None and u.emotion_source != HUMAN else "")
+            model = (
+                f" · model: {u.emotion} {u.confidence:.0%}"
+                if u.emotion_source == HUMAN and u.emotion and u.confidence is not None
+                else (
+                    f" · confidence {u.confidence:.0%}"
+                    if u.confidence is not None and u.emotion_source != HUMAN
+                    else ""
+                )
+            )
             self.emo_state.setText(source_text(u.final_emotion, u.emotion_source) + model)
         roles = [u.final_role for u in recs]
         for role, b in self.role_buttons.items():
             b.setChecked(not _mixed(roles) and roles[0] == role)
-        self.role_state.setText("<i>mixed</i>" if _mixed(roles) else "Role: " + source_text(recs[0].final_role, recs[0].role_source))
+        self.role_state.setText(
+            "<i>mixed</i>" if _mixed(roles) else "Role: " + source_text(recs[0].final_role, recs[0].role_source)
+        )
         self._set_checks(recs)
         notes = [u.note for u in recs]
         self._show_note([int(u.id) for u in recs], "" if _mixed(notes) else notes[0])
-        self.note.setPlaceholderText("Different notes: typing replaces all of them" if _mixed(notes) else
-                                     "Free-text note on the selected utterance(s); saved as you type")
+        self.note.setPlaceholderText(
+            "Different notes: typing replaces all of them"
+            if _mixed(notes)
+            else "Free-text note on the selected utterance(s); saved as you type"
+        )
         edited = [u for u in recs if u.edited_at]
         if edited:
             last = max(edited, key=lambda u: u.edited_at or "")

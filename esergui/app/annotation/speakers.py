@@ -31,14 +31,16 @@ HEADERS = ("Speaker", "Label", "Role", "Talk", "Utterances")
 class SpeakersPanel(LazyPanel):
     """One row per speaker of the current lesson (most talk first)."""
 
-    def __init__(self, controller: "AnnotationController", parent: QWidget | None = None) -> None:
+    def __init__(self, controller: AnnotationController, parent: QWidget | None = None) -> None:
         super().__init__(controller, parent)
         self.table = readonly_table(list(HEADERS))
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         for col in range(1, len(HEADERS)):
             header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
-        self.table.setToolTip("Voices found in the lesson. Select one to rename it or set its role; select two to merge them")
+        self.table.setToolTip(
+            "Voices found in the lesson. Select one to rename it or set its role; select two to merge them"
+        )
         self.table.itemSelectionChanged.connect(self._update_buttons)
         self.table.doubleClicked.connect(lambda *_: self.rename())
 
@@ -47,11 +49,25 @@ class SpeakersPanel(LazyPanel):
         grid.setContentsMargins(0, 0, 0, 0)
         specs = (
             ("rename", "Rename…", "Give the selected speaker a name (e.g. the teacher's)", self.rename),
-            ("merge", "Merge two", "Merge the two selected speakers into one (the one with more talk keeps its name)", self.merge),
-            ("teacher", "Is the teacher", "The selected speaker is the teacher: its utterances count as teacher talk",
-             lambda: self.set_role(TEACHER)),
+            (
+                "merge",
+                "Merge two",
+                "Merge the two selected speakers into one (the one with more talk keeps its name)",
+                self.merge,
+            ),
+            (
+                "teacher",
+                "Is the teacher",
+                "The selected speaker is the teacher: its utterances count as teacher talk",
+                lambda: self.set_role(TEACHER),
+            ),
             ("student", "Is a student", "The selected speaker is a student", lambda: self.set_role(STUDENT)),
-            ("assign", "Give selected utterances", "Assign the utterances selected in the table to this speaker", self.assign),
+            (
+                "assign",
+                "Give selected utterances",
+                "Assign the utterances selected in the table to this speaker",
+                self.assign,
+            ),
         )
         for i, (name, text, tip, slot) in enumerate(specs):
             b = QPushButton(text)

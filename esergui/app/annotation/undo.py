@@ -27,14 +27,15 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 from PySide6.QtWidgets import QDockWidget, QLabel, QUndoView, QVBoxLayout, QWidget
 
 from esergui.errors import USER_ERRORS, WorkspaceError
-from esergui.lesson import Speaker, Utterance
+from esergui.lesson import Speaker, Utterance, stored_id
 
 if TYPE_CHECKING:
     from esergui.workspace import Workspace
@@ -63,6 +64,13 @@ class EditCommand(QUndoCommand):
         self.select_redo: list[int] = []
         self.select_undo: list[int] = []
         self._skip_redo = False
+
+    @property
+    def store(self) -> Workspace:
+        """The workspace :meth:`EditLayer.push` gave the command (before its first :meth:`apply`)."""
+        if self.ws is None:
+            raise TypeError("the command was not pushed through an EditLayer, so it has no workspace")
+        return self.ws
 
     # -- to implement
     def apply(self) -> None:
@@ -109,8 +117,15 @@ class UtteranceEdit(EditCommand):
     the ids that exist afterwards and should be selected (new ones from a split or a create
     included). ``ids`` are the utterances the edit may change or remove."""
 
-    def __init__(self, text: str, lesson_id: int, ids: Iterable[int], op: Callable[[Workspace], Iterable[int] | None],
-                 merge_id: int = -1, light: bool = False) -> None:
+    def __init__(
+        self,
+        text: str,
+        lesson_id: int,
+        ids: Iterable[int],
+        op: Callable[[Workspace], Iterable[int] | None],
+        merge_id: int = -1,
+        light: bool = False,
+    ) -> None:
         super().__init__(text, lesson_id, light)
         self.ids = [int(i) for i in ids]
         self.op = op
@@ -119,24 +134,24 @@ class UtteranceEdit(EditCommand):
         self.after: list[Utterance] = []
 
     def apply(self) -> None:
-        self.before = [self.ws.utterance(i) for i in self.ids]
-        result = self.op(self.ws)
+        self.before = [self.store.utterance(i) for i in self.ids]
+        result = self.op(self.store)
         result_ids = [int(i) for i in (result if result is not None else self.ids)]
         alive = []
         for i in dict.fromkeys([*self.ids, *result_ids]):
             try:
-                alive.append(self.ws.utterance(i))
+                alive.append(self.store.utterance(i))
             except USER_ERRORS:  # merged away
                 continue
         self.after = alive
         self.select_redo = [i for i in result_ids if any(u.id == i for u in alive) and not self._deleted(i)]
-        self.select_undo = [u.id for u in self.before if not u.deleted]
+        self.select_undo = [stored_id(u.id) for u in self.before if not u.deleted]
 
     def _deleted(self, uid: int) -> bool:
         return any(u.id == uid and u.deleted for u in self.after)
 
     def _ids(self, snaps: Sequence[Utterance]) -> set[int]:
-        return {int(u.id) for u in snaps}
+        return {stored_id(u.id) for u in snaps}
 
     def changed_records(self, undone: bool) -> list[Utterance] | None:
         times = lambda snaps: {(u.id, u.start_s, u.end_s, u.deleted) for u in snaps}  # noqa: E731
@@ -146,11 +161,11 @@ class UtteranceEdit(EditCommand):
 
     def do_redo(self) -> None:
         gone = self._ids(self.before) - self._ids(self.after)
-        self.ws.restore_utterances(self.lesson_id, self.after, remove_ids=sorted(gone))
+        self.store.restore_utterances(self.lesson_id, self.after, remove_ids=sorted(gone))
 
     def do_undo(self) -> None:
         new = self._ids(self.after) - self._ids(self.before)
-        self.ws.restore_utterances(self.lesson_id, self.before, remove_ids=sorted(new))
+        self.store.restore_utterances(self.lesson_id, self.before, remove_ids=sorted(new))
 
     def id(self) -> int:  # noqa: A003 (Qt API)
         return self._merge_id
@@ -174,18 +189,18 @@ class SpeakerEdit(EditCommand):
         self.old: Speaker | None = None
 
     def apply(self) -> None:
-        self.old = next((s for s in self.ws.speakers(self.lesson_id) if s.label == self.label), None)
+        self.old = next((s for s in self.store.speakers(self.lesson_id) if s.label == self.label), None)
         if self.old is None:
-
             raise WorkspaceError(f"the lesson has no speaker '{self.label}'")
         self.old = dataclasses.replace(self.old)
-        self.op(self.ws)
+        self.op(self.store)
 
     def do_redo(self) -> None:
-        self.op(self.ws)
+        self.op(self.store)
 
     def do_undo(self) -> None:
-        self.ws.restore_speaker(self.old)
+        assert self.old is not None  # apply() kept it (a command is undone only after it was applied)
+        self.store.restore_speaker(self.old)
 
 
 class MergeSpeakersEdit(EditCommand):
@@ -197,13 +212,13 @@ class MergeSpeakersEdit(EditCommand):
         self.merge: Any = None
 
     def apply(self) -> None:
-        self.merge = self.ws.merge_speakers(self.lesson_id, self.keep, self.remove)
+        self.merge = self.store.merge_speakers(self.lesson_id, self.keep, self.remove)
 
     def do_redo(self) -> None:
-        self.merge = self.ws.merge_speakers(self.lesson_id, self.keep, self.remove)
+        self.merge = self.store.merge_speakers(self.lesson_id, self.keep, self.remove)
 
     def do_undo(self) -> None:
-        self.ws.undo_merge_speakers(self.merge)
+        self.store.undo_merge_speakers(self.merge)
 
 
 class EditLayer(QObject):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 from PySide6.QtGui import QIcon
 
@@ -11,7 +11,7 @@ from esergui.paths import RESOURCES_DIR
 ICONS_DIR = RESOURCES_DIR / "icons"
 
 
-@lru_cache(maxsize=None)
+@cache
 def icon(name: str) -> QIcon:
     """``icon("play")`` -> the icon of ``resources/icons/play.svg`` (an empty icon if missing)."""
     path = ICONS_DIR / f"{name}.svg"

@@ -4,17 +4,35 @@ and "no emotion yet") plus the Qt brushes, swatches and legend text built on it.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor, QPainter, QPixmap
 
 from esergui.lesson import UNCERTAIN
-from esergui.report.palette import (OKABE_ITO, ROLE_COLOURS, UNCERTAIN_COLOUR, UNCERTAIN_HATCH, UNKNOWN_COLOUR,
-                                    label_colours, role_colour)
+from esergui.report.palette import (
+    OKABE_ITO,
+    ROLE_COLOURS,
+    UNCERTAIN_COLOUR,
+    UNCERTAIN_HATCH,
+    UNKNOWN_COLOUR,
+    label_colours,
+    role_colour,
+)
 
-__all__ = ["OKABE_ITO", "ROLE_COLOURS", "UNCERTAIN_COLOUR", "UNCERTAIN_HATCH", "UNKNOWN_COLOUR", "label_colours",
-           "legend_html", "qcolours", "role_colour", "uncertain_brush", "uncertain_swatch"]
+__all__ = [
+    "OKABE_ITO",
+    "ROLE_COLOURS",
+    "UNCERTAIN_COLOUR",
+    "UNCERTAIN_HATCH",
+    "UNKNOWN_COLOUR",
+    "label_colours",
+    "legend_html",
+    "qcolours",
+    "role_colour",
+    "uncertain_brush",
+    "uncertain_swatch",
+]
 
 
 def uncertain_brush() -> QBrush:
@@ -30,7 +48,9 @@ def legend_html(labels: Sequence[str], size_pt: float = 0) -> str:
     for name, colour in zip(labels, label_colours(labels)):
         mark = "▨" if name == UNCERTAIN else "■"
         shade = UNCERTAIN_HATCH if name == UNCERTAIN else colour
-        items.append(f'<span style="white-space:nowrap"><span style="color:{shade}{size}">{mark}</span>&nbsp;{name}</span>')
+        items.append(
+            f'<span style="white-space:nowrap"><span style="color:{shade}{size}">{mark}</span>&nbsp;{name}</span>'
+        )
     return " &nbsp; ".join(items)
 
 

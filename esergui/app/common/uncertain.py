@@ -9,6 +9,7 @@ import numpy as np
 from esergui.lesson import CONFIDENCE_THRESHOLD
 from esergui.review.lessondata import LessonData
 
+
 def uncertain_rows(data: LessonData, threshold: float = CONFIDENCE_THRESHOLD) -> np.ndarray:
     """``(N,)`` bool: rows with a model label whose confidence is below ``threshold``. The
     views' ``confidence`` column is NaN where a person set the emotion, so those never are."""

@@ -12,8 +12,9 @@ from __future__ import annotations
 import logging
 import traceback
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
@@ -23,7 +24,7 @@ from esergui.progress import Cancelled, CancelToken
 log = logging.getLogger(__name__)
 
 #: Runners whose thread has not finished yet (kept alive until it has).
-_ALIVE: set["TaskRunner"] = set()
+_ALIVE: set[TaskRunner] = set()
 
 Job = Callable[[Callable[[str, float, str], None], CancelToken, Callable[[Any], None]], Any]
 
@@ -100,7 +101,9 @@ class TaskRunner(QObject):
         w.succeeded.connect(self.succeeded)
         w.failed.connect(self.failed)
         w.cancelled.connect(self.cancelled)
-        w.done.connect(self._thread.quit, Qt.ConnectionType.DirectConnection)  # quit is thread-safe; wait() must not need the GUI loop
+        w.done.connect(
+            self._thread.quit, Qt.ConnectionType.DirectConnection
+        )  # quit is thread-safe; wait() must not need the GUI loop
         self._thread.finished.connect(self._on_thread_finished)
         self.running = False
 

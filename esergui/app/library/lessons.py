@@ -17,10 +17,26 @@ from PySide6.QtWidgets import QAbstractItemView, QApplication, QHeaderView, QMen
 from esergui.lesson import Lesson, LessonStatus
 from esergui.timefmt import format_time
 
-AUDIO_SUFFIXES = {".wav", ".flac", ".ogg", ".oga", ".opus", ".mp3", ".m4a", ".aac", ".mp4", ".wma", ".aif", ".aiff", ".webm"}
+AUDIO_SUFFIXES = {
+    ".wav",
+    ".flac",
+    ".ogg",
+    ".oga",
+    ".opus",
+    ".mp3",
+    ".m4a",
+    ".aac",
+    ".mp4",
+    ".wma",
+    ".aif",
+    ".aiff",
+    ".webm",
+}
 STATUS_COLOURS = {
-    LessonStatus.NOT_ANALYSED: "#777777", LessonStatus.ANALYSING: "#E69F00",
-    LessonStatus.ANALYSED: "#009E73", LessonStatus.EDITED: "#0072B2",
+    LessonStatus.NOT_ANALYSED: "#777777",
+    LessonStatus.ANALYSING: "#E69F00",
+    LessonStatus.ANALYSED: "#009E73",
+    LessonStatus.EDITED: "#0072B2",
 }
 HEADERS = ("Lesson", "Date", "Duration", "Status")
 
@@ -97,7 +113,11 @@ class LessonListModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ForegroundRole and col == 3:
             return QColor(STATUS_COLOURS.get(LessonStatus(lesson.status), "#444444"))
         if role == Qt.ItemDataRole.ToolTipRole:
-            note = "\nIts analysis did not finish: analyse it again (Ctrl+R)" if self.status_text(lesson) == "interrupted" else ""
+            note = (
+                "\nIts analysis did not finish: analyse it again (Ctrl+R)"
+                if self.status_text(lesson) == "interrupted"
+                else ""
+            )
             return f"{lesson.name}\n{lesson.audio_path}\nClick to open · F2 to rename{note}"
         return None
 
@@ -157,7 +177,9 @@ class LessonLibrary(QWidget):
         self.remove_action = QAction("Remove from workspace", self)
         self.remove_action.setShortcut(QKeySequence.StandardKey.Delete)
         self.remove_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        self.remove_action.triggered.connect(lambda: self.selected_ids() and self.removeRequested.emit(self.selected_ids()))
+        self.remove_action.triggered.connect(
+            lambda: self.selected_ids() and self.removeRequested.emit(self.selected_ids())
+        )
         self.addAction(self.remove_action)
 
     def set_lessons(self, lessons: list[Lesson], queued: set[int] | None = None, current: int | None = None) -> None:
@@ -166,7 +188,7 @@ class LessonLibrary(QWidget):
         self.select_ids(keep or ({current} if current is not None else set()))
 
     def lesson_ids(self) -> list[int]:
-        return [int(l.id) for l in self.model.lessons]
+        return [int(lesson.id) for lesson in self.model.lessons]
 
     def selected_ids(self) -> list[int]:
         rows = sorted({self.proxy.mapToSource(ix).row() for ix in self.view.selectionModel().selectedRows()})

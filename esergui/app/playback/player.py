@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal
@@ -103,7 +104,9 @@ class Player(QObject):
     unavailable = Signal(str)
     _finished_from_audio = Signal()
 
-    def __init__(self, stream_factory: StreamFactory | None = None, device: Any = None, parent: QObject | None = None) -> None:
+    def __init__(
+        self, stream_factory: StreamFactory | None = None, device: Any = None, parent: QObject | None = None
+    ) -> None:
         super().__init__(parent)
         self.stream_factory = stream_factory or sounddevice_stream
         self.device = device
@@ -170,13 +173,18 @@ class Player(QObject):
             x = feed.take(frames)
             outdata[: len(x), 0] = x
             if len(x) < frames:
-                outdata[len(x):, 0] = 0.0
+                outdata[len(x) :, 0] = 0.0
                 raise _stop_exception()
 
         try:
             stream = self.stream_factory(
-                samplerate=sr, channels=1, dtype="float32", blocksize=BLOCK, callback=callback,
-                finished_callback=self._audio_finished, device=self.device,
+                samplerate=sr,
+                channels=1,
+                dtype="float32",
+                blocksize=BLOCK,
+                callback=callback,
+                finished_callback=self._audio_finished,
+                device=self.device,
             )
             stream.start()
         except Exception as exc:  # noqa: BLE001 - any failure to open audio is a notice

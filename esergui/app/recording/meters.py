@@ -33,8 +33,10 @@ class LevelMeter(QWidget):
         self._held_peak, self._held_at = METER_FLOOR_DB, 0.0
         self.setMinimumSize(260, 34)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
-        self.setToolTip("Input level in dBFS: the bar is the loudness (RMS), the tick the peak. "
-                        "Keep peaks out of the red; lower the microphone gain in the system settings if they are.")
+        self.setToolTip(
+            "Input level in dBFS: the bar is the loudness (RMS), the tick the peak. "
+            "Keep peaks out of the red; lower the microphone gain in the system settings if they are."
+        )
 
     def sizeHint(self) -> QSize:
         return QSize(360, 38)

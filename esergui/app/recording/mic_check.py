@@ -25,8 +25,15 @@ class MicCheck:
     """An input stream on ``device`` feeding a :class:`LiveMonitor` (``monitor``). Raises
     ``RuntimeError`` with a sentence when the stream cannot be opened; :meth:`close` stops it."""
 
-    def __init__(self, device: InputDevice, stream_factory: StreamFactory | None = None, *,
-                 history_s: float = 10.0, columns: int = 400, vad_settings: object | None = None) -> None:
+    def __init__(
+        self,
+        device: InputDevice,
+        stream_factory: StreamFactory | None = None,
+        *,
+        history_s: float = 10.0,
+        columns: int = 400,
+        vad_settings: object | None = None,
+    ) -> None:
         rate, channels = device.record_samplerate, device.record_channels
         self.ring = FrameRing(int(RING_S * rate), channels, "int16")
         try:
@@ -34,8 +41,15 @@ class MicCheck:
                 import sounddevice as sd  # loads PortAudio: only when a microphone is used
 
                 stream_factory = sd.InputStream
-            self.stream: Any = stream_factory(device=device.index, samplerate=rate, channels=channels, dtype="int16",
-                                              blocksize=0, callback=self._callback, finished_callback=lambda: None)
+            self.stream: Any = stream_factory(
+                device=device.index,
+                samplerate=rate,
+                channels=channels,
+                dtype="int16",
+                blocksize=0,
+                callback=self._callback,
+                finished_callback=lambda: None,
+            )
             self.stream.start()
         except Exception as exc:  # noqa: BLE001 - PortAudioError, OSError (no PortAudio), ValueError (no device)
             raise RuntimeError(f"the microphone check could not open {device.name} ({exc})") from exc
@@ -85,8 +99,13 @@ class MicCheckPanel(QWidget):
         if device is None or self._recorder is not None:
             return False
         try:
-            self._check = MicCheck(device, self._stream_factory, history_s=self.history_s,
-                                   columns=max(200, min(800, self.waveform.width())), vad_settings=self.vad_settings)
+            self._check = MicCheck(
+                device,
+                self._stream_factory,
+                history_s=self.history_s,
+                columns=max(200, min(800, self.waveform.width())),
+                vad_settings=self.vad_settings,
+            )
         except RuntimeError as exc:
             self._show_status(str(exc)[0].upper() + str(exc)[1:] + ".", error=True)
             return False

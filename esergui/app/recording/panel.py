@@ -122,8 +122,7 @@ class RecordingPanel(MicCheckPanel):
         self.device_combo.currentIndexChanged.connect(self._device_changed)
         self.refresh_button = QToolButton()
         self.refresh_button.setText("Rescan")
-        self.refresh_button.setToolTip("Look for microphones plugged in since the app started "
-                                       "(stops any playback).")
+        self.refresh_button.setToolTip("Look for microphones plugged in since the app started (stops any playback).")
         self.refresh_button.clicked.connect(lambda: self.reload_devices(rescan=True))
 
         self.meter = LevelMeter()
@@ -151,7 +150,7 @@ class RecordingPanel(MicCheckPanel):
         self.file_label.setWordWrap(True)
         self.file_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
-        self.record_button = QPushButton("\u25CF  Record")
+        self.record_button = QPushButton("\u25cf  Record")
         self.record_button.setStyleSheet(f"QPushButton:enabled {{ color: {VERMILLION}; font-weight: bold; }}")
         self.record_button.setToolTip("Start recording (Ctrl+R)")
         self.record_button.setShortcut("Ctrl+R")
@@ -159,7 +158,7 @@ class RecordingPanel(MicCheckPanel):
         self.pause_button = QPushButton("Pause")
         self.pause_button.setToolTip("Pause: what is said meanwhile is left out of the file")
         self.pause_button.clicked.connect(self._toggle_pause)
-        self.stop_button = QPushButton("\u25A0  Stop")
+        self.stop_button = QPushButton("\u25a0  Stop")
         self.stop_button.setToolTip("Stop and keep the recording")
         self.stop_button.clicked.connect(self.stop_recording)
 
@@ -218,9 +217,12 @@ class RecordingPanel(MicCheckPanel):
         self.device_combo.clear()
         for d in self._devices:
             self.device_combo.addItem(friendly_name(d), d.key)
-            self.device_combo.setItemData(self.device_combo.count() - 1,
-                                          f"{d.label()}\nhost API: {d.hostapi}\n{d.record_samplerate} Hz, "
-                                          f"{d.max_input_channels} input channel(s)", Qt.ItemDataRole.ToolTipRole)
+            self.device_combo.setItemData(
+                self.device_combo.count() - 1,
+                f"{d.label()}\nhost API: {d.hostapi}\n{d.record_samplerate} Hz, "
+                f"{d.max_input_channels} input channel(s)",
+                Qt.ItemDataRole.ToolTipRole,
+            )
         keys = [d.key for d in self._devices]
         default = next((i for i, d in enumerate(self._devices) if d.is_default), 0)
         self.device_combo.setCurrentIndex(keys.index(remembered) if remembered in keys else default)
@@ -249,8 +251,9 @@ class RecordingPanel(MicCheckPanel):
             self.start_mic_check()  # on the newly chosen device
         if device is None:
             return
-        self._show_disk(disk_status(self.output_dir, pcm_bytes_per_second(
-            device.record_samplerate, device.record_channels)))
+        self._show_disk(
+            disk_status(self.output_dir, pcm_bytes_per_second(device.record_samplerate, device.record_channels))
+        )
 
     # ----------------------------------------------------------------------------- control
 
@@ -297,9 +300,13 @@ class RecordingPanel(MicCheckPanel):
             return False
         self.settings.setValue(SETTINGS_DEVICE, device.key)
         self._recorder = recorder
-        self._monitor = LiveMonitor(recorder.ring, recorder.samplerate, history_s=self.history_s,
-                                    columns=max(200, min(800, self.waveform.width())),
-                                    vad_settings=self.vad_settings)
+        self._monitor = LiveMonitor(
+            recorder.ring,
+            recorder.samplerate,
+            history_s=self.history_s,
+            columns=max(200, min(800, self.waveform.width())),
+            vad_settings=self.vad_settings,
+        )
         self.last_path = path
         self.file_label.setText(f"Saving to: {path}")
         self._show_disk_warning(recorder.disk_warning)
@@ -377,8 +384,9 @@ class RecordingPanel(MicCheckPanel):
         level = monitor.update()
         if level.frames:
             self.meter.set_levels(level.peak_dbfs, level.rms_dbfs)
-            self.peak_label.setText(f"peak {level.peak_dbfs:5.1f} dB" if level.peak_dbfs > METER_FLOOR_DB
-                                    else "peak < -60 dB")
+            self.peak_label.setText(
+                f"peak {level.peak_dbfs:5.1f} dB" if level.peak_dbfs > METER_FLOOR_DB else "peak < -60 dB"
+            )
         if level.clipped:
             self._clip_at = time.monotonic()
         self._show_clip(time.monotonic() - self._clip_at < CLIP_HOLD_S)
@@ -421,7 +429,7 @@ class RecordingPanel(MicCheckPanel):
         )
 
     def _show_speech(self, on: bool) -> None:
-        self.speech_label.setText("\u25CF Speech" if on else "\u25CB No speech")
+        self.speech_label.setText("\u25cf Speech" if on else "\u25cb No speech")
         self.speech_label.setStyleSheet(f"color: {GREEN}; font-weight: bold;" if on else f"color: {GREY};")
 
     def _show_disk(self, status: DiskStatus) -> None:
@@ -429,16 +437,16 @@ class RecordingPanel(MicCheckPanel):
             self._show_disk_warning(status.warning)
         else:
             hours = status.seconds_left / 3600
-            self.disk_label.setText(f"Free space in {status.folder}: {status.free_bytes / 1e9:.1f} GB "
-                                    f"(about {hours:.0f} hours of recording).")
+            self.disk_label.setText(
+                f"Free space in {status.folder}: {status.free_bytes / 1e9:.1f} GB "
+                f"(about {hours:.0f} hours of recording)."
+            )
             self.disk_label.setStyleSheet(f"color: {GREY};")
 
     def _show_disk_warning(self, warning: str | None) -> None:
         if warning:
-            self.disk_label.setText("\u26A0 " + warning)
+            self.disk_label.setText("\u26a0 " + warning)
             self.disk_label.setStyleSheet(f"color: {ORANGE}; font-weight: bold;")
 
 
 # ----------------------------------------------------------------------------------- recovery
-
-

@@ -3,8 +3,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from PySide6.QtWidgets import (
     QComboBox,
@@ -37,8 +37,10 @@ class RecoveryDialog(QDialog):
         self.recordings = list(recordings)
         self.kept: list[Path] = []
         self.errors: list[str] = []
-        intro = QLabel("These recordings were interrupted (the app or the computer stopped while "
-                       "recording). Keep them to repair the files and add them as lessons.")
+        intro = QLabel(
+            "These recordings were interrupted (the app or the computer stopped while "
+            "recording). Keep them to repair the files and add them as lessons."
+        )
         intro.setWordWrap(True)
         self.table = QTableWidget(len(self.recordings), 4)
         self.table.setHorizontalHeaderLabels(["File", "Started", "Length (about)", "Action"])

@@ -52,9 +52,15 @@ class ModelsDialog(QDialog):
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setWordWrap(True)
         h = self.table.horizontalHeader()
-        for c, mode in enumerate((QHeaderView.ResizeMode.ResizeToContents, QHeaderView.ResizeMode.ResizeToContents,
-                                  QHeaderView.ResizeMode.Stretch, QHeaderView.ResizeMode.Stretch,
-                                  QHeaderView.ResizeMode.Stretch)):
+        for c, mode in enumerate(
+            (
+                QHeaderView.ResizeMode.ResizeToContents,
+                QHeaderView.ResizeMode.ResizeToContents,
+                QHeaderView.ResizeMode.Stretch,
+                QHeaderView.ResizeMode.Stretch,
+                QHeaderView.ResizeMode.Stretch,
+            )
+        ):
             h.setSectionResizeMode(c, mode)
         self.activate_button = QPushButton("Make Active")
         self.activate_button.setToolTip("Analyse this workspace's lessons with the selected model from now on")
@@ -103,8 +109,13 @@ class ModelsDialog(QDialog):
                 figures += f"; starting model on the same clips UA {100 * info.figures['base_ua']:.1f} %"
             if validated:
                 figures += " — not comparable with cross-validated figures"
-            cells = (name, info.created[:16].replace("T", " "), ", ".join(info.labels) or "–",
-                     info.data + (f"; fine-tuned from {info.base}" if info.base else ""), figures)
+            cells = (
+                name,
+                info.created[:16].replace("T", " "),
+                ", ".join(info.labels) or "–",
+                info.data + (f"; fine-tuned from {info.base}" if info.base else ""),
+                figures,
+            )
             for c, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 item.setToolTip(str(info.path) if c == 0 and info.path else text)
@@ -184,8 +195,9 @@ class ModelsDialog(QDialog):
         name = self.selected()
         if name is None:
             return
-        path, _ = QFileDialog.getSaveFileName(self, "Export model", f"{name}{MODEL_SUFFIX}",
-                                              f"ESER model (*{MODEL_SUFFIX})")
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Export model", f"{name}{MODEL_SUFFIX}", f"ESER model (*{MODEL_SUFFIX})"
+        )
         if path:
             self.export_to(name, path)
 

@@ -37,8 +37,11 @@ class ActivatePage(QWizardPage):
         self.lessons.setToolTip("Tick the lessons to analyse again with the new model")
         self.all = QPushButton("Select all")
         self.none = QPushButton("Select none")
-        self.note = text_label("Re-analysis replaces the model's emotions, speakers and utterance boundaries; every "
-                           "human label, note and correction is kept.", NOTE_STYLE)
+        self.note = text_label(
+            "Re-analysis replaces the model's emotions, speakers and utterance boundaries; every "
+            "human label, note and correction is kept.",
+            NOTE_STYLE,
+        )
         row = QHBoxLayout()
         row.addWidget(QLabel("<b>Re-analyse these lessons with the new model</b>"), 1)
         row.addWidget(self.all)
@@ -86,9 +89,12 @@ class ActivatePage(QWizardPage):
                 item.setCheckState(Qt.CheckState.Checked if on else Qt.CheckState.Unchecked)
 
     def selected_lessons(self) -> list[int]:
-        return [int(self.lessons.item(i).data(Qt.ItemDataRole.UserRole)) for i in range(self.lessons.count())
-                if self.lessons.item(i).checkState() == Qt.CheckState.Checked
-                and self.lessons.item(i).data(Qt.ItemDataRole.UserRole) is not None]
+        return [
+            int(self.lessons.item(i).data(Qt.ItemDataRole.UserRole))
+            for i in range(self.lessons.count())
+            if self.lessons.item(i).checkState() == Qt.CheckState.Checked
+            and self.lessons.item(i).data(Qt.ItemDataRole.UserRole) is not None
+        ]
 
     def validatePage(self) -> bool:  # noqa: N802 (Qt API): Finish
         saved = self.wiz.state.saved

@@ -3,7 +3,8 @@ EmoDB) and check them in the background (durations, labels, speakers, problems).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
@@ -91,9 +92,13 @@ class DataPage(QWizardPage):
         check_row.addWidget(self.cancel_button)
         check_row.addWidget(self.bar, 1)
         results = QGridLayout()
-        for col, (title, widget) in enumerate((("Clips per label", self.label_table),
-                                               ("Clips per speaker", self.speaker_table),
-                                               ("Problems", self.problems))):
+        for col, (title, widget) in enumerate(
+            (
+                ("Clips per label", self.label_table),
+                ("Clips per speaker", self.speaker_table),
+                ("Problems", self.problems),
+            )
+        ):
             results.addWidget(QLabel(f"<b>{title}</b>"), 0, col)
             results.addWidget(widget, 1, col)
         results.setColumnStretch(0, 2)
@@ -122,8 +127,11 @@ class DataPage(QWizardPage):
     def source(self) -> R.DataSource:
         kind = self.kind()
         if kind == "workspace":
-            ids = tuple(self.lessons.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.lessons.count())
-                        if self.lessons.item(i).checkState() == Qt.CheckState.Checked)
+            ids = tuple(
+                self.lessons.item(i).data(Qt.ItemDataRole.UserRole)
+                for i in range(self.lessons.count())
+                if self.lessons.item(i).checkState() == Qt.CheckState.Checked
+            )
             return R.DataSource("workspace", lesson_ids=ids)
         return R.DataSource(kind, self.path.text().strip() or None)
 
@@ -132,8 +140,9 @@ class DataPage(QWizardPage):
         self.path.setVisible(kind != "workspace")
         self.browse.setVisible(kind != "workspace")
         self.lessons.setVisible(kind == "workspace")
-        self.path.setPlaceholderText("CSV file with the columns file,label[,speaker]" if kind == "csv"
-                                     else "Folder with the labelled audio")
+        self.path.setPlaceholderText(
+            "CSV file with the columns file,label[,speaker]" if kind == "csv" else "Folder with the labelled audio"
+        )
         if self.wiz.state.source is not None and self.wiz.state.source != self.source():
             self.wiz.state.report = None
             self.status.setText("The source changed: press “Check data” again.")
@@ -160,8 +169,14 @@ class DataPage(QWizardPage):
         def job(progress: Callable[[str, float, str], None], cancel: CancelToken, _partial: Any) -> Any:
             found: list[R.Problem] = []
             items = R.collect_items(source, ws, lambda f, m: progress("data", 0.2 * f, m), cancel, found)
-            return source, R.inspect_items(items, cache, source=source.describe(), problems=found,
-                                           progress=lambda f, m: progress("data", 0.2 + 0.8 * f, m), cancel=cancel)
+            return source, R.inspect_items(
+                items,
+                cache,
+                source=source.describe(),
+                problems=found,
+                progress=lambda f, m: progress("data", 0.2 + 0.8 * f, m),
+                cancel=cancel,
+            )
 
         self.check_button.setEnabled(False)
         self.cancel_button.setEnabled(True)
@@ -194,28 +209,35 @@ class DataPage(QWizardPage):
         self.bar.setValue(1000)
         named = [s for s in rep.speaker_counts if s != "unknown"]
         who = f"{len(named)} speakers" if named else "speakers unknown"
-        self.summary.setText(f"{len(rep.usable)} usable clips of {len(rep.items)} · {rep.total_s / 60:.1f} min of audio · "
-                             f"{len(rep.label_counts)} labels · {who}")
+        self.summary.setText(
+            f"{len(rep.usable)} usable clips of {len(rep.items)} · {rep.total_s / 60:.1f} min of audio · "
+            f"{len(rep.label_counts)} labels · {who}"
+        )
         fill_counts(self.label_table, rep.label_counts)
         fill_counts(self.speaker_table, rep.speaker_counts)
         self.problems.clear()
         style = self.style()
         for p in rep.problems:
-            icon = style.standardIcon(QStyle.StandardPixmap.SP_MessageBoxCritical if p.severity == "error"
-                                      else QStyle.StandardPixmap.SP_MessageBoxWarning)
+            icon = style.standardIcon(
+                QStyle.StandardPixmap.SP_MessageBoxCritical
+                if p.severity == "error"
+                else QStyle.StandardPixmap.SP_MessageBoxWarning
+            )
             item = QListWidgetItem(icon, p.message)
             if p.files:
                 item.setToolTip("\n".join(p.files[:20]) + ("\n…" if len(p.files) > 20 else ""))
             self.problems.addItem(item)
         if not rep.problems:
-            self.problems.addItem(QListWidgetItem(style.standardIcon(QStyle.StandardPixmap.SP_DialogApplyButton),
-                                                  "No problems found."))
+            self.problems.addItem(
+                QListWidgetItem(style.standardIcon(QStyle.StandardPixmap.SP_DialogApplyButton), "No problems found.")
+            )
         if rep.ok:
             self.status.setText("Data checked. Press Next to map the labels.")
             self.status.setStyleSheet(NOTE_STYLE)
         elif self.isComplete():
-            self.status.setText("Merge or drop the labels marked ✖ on the next page (Labels), or fix the data and "
-                                "check it again.")
+            self.status.setText(
+                "Merge or drop the labels marked ✖ on the next page (Labels), or fix the data and check it again."
+            )
             self.status.setStyleSheet(ERROR_STYLE)
         else:
             self.status.setText("Fix the problems marked ✖ and check the data again.")

@@ -20,8 +20,10 @@ class LabelsPage(QWizardPage):
         super().__init__()
         self.wiz = wiz
         self.setTitle("Labels")
-        self.setSubTitle("Map each label of the data onto a label of the model, merge labels (map two onto one), "
-                         "drop labels, or define a new label set.")
+        self.setSubTitle(
+            "Map each label of the data onto a label of the model, merge labels (map two onto one), "
+            "drop labels, or define a new label set."
+        )
         base_labels = ", ".join(wiz.base.labels) or "none"
         self.keep = QRadioButton(f"Keep the labels of {wiz.base_label}: {base_labels}")
         self.new = QRadioButton("Use a new label set: exactly the labels in the “Becomes” column")
@@ -36,8 +38,13 @@ class LabelsPage(QWizardPage):
         lay.addWidget(self.keep)
         lay.addWidget(self.new)
         lay.addWidget(self.table, 1)
-        lay.addWidget(text_label("Type a new name in “Becomes” to rename a label; pick the same target for several "
-                             "labels to merge them; pick “(drop)” to leave a label's clips out.", NOTE_STYLE))
+        lay.addWidget(
+            text_label(
+                "Type a new name in “Becomes” to rename a label; pick the same target for several "
+                "labels to merge them; pick “(drop)” to leave a label's clips out.",
+                NOTE_STYLE,
+            )
+        )
         lay.addWidget(self.result)
         lay.addWidget(self.error)
         self.keep.toggled.connect(self._update)
@@ -48,7 +55,11 @@ class LabelsPage(QWizardPage):
         counts = rep.label_counts
         model_labels = list(self.wiz.base.labels)
         old = self.wiz.state.label_map
-        mapping = dict(old.mapping) if old and set(old.mapping) == set(counts) else R.suggest_mapping(list(counts), model_labels)
+        mapping = (
+            dict(old.mapping)
+            if old and set(old.mapping) == set(counts)
+            else R.suggest_mapping(list(counts), model_labels)
+        )
         keep = bool(model_labels) and all(t in model_labels for t in mapping.values() if t)
         (self.keep if (old.keep_model_labels if old else keep) else self.new).setChecked(True)
         self.table.setRowCount(0)
@@ -86,12 +97,20 @@ class LabelsPage(QWizardPage):
 
     def _update(self, *_: Any) -> None:
         labels, items, error = self._evaluate()
-        counts = R.mapping_counts(self.wiz.state.report.usable if self.wiz.state.report else [], self.label_map().mapping)
+        counts = R.mapping_counts(
+            self.wiz.state.report.usable if self.wiz.state.report else [], self.label_map().mapping
+        )
         if labels:
             parts = [f"{lab} ({counts.get(lab, 0)})" for lab in labels]
-            self.result.setText("<b>The new model will recognise:</b> " + ", ".join(parts)
-                                + (" — labels with (0) keep what the starting model knows" if any(
-                                    counts.get(lab, 0) == 0 for lab in labels) else ""))
+            self.result.setText(
+                "<b>The new model will recognise:</b> "
+                + ", ".join(parts)
+                + (
+                    " — labels with (0) keep what the starting model knows"
+                    if any(counts.get(lab, 0) == 0 for lab in labels)
+                    else ""
+                )
+            )
         else:
             self.result.setText("")
         self.error.setText(error)

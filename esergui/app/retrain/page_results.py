@@ -23,8 +23,10 @@ def measured(ev: Evidence) -> str:
     """``"UA 71 % (95 % interval 62-79 %), WA 74 % (65-81 %), 120 clips"``, or why not."""
     if not ev.sufficient:
         return ev.reason
-    return (f"UA {100 * ev.ua:.0f} % (95 % interval {ev.ua_interval.text()}), "
-            f"WA {100 * ev.wa:.0f} % ({ev.wa_interval.text()}), {ev.n} clips")
+    return (
+        f"UA {100 * ev.ua:.0f} % (95 % interval {ev.ua_interval.text()}), "
+        f"WA {100 * ev.wa:.0f} % ({ev.wa_interval.text()}), {ev.n} clips"
+    )
 
 
 def figure(ev: Evidence | None, which: str) -> str:
@@ -36,6 +38,7 @@ def figure(ev: Evidence | None, which: str) -> str:
     value, interval = (ev.ua, ev.ua_interval) if which == "ua" else (ev.wa, ev.wa_interval)
     return f"{100 * value:.0f} % ({interval.text()})"
 
+
 if TYPE_CHECKING:
     from esergui.app.retrain.wizard import RetrainWizard
 
@@ -45,8 +48,10 @@ class ResultsPage(QWizardPage):
         super().__init__()
         self.wiz = wiz
         self.setTitle("Results")
-        self.setSubTitle("How the new model does on the validation clips (with 95 % intervals, once there are "
-                         "enough clips to measure), next to the model it started from on the same clips. Name it to save it.")
+        self.setSubTitle(
+            "How the new model does on the validation clips (with 95 % intervals, once there are "
+            "enough clips to measure), next to the model it started from on the same clips. Name it to save it."
+        )
         self.headline = text_label()
         self.table = counts_table(["Figure", "New model", "Starting model"])
         self.table.setMinimumWidth(330)
@@ -82,28 +87,43 @@ class ResultsPage(QWizardPage):
         new = ev.new
         text = f"Validation: {out.split}.<br><b>New model: {measured(new)}</b>"
         if not new.sufficient:
-            text += ("<br><span style='color:#B00020'>A percentage from so few clips would mostly show chance, so "
-                     "none is given: add validation clips to measure the model.</span>")
+            text += (
+                "<br><span style='color:#B00020'>A percentage from so few clips would mostly show chance, so "
+                "none is given: add validation clips to measure the model.</span>"
+            )
         if ev.base is not None and ev.new_same is not None and ev.base.sufficient and ev.new_same.sufficient:
             text += f"<br>Starting model ({out.base_note}): {measured(ev.base)}"
         text += f"<br><span style='color:#555555'>{ev.decision.reason}</span>"
         if out.cancelled:
-            text += (f"<br><span style='color:#B00020'>Training was stopped after epoch {len(out.result.history)}; "
-                     f"the best epoch ({out.result.best_epoch}) was kept.</span>")
+            text += (
+                f"<br><span style='color:#B00020'>Training was stopped after epoch {len(out.result.history)}; "
+                f"the best epoch ({out.result.best_epoch}) was kept.</span>"
+            )
         self.headline.setText(text)
         same = ev.base is not None and ev.base.sufficient and ev.new_same is not None and ev.new_same.sufficient
         base = out.base_figures if same else None  # figures side by side only under one protocol, measurable
-        rows = [("UA (mean recall)", figure(new, "ua"), figure(ev.base, "ua") if same else "–"),
-                ("WA (accuracy)", figure(new, "wa"), figure(ev.base, "wa") if same else "–"),
-                ("macro-F1", percent(fig.macro_f1) if new.sufficient else TOO_FEW, percent(base.macro_f1) if base else "–"),
-                ("validation clips", fig.n, base.n if base else "–")]
+        rows = [
+            ("UA (mean recall)", figure(new, "ua"), figure(ev.base, "ua") if same else "–"),
+            ("WA (accuracy)", figure(new, "wa"), figure(ev.base, "wa") if same else "–"),
+            ("macro-F1", percent(fig.macro_f1) if new.sufficient else TOO_FEW, percent(base.macro_f1) if base else "–"),
+            ("validation clips", fig.n, base.n if base else "–"),
+        ]
         for lab in fig.labels:
             if lab in fig.recall:
-                rows.append((f"recall: {lab}", f"{new.correct.get(lab, 0)} of {new.counts.get(lab, 0)}",
-                             f"{ev.base.correct.get(lab, 0)} of {ev.base.counts.get(lab, 0)}" if same and lab in ev.base.counts else "–"))
+                rows.append(
+                    (
+                        f"recall: {lab}",
+                        f"{new.correct.get(lab, 0)} of {new.counts.get(lab, 0)}",
+                        f"{ev.base.correct.get(lab, 0)} of {ev.base.counts.get(lab, 0)}"
+                        if same and lab in ev.base.counts
+                        else "–",
+                    )
+                )
         fill_rows(self.table, rows)
         present = [i for i, row in enumerate(fig.confusion) if sum(row) or sum(r[i] for r in fig.confusion)]
-        self.heat.set_matrix([fig.labels[i] for i in present], [[fig.confusion[i][j] for j in present] for i in present])
+        self.heat.set_matrix(
+            [fig.labels[i] for i in present], [[fig.confusion[i][j] for j in present] for i in present]
+        )
         if not self.name.text():
             start = self.wiz.base.name if st.settings.start == "finetune" else "new model"
             self.name.setText(self.wiz.registry.unique_name(f"{start} retrained {datetime.now():%Y-%m-%d}"))

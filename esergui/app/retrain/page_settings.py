@@ -44,9 +44,11 @@ class SettingsPage(QWizardPage):
         s = wiz.state.settings
         box = QGroupBox("Start from")
         self.group = QButtonGroup(self)
-        texts = (f"Fine-tune {wiz.base_label}: the whole network (recommended)",
-                 f"Fine-tune {wiz.base_label}: the classifier only (fastest, keeps what the model hears)",
-                 "Train a new model from scratch (needs much more data)")
+        texts = (
+            f"Fine-tune {wiz.base_label}: the whole network (recommended)",
+            f"Fine-tune {wiz.base_label}: the classifier only (fastest, keeps what the model hears)",
+            "Train a new model from scratch (needs much more data)",
+        )
         blay = QVBoxLayout(box)
         for i, text in enumerate(texts):
             rb = QRadioButton(text)
@@ -106,9 +108,16 @@ class SettingsPage(QWizardPage):
 
     def settings(self) -> R.RetrainSettings:
         start, mode = self.STARTS[self.group.checkedId()]
-        return replace(self.wiz.state.settings, start=start, mode=mode, epochs=self.epochs.value(),
-                       lr=None if self._lr_auto else self.lr.value(), augment=self.augment.isChecked(),
-                       split=self.split.currentData(), device=self.device.currentData())
+        return replace(
+            self.wiz.state.settings,
+            start=start,
+            mode=mode,
+            epochs=self.epochs.value(),
+            lr=None if self._lr_auto else self.lr.value(),
+            augment=self.augment.isChecked(),
+            split=self.split.currentData(),
+            device=self.device.currentData(),
+        )
 
     def _set_default_lr(self) -> None:
         self.lr.blockSignals(True)
@@ -196,7 +205,8 @@ class SettingsPage(QWizardPage):
         secs = R.estimate_seconds(self.train_n, self.val_n, self.epochs.value(), speed)
         self.estimate.setText(
             f"Estimated time: at most {format_duration(secs)} ({self.epochs.value()} epochs × {self.train_n} clips; "
-            f"measured {1000 * speed.train_s_per_clip:.0f} ms per clip and epoch on {speed.device})")
+            f"measured {1000 * speed.train_s_per_clip:.0f} ms per clip and epoch on {speed.device})"
+        )
 
     def isComplete(self) -> bool:  # noqa: N802 (Qt API)
         return getattr(self, "train_n", 0) > 0
@@ -211,8 +221,13 @@ class SettingsPage(QWizardPage):
         rep = st.report
         base = self.wiz.base
         st.plan = R.RetrainPlan(
-            items=list(st.items), labels=list(st.labels), settings=st.settings,
+            items=list(st.items),
+            labels=list(st.labels),
+            settings=st.settings,
             base_model=base.path if st.settings.start == "finetune" else None,
-            base_name=(base.name if st.settings.start == "finetune" else ""), cache_dir=self.wiz.cache_dir,
-            data_summary=rep.summary() if rep else {}, label_map=dict(st.label_map.mapping) if st.label_map else {})
+            base_name=(base.name if st.settings.start == "finetune" else ""),
+            cache_dir=self.wiz.cache_dir,
+            data_summary=rep.summary() if rep else {},
+            label_map=dict(st.label_map.mapping) if st.label_map else {},
+        )
         return True

@@ -4,7 +4,8 @@ Cancel."""
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QHBoxLayout, QPlainTextEdit, QProgressBar, QPushButton, QVBoxLayout, QWizard, QWizardPage
@@ -71,11 +72,18 @@ class TrainingPage(QWizardPage):
         self.stop.setEnabled(True)
         self.started = self.t_first = time.monotonic()
 
-        def job(progress: Callable[[str, float, str], None], cancel: CancelToken, partial: Callable[[Any], None]) -> Any:
+        def job(
+            progress: Callable[[str, float, str], None], cancel: CancelToken, partial: Callable[[Any], None]
+        ) -> Any:
             outcome = R.run_retraining(
-                plan, progress=lambda f, m: progress("train", f, m), cancel=cancel,
-                on_epoch=lambda *a: partial(("epoch", a)), log=lambda line: partial(("log", line)),
-                name="retrained", on_start=lambda split, fig: partial(("start", (split, fig))))
+                plan,
+                progress=lambda f, m: progress("train", f, m),
+                cancel=cancel,
+                on_epoch=lambda *a: partial(("epoch", a)),
+                log=lambda line: partial(("log", line)),
+                name="retrained",
+                on_start=lambda split, fig: partial(("start", (split, fig))),
+            )
             # the worker reports a job whose token was cancelled as "cancelled" without its
             # result, so the outcome (best epoch kept) travels as a partial result first
             partial(("outcome", outcome))
@@ -123,8 +131,11 @@ class TrainingPage(QWizardPage):
         total = self.wiz.state.plan.settings.epochs
         per_epoch = (self.epoch_times[-1] - self.t_first) / max(1, len(self.epoch_times))
         left = per_epoch * (total - epoch)
-        self.epoch_text.setText(f"Epoch {epoch} of {total} · about {format_duration(left)} left at most"
-                                if epoch < total else f"Epoch {epoch} of {total}")
+        self.epoch_text.setText(
+            f"Epoch {epoch} of {total} · about {format_duration(left)} left at most"
+            if epoch < total
+            else f"Epoch {epoch} of {total}"
+        )
 
     def _finish(self) -> None:
         self.runner = None
@@ -135,8 +146,15 @@ class TrainingPage(QWizardPage):
         self.wiz.state.outcome = outcome
         res = outcome.result
         self.bar.setValue(1000)
-        how = "stopped by you" if res.cancelled else (
-            "stopped early: no gain for 5 epochs" if len(res.history) < self.wiz.state.plan.settings.epochs else "finished")
+        how = (
+            "stopped by you"
+            if res.cancelled
+            else (
+                "stopped early: no gain for 5 epochs"
+                if len(res.history) < self.wiz.state.plan.settings.epochs
+                else "finished"
+            )
+        )
         self.epoch_text.setText(f"Done: {len(res.history)} epoch(s), {how}; best epoch {res.best_epoch} kept")
         self.status.setText(f"Took {format_duration(time.monotonic() - self.started)}. Press Next for the results.")
         self._finish()
@@ -150,8 +168,10 @@ class TrainingPage(QWizardPage):
         if self.outcome is not None:  # stopped after an epoch: the best one was kept
             self._done(self.outcome)
             return
-        self.status.setText("Stopped before the first epoch finished: there is nothing to keep. "
-                            "Go Back to change the settings, or close the wizard.")
+        self.status.setText(
+            "Stopped before the first epoch finished: there is nothing to keep. "
+            "Go Back to change the settings, or close the wizard."
+        )
         self.status.setStyleSheet(ERROR_STYLE)
         self.epoch_text.setText("Stopped")
         self._finish()

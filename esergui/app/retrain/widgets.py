@@ -4,7 +4,7 @@ map, and small read-only count tables."""
 from __future__ import annotations
 
 import math
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, QSize, Qt
@@ -44,13 +44,25 @@ class TrainingCurves(QWidget):
         self.acc_plot = _plot("Validation accuracy", "%")
         self.acc_plot.setYRange(0, 100)
         sym = {"symbol": "o", "symbolSize": 6}
-        self.train_loss = self.loss_plot.plot([], [], name="training", pen=pg.mkPen(BLUE, width=2), symbolBrush=BLUE, **sym)
-        self.val_loss = self.loss_plot.plot([], [], name="validation", pen=pg.mkPen(ORANGE, width=2), symbolBrush=ORANGE, **sym)
-        self.wa = self.acc_plot.plot([], [], name="accuracy (WA)", pen=pg.mkPen(GREEN, width=2), symbolBrush=GREEN, **sym)
-        self.ua = self.acc_plot.plot([], [], name="mean recall (UA)", pen=pg.mkPen(VERMILLION, width=2),
-                                     symbolBrush=VERMILLION, **sym)
-        self.baseline = pg.InfiniteLine(angle=0, movable=False, pen=pg.mkPen("#666666", width=1, style=Qt.PenStyle.DashLine),
-                                        label="starting model UA", labelOpts={"position": 0.15, "color": "#444444"})
+        self.train_loss = self.loss_plot.plot(
+            [], [], name="training", pen=pg.mkPen(BLUE, width=2), symbolBrush=BLUE, **sym
+        )
+        self.val_loss = self.loss_plot.plot(
+            [], [], name="validation", pen=pg.mkPen(ORANGE, width=2), symbolBrush=ORANGE, **sym
+        )
+        self.wa = self.acc_plot.plot(
+            [], [], name="accuracy (WA)", pen=pg.mkPen(GREEN, width=2), symbolBrush=GREEN, **sym
+        )
+        self.ua = self.acc_plot.plot(
+            [], [], name="mean recall (UA)", pen=pg.mkPen(VERMILLION, width=2), symbolBrush=VERMILLION, **sym
+        )
+        self.baseline = pg.InfiniteLine(
+            angle=0,
+            movable=False,
+            pen=pg.mkPen("#666666", width=1, style=Qt.PenStyle.DashLine),
+            label="starting model UA",
+            labelOpts={"position": 0.15, "color": "#444444"},
+        )
         self.baseline.setVisible(False)
         self.acc_plot.addItem(self.baseline)
         self.rows: list[tuple[int, float, float, float, float]] = []
@@ -93,8 +105,10 @@ class ConfusionHeatmap(QWidget):
         self.matrix: list[list[int]] = []
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMinimumSize(320, 260)
-        self.setToolTip("Confusion matrix on the validation clips: rows are the true labels, columns what the "
-                        "new model predicted; darker = larger share of the row")
+        self.setToolTip(
+            "Confusion matrix on the validation clips: rows are the true labels, columns what the "
+            "new model predicted; darker = larger share of the row"
+        )
 
     def set_matrix(self, labels: Sequence[str], matrix: Sequence[Sequence[int]]) -> None:
         self.labels = list(labels)
@@ -129,16 +143,24 @@ class ConfusionHeatmap(QWidget):
         p.save()
         p.translate(10, top + size * n / 2)
         p.rotate(-90)
-        p.drawText(QRectF(-size * n / 2, -fm.height() / 2 - 2, size * n, fm.height()), Qt.AlignmentFlag.AlignCenter, "true")
+        p.drawText(
+            QRectF(-size * n / 2, -fm.height() / 2 - 2, size * n, fm.height()), Qt.AlignmentFlag.AlignCenter, "true"
+        )
         p.restore()
         for i, lab in enumerate(self.labels):
             row = self.matrix[i] if i < len(self.matrix) else [0] * n
             total = sum(row)
             p.setPen(QColor("#222222"))
-            p.drawText(QRectF(14, top + i * size, left - 20, size), Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, lab)
+            p.drawText(
+                QRectF(14, top + i * size, left - 20, size),
+                Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
+                lab,
+            )
             for j in range(n):
                 share = row[j] / total if total else 0.0
-                colour = QColor.fromRgbF(1 - 0.9 * share, 1 - 0.55 * share, 1 - 0.3 * share) if total else QColor("#F2F2F2")
+                colour = (
+                    QColor.fromRgbF(1 - 0.9 * share, 1 - 0.55 * share, 1 - 0.3 * share) if total else QColor("#F2F2F2")
+                )
                 rect = QRectF(left + j * size, top + i * size, size, size)
                 p.fillRect(rect, colour)
                 p.setPen(QColor("#DDDDDD"))
@@ -149,8 +171,11 @@ class ConfusionHeatmap(QWidget):
                     p.drawText(rect, Qt.AlignmentFlag.AlignCenter, str(row[j]))
                     p.setFont(self.font())
         p.setPen(QColor("#555555"))
-        p.drawText(QRectF(left, top + n * size + 4, size * n, fm.height()), Qt.AlignmentFlag.AlignCenter,
-                   "number of validation clips; colour = share of the true label's clips")
+        p.drawText(
+            QRectF(left, top + n * size + 4, size * n, fm.height()),
+            Qt.AlignmentFlag.AlignCenter,
+            "number of validation clips; colour = share of the true label's clips",
+        )
 
 
 def counts_table(headers: Sequence[str]) -> QTableWidget:
@@ -174,8 +199,11 @@ def fill_rows(table: QTableWidget, rows: Sequence[Sequence[object]]) -> None:
     for r, row in enumerate(rows):
         for c, value in enumerate(row):
             item = QTableWidgetItem(str(value))
-            numeric = isinstance(value, (int, float)) or value in ("–",) or (
-                isinstance(value, str) and value.rstrip(" %").replace(".", "").isdigit())
+            numeric = (
+                isinstance(value, (int, float))
+                or value in ("–",)
+                or (isinstance(value, str) and value.rstrip(" %").replace(".", "").isdigit())
+            )
             if c > 0 and numeric:  # the first column names things (speaker "03" stays left)
                 item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             table.setItem(r, c, item)

@@ -9,9 +9,10 @@ Signals for the main window: ``modelSaved(name)``, ``activeModelChanged(name)`` 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction
@@ -74,8 +75,14 @@ class RetrainWizard(QWizard):
         self.setOption(QWizard.WizardOption.NoBackButtonOnLastPage, True)
         self.setOption(QWizard.WizardOption.NoCancelButtonOnLastPage, True)
         self.setButtonText(QWizard.WizardButton.FinishButton, "Finish")
-        self.pages_ = [DataPage(self), LabelsPage(self), SettingsPage(self), TrainingPage(self), ResultsPage(self),
-                       ActivatePage(self)]
+        self.pages_ = [
+            DataPage(self),
+            LabelsPage(self),
+            SettingsPage(self),
+            TrainingPage(self),
+            ResultsPage(self),
+            ActivatePage(self),
+        ]
         for i, page in enumerate(self.pages_):
             self.setPage(i, page)
         self.resize(980, 720)
@@ -84,9 +91,15 @@ class RetrainWizard(QWizard):
     def base_label(self) -> str:
         return "the bundled model" if self.base.bundled else f"“{self.base.name}”"
 
-    def run(self, job: Callable[..., Any], on_done: Callable[[Any], None], on_fail: Callable[[str], None],
-            on_progress: Callable[[float, str], None] | None = None, on_partial: Callable[[Any], None] | None = None,
-            on_cancel: Callable[[], None] | None = None) -> TaskRunner:
+    def run(
+        self,
+        job: Callable[..., Any],
+        on_done: Callable[[Any], None],
+        on_fail: Callable[[str], None],
+        on_progress: Callable[[float, str], None] | None = None,
+        on_partial: Callable[[Any], None] | None = None,
+        on_cancel: Callable[[], None] | None = None,
+    ) -> TaskRunner:
         """Run ``job(progress, cancel, partial)`` in a worker thread (see :mod:`esergui.app.common.workers`)."""
         runner = TaskRunner(job, self)
         self.runners.add(runner)
@@ -136,6 +149,7 @@ def install(win: MainWindow) -> None:
     """Add Tools ▸ Retrain Emotion Model… and Tools ▸ Emotion Models… to the main window
     (:class:`esergui.app.shell.window.MainWindow`): both need an open workspace; an activated
     model refreshes the window's model text and re-analysis goes to its analysis queue."""
+
     def need_workspace() -> Any:
         if getattr(win, "workspace", None) is None:
             win.errors.error("No workspace", "Open or create a workspace first (File ▸ Open Workspace).")
@@ -171,8 +185,12 @@ def install(win: MainWindow) -> None:
 
     menu = win.menu("tools")
     for key, text, tip, slot in (
-        ("retrain", "&Retrain Emotion Model…", "Fine-tune or train the emotion model on your own labelled audio",
-         open_wizard),
+        (
+            "retrain",
+            "&Retrain Emotion Model…",
+            "Fine-tune or train the emotion model on your own labelled audio",
+            open_wizard,
+        ),
         ("models", "Emotion &Models…", "List, switch, export and import emotion models", open_models),
     ):
         act = QAction(text, win)

@@ -27,7 +27,9 @@ class AnalysisController:
         q.jobStarted.connect(self._on_job_started)
         q.jobProgress.connect(self._on_job_progress)
         q.jobPartial.connect(self._on_job_partial)
-        q.jobSucceeded.connect(lambda key, res: self._on_job_end(key, "done", "", skipped=(res or {}).get("skipped", {})))
+        q.jobSucceeded.connect(
+            lambda key, res: self._on_job_end(key, "done", "", skipped=(res or {}).get("skipped", {}))
+        )
         q.jobFailed.connect(lambda key, reason, details: self._on_job_end(key, "failed", reason, details))
         q.jobCancelled.connect(lambda key: self._on_job_end(key, "cancelled", ""))
         q.queueChanged.connect(self._on_queue_changed)
@@ -37,7 +39,9 @@ class AnalysisController:
         """Queue the analysis of ``ids`` (default: the selected lessons, else the current one)."""
         if self.win.workspace is None:
             return
-        ids = ids or self.win.library.selected_ids() or ([self.win.current_id] if self.win.current_id is not None else [])
+        ids = (
+            ids or self.win.library.selected_ids() or ([self.win.current_id] if self.win.current_id is not None else [])
+        )
         for lesson_id in ids:
             lesson = self.win.workspace.lesson(lesson_id)
             job = jobs.analysis_job(self.win.workspace, lesson_id, self.win.compute_device)
@@ -69,7 +73,9 @@ class AnalysisController:
         if data is not None:
             self.win.lessons.show(data, keep_view=True)
 
-    def _on_job_end(self, lesson_id: int, outcome: str, reason: str, details: str = "", skipped: dict | None = None) -> None:
+    def _on_job_end(
+        self, lesson_id: int, outcome: str, reason: str, details: str = "", skipped: dict | None = None
+    ) -> None:
         self._partials.pop(lesson_id, None)
         name = ""
         try:

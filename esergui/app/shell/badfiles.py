@@ -31,13 +31,23 @@ def report_problems(win: MainWindow, problems: list[tuple[str, str]], total: int
     """One dialog for every file that was not added, each with its one-line reason."""
     if not problems:
         return
-    lines = [f"• {Path(p).name}: {_short(p, r)}" + (" — its readable part is added as a copy" if keepable(p, r) else "")
-             for p, r in problems]
-    head = (f"{len(problems)} of {total} files were not added as they are:" if total > 1
-            else "The file was not added as it is:")
-    shown = lines[:MAX_LISTED] + ([f"… and {len(lines) - MAX_LISTED} more (see Details)"] if len(lines) > MAX_LISTED else [])
-    win.errors.error("Some files were not added" if len(problems) > 1 else "Cannot add lesson",
-                     "\n".join([head, *shown]), "\n".join(f"{p}: {r}" for p, r in problems))
+    lines = [
+        f"• {Path(p).name}: {_short(p, r)}" + (" — its readable part is added as a copy" if keepable(p, r) else "")
+        for p, r in problems
+    ]
+    head = (
+        f"{len(problems)} of {total} files were not added as they are:"
+        if total > 1
+        else "The file was not added as it is:"
+    )
+    shown = lines[:MAX_LISTED] + (
+        [f"… and {len(lines) - MAX_LISTED} more (see Details)"] if len(lines) > MAX_LISTED else []
+    )
+    win.errors.error(
+        "Some files were not added" if len(problems) > 1 else "Cannot add lesson",
+        "\n".join([head, *shown]),
+        "\n".join(f"{p}: {r}" for p, r in problems),
+    )
 
 
 def _short(path: str, reason: str) -> str:
@@ -48,6 +58,7 @@ def _short(path: str, reason: str) -> str:
 def keep_readable_job(folder: Path, paths: list[str]):
     """A job: copy each truncated file into ``folder`` and cut the copy back to what decodes.
     -> ``([(original, copy, seconds kept)], [(original, reason)])``."""
+
     def job(progress, cancel: CancelToken, partial) -> tuple[list[tuple[str, str, float]], list[tuple[str, str]]]:
         kept, failed = [], []
         folder.mkdir(parents=True, exist_ok=True)

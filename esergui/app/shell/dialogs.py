@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import platform
-from typing import Iterable
+from collections.abc import Iterable
 
 from PySide6 import __version__ as PYSIDE_VERSION
 from PySide6.QtCore import Qt
@@ -26,7 +26,12 @@ from PySide6.QtWidgets import (
 from esergui import __version__
 from esergui.app.common.icons import icon
 
-DEVICES = (("auto", "Automatic (GPU when there is one)"), ("cpu", "CPU"), ("cuda", "NVIDIA GPU (CUDA)"), ("mps", "Apple GPU (MPS)"))
+DEVICES = (
+    ("auto", "Automatic (GPU when there is one)"),
+    ("cpu", "CPU"),
+    ("cuda", "NVIDIA GPU (CUDA)"),
+    ("mps", "Apple GPU (MPS)"),
+)
 
 # Mouse gestures and keys that are not menu actions.
 EXTRA_SHORTCUTS = (
@@ -145,7 +150,9 @@ class SettingsDialog(QDialog):
     """The compute device for emotion recognition (takes effect for the next analysis) and the
     audio output for playback ("" = the system default)."""
 
-    def __init__(self, device: str, parent: QWidget | None = None, output: str = "", outputs: list[str] | None = None) -> None:
+    def __init__(
+        self, device: str, parent: QWidget | None = None, output: str = "", outputs: list[str] | None = None
+    ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Settings")
         self.device_box = QComboBox()

@@ -4,8 +4,9 @@ as ``esergui analyze``) and a PNG of widgets (timelines, summary plots) for slid
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QColor, QImage, QPainter, QRegion
@@ -24,8 +25,9 @@ if TYPE_CHECKING:
     from esergui.workspace import Workspace
 
 
-def export_lessons_csv(ws: Workspace, lesson_ids: Sequence[int], folder: str | Path,
-                       options: CsvOptions = CsvOptions()) -> list[Path]:
+def export_lessons_csv(
+    ws: Workspace, lesson_ids: Sequence[int], folder: str | Path, options: CsvOptions = CsvOptions()
+) -> list[Path]:
     """Per lesson ``<name>_utterances.csv``, ``_summary.csv``, ``_bins.csv`` in ``folder``, plus
     ``lessons_summary.csv`` (one row per lesson) for several lessons. Returns the files."""
     results = export_workspace(ws, list(lesson_ids), folder, options=ExportOptions(options))
@@ -124,7 +126,9 @@ class ExportController:
         if not ids:
             return []
         if folder is None:
-            folder = QFileDialog.getExistingDirectory(self.win, "Export CSV files to folder", str(self.win.settings.value("export/dir", "")))
+            folder = QFileDialog.getExistingDirectory(
+                self.win, "Export CSV files to folder", str(self.win.settings.value("export/dir", ""))
+            )
             if not folder:
                 return []
             self.win.settings.setValue("export/dir", folder)
@@ -139,17 +143,23 @@ class ExportController:
     def csv_options(self) -> CsvOptions:
         """File > Export's spreadsheet options (UTF-8 with BOM; semicolons and decimal commas)."""
         value = self.win.settings.value
-        return CsvOptions(bom=str(value("export/csv_bom", False)).lower() == "true",
-                          semicolon=str(value("export/csv_semicolon", False)).lower() == "true")
+        return CsvOptions(
+            bom=str(value("export/csv_bom", False)).lower() == "true",
+            semicolon=str(value("export/csv_semicolon", False)).lower() == "true",
+        )
 
-    def export_formats(self, formats: Sequence[str], folder: str | None = None, ids: list[int] | None = None) -> list[Path]:
+    def export_formats(
+        self, formats: Sequence[str], folder: str | None = None, ids: list[int] | None = None
+    ) -> list[Path]:
         """ELAN, Praat, RTTM, Audacity-label or JSON files of the current or selected lessons as
         stored, human edits applied (``esergui export``; docs/FORMATS.md); returns the files."""
         ids = ids or self._export_ids()
         if not ids:
             return []
         if folder is None:
-            folder = QFileDialog.getExistingDirectory(self.win, "Export files to folder", str(self.win.settings.value("export/dir", "")))
+            folder = QFileDialog.getExistingDirectory(
+                self.win, "Export files to folder", str(self.win.settings.value("export/dir", ""))
+            )
             if not folder:
                 return []
             self.win.settings.setValue("export/dir", folder)
@@ -174,8 +184,11 @@ class ExportController:
             return None
         if path is None:
             path, _ = QFileDialog.getOpenFileName(
-                self.win, "Import annotations into this lesson", str(self.win.settings.value("export/dir", "")),
-                "Annotations (*.eaf *.TextGrid *.rttm *.txt *.csv *.json);;All files (*)")
+                self.win,
+                "Import annotations into this lesson",
+                str(self.win.settings.value("export/dir", "")),
+                "Annotations (*.eaf *.TextGrid *.rttm *.txt *.csv *.json);;All files (*)",
+            )
             if not path:
                 return None
         try:
@@ -194,7 +207,12 @@ class ExportController:
         if not ids:
             return None
         if path is None:
-            path, _ = QFileDialog.getSaveFileName(self.win, "Export summary CSV", str(Path(str(self.win.settings.value("export/dir", ""))) / "lessons_summary.csv"), "CSV files (*.csv)")
+            path, _ = QFileDialog.getSaveFileName(
+                self.win,
+                "Export summary CSV",
+                str(Path(str(self.win.settings.value("export/dir", ""))) / "lessons_summary.csv"),
+                "CSV files (*.csv)",
+            )
             if not path:
                 return None
         try:
@@ -209,12 +227,19 @@ class ExportController:
         """The timelines and the summary plots of the current lesson as one PNG (2x scale)."""
         if path is None:
             stem = (self.win.lesson_data.name or "lesson").replace(" ", "_")
-            path, _ = QFileDialog.getSaveFileName(self.win, "Export figure", str(Path(str(self.win.settings.value("export/dir", ""))) / f"{stem}_timeline.png"), "PNG images (*.png)")
+            path, _ = QFileDialog.getSaveFileName(
+                self.win,
+                "Export figure",
+                str(Path(str(self.win.settings.value("export/dir", ""))) / f"{stem}_timeline.png"),
+                "PNG images (*.png)",
+            )
             if not path:
                 return None
         try:
             self.win.detail.render_now()
-            out = save_image(lesson_figure(self.win.splitter, [self.win.summary.by_role, self.win.summary.by_bin]), path)
+            out = save_image(
+                lesson_figure(self.win.splitter, [self.win.summary.by_role, self.win.summary.by_bin]), path
+            )
         except USER_ERRORS as exc:
             self.win.errors.error("Export failed", one_line(exc))
             return None

@@ -18,8 +18,12 @@ def _client_area(available: QRect) -> QRect:
     """Where a window's client area may lie: ``available`` less the title bar and borders."""
     border = FRAME.width() // 2
     title = FRAME.height() - border
-    return QRect(available.x() + border, available.y() + title,
-                 max(1, available.width() - FRAME.width()), max(1, available.height() - FRAME.height()))
+    return QRect(
+        available.x() + border,
+        available.y() + title,
+        max(1, available.width() - FRAME.width()),
+        max(1, available.height() - FRAME.height()),
+    )
 
 
 def default_geometry(available: QRect) -> QRect:

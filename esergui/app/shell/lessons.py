@@ -5,7 +5,8 @@ and waveform envelope when they are ready, and keeps the views in step with the 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Sequence
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PySide6.QtCore import QTimer
@@ -87,7 +88,11 @@ class LessonController:
         """Show new labels, roles or speakers of ``records`` (shown utterances, times unchanged)
         without re-reading the lesson: only their rows are redrawn in the table. False when
         that is not possible (then call :meth:`reload_current_lesson`)."""
-        if self.win.workspace is None or self.win.current_id is None or self.win.lesson_data.lesson_id != self.win.current_id:
+        if (
+            self.win.workspace is None
+            or self.win.current_id is None
+            or self.win.lesson_data.lesson_id != self.win.current_id
+        ):
             return False
         try:
             names = {s.label: s.name for s in self.win.workspace.speakers(self.win.current_id)}
@@ -122,7 +127,9 @@ class LessonController:
             self._show_relabelled(data, rows)
             return
         self._summary_timer.stop()
-        self.win.central.setCurrentWidget(self.win.splitter if self.win.current_id is not None else self.win.placeholder)
+        self.win.central.setCurrentWidget(
+            self.win.splitter if self.win.current_id is not None else self.win.placeholder
+        )
         self.win.overview.set_lesson(data)
         self.win.detail.set_lesson(data, keep_range=keep)
         if not keep:
@@ -158,8 +165,13 @@ class LessonController:
         runner = TaskRunner(jobs.decode_job(self.win.workspace, lesson_id), self.win)
         self._audio_runner = runner
         runner.succeeded.connect(lambda _res, lid=lesson_id: self.attach_audio(lid))
-        runner.failed.connect(lambda reason, details: self.win.errors.error(
-            "Cannot read the lesson's audio", reason.rstrip(".") + "." + MOVED_HINT if "relocate" in reason else reason, details))
+        runner.failed.connect(
+            lambda reason, details: self.win.errors.error(
+                "Cannot read the lesson's audio",
+                reason.rstrip(".") + "." + MOVED_HINT if "relocate" in reason else reason,
+                details,
+            )
+        )
         runner.start()
 
     def load_audio(self, lesson_id: int) -> None:
@@ -255,8 +267,11 @@ class LessonController:
         self.win.status.time_label.setVisible(self.win.current_id is not None)
         t0, t1 = self.win.detail.visible_range()
         speed = self.win.player.speed
-        where = (f"▶ {format_time(playing_at, 1)}" + (f" ({speed:g}×)" if speed != 1 else "") if playing_at is not None
-                 else f"Cursor {format_time(self.win.detail.cursor_time, 1)}")
+        where = (
+            f"▶ {format_time(playing_at, 1)}" + (f" ({speed:g}×)" if speed != 1 else "")
+            if playing_at is not None
+            else f"Cursor {format_time(self.win.detail.cursor_time, 1)}"
+        )
         self.win.status.time_label.setText(f"{where} · view {format_time(t0)}–{format_time(t1)}")
 
     def set_lane_mode(self, mode: str) -> None:
@@ -271,8 +286,12 @@ def same_utterances(old: LessonData, new: LessonData) -> bool:
     only labels/roles/speakers/confidences can differ: a reload may update views in place."""
     if old is new or len(old) != len(new) or old.labels != new.labels or old.name != new.name:
         return old is new
-    return (old.source is new.source and old.duration_s == new.duration_s
-            and old.lesson_id == new.lesson_id
-            and bool(old.extra.get("partial")) == bool(new.extra.get("partial"))
-            and np.array_equal(old.ids, new.ids) and np.array_equal(old.start, new.start)
-            and np.array_equal(old.end, new.end))
+    return (
+        old.source is new.source
+        and old.duration_s == new.duration_s
+        and old.lesson_id == new.lesson_id
+        and bool(old.extra.get("partial")) == bool(new.extra.get("partial"))
+        and np.array_equal(old.ids, new.ids)
+        and np.array_equal(old.start, new.start)
+        and np.array_equal(old.end, new.end)
+    )

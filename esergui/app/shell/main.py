@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import pyqtgraph as pg
 from PySide6.QtCore import QCoreApplication, QSettings, QTimer

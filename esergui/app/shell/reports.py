@@ -4,11 +4,20 @@ status bar says when the file is saved, a failure gets the one-line error dialog
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
-from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QLineEdit, QSpinBox,
-                               QWidget)
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QLineEdit,
+    QSpinBox,
+    QWidget,
+)
 
 from esergui.app.common.workers import TaskRunner, one_line
 from esergui.errors import USER_ERRORS
@@ -83,9 +92,11 @@ class PaperFigureDialog(QDialog):
         for label, (a, b) in ranges.items():
             self.part.addItem(f"{label} ({clock(a)}-{clock(b)})", (a, b))
         self.width_mm, self.height_mm, self.dpi = QSpinBox(), QSpinBox(), QSpinBox()
-        for box, low, high, key, default, suffix in ((self.width_mm, 20, 500, "width_mm", 180, " mm"),
-                                                      (self.height_mm, 20, 500, "height_mm", 65, " mm"),
-                                                      (self.dpi, 72, 1200, "dpi", 300, " dpi")):
+        for box, low, high, key, default, suffix in (
+            (self.width_mm, 20, 500, "width_mm", 180, " mm"),
+            (self.height_mm, 20, 500, "height_mm", 65, " mm"),
+            (self.dpi, 72, 1200, "dpi", 300, " dpi"),
+        ):
             box.setRange(low, high)
             box.setSuffix(suffix)
             box.setValue(int(settings.value(f"figure/{key}", default)))
@@ -109,9 +120,14 @@ class PaperFigureDialog(QDialog):
         for key, box in (("width_mm", self.width_mm), ("height_mm", self.height_mm), ("dpi", self.dpi)):
             self.settings.setValue(f"figure/{key}", box.value())
         start, end = self.part.currentData()
-        return {"start_s": start, "end_s": end, "dpi": self.dpi.value(), "title": self.title.text(),
-                "by": self.lanes.currentData(),
-                "size": FigureSize(self.width_mm.value() / MM_PER_IN, self.height_mm.value() / MM_PER_IN)}
+        return {
+            "start_s": start,
+            "end_s": end,
+            "dpi": self.dpi.value(),
+            "title": self.title.text(),
+            "by": self.lanes.currentData(),
+            "size": FigureSize(self.width_mm.value() / MM_PER_IN, self.height_mm.value() / MM_PER_IN),
+        }
 
 
 def figure_ranges(win: MainWindow) -> dict[str, tuple[float, float]]:
@@ -129,8 +145,11 @@ def figure_ranges(win: MainWindow) -> dict[str, tuple[float, float]]:
     return ranges
 
 
-def export_paper_figure(win: MainWindow, path: str | None = None, options: Mapping[str, Any] | None = None,
-                        ) -> TaskRunner | None:
+def export_paper_figure(
+    win: MainWindow,
+    path: str | None = None,
+    options: Mapping[str, Any] | None = None,
+) -> TaskRunner | None:
     """The current lesson's emotion timeline as a figure for a paper (options from
     :class:`PaperFigureDialog` unless given); returns the running writer."""
     lesson = _current_lesson(win)

@@ -76,7 +76,9 @@ def main(argv: list[str] | None = None) -> int:
     shot_taken: list[bool] = []
 
     def during(key, stage: str, fraction: float, message: str) -> None:
-        if not shot_taken and ((stage == "speakers" and fraction < 1.0) or (stage == "emotions" and 0.2 < fraction < 0.9)):
+        if not shot_taken and (
+            (stage == "speakers" and fraction < 1.0) or (stage == "emotions" and 0.2 < fraction < 0.9)
+        ):
             shot_taken.append(True)
             _save(win, folder, "analysis_running.png")
 
@@ -107,7 +109,11 @@ def main(argv: list[str] | None = None) -> int:
     win.action("lanes_by_speaker").trigger()
     win.detail.set_range(mid - 20, mid + 20)
     win.export_png(str(folder / "exported_figure.png"))
-    for name, open_dialog in (("about.png", win.show_about), ("shortcuts.png", win.show_shortcuts), ("settings.png", win.show_settings)):
+    for name, open_dialog in (
+        ("about.png", win.show_about),
+        ("shortcuts.png", win.show_shortcuts),
+        ("settings.png", win.show_settings),
+    ):
         dialog = open_dialog()
         _save(dialog, folder, name)
         dialog.close()
@@ -117,7 +123,9 @@ def main(argv: list[str] | None = None) -> int:
     (tmp / "empty recording.flac").write_bytes(b"")
     errors: list[str] = []
     win.errors.errorShown.connect(lambda title, reason: errors.append(reason))
-    win.add_files([str(bad), str(tmp / "notes.mp3"), str(tmp / "empty recording.flac")], analyse=False, open_first=False)
+    win.add_files(
+        [str(bad), str(tmp / "notes.mp3"), str(tmp / "empty recording.flac")], analyse=False, open_first=False
+    )
     _wait(lambda: errors, 30)
     _save(win.errors.last_box, folder, "error_dialog.png")
     win.errors.last_box.close()

@@ -20,7 +20,8 @@ def welcome_page(win: MainWindow, add_button: QPushButton) -> QWidget:
     text = QLabel(
         "<h2>ESER Studio</h2><p>Who spoke, when, and with which emotion — in recorded lessons.</p>"
         "<p>Open or create a workspace (a folder for your lessons), then add lesson recordings:<br>"
-        "File ▸ Add Lessons, or drop audio files on this window.</p>")
+        "File ▸ Add Lessons, or drop audio files on this window.</p>"
+    )
     text.setAlignment(Qt.AlignmentFlag.AlignCenter)
     text.setTextFormat(Qt.TextFormat.RichText)
     text.setStyleSheet("color: #444444;")
@@ -28,9 +29,19 @@ def welcome_page(win: MainWindow, add_button: QPushButton) -> QWidget:
     buttons.addStretch(1)
     for label, tip, slot, icon_name in (
         ("Open Workspace…", "Open a workspace folder", lambda: win.workspaces.choose_workspace(), "open-workspace"),
-        ("New Workspace…", "Create a workspace in an empty folder", lambda: win.workspaces.choose_workspace(create=True), "new-workspace"),
+        (
+            "New Workspace…",
+            "Create a workspace in an empty folder",
+            lambda: win.workspaces.choose_workspace(create=True),
+            "new-workspace",
+        ),
         ("Add Lessons…", "Add audio files to the open workspace", lambda: win.workspaces.choose_files(), "add-lesson"),
-        ("Open the Demo Lesson", "Open the bundled demo lesson in the demo workspace (analysed on first use)", win.open_demo, "analyse"),
+        (
+            "Open the Demo Lesson",
+            "Open the bundled demo lesson in the demo workspace (analysed on first use)",
+            win.open_demo,
+            "analyse",
+        ),
     ):
         button = add_button if label.startswith("Add") else QPushButton(icon(icon_name), label)
         button.setToolTip(tip)

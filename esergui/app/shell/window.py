@@ -18,8 +18,9 @@ Extension points for other parts of the app: :attr:`MainWindow.undo_stack`,
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QUndoStack
@@ -81,8 +82,12 @@ class MainWindow(QMainWindow):
     lessonLoaded = Signal(object)  # LessonData, each time the current lesson is (re)loaded
     analysisFinished = Signal(int, str)  # lesson id, "done" / "failed" / "cancelled"
 
-    def __init__(self, settings: QSettings | None = None, stream_factory: StreamFactory | None = None,
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        settings: QSettings | None = None,
+        stream_factory: StreamFactory | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         self.settings = settings or QSettings()
         self.workspace: Workspace | None = None
@@ -91,7 +96,9 @@ class MainWindow(QMainWindow):
         self.undo_stack = QUndoStack(self)
         self.errors = ErrorReporter(self)
         self.queue = JobQueue(self)
-        self.player = Player(stream_factory, device=str(self.settings.value("playback/device", "") or "") or None, parent=self)
+        self.player = Player(
+            stream_factory, device=str(self.settings.value("playback/device", "") or "") or None, parent=self
+        )
         self.actions_: dict[str, QAction] = {}
         self.menus: dict[str, QMenu] = {}
         self.docks: dict[str, QDockWidget] = {}
@@ -184,8 +191,11 @@ class MainWindow(QMainWindow):
         dock = QDockWidget(title, self)
         dock.setObjectName(f"dock_{name}")
         dock.setWidget(widget)
-        dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetClosable | QDockWidget.DockWidgetFeature.DockWidgetMovable
-                         | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
+        dock.setFeatures(
+            QDockWidget.DockWidgetFeature.DockWidgetClosable
+            | QDockWidget.DockWidgetFeature.DockWidgetMovable
+            | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+        )
         self.addDockWidget(area, dock)
         self.docks[name] = dock
         panels = self.menus.get("panels")

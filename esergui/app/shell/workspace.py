@@ -77,7 +77,9 @@ class WorkspaceController:
         queued = set(self.win.queue.keys())
         self.win.library.set_lessons(self.win.workspace.lessons(), queued, self.win.current_id)
 
-    def add_files(self, paths: list[str], analyse: bool | None = None, open_first: bool = True, notice: str = "") -> None:
+    def add_files(
+        self, paths: list[str], analyse: bool | None = None, open_first: bool = True, notice: str = ""
+    ) -> None:
         """Add audio files as lessons (each is probed first: the files that cannot be decoded
         are listed in one dialog and not added), then queue their analysis and open the first;
         ``notice`` follows "Added n lesson(s)" in the status bar."""
@@ -103,11 +105,14 @@ class WorkspaceController:
             if truncated:
                 self._keep_readable(truncated, analyse, open_first=open_first and not ids)
             if ids and analyse:
-                self.win.analysis_jobs.analyse([i for i in ids if self.win.workspace.lesson(i).status == LessonStatus.NOT_ANALYSED])
+                self.win.analysis_jobs.analyse(
+                    [i for i in ids if self.win.workspace.lesson(i).status == LessonStatus.NOT_ANALYSED]
+                )
             if ids and open_first:
                 self.win.lessons.open_lesson(ids[0])
-            self.win.statusBar().showMessage(f"Added {len(ids)} lesson(s)" + (f": {notice}" if notice else ""),
-                                             15000 if notice else 5000)
+            self.win.statusBar().showMessage(
+                f"Added {len(ids)} lesson(s)" + (f": {notice}" if notice else ""), 15000 if notice else 5000
+            )
 
         runner.succeeded.connect(done)
         runner.failed.connect(lambda reason, details: self.win.errors.error("Cannot add lessons", reason, details))
@@ -125,13 +130,19 @@ class WorkspaceController:
                 return
             if kept:
                 seconds = ", ".join(f"{Path(p).name}: {s:.1f} s" for p, _copy, s in kept)
-                self.add_files([copy for _, copy, _ in kept], analyse, open_first,
-                               notice=f"kept the readable part of {len(kept)} truncated file(s) ({seconds}); "
-                                      "the originals are unchanged")
+                self.add_files(
+                    [copy for _, copy, _ in kept],
+                    analyse,
+                    open_first,
+                    notice=f"kept the readable part of {len(kept)} truncated file(s) ({seconds}); "
+                    "the originals are unchanged",
+                )
             report_problems(self.win, [(p, f"its readable part could not be kept: {r}") for p, r in failed], len(paths))
 
         runner.succeeded.connect(done)
-        runner.failed.connect(lambda reason, details: self.win.errors.error("Cannot keep the readable part", reason, details))
+        runner.failed.connect(
+            lambda reason, details: self.win.errors.error("Cannot keep the readable part", reason, details)
+        )
         runner.start()
 
     def show_recorder(self) -> RecordingPanel | None:
@@ -179,7 +190,8 @@ class WorkspaceController:
         if confirm:
             names = ", ".join(self.win.workspace.lesson(i).name for i in ids[:3]) + ("…" if len(ids) > 3 else "")
             answer = QMessageBox.question(
-                self.win, "Remove lessons",
+                self.win,
+                "Remove lessons",
                 f"Remove {len(ids)} lesson(s) ({names}) and their analyses and annotations from this workspace?\n"
                 "The audio files stay where they are.",
             )
@@ -207,8 +219,12 @@ class WorkspaceController:
 
     def choose_files(self) -> None:
         patterns = " ".join(f"*{s}" for s in sorted(AUDIO_SUFFIXES))
-        files, _ = QFileDialog.getOpenFileNames(self.win, "Add lessons", str(self.win.settings.value("lessons/dir", "")),
-                                                f"Audio files ({patterns});;All files (*)")
+        files, _ = QFileDialog.getOpenFileNames(
+            self.win,
+            "Add lessons",
+            str(self.win.settings.value("lessons/dir", "")),
+            f"Audio files ({patterns});;All files (*)",
+        )
         if files:
             self.win.settings.setValue("lessons/dir", str(Path(files[0]).parent))
             self.add_files(files)
@@ -218,16 +234,22 @@ class WorkspaceController:
         workspace accepts the file only when its content is the lesson's (size, then SHA-256).
         ``path`` None asks with a file dialog. Returns True when the lesson was relocated."""
         ws = self.win.workspace
-        ids = [lesson_id] if lesson_id is not None else self.win.library.selected_ids() or (
-            [self.win.current_id] if self.win.current_id is not None else [])
+        ids = (
+            [lesson_id]
+            if lesson_id is not None
+            else self.win.library.selected_ids() or ([self.win.current_id] if self.win.current_id is not None else [])
+        )
         if ws is None or not ids:
             return False
         lesson = ws.lesson(ids[0])
         if path is None:
             patterns = " ".join(f"*{s}" for s in sorted(AUDIO_SUFFIXES))
-            path, _ = QFileDialog.getOpenFileName(self.win, f"Locate the audio of “{lesson.name}”",
-                                                  str(self.win.settings.value("lessons/dir", "")),
-                                                  f"Audio files ({patterns});;All files (*)")
+            path, _ = QFileDialog.getOpenFileName(
+                self.win,
+                f"Locate the audio of “{lesson.name}”",
+                str(self.win.settings.value("lessons/dir", "")),
+                f"Audio files ({patterns});;All files (*)",
+            )
         if not path:
             return False
         try:

@@ -7,7 +7,8 @@ as uncertain, never as its class). Recomputed whenever the current lesson change
 from __future__ import annotations
 
 import math
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
@@ -32,17 +33,37 @@ FIGURES = (
     ("Student turns", "student_turns", "int", "Turns of students"),
     ("Student turns / min", "student_turns_per_min", "float", "Student turns per minute of lesson"),
     ("Longest teacher monologue", "longest_teacher_monologue_s", "time", "Longest uninterrupted teacher turn"),
-    ("Wait after teacher (median)", "wait_proxy_teacher_to_student_median_s", "sec",
-     "Wait-time proxy: median silence between the end of a teacher turn and a student's reply"),
-    ("Wait after student (median)", "wait_proxy_student_to_teacher_median_s", "sec",
-     "Wait-time proxy: median silence between a student turn and the teacher's next turn"),
-    ("Teacher waits ≥ 3 s", "wait_proxy_teacher_to_student_pct_ge_3s", "pct",
-     "Share of teacher→student transitions with at least 3 s of silence (Rowe's threshold)"),
-    ("Uncertain", f"emotion_{UNCERTAIN}_pct", "pct",
-     f"Share of speech time whose model label is {threshold_text()}: counted as uncertain, not as an emotion"),
+    (
+        "Wait after teacher (median)",
+        "wait_proxy_teacher_to_student_median_s",
+        "sec",
+        "Wait-time proxy: median silence between the end of a teacher turn and a student's reply",
+    ),
+    (
+        "Wait after student (median)",
+        "wait_proxy_student_to_teacher_median_s",
+        "sec",
+        "Wait-time proxy: median silence between a student turn and the teacher's next turn",
+    ),
+    (
+        "Teacher waits ≥ 3 s",
+        "wait_proxy_teacher_to_student_pct_ge_3s",
+        "pct",
+        "Share of teacher→student transitions with at least 3 s of silence (Rowe's threshold)",
+    ),
+    (
+        "Uncertain",
+        f"emotion_{UNCERTAIN}_pct",
+        "pct",
+        f"Share of speech time whose model label is {threshold_text()}: counted as uncertain, not as an emotion",
+    ),
     ("Low confidence", "low_confidence_pct", "pct", f"Utterances whose model confidence is {threshold_text()}"),
-    ("Arousal (mean, −1…1)", "arousal_mean", "signed",
-     "Speech-time-weighted mean arousal from the emotion probabilities (calm −1 … excited +1)"),
+    (
+        "Arousal (mean, −1…1)",
+        "arousal_mean",
+        "signed",
+        "Speech-time-weighted mean arousal from the emotion probabilities (calm −1 … excited +1)",
+    ),
     ("Teacher arousal", "teacher_arousal_mean", "signed", "Mean arousal of teacher talk (−1 … +1)"),
     ("Student arousal", "student_arousal_mean", "signed", "Mean arousal of student talk (−1 … +1)"),
     ("Reviewed", "reviewed_pct", "pct", "Utterances a person marked as reviewed"),
@@ -73,9 +94,17 @@ def records_of(data: LessonData) -> list[Utterance]:
     out = []
     for i in range(len(data)):
         c = float(data.confidence[i])
-        out.append(Utterance(float(data.start[i]), float(data.end[i]), speaker=str(data.speaker[i]) or None,
-                             role=str(data.role[i]) or None, emotion=data.label_name(i) or None,
-                             confidence=None if math.isnan(c) else c, id=int(data.ids[i])))
+        out.append(
+            Utterance(
+                float(data.start[i]),
+                float(data.end[i]),
+                speaker=str(data.speaker[i]) or None,
+                role=str(data.role[i]) or None,
+                emotion=data.label_name(i) or None,
+                confidence=None if math.isnan(c) else c,
+                id=int(data.ids[i]),
+            )
+        )
     return out
 
 
@@ -94,7 +123,7 @@ class StackedBars(pg.PlotWidget):
         self.getPlotItem().layout.setContentsMargins(2, 2, 8, 2)
         self.last: tuple | None = None
 
-    def copy(self) -> "StackedBars":
+    def copy(self) -> StackedBars:
         """A new, unparented plot with the same title and data (for exporting at another size)."""
         other = StackedBars(self.horizontal, self.getPlotItem().titleLabel.text)
         if self.last is not None:

@@ -10,8 +10,8 @@ longest text that fits, else the shortest elided). One colour may be drawn hatch
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 import pyqtgraph as pg
@@ -78,9 +78,18 @@ class BlocksItem(pg.GraphicsObject):
 
     # ------------------------------------------------------------------ data
     def set_blocks(
-        self, start: np.ndarray, end: np.ndarray, lane: np.ndarray, colour_idx: np.ndarray,
-        alpha_idx: np.ndarray, colours: list[QColor], n_lanes: int, extent_s: float,
-        texts: list | None = None, tooltip: Callable[[int], str] | None = None, hatched: int = -1,
+        self,
+        start: np.ndarray,
+        end: np.ndarray,
+        lane: np.ndarray,
+        colour_idx: np.ndarray,
+        alpha_idx: np.ndarray,
+        colours: list[QColor],
+        n_lanes: int,
+        extent_s: float,
+        texts: list | None = None,
+        tooltip: Callable[[int], str] | None = None,
+        hatched: int = -1,
     ) -> None:
         """``hatched``: the colour index whose blocks are drawn opaque with a hatch over them
         (the "uncertain" ones), whatever their alpha step."""
@@ -113,7 +122,11 @@ class BlocksItem(pg.GraphicsObject):
         span = 4.0 * (self._extent + self._max_len + 1.0)
         self._group_base = np.arange(len(self._groups)) * span
         self._group_offsets = np.cumsum([0] + [len(g.rows) for g in self._groups[:-1]]).astype(np.int64)
-        self._group_keys = np.concatenate([g.starts + b for g, b in zip(self._groups, self._group_base)]) if self._groups else np.zeros(0)
+        self._group_keys = (
+            np.concatenate([g.starts + b for g, b in zip(self._groups, self._group_base)])
+            if self._groups
+            else np.zeros(0)
+        )
         self._row_colour = {int(i): g.colour for g in self._groups for i in g.rows} if self.show_text else {}
         self._selected = np.zeros(0, dtype=int)
         self.update()
@@ -126,8 +139,10 @@ class BlocksItem(pg.GraphicsObject):
         if old is not None and all(np.array_equal(a, b) for a, b in zip(old, geometry)):
             return
         gap = (1.0 - LANE_FILL) / 2
-        self._rects = [QRectF(s, lane + gap, e - s, LANE_FILL)
-                       for s, e, lane in zip(self._start.tolist(), self._end.tolist(), self._lane.tolist())]
+        self._rects = [
+            QRectF(s, lane + gap, e - s, LANE_FILL)
+            for s, e, lane in zip(self._start.tolist(), self._end.tolist(), self._lane.tolist())
+        ]
         self._rect_geometry = geometry
 
     def set_selected(self, rows) -> None:
@@ -172,7 +187,17 @@ class BlocksItem(pg.GraphicsObject):
             p.setPen(pen)
             p.setBrush(Qt.BrushStyle.NoBrush)
             gap = (1.0 - LANE_FILL) / 2
-            p.drawRects([QRectF(self._start[i], self._lane[i] + gap - 0.04, max(self._end[i] - self._start[i], 0.0), LANE_FILL + 0.08) for i in self._selected])
+            p.drawRects(
+                [
+                    QRectF(
+                        self._start[i],
+                        self._lane[i] + gap - 0.04,
+                        max(self._end[i] - self._start[i], 0.0),
+                        LANE_FILL + 0.08,
+                    )
+                    for i in self._selected
+                ]
+            )
         if self.show_text and self._texts and drawn:
             self._paint_texts(p, x0, x1)
 
@@ -186,7 +211,11 @@ class BlocksItem(pg.GraphicsObject):
         rows = np.arange(i0, i1)
         left_px = self._start[rows] * sx + dx
         width_px = (self._end[rows] - self._start[rows]) * sx
-        rows, left_px, width_px = rows[width_px >= MIN_TEXT_PX], left_px[width_px >= MIN_TEXT_PX], width_px[width_px >= MIN_TEXT_PX]
+        rows, left_px, width_px = (
+            rows[width_px >= MIN_TEXT_PX],
+            left_px[width_px >= MIN_TEXT_PX],
+            width_px[width_px >= MIN_TEXT_PX],
+        )
         if not len(rows) or len(rows) > 800:
             return
         gap = (1.0 - LANE_FILL) / 2
@@ -234,7 +263,9 @@ class BlocksItem(pg.GraphicsObject):
         colour = self._row_colour.get(row)
         if colour is None:
             return QColor("#111111")
-        lum = (0.299 * colour.redF() + 0.587 * colour.greenF() + 0.114 * colour.blueF()) * colour.alphaF() + (1 - colour.alphaF())
+        lum = (0.299 * colour.redF() + 0.587 * colour.greenF() + 0.114 * colour.blueF()) * colour.alphaF() + (
+            1 - colour.alphaF()
+        )
         return QColor("#FFFFFF") if lum < 0.5 else QColor("#111111")
 
     # ----------------------------------------------------------------- hits

@@ -94,33 +94,55 @@ class DetailView(QWidget):
                 plot.hideAxis("bottom")  # one time axis, under the lanes
         self.wave_plot.setLabel("left", "wave")
         self.wave_plot.getAxis("left").enableAutoSIPrefix(False)
-        self.wave_plot.setToolTip("Waveform (min/max per pixel). Wheel: zoom · drag: scroll · click: set the play cursor")
+        self.wave_plot.setToolTip(
+            "Waveform (min/max per pixel). Wheel: zoom · drag: scroll · click: set the play cursor"
+        )
         self.wave_curve = pg.PlotDataItem(pen=pg.mkPen("#0072B2", width=1), connect="all", antialias=False)
         self.wave_plot.addItem(self.wave_curve)
         self.wave_plot.setYRange(-1, 1, padding=0.05)
 
         self.spec_plot.setLabel("left", "Hz (mel)")
-        ticks = [(mel_bin_of_hz(f), lab) for f, lab in ((100, "100"), (250, "250"), (500, "500"), (1000, "1k"), (2000, "2k"), (4000, "4k"), (8000, "8k"))]
+        ticks = [
+            (mel_bin_of_hz(f), lab)
+            for f, lab in (
+                (100, "100"),
+                (250, "250"),
+                (500, "500"),
+                (1000, "1k"),
+                (2000, "2k"),
+                (4000, "4k"),
+                (8000, "8k"),
+            )
+        ]
         self.spec_plot.getAxis("left").setTicks([ticks])
         self.spec_plot.setYRange(0, N_MELS, padding=0)
-        self.spec_plot.setToolTip("Mel spectrogram of the visible range (computed on demand); colour bar in dB re full scale")
+        self.spec_plot.setToolTip(
+            "Mel spectrogram of the visible range (computed on demand); colour bar in dB re full scale"
+        )
         self.spec_image = pg.ImageItem(axisOrder="col-major")
         self.spec_plot.addItem(self.spec_image)
-        self.colour_bar = pg.ColorBarItem(values=DEFAULT_LEVELS, colorMap=pg.colormap.get("magma"), label="dB",
-                                          interactive=True, width=14)
+        self.colour_bar = pg.ColorBarItem(
+            values=DEFAULT_LEVELS, colorMap=pg.colormap.get("magma"), label="dB", interactive=True, width=14
+        )
         self.colour_bar.setImageItem(self.spec_image)
         self.view.addItem(self.colour_bar, row=1, col=1)
 
         self.lanes_plot.invertY(True)
-        self.lanes_plot.setToolTip("Utterances coloured by emotion (opacity = confidence). Click to select, double-click to play")
+        self.lanes_plot.setToolTip(
+            "Utterances coloured by emotion (opacity = confidence). Click to select, double-click to play"
+        )
         self.blocks = BlocksItem(show_text=True)
         self.blocks.clicked.connect(self._on_block_clicked)
         self.blocks.doubleClicked.connect(self.utteranceActivated)
         self.lanes_plot.addItem(self.blocks)
 
         # solid and bright enough to see over the dark spectrogram as over the white lanes
-        self.playheads = [pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen(PLAYHEAD_COLOUR, width=3)) for _ in self.plots]
-        self.cursors = [pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen(CURSOR_COLOUR, width=2)) for _ in self.plots]
+        self.playheads = [
+            pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen(PLAYHEAD_COLOUR, width=3)) for _ in self.plots
+        ]
+        self.cursors = [
+            pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen(CURSOR_COLOUR, width=2)) for _ in self.plots
+        ]
         for plot, ph, cur in zip(self.plots, self.playheads, self.cursors):
             ph.setVisible(False)
             ph.setZValue(20)
@@ -144,13 +166,21 @@ class DetailView(QWidget):
         self.view.installEventFilter(self)
 
     KEYS = {
-        Qt.Key.Key_Plus: ("zoom", 0.5), Qt.Key.Key_Equal: ("zoom", 0.5), Qt.Key.Key_Minus: ("zoom", 2.0),
-        Qt.Key.Key_Left: ("scroll", -0.25), Qt.Key.Key_Right: ("scroll", 0.25),
-        Qt.Key.Key_PageUp: ("scroll", -0.9), Qt.Key.Key_PageDown: ("scroll", 0.9),
+        Qt.Key.Key_Plus: ("zoom", 0.5),
+        Qt.Key.Key_Equal: ("zoom", 0.5),
+        Qt.Key.Key_Minus: ("zoom", 2.0),
+        Qt.Key.Key_Left: ("scroll", -0.25),
+        Qt.Key.Key_Right: ("scroll", 0.25),
+        Qt.Key.Key_PageUp: ("scroll", -0.9),
+        Qt.Key.Key_PageDown: ("scroll", 0.9),
     }
 
     def eventFilter(self, obj, event) -> bool:  # noqa: N802 (Qt API)
-        if obj is self.view and event.type() == QEvent.Type.KeyPress and not event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier:
+        if (
+            obj is self.view
+            and event.type() == QEvent.Type.KeyPress
+            and not event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier
+        ):
             key = event.key()
             if key in self.KEYS:
                 what, amount = self.KEYS[key]

@@ -36,8 +36,10 @@ def utterance_tooltip(data: LessonData, row: int) -> str:
         probs = probabilities_text(data, row)
         emo = f"{UNCERTAIN} ({threshold_text()}): {probs or emo}"
         conf_txt = "" if probs else conf_txt
-    return (f"{format_time(data.start[row], 1)}–{format_time(data.end[row], 1)}  {who}\n"
-            f"{emo}{conf_txt}{'  · annotated' if data.annotated[row] else ''}")
+    return (
+        f"{format_time(data.start[row], 1)}–{format_time(data.end[row], 1)}  {who}\n"
+        f"{emo}{conf_txt}{'  · annotated' if data.annotated[row] else ''}"
+    )
 
 
 class LegendBar(QWidget):
@@ -52,8 +54,10 @@ class LegendBar(QWidget):
         self.label.setTextFormat(Qt.TextFormat.RichText)
         self.label.setWordWrap(True)
         self._layout.addWidget(self.label, 1)
-        self.setToolTip("Emotion colours (Okabe–Ito, colour-blind safe); fainter blocks = lower confidence; "
-                        f"hatched grey = uncertain ({threshold_text()})")
+        self.setToolTip(
+            "Emotion colours (Okabe–Ito, colour-blind safe); fainter blocks = lower confidence; "
+            f"hatched grey = uncertain ({threshold_text()})"
+        )
         self.set_labels([])
 
     def set_labels(self, labels: list[str]) -> None:
@@ -71,18 +75,26 @@ def block_arrays(data: LessonData, lanes: np.ndarray) -> dict:
     colour_idx = np.where(data.label >= 0, data.label, len(colours) - 2)
     colour_idx = np.where(uncertain_rows(data), len(colours) - 1, colour_idx)
     return dict(
-        start=data.start, end=data.end, lane=lanes, colour_idx=colour_idx,
-        alpha_idx=confidence_alpha(data.confidence), colours=colours, extent_s=data.duration_s,
+        start=data.start,
+        end=data.end,
+        lane=lanes,
+        colour_idx=colour_idx,
+        alpha_idx=confidence_alpha(data.confidence),
+        colours=colours,
+        extent_s=data.duration_s,
         hatched=len(colours) - 1,
     )
 
 
-def draw_lanes(plot: pg.PlotItem, blocks: BlocksItem, data: LessonData, mode: str, texts: list[str] | None = None) -> np.ndarray:
+def draw_lanes(
+    plot: pg.PlotItem, blocks: BlocksItem, data: LessonData, mode: str, texts: list[str] | None = None
+) -> np.ndarray:
     """Fill ``blocks`` with the lesson's utterances in lanes per ``mode`` (role/speaker), name
     the lanes on the plot's left axis; returns the lane of each row."""
     lanes, names = lane_layout(data, mode)
-    blocks.set_blocks(**block_arrays(data, lanes), n_lanes=len(names), texts=texts,
-                      tooltip=lambda row: utterance_tooltip(data, row))
+    blocks.set_blocks(
+        **block_arrays(data, lanes), n_lanes=len(names), texts=texts, tooltip=lambda row: utterance_tooltip(data, row)
+    )
     plot.getAxis("left").setTicks([[(i + 0.5, n) for i, n in enumerate(names)]])
     plot.setYRange(0, len(names), padding=0.02)
     return lanes
@@ -103,7 +115,9 @@ class OverviewTimeline(QWidget):
         self.lanes = np.zeros(0, dtype=int)
         self.legend = LegendBar()
         self.view = pg.GraphicsLayoutWidget()
-        self.view.setToolTip("Overview of the whole lesson: drag the shaded region (or its edges) to choose what the detail view shows")
+        self.view.setToolTip(
+            "Overview of the whole lesson: drag the shaded region (or its edges) to choose what the detail view shows"
+        )
         self.view.ci.setContentsMargins(0, 0, 8, 0)
         self.view.ci.setSpacing(0)
         self.lanes_plot = self.view.addPlot(row=0, col=0, axisItems={"bottom": TimeAxisItem()})
@@ -129,12 +143,15 @@ class OverviewTimeline(QWidget):
         self.blocks.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)  # redrawn only when it changes
         self.blocks.clicked.connect(self.utteranceClicked)
         self.lanes_plot.addItem(self.blocks)
-        self.region = pg.LinearRegionItem(values=(0, 1), brush=pg.mkBrush(0, 114, 178, 40),
-                                          pen=pg.mkPen("#0072B2", width=2), swapMode="block")
+        self.region = pg.LinearRegionItem(
+            values=(0, 1), brush=pg.mkBrush(0, 114, 178, 40), pen=pg.mkPen("#0072B2", width=2), swapMode="block"
+        )
         self.region.setZValue(10)
         self.region.sigRegionChanged.connect(self._on_region)
         self.lanes_plot.addItem(self.region)
-        self.curve_region = pg.LinearRegionItem(values=(0, 1), movable=False, brush=pg.mkBrush(0, 114, 178, 30), pen=pg.mkPen(None))
+        self.curve_region = pg.LinearRegionItem(
+            values=(0, 1), movable=False, brush=pg.mkBrush(0, 114, 178, 30), pen=pg.mkPen(None)
+        )
         self.curve_plot.addItem(self.curve_region)
         self.playhead = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen("#D55E00", width=2))
         self.playhead.setVisible(False)
@@ -209,8 +226,10 @@ class OverviewTimeline(QWidget):
         self.curve_plot.addItem(line)
         self._curve_items.append(line)
         right.setTicks([[(0, "−1"), (0.5, "0"), (1, "+1")]])
-        self.curve_plot.setToolTip("Smoothed share of each emotion over the lesson (±45 s window); black line: "
-                                   "smoothed arousal from the emotion probabilities (right axis, calm −1 … excited +1)")
+        self.curve_plot.setToolTip(
+            "Smoothed share of each emotion over the lesson (±45 s window); black line: "
+            "smoothed arousal from the emotion probabilities (right axis, calm −1 … excited +1)"
+        )
 
     # ------------------------------------------------------------ region
     def set_region(self, t0: float, t1: float) -> None:

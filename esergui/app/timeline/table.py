@@ -104,9 +104,11 @@ class UtteranceTableModel(QAbstractTableModel):
                 return COLUMNS[section]
             if role == Qt.ItemDataRole.ToolTipRole:
                 return {
-                    "#": "Utterance number in the lesson", "Confidence": "Probability of the top emotion",
+                    "#": "Utterance number in the lesson",
+                    "Confidence": "Probability of the top emotion",
                     "Annotated": "Whether a person has corrected or annotated this utterance",
-                    "Role": "Teacher or student", "Duration": "Length in seconds",
+                    "Role": "Teacher or student",
+                    "Duration": "Length in seconds",
                 }.get(COLUMNS[section], COLUMNS[section])
         return None
 
@@ -262,9 +264,20 @@ class UtteranceTable(QWidget):
         self.view.verticalHeader().setDefaultSectionSize(22)
         self.view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.view.horizontalHeader().setStretchLastSection(True)
-        for name, width in (("#", 52), ("Start", 80), ("End", 80), ("Duration", 72), ("Speaker", 90), ("Role", 72), ("Emotion", 110), ("Confidence", 84)):
+        for name, width in (
+            ("#", 52),
+            ("Start", 80),
+            ("End", 80),
+            ("Duration", 72),
+            ("Speaker", 90),
+            ("Role", 72),
+            ("Emotion", 110),
+            ("Confidence", 84),
+        ):
             self.view.setColumnWidth(COL[name], width)
-        self.view.setToolTip("Utterances of the current lesson: click to select (it is shown in the timelines), double-click to play")
+        self.view.setToolTip(
+            "Utterances of the current lesson: click to select (it is shown in the timelines), double-click to play"
+        )
         self.view.selectionModel().selectionChanged.connect(self._on_selection)
         self.view.doubleClicked.connect(lambda ix: self.rowActivated.emit(self.proxy.mapToSource(ix).row()))
         self._updating = False
@@ -335,8 +348,9 @@ class UtteranceTable(QWidget):
         if rows is None:
             rows = np.arange(len(data))
         if len(rows):
-            self.model.dataChanged.emit(self.model.index(int(rows.min()), 0),
-                                        self.model.index(int(rows.max()), N_COLUMNS - 1))
+            self.model.dataChanged.emit(
+                self.model.index(int(rows.min()), 0), self.model.index(int(rows.max()), N_COLUMNS - 1)
+            )
 
     def set_lesson(self, data: LessonData) -> None:
         old = (self.role_box.currentData(), self.speaker_box.currentData(), self.emotion_box.currentText())
@@ -372,8 +386,11 @@ class UtteranceTable(QWidget):
             return
         lo, hi = self.min_conf.value() / 100, self.max_conf.value() / 100
         self.proxy.set_filters(
-            role=self.role_box.currentData(), speaker=self.speaker_box.currentData(),
-            emotion=self.emotion_box.currentData(), min_conf=min(lo, hi), max_conf=max(lo, hi),
+            role=self.role_box.currentData(),
+            speaker=self.speaker_box.currentData(),
+            emotion=self.emotion_box.currentData(),
+            min_conf=min(lo, hi),
+            max_conf=max(lo, hi),
             annotated=self.annot_box.currentData(),
         )
         self._update_count()

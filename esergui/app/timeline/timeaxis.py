@@ -10,7 +10,6 @@ from scipy.ndimage import gaussian_filter1d
 from esergui.review.lessondata import LessonData
 from esergui.timefmt import format_time
 
-
 #: Tick steps in seconds that read as round times (0:30, 1:00, 5:00 ...).
 ROUND_STEPS = (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200)
 MIN_TICK_PX = 70  # labelled ticks at least this far apart
