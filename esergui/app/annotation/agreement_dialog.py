@@ -36,7 +36,10 @@ if TYPE_CHECKING:
 
 
 def _table(
-    headers: list[str], rows: list[list[str]], right: set[int] = frozenset(), stretch: int | None = None
+    headers: list[str],
+    rows: list[list[str]],
+    right: set[int] | frozenset[int] = frozenset(),
+    stretch: int | None = None,
 ) -> QTableWidget:
     """A read-only table; columns fit their contents, column ``stretch`` takes the rest."""
     t = QTableWidget(len(rows), len(headers))

@@ -5,12 +5,12 @@ marked range, drag edges (snapped to quiet points), and recognise an edited utte
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from esergui.app.annotation.undo import UtteranceEdit
+from esergui.app.annotation.undo import UtteranceEdit, UtteranceOp
 from esergui.app.common.workers import TaskRunner
 from esergui.review.recognise import recognise_job, with_model_layer
 from esergui.review.snap import snap_edge
@@ -60,14 +60,7 @@ class BoundaryEdits:
 
         def _ids(self, ids: Iterable[int] | None) -> list[int]: ...
 
-        def _push_utterances(
-            self,
-            text: str,
-            ids: Sequence[int],
-            op: Callable[[Workspace], Iterable[int] | None],
-            merge_id: int = -1,
-            light: bool = False,
-        ) -> bool: ...
+        def _push_utterances(self, text: str, ids: Sequence[int], op: UtteranceOp, merge_id: int = ...) -> bool: ...
 
         def _after_edit(
             self, lesson_id: int, ids: list, light: bool = False, records: Sequence[Utterance] | None = None

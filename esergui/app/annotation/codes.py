@@ -166,7 +166,9 @@ class CodesDialog(QDialog):
 
     def _add(self) -> None:
         self._append(Code("new code"))
-        self.table.editItem(self.table.item(self.table.rowCount() - 1, 0))
+        item = self.table.item(self.table.rowCount() - 1, 0)
+        assert item is not None  # _append() set every cell of the new row
+        self.table.editItem(item)
 
     def _remove(self) -> None:
         for r in sorted({ix.row() for ix in self.table.selectedIndexes()}, reverse=True):
@@ -175,7 +177,8 @@ class CodesDialog(QDialog):
     def codes(self) -> list[Code]:
         out = []
         for r in range(self.table.rowCount()):
-            cells = [(self.table.item(r, c).text() if self.table.item(r, c) else "").strip() for c in range(3)]
+            items = [self.table.item(r, c) for c in range(3)]
+            cells = [(item.text() if item else "").strip() for item in items]
             out.append(Code(cells[0], cells[1].upper(), cells[2]))
         return out
 

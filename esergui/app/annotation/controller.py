@@ -27,7 +27,7 @@ Ctrl+G                jump to a time
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
@@ -37,7 +37,14 @@ from esergui.app.annotation.boundaries import BoundaryEdits
 from esergui.app.annotation.codes import Code, CodesDialog, load_codes, save_codes
 from esergui.app.annotation.menus import AnnotationMenus
 from esergui.app.annotation.navigation import Navigation
-from esergui.app.annotation.undo import NOTE_MERGE_ID, EditLayer, MergeSpeakersEdit, SpeakerEdit, UtteranceEdit
+from esergui.app.annotation.undo import (
+    NOTE_MERGE_ID,
+    EditLayer,
+    MergeSpeakersEdit,
+    SpeakerEdit,
+    UtteranceEdit,
+    UtteranceOp,
+)
 from esergui.errors import USER_ERRORS
 from esergui.lesson import CONFIDENCE_THRESHOLD, TEACHER, LessonStatus, Speaker, Utterance, stored_id
 from esergui.review.lessondata import LessonData
@@ -188,7 +195,7 @@ class AnnotationController(BoundaryEdits, Navigation, QObject):
         self,
         text: str,
         ids: Sequence[int],
-        op: Callable[[Workspace], Iterable[int] | None],
+        op: UtteranceOp,
         merge_id: int = -1,
         light: bool = False,
     ) -> bool:

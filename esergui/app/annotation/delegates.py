@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QModelIndex, QRect, Qt
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter
 from PySide6.QtWidgets import QApplication, QStyle, QStyledItemDelegate, QStyleOptionViewItem, QToolTip
 
@@ -64,7 +64,7 @@ class _RecordDelegate(QStyledItemDelegate):
         self.table = table
         self.record_of = record_of
 
-    def record(self, index: QModelIndex) -> Utterance | None:
+    def record(self, index: QModelIndex | QPersistentModelIndex) -> Utterance | None:
         row = self.table.proxy.mapToSource(index).row()
         return self.record_of(row)
 
@@ -83,11 +83,13 @@ class SourceTagDelegate(_RecordDelegate):
         super().__init__(table, record_of)
         self.field = field  # "emotion" or "role"
 
-    def source(self, index: QModelIndex) -> str | None:
+    def source(self, index: QModelIndex | QPersistentModelIndex) -> str | None:
         u = self.record(index)
         return None if u is None else (u.emotion_source if self.field == "emotion" else u.role_source)
 
-    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex) -> None:
+    def paint(
+        self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
+    ) -> None:
         src = self.source(index)
         if src is None:
             super().paint(painter, option, index)
@@ -126,7 +128,9 @@ class SourceTagDelegate(_RecordDelegate):
 class AnnotatedDelegate(_RecordDelegate):
     """The Annotated column: ✓ reviewed · codes · ✎ note."""
 
-    def initStyleOption(self, option: QStyleOptionViewItem, index: QModelIndex) -> None:  # noqa: N802 (Qt API)
+    def initStyleOption(  # noqa: N802 (Qt API)
+        self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
+    ) -> None:
         super().initStyleOption(option, index)
         u = self.record(index)
         if u is not None:
@@ -136,7 +140,7 @@ class AnnotatedDelegate(_RecordDelegate):
 
 def install_delegates(table: UtteranceTable, record_of: RecordOf) -> list[QStyledItemDelegate]:
     """Put the delegates on the table's Emotion, Role and Annotated columns; widen those."""
-    delegates = [
+    delegates: list[QStyledItemDelegate] = [
         SourceTagDelegate(table, record_of, "emotion"),
         SourceTagDelegate(table, record_of, "role"),
         AnnotatedDelegate(table, record_of),

@@ -48,7 +48,12 @@ def install_annotation(window: MainWindow) -> AnnotationController:
     # ---- menus
     menu = QMenu("A&nnotate", window)
     menu.setToolTipsVisible(True)
-    menu.aboutToShow.connect(lambda: (menu.clear(), c.menus.fill_menu(menu)))
+
+    def refill_menu() -> None:
+        menu.clear()
+        c.menus.fill_menu(menu)
+
+    menu.aboutToShow.connect(refill_menu)
     c.menus.fill_menu(menu)
     tools = window.menu("tools")
     window.menuBar().insertMenu(tools.menuAction(), menu)
@@ -108,7 +113,12 @@ def install_annotation(window: MainWindow) -> AnnotationController:
     # ---- messages, annotator, re-analysis
     c.message.connect(lambda text: window.statusBar().showMessage(text, 8000))
     c.rangeMarked.connect(lambda _range: window.update_actions())  # Play Selection plays a marked range
-    c.reanalysed.connect(lambda lid, n: n and c.docks["compare"].raise_())
+
+    def show_disagreements(lesson_id: int, n: int) -> None:
+        if n:
+            c.docks["compare"].raise_()
+
+    c.reanalysed.connect(show_disagreements)
     window.workspaceOpened.connect(lambda ws: apply_annotator(window, ws))
     if window.workspace is not None:
         apply_annotator(window, window.workspace)

@@ -5,6 +5,7 @@ while the table or a timeline has the focus (:meth:`AnnotationMenus.attach_keys`
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt
@@ -53,7 +54,7 @@ class AnnotationMenus:
                     f"emotion_{k}",
                     f"Emotion {k}",
                     f"Set the emotion to label {k}",
-                    lambda k=k: self.c.set_emotion_key(k),
+                    partial(self.c.set_emotion_key, k),
                     [str(k)],
                 )
             )

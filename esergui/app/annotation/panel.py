@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from esergui.app.common.palette import label_colours
-from esergui.lesson import HUMAN, STUDENT, TEACHER, Utterance
+from esergui.lesson import HUMAN, STUDENT, TEACHER, Utterance, stored_id
 from esergui.timefmt import format_time
 
 if TYPE_CHECKING:
@@ -223,7 +223,8 @@ class AnnotationPanel(QScrollArea):
         if [b.property("label") for b in self.emo_buttons] == list(labels):
             return
         while self.emo_grid.count():
-            w = self.emo_grid.takeAt(0).widget()
+            item = self.emo_grid.takeAt(0)
+            w = item.widget() if item is not None else None
             if w is not None and w is not self.emo_state:
                 w.hide()
                 w.deleteLater()
@@ -254,7 +255,8 @@ class AnnotationPanel(QScrollArea):
 
     def _build_codes(self) -> None:
         while self.codes_grid.count():
-            w = self.codes_grid.takeAt(0).widget()
+            item = self.codes_grid.takeAt(0)
+            w = item.widget() if item is not None else None
             if w is not None:
                 w.hide()
                 w.deleteLater()
@@ -305,7 +307,7 @@ class AnnotationPanel(QScrollArea):
             return
         if len(recs) == 1:
             u = recs[0]
-            row = c.data.row_of_id(int(u.id))
+            row = c.data.row_of_id(stored_id(u.id))
             self.title.setText(
                 f"<b>Utterance {row + 1}</b> of {len(c.data)} · {format_time(u.start_s, 2)}–"
                 f"{format_time(u.end_s, 2)} · {u.duration_s:.2f} s"
@@ -342,7 +344,7 @@ class AnnotationPanel(QScrollArea):
         )
         self._set_checks(recs)
         notes = [u.note for u in recs]
-        self._show_note([int(u.id) for u in recs], "" if _mixed(notes) else notes[0])
+        self._show_note([stored_id(u.id) for u in recs], "" if _mixed(notes) else notes[0])
         self.note.setPlaceholderText(
             "Different notes: typing replaces all of them"
             if _mixed(notes)
@@ -351,7 +353,7 @@ class AnnotationPanel(QScrollArea):
         edited = [u for u in recs if u.edited_at]
         if edited:
             last = max(edited, key=lambda u: u.edited_at or "")
-            self.who.setText(f"Last edited by {last.edited_by} at {last.edited_at.replace('T', ' ')[:16]}")
+            self.who.setText(f"Last edited by {last.edited_by} at {(last.edited_at or '').replace('T', ' ')[:16]}")
         else:
             self.who.setText("Not edited by a person (all labels from the model)")
 
@@ -407,7 +409,7 @@ class AnnotationPanel(QScrollArea):
         if not ids:
             return
         text = self.note.toPlainText()
-        recs = {int(u.id): u for u in self.c.selected_records()}
+        recs = {stored_id(u.id): u for u in self.c.selected_records()}
         if all(i in recs and recs[i].note == text for i in ids):
             return
         self.c.set_note(text, ids)

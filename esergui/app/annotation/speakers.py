@@ -117,14 +117,16 @@ class SpeakersPanel(LazyPanel):
 
     def selected_labels(self) -> list[str]:
         rows = sorted({ix.row() for ix in self.table.selectionModel().selectedRows()})
-        return [self.table.item(r, 0).data(Qt.ItemDataRole.UserRole) for r in rows if self.table.item(r, 0)]
+        items = [self.table.item(r, 0) for r in rows]
+        return [item.data(Qt.ItemDataRole.UserRole) for item in items if item]
 
     def select_labels(self, labels: list[str]) -> None:
         self.table.clearSelection()
         mode = self.table.selectionMode()
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.MultiSelection)
         for r in range(self.table.rowCount()):
-            if self.table.item(r, 0).data(Qt.ItemDataRole.UserRole) in labels:
+            item = self.table.item(r, 0)
+            if item is not None and item.data(Qt.ItemDataRole.UserRole) in labels:
                 self.table.selectRow(r)
         self.table.setSelectionMode(mode)
 

@@ -43,6 +43,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 WorkspaceGetter = Callable[[], "Workspace | None"]
+#: An utterance edit through the workspace API: returns the ids to select afterwards (None: the edited ones).
+UtteranceOp = Callable[["Workspace"], "Iterable[int] | None"]
 ChangeCallback = Callable[[int, list[int], bool, Any], None]
 
 NOTE_MERGE_ID = 6001  # consecutive note edits of the same utterances merge into one command
@@ -122,7 +124,7 @@ class UtteranceEdit(EditCommand):
         text: str,
         lesson_id: int,
         ids: Iterable[int],
-        op: Callable[[Workspace], Iterable[int] | None],
+        op: UtteranceOp,
         merge_id: int = -1,
         light: bool = False,
     ) -> None:
