@@ -10,11 +10,11 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QSortFilterProxyModel, Qt, Signal
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt, Signal
 from PySide6.QtGui import QAction, QColor, QKeySequence
 from PySide6.QtWidgets import QAbstractItemView, QApplication, QHeaderView, QMenu, QTableView, QVBoxLayout, QWidget
 
-from esergui.lesson import Lesson, LessonStatus
+from esergui.lesson import Lesson, LessonStatus, stored_id
 from esergui.timefmt import format_time
 
 AUDIO_SUFFIXES = {
@@ -95,7 +95,7 @@ class LessonListModel(QAbstractTableModel):
             return "interrupted"  # marked analysing by a run that did not finish (closed, crashed)
         return status.value
 
-    def data(self, index: QModelIndex, role=Qt.ItemDataRole.DisplayRole):
+    def data(self, index: QModelIndex | QPersistentModelIndex, role=Qt.ItemDataRole.DisplayRole):
         if not index.isValid():
             return None
         lesson = self.lessons[index.row()]
@@ -121,15 +121,15 @@ class LessonListModel(QAbstractTableModel):
             return f"{lesson.name}\n{lesson.audio_path}\nClick to open · F2 to rename{note}"
         return None
 
-    def flags(self, index: QModelIndex):
+    def flags(self, index: QModelIndex | QPersistentModelIndex):
         base = super().flags(index)
         return base | Qt.ItemFlag.ItemIsEditable if index.column() == 0 else base
 
-    def setData(self, index: QModelIndex, value, role=Qt.ItemDataRole.EditRole) -> bool:  # noqa: N802 (Qt API)
+    def setData(self, index: QModelIndex | QPersistentModelIndex, value, role=Qt.ItemDataRole.EditRole) -> bool:  # noqa: N802 (Qt API)
         if role == Qt.ItemDataRole.EditRole and index.column() == 0 and str(value).strip():
             lesson = self.lessons[index.row()]
             if str(value).strip() != lesson.name:
-                self.renamed.emit(int(lesson.id), str(value).strip())
+                self.renamed.emit(stored_id(lesson.id), str(value).strip())
             return True
         return False
 
@@ -177,9 +177,7 @@ class LessonLibrary(QWidget):
         self.remove_action = QAction("Remove from workspace", self)
         self.remove_action.setShortcut(QKeySequence.StandardKey.Delete)
         self.remove_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        self.remove_action.triggered.connect(
-            lambda: self.selected_ids() and self.removeRequested.emit(self.selected_ids())
-        )
+        self.remove_action.triggered.connect(self._remove_selected)
         self.addAction(self.remove_action)
 
     def set_lessons(self, lessons: list[Lesson], queued: set[int] | None = None, current: int | None = None) -> None:
@@ -188,11 +186,15 @@ class LessonLibrary(QWidget):
         self.select_ids(keep or ({current} if current is not None else set()))
 
     def lesson_ids(self) -> list[int]:
-        return [int(lesson.id) for lesson in self.model.lessons]
+        return [stored_id(lesson.id) for lesson in self.model.lessons]
+
+    def _remove_selected(self) -> None:
+        if self.selected_ids():
+            self.removeRequested.emit(self.selected_ids())
 
     def selected_ids(self) -> list[int]:
         rows = sorted({self.proxy.mapToSource(ix).row() for ix in self.view.selectionModel().selectedRows()})
-        return [int(self.model.lessons[r].id) for r in rows]
+        return [stored_id(self.model.lessons[r].id) for r in rows]
 
     def select_ids(self, ids) -> None:
         sm = self.view.selectionModel()
@@ -211,7 +213,7 @@ class LessonLibrary(QWidget):
     def _on_double(self, index: QModelIndex) -> None:
         row = self.proxy.mapToSource(index).row()
         if 0 <= row < len(self.model.lessons):
-            self.lessonOpened.emit(int(self.model.lessons[row].id))
+            self.lessonOpened.emit(stored_id(self.model.lessons[row].id))
 
     def _menu(self, pos) -> None:
         ids = self.selected_ids()

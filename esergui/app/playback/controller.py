@@ -27,7 +27,7 @@ class PlaybackController:
         player.stopped.connect(self._on_play_stopped)
         player.unavailable.connect(self._on_audio_unavailable)
         try:
-            player.speed = float(win.settings.value("playback/speed", 1.0))
+            player.speed = float(str(win.settings.value("playback/speed", 1.0)))
         except (TypeError, ValueError):
             player.speed = 1.0
         player.set_speed(player.speed)  # clamped to what the stretcher does

@@ -17,6 +17,7 @@ from esergui.recording.recorder import StreamFactory
 if TYPE_CHECKING:
     from esergui.app.recording.meters import LiveWaveform
     from esergui.recording import Recorder
+    from esergui.segment import VadSettings
 
 RING_S = 5.0  # seconds of input kept for the monitor
 
@@ -32,7 +33,7 @@ class MicCheck:
         *,
         history_s: float = 10.0,
         columns: int = 400,
-        vad_settings: object | None = None,
+        vad_settings: VadSettings | None = None,
     ) -> None:
         rate, channels = device.record_samplerate, device.record_channels
         self.ring = FrameRing(int(RING_S * rate), channels, "int16")
@@ -78,7 +79,7 @@ class MicCheckPanel(QWidget):
         _stream_factory: StreamFactory | None
         history_s: float
         waveform: LiveWaveform
-        vad_settings: object | None
+        vad_settings: VadSettings | None
 
         def selected_device(self) -> InputDevice | None: ...
         def _show_status(self, text: str, error: bool = False) -> None: ...

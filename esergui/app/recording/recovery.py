@@ -47,8 +47,9 @@ class RecoveryDialog(QDialog):
         self.table.verticalHeader().setVisible(False)
         self._combos: list[QComboBox] = []
         for row, rec in enumerate(self.recordings):
-            self.table.setItem(row, 0, QTableWidgetItem(rec.path.name))
-            self.table.item(row, 0).setToolTip(str(rec.path))
+            name_item = QTableWidgetItem(rec.path.name)
+            name_item.setToolTip(str(rec.path))
+            self.table.setItem(row, 0, name_item)
             self.table.setItem(row, 1, QTableWidgetItem(rec.started.replace("T", " ")))
             self.table.setItem(row, 2, QTableWidgetItem(format_clock(rec.seconds_estimate)))
             combo = QComboBox()

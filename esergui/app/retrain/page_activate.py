@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 
 from esergui.app.retrain.common import ERROR_STYLE, NOTE_STYLE, text_label
 from esergui.errors import USER_ERRORS
+from esergui.lesson import stored_id
 from esergui.retrain_evidence import assess_outcome
 
 if TYPE_CHECKING:
@@ -70,7 +71,7 @@ class ActivatePage(QWizardPage):
         self.lessons.clear()
         for lesson in self.wiz.ws.lessons():
             item = QListWidgetItem(f"{lesson.name}  ·  {lesson.status.value}")
-            item.setData(Qt.ItemDataRole.UserRole, int(lesson.id))
+            item.setData(Qt.ItemDataRole.UserRole, stored_id(lesson.id))
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
             item.setCheckState(Qt.CheckState.Unchecked)
             self.lessons.addItem(item)

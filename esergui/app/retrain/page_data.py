@@ -113,7 +113,7 @@ class DataPage(QWizardPage):
         lay.addWidget(self.summary)
         lay.addLayout(results, 1)
 
-        self.group.idToggled.connect(lambda _i, on: on and self._source_changed())
+        self.group.idToggled.connect(self._source_toggled)
         self.path.textChanged.connect(self._source_changed)
         self.lessons.itemChanged.connect(self._source_changed)
         self.browse.clicked.connect(self._browse)
@@ -134,6 +134,10 @@ class DataPage(QWizardPage):
             )
             return R.DataSource("workspace", lesson_ids=ids)
         return R.DataSource(kind, self.path.text().strip() or None)
+
+    def _source_toggled(self, _id: int, on: bool) -> None:
+        if on:
+            self._source_changed()
 
     def _source_changed(self, *_: Any) -> None:
         kind = self.kind()
@@ -168,13 +172,13 @@ class DataPage(QWizardPage):
 
         def job(progress: Callable[[str, float, str], None], cancel: CancelToken, _partial: Any) -> Any:
             found: list[R.Problem] = []
-            items = R.collect_items(source, ws, lambda f, m: progress("data", 0.2 * f, m), cancel, found)
+            items = R.collect_items(source, ws, lambda f, m="": progress("data", 0.2 * f, m), cancel, found)
             return source, R.inspect_items(
                 items,
                 cache,
                 source=source.describe(),
                 problems=found,
-                progress=lambda f, m: progress("data", 0.2 + 0.8 * f, m),
+                progress=lambda f, m="": progress("data", 0.2 + 0.8 * f, m),
                 cancel=cancel,
             )
 

@@ -75,7 +75,7 @@ class ResultsPage(QWizardPage):
         lay.addLayout(mid, 1)
         lay.addLayout(form)
         lay.addWidget(self.error)
-        self.name.textChanged.connect(lambda _t: (self.error.setText(""), self.completeChanged.emit()))
+        self.name.textChanged.connect(self._name_edited)
         self.evidence: OutcomeEvidence | None = None  # of the run shown
 
     def initializePage(self) -> None:  # noqa: N802 (Qt API)
@@ -102,6 +102,7 @@ class ResultsPage(QWizardPage):
         self.headline.setText(text)
         same = ev.base is not None and ev.base.sufficient and ev.new_same is not None and ev.new_same.sufficient
         base = out.base_figures if same else None  # figures side by side only under one protocol, measurable
+        base_ev = ev.base if same else None
         rows = [
             ("UA (mean recall)", figure(new, "ua"), figure(ev.base, "ua") if same else "–"),
             ("WA (accuracy)", figure(new, "wa"), figure(ev.base, "wa") if same else "–"),
@@ -114,8 +115,8 @@ class ResultsPage(QWizardPage):
                     (
                         f"recall: {lab}",
                         f"{new.correct.get(lab, 0)} of {new.counts.get(lab, 0)}",
-                        f"{ev.base.correct.get(lab, 0)} of {ev.base.counts.get(lab, 0)}"
-                        if same and lab in ev.base.counts
+                        f"{base_ev.correct.get(lab, 0)} of {base_ev.counts.get(lab, 0)}"
+                        if base_ev is not None and lab in base_ev.counts
                         else "–",
                     )
                 )
@@ -128,6 +129,10 @@ class ResultsPage(QWizardPage):
             start = self.wiz.base.name if st.settings.start == "finetune" else "new model"
             self.name.setText(self.wiz.registry.unique_name(f"{start} retrained {datetime.now():%Y-%m-%d}"))
 
+    def _name_edited(self, _text: str) -> None:
+        self.error.setText("")
+        self.completeChanged.emit()
+
     def isComplete(self) -> bool:  # noqa: N802 (Qt API)
         return bool(self.name.text().strip())
 
@@ -136,6 +141,7 @@ class ResultsPage(QWizardPage):
         reg = self.wiz.registry
         if st.saved is not None and st.saved.name == " ".join(self.name.text().split()):
             return True
+        assert st.outcome is not None and st.plan is not None  # this page follows a finished run
         try:
             name = reg.check_name(self.name.text())
             path = R.save_outcome(st.outcome, st.plan, reg.new_model_path(name), name)

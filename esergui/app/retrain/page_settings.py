@@ -98,7 +98,7 @@ class SettingsPage(QWizardPage):
         self.runner: TaskRunner | None = None
         self._lr_auto = self._epochs_auto = True
         self._pending = False
-        self.group.idToggled.connect(lambda _i, on: on and self._start_changed())
+        self.group.idToggled.connect(self._start_toggled)
         self.lr.valueChanged.connect(self._lr_edited)
         self.epochs.valueChanged.connect(self._epochs_edited)
         self.split.currentIndexChanged.connect(self._update_split)
@@ -130,6 +130,10 @@ class SettingsPage(QWizardPage):
     def _epochs_edited(self, *_: Any) -> None:
         self._epochs_auto = False
         self._show_estimate()
+
+    def _start_toggled(self, _id: int, on: bool) -> None:
+        if on:
+            self._start_changed()
 
     def _start_changed(self) -> None:
         if self._lr_auto:

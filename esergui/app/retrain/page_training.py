@@ -77,7 +77,7 @@ class TrainingPage(QWizardPage):
         ) -> Any:
             outcome = R.run_retraining(
                 plan,
-                progress=lambda f, m: progress("train", f, m),
+                progress=lambda f, m="": progress("train", f, m),
                 cancel=cancel,
                 on_epoch=lambda *a: partial(("epoch", a)),
                 log=lambda line: partial(("log", line)),
@@ -128,7 +128,7 @@ class TrainingPage(QWizardPage):
                 self.curves.set_baseline_ua(fig.ua)
 
     def _epoch_text(self, epoch: int) -> None:
-        total = self.wiz.state.plan.settings.epochs
+        total = self._plan().settings.epochs
         per_epoch = (self.epoch_times[-1] - self.t_first) / max(1, len(self.epoch_times))
         left = per_epoch * (total - epoch)
         self.epoch_text.setText(
@@ -136,6 +136,11 @@ class TrainingPage(QWizardPage):
             if epoch < total
             else f"Epoch {epoch} of {total}"
         )
+
+    def _plan(self) -> R.RetrainPlan:
+        plan = self.wiz.state.plan
+        assert plan is not None  # the data and settings pages made it before training starts
+        return plan
 
     def _finish(self) -> None:
         self.runner = None
@@ -150,9 +155,7 @@ class TrainingPage(QWizardPage):
             "stopped by you"
             if res.cancelled
             else (
-                "stopped early: no gain for 5 epochs"
-                if len(res.history) < self.wiz.state.plan.settings.epochs
-                else "finished"
+                "stopped early: no gain for 5 epochs" if len(res.history) < self._plan().settings.epochs else "finished"
             )
         )
         self.epoch_text.setText(f"Done: {len(res.history)} epoch(s), {how}; best epoch {res.best_epoch} kept")

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Qt, Slot
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
@@ -16,8 +17,16 @@ if TYPE_CHECKING:
     from esergui.app.shell.window import MainWindow
 
 
-def _act(win: "MainWindow", name: str, text: str, tip: str, slot: Callable | None = None, keys=(), icon_name: str = "",
-         checkable: bool = False) -> QAction:
+def _act(
+    win: MainWindow,
+    name: str,
+    text: str,
+    tip: str,
+    slot: Callable | None = None,
+    keys=(),
+    icon_name: str = "",
+    checkable: bool = False,
+) -> QAction:
     action = QAction(text, win)
     action.setObjectName(f"action_{name}")
     keys = [keys] if isinstance(keys, (str, QKeySequence.StandardKey)) else list(keys)
@@ -50,7 +59,7 @@ class TextFocusGuard(QObject):
         self.action = action
         self.keys = list(action.shortcuts())
         app = QApplication.instance()
-        if app is not None:
+        if isinstance(app, QApplication):
             app.focusChanged.connect(self.on_focus)
             self.on_focus(None, app.focusWidget())
 
@@ -59,7 +68,7 @@ class TextFocusGuard(QObject):
         self.action.setShortcuts([] if isinstance(new, TEXT_EDITORS) else self.keys)
 
 
-def build_actions(win: "MainWindow") -> None:
+def build_actions(win: MainWindow) -> None:
     mb = win.menuBar()
     d = win.detail
     a = lambda *args, **kw: _act(win, *args, **kw)  # noqa: E731
@@ -67,45 +76,139 @@ def build_actions(win: "MainWindow") -> None:
     # ---------------------------------------------------------------- File
     m = mb.addMenu("&File")
     win.menus["file"] = m
-    m.addAction(a("new_workspace", "&New Workspace…", "Create a workspace in an empty folder",
-                  lambda: win.workspaces.choose_workspace(create=True), QKeySequence.StandardKey.New, "new-workspace"))
-    m.addAction(a("open_workspace", "&Open Workspace…", "Open a workspace folder",
-                  win.workspaces.choose_workspace, "Ctrl+Shift+O", "open-workspace"))
+    m.addAction(
+        a(
+            "new_workspace",
+            "&New Workspace…",
+            "Create a workspace in an empty folder",
+            lambda: win.workspaces.choose_workspace(create=True),
+            QKeySequence.StandardKey.New,
+            "new-workspace",
+        )
+    )
+    m.addAction(
+        a(
+            "open_workspace",
+            "&Open Workspace…",
+            "Open a workspace folder",
+            win.workspaces.choose_workspace,
+            "Ctrl+Shift+O",
+            "open-workspace",
+        )
+    )
     win.menus["recent"] = m.addMenu("Open &Recent")
     win.menus["recent"].setToolTipsVisible(True)
     win.workspaces.fill_recent_menu()
     m.addSeparator()
-    m.addAction(a("add_lessons", "&Add Lessons…", "Add audio files to the workspace as lessons (they are analysed)",
-                  win.workspaces.choose_files, QKeySequence.StandardKey.Open, "add-lesson"))
-    m.addAction(a("record", "&Record a Lesson…", "Record a lesson from a microphone into the workspace (it is analysed when you stop)",
-                  win.workspaces.show_recorder, "Ctrl+Shift+R", "record"))
+    m.addAction(
+        a(
+            "add_lessons",
+            "&Add Lessons…",
+            "Add audio files to the workspace as lessons (they are analysed)",
+            win.workspaces.choose_files,
+            QKeySequence.StandardKey.Open,
+            "add-lesson",
+        )
+    )
+    m.addAction(
+        a(
+            "record",
+            "&Record a Lesson…",
+            "Record a lesson from a microphone into the workspace (it is analysed when you stop)",
+            win.workspaces.show_recorder,
+            "Ctrl+Shift+R",
+            "record",
+        )
+    )
     m.addSeparator()
     ex = m.addMenu("&Export")
     win.menus["export"] = ex
-    ex.addAction(a("export_csv", "Lesson &CSV Files…", "Write utterances, summary and 5-minute CSVs of the current or selected lessons to a folder",
-                   lambda: win.exports.export_csv(), "Ctrl+E", "export-csv"))
-    ex.addAction(a("export_summary", "&Summary CSV (one row per lesson)…", "One summary CSV of the selected lessons",
-                   lambda: win.exports.export_summary(), "Ctrl+Shift+E"))
-    ex.addAction(a("export_png", "Timeline and Summary &PNG…", "Save the timelines and summary plots as a PNG image",
-                   lambda: win.exports.export_png(), "Ctrl+Shift+P", "export-png"))
-    ex.addAction(a("export_figure", "&Figure for a Paper…", "The emotion timeline of the current lesson as a PDF, SVG "
-                   "or PNG figure with a title, a chosen size and resolution, whole or in part", lambda: reports.export_paper_figure(win)))
+    ex.addAction(
+        a(
+            "export_csv",
+            "Lesson &CSV Files…",
+            "Write utterances, summary and 5-minute CSVs of the current or selected lessons to a folder",
+            lambda: win.exports.export_csv(),
+            "Ctrl+E",
+            "export-csv",
+        )
+    )
+    ex.addAction(
+        a(
+            "export_summary",
+            "&Summary CSV (one row per lesson)…",
+            "One summary CSV of the selected lessons",
+            lambda: win.exports.export_summary(),
+            "Ctrl+Shift+E",
+        )
+    )
+    ex.addAction(
+        a(
+            "export_png",
+            "Timeline and Summary &PNG…",
+            "Save the timelines and summary plots as a PNG image",
+            lambda: win.exports.export_png(),
+            "Ctrl+Shift+P",
+            "export-png",
+        )
+    )
+    ex.addAction(
+        a(
+            "export_figure",
+            "&Figure for a Paper…",
+            "The emotion timeline of the current lesson as a PDF, SVG "
+            "or PNG figure with a title, a chosen size and resolution, whole or in part",
+            lambda: reports.export_paper_figure(win),
+        )
+    )
     ex.addSeparator()  # researchers' formats (esergui.formats; docs/FORMATS.md)
-    for fmt, text, tip in (("eaf", "&ELAN (.eaf)…", "ELAN 3.0 files with speaker, role, emotion, codes and notes tiers"),
-                           ("textgrid", "Praat &TextGrid…", "Praat TextGrids with speaker, role, emotion, codes and notes tiers"),
-                           ("rttm", "&RTTM (who spoke when)…", "RTTM speaker turns, as diarisation tools read them"),
-                           ("audacity", "&Audacity Labels…", "Audacity label tracks: speaker | role | emotion"),
-                           ("json", "&JSON…", "Both layers of every utterance, for programs")):
-        ex.addAction(a(f"export_{fmt}", text, tip + " (current or selected lessons)", lambda f=fmt: win.exports.export_formats([f])))
+    for fmt, text, tip in (
+        ("eaf", "&ELAN (.eaf)…", "ELAN 3.0 files with speaker, role, emotion, codes and notes tiers"),
+        ("textgrid", "Praat &TextGrid…", "Praat TextGrids with speaker, role, emotion, codes and notes tiers"),
+        ("rttm", "&RTTM (who spoke when)…", "RTTM speaker turns, as diarisation tools read them"),
+        ("audacity", "&Audacity Labels…", "Audacity label tracks: speaker | role | emotion"),
+        ("json", "&JSON…", "Both layers of every utterance, for programs"),
+    ):
+        ex.addAction(
+            a(
+                f"export_{fmt}",
+                text,
+                tip + " (current or selected lessons)",
+                lambda f=fmt: win.exports.export_formats([f]),
+            )
+        )
     ex.addSeparator()
-    for key, text in (("csv_bom", "CSV in UTF-8 with &BOM (Excel)"), ("csv_semicolon", "CSV with Semicolons and Decimal &Commas")):
-        opt = a(key, text, "Spreadsheet option for the CSV exports", lambda on, k=key: win.settings.setValue(f"export/{k}", on), checkable=True)
+    for key, text in (
+        ("csv_bom", "CSV in UTF-8 with &BOM (Excel)"),
+        ("csv_semicolon", "CSV with Semicolons and Decimal &Commas"),
+    ):
+        opt = a(
+            key,
+            text,
+            "Spreadsheet option for the CSV exports",
+            lambda on, k=key: win.settings.setValue(f"export/{k}", on),
+            checkable=True,
+        )
         opt.setChecked(str(win.settings.value(f"export/{key}", False)).lower() == "true")
         ex.addAction(opt)
-    m.addAction(a("report", "Lesson &Report…", "One page on the current lesson for a teacher (PDF or PNG): talk time, "
-                  "turns, wait time, emotions by role and the model's limits", lambda: reports.export_report(win), "Ctrl+Shift+T"))
-    m.addAction(a("import_annotations", "&Import Annotations…", "Read ELAN, Praat, RTTM, Audacity or CSV annotations "
-                  "into the current lesson as its human labels", lambda: win.exports.import_annotations()))
+    m.addAction(
+        a(
+            "report",
+            "Lesson &Report…",
+            "One page on the current lesson for a teacher (PDF or PNG): talk time, "
+            "turns, wait time, emotions by role and the model's limits",
+            lambda: reports.export_report(win),
+            "Ctrl+Shift+T",
+        )
+    )
+    m.addAction(
+        a(
+            "import_annotations",
+            "&Import Annotations…",
+            "Read ELAN, Praat, RTTM, Audacity or CSV annotations into the current lesson as its human labels",
+            lambda: win.exports.import_annotations(),
+        )
+    )
     m.addSeparator()
     m.addAction(a("quit", "&Quit", "Close ESER Studio", win.close, QKeySequence.StandardKey.Quit))
 
@@ -124,24 +227,66 @@ def build_actions(win: "MainWindow") -> None:
         m.addAction(act)
     m.addSeparator()
     m.addAction(a("rename", "Re&name Lesson…", "Rename the selected lesson", win.workspaces.rename_current, "F2"))
-    m.addAction(a("locate_audio", "&Locate Audio…", "Point a lesson whose audio file moved at its new place (its content is checked)",
-                  lambda: win.workspaces.locate_audio()))
-    m.addAction(a("remove", "Re&move Lesson(s)…", "Remove the selected lessons from the workspace (audio files are kept)",
-                  lambda: win.workspaces.remove_lessons(win.library.selected_ids() or ([win.current_id] if win.current_id is not None else []))))
+    m.addAction(
+        a(
+            "locate_audio",
+            "&Locate Audio…",
+            "Point a lesson whose audio file moved at its new place (its content is checked)",
+            lambda: win.workspaces.locate_audio(),
+        )
+    )
+    m.addAction(
+        a(
+            "remove",
+            "Re&move Lesson(s)…",
+            "Remove the selected lessons from the workspace (audio files are kept)",
+            lambda: win.workspaces.remove_lessons(
+                win.library.selected_ids() or ([win.current_id] if win.current_id is not None else [])
+            ),
+        )
+    )
 
     # ---------------------------------------------------------------- View
     m = mb.addMenu("&View")
     win.menus["view"] = m
-    m.addAction(a("zoom_in", "Zoom &In", "Show less time, in more detail", lambda: d.zoom(0.5), ("Ctrl+=", "Ctrl++"), "zoom-in"))
+    m.addAction(
+        a("zoom_in", "Zoom &In", "Show less time, in more detail", lambda: d.zoom(0.5), ("Ctrl+=", "Ctrl++"), "zoom-in")
+    )
     m.addAction(a("zoom_out", "Zoom &Out", "Show more time", lambda: d.zoom(2.0), "Ctrl+-", "zoom-out"))
-    m.addAction(a("zoom_all", "&Whole Lesson", "Show the whole lesson in the detail view", d.show_all, "Ctrl+0", "zoom-fit"))
-    m.addAction(a("zoom_selection", "Zoom to &Selection", "Show just the marked range (Shift+drag) or the selected utterances",
-                  lambda: (span := win.playback.selection_range()) and d.zoom_to(*span), "Ctrl+Shift+F"))
-    m.addAction(a("scroll_left", "Scroll &Back", "Scroll to earlier in the lesson", lambda: d.scroll(-0.5), "Ctrl+Left"))
-    m.addAction(a("scroll_right", "Scroll &Forward", "Scroll to later in the lesson", lambda: d.scroll(0.5), "Ctrl+Right"))
+    m.addAction(
+        a("zoom_all", "&Whole Lesson", "Show the whole lesson in the detail view", d.show_all, "Ctrl+0", "zoom-fit")
+    )
+
+    def zoom_to_selection() -> None:
+        span = win.playback.selection_range()
+        if span:
+            d.zoom_to(*span)
+
+    m.addAction(
+        a(
+            "zoom_selection",
+            "Zoom to &Selection",
+            "Show just the marked range (Shift+drag) or the selected utterances",
+            zoom_to_selection,
+            "Ctrl+Shift+F",
+        )
+    )
+    m.addAction(
+        a("scroll_left", "Scroll &Back", "Scroll to earlier in the lesson", lambda: d.scroll(-0.5), "Ctrl+Left")
+    )
+    m.addAction(
+        a("scroll_right", "Scroll &Forward", "Scroll to later in the lesson", lambda: d.scroll(0.5), "Ctrl+Right")
+    )
     m.addSeparator()
-    lanes = a("lanes_by_speaker", "Lanes per &Speaker", "One timeline lane per speaker instead of per role (teacher / students)",
-              lambda on: win.set_lane_mode("speaker" if on else "role"), "Ctrl+L", "lanes", checkable=True)
+    lanes = a(
+        "lanes_by_speaker",
+        "Lanes per &Speaker",
+        "One timeline lane per speaker instead of per role (teacher / students)",
+        lambda on: win.set_lane_mode("speaker" if on else "role"),
+        "Ctrl+L",
+        "lanes",
+        checkable=True,
+    )
     m.addAction(lanes)
     m.addSeparator()
     win.menus["panels"] = m.addMenu("&Panels")
@@ -151,9 +296,19 @@ def build_actions(win: "MainWindow") -> None:
     # ------------------------------------------------------------ Analysis
     m = mb.addMenu("&Analysis")
     win.menus["analysis"] = m
-    m.addAction(a("analyse", "&Analyse Lesson(s)", "Analyse the selected lessons (or the current one); they queue",
-                  lambda: win.analysis_jobs.analyse(), "Ctrl+R", "analyse"))
-    m.addAction(a("cancel", "&Cancel Analysis", "Stop the running analysis", win.analysis_jobs.cancel_analysis, "Esc", "cancel"))
+    m.addAction(
+        a(
+            "analyse",
+            "&Analyse Lesson(s)",
+            "Analyse the selected lessons (or the current one); they queue",
+            lambda: win.analysis_jobs.analyse(),
+            "Ctrl+R",
+            "analyse",
+        )
+    )
+    m.addAction(
+        a("cancel", "&Cancel Analysis", "Stop the running analysis", win.analysis_jobs.cancel_analysis, "Esc", "cancel")
+    )
     TextFocusGuard(win.actions_["cancel"])  # Esc in a text field belongs to that field
     m.addSeparator()
     dev = m.addMenu("Compute &Device")
@@ -166,18 +321,60 @@ def build_actions(win: "MainWindow") -> None:
         act.setChecked(key == win.compute_device)
         act.triggered.connect(lambda checked=False, k=key: win.set_compute_device(k))
         group.addAction(act)
-    m.addAction(a("settings", "&Settings…", "Compute device and other settings", win.show_settings, "Ctrl+,", "settings"))
+    m.addAction(
+        a("settings", "&Settings…", "Compute device and other settings", win.show_settings, "Ctrl+,", "settings")
+    )
 
     # ------------------------------------------------------------ Playback
     m = mb.addMenu("&Playback")
     win.menus["playback"] = m
-    m.addAction(a("play", "Play / Stop", "Play the selected utterance (or from the cursor); stop if playing",
-                  win.playback.toggle_play, "Space", "play"))
-    m.addAction(a("play_selection", "Play &Selection", "Play the selected utterances", win.playback.play_selection, "Ctrl+Return"))
-    m.addAction(a("play_visible", "Play &Visible Range", "Play what the detail view shows", win.playback.play_visible, "Shift+Space"))
-    m.addAction(a("play_cursor", "Play from &Cursor", "Play from the cursor to the end of the lesson", win.playback.play_from_cursor, "Ctrl+Space"))
-    m.addAction(a("loop", "&Loop Selection", "Play the marked range or the selected utterances again and again (Stop ends it)",
-                  win.playback.set_loop, "Ctrl+Shift+Space", checkable=True))
+    m.addAction(
+        a(
+            "play",
+            "Play / Stop",
+            "Play the selected utterance (or from the cursor); stop if playing",
+            win.playback.toggle_play,
+            "Space",
+            "play",
+        )
+    )
+    m.addAction(
+        a(
+            "play_selection",
+            "Play &Selection",
+            "Play the selected utterances",
+            win.playback.play_selection,
+            "Ctrl+Return",
+        )
+    )
+    m.addAction(
+        a(
+            "play_visible",
+            "Play &Visible Range",
+            "Play what the detail view shows",
+            win.playback.play_visible,
+            "Shift+Space",
+        )
+    )
+    m.addAction(
+        a(
+            "play_cursor",
+            "Play from &Cursor",
+            "Play from the cursor to the end of the lesson",
+            win.playback.play_from_cursor,
+            "Ctrl+Space",
+        )
+    )
+    m.addAction(
+        a(
+            "loop",
+            "&Loop Selection",
+            "Play the marked range or the selected utterances again and again (Stop ends it)",
+            win.playback.set_loop,
+            "Ctrl+Shift+Space",
+            checkable=True,
+        )
+    )
     speed = m.addMenu("Playback Spee&d")
     win.menus["speed"] = speed
     speeds = QActionGroup(win)
@@ -196,8 +393,16 @@ def build_actions(win: "MainWindow") -> None:
     # ---------------------------------------------------------------- Help
     m = mb.addMenu("&Help")
     win.menus["help"] = m
-    m.addAction(a("shortcuts", "&Keyboard Shortcuts", "List every keyboard shortcut and mouse gesture", win.show_shortcuts,
-                  QKeySequence.StandardKey.HelpContents, "help"))
+    m.addAction(
+        a(
+            "shortcuts",
+            "&Keyboard Shortcuts",
+            "List every keyboard shortcut and mouse gesture",
+            win.show_shortcuts,
+            QKeySequence.StandardKey.HelpContents,
+            "help",
+        )
+    )
     m.addAction(a("about", "&About ESER Studio", "Version, emotion model and compute device", win.show_about))
     for menu in win.menus.values():
         menu.setToolTipsVisible(True)
@@ -209,9 +414,27 @@ def build_actions(win: "MainWindow") -> None:
     tb.setMovable(False)
     win.addToolBar(Qt.ToolBarArea.TopToolBarArea, tb)
     win.toolbar = tb
-    for name in ("open_workspace", "add_lessons", "record", None, "analyse", "cancel", None, "play", None,
-                 "zoom_in", "zoom_out", "zoom_all", "lanes_by_speaker", None, "export_csv", "export_png", None, "shortcuts"):
-        if name is None:
+    for tool in (
+        "open_workspace",
+        "add_lessons",
+        "record",
+        None,
+        "analyse",
+        "cancel",
+        None,
+        "play",
+        None,
+        "zoom_in",
+        "zoom_out",
+        "zoom_all",
+        "lanes_by_speaker",
+        None,
+        "export_csv",
+        "export_png",
+        None,
+        "shortcuts",
+    ):
+        if tool is None:
             tb.addSeparator()
         else:
-            tb.addAction(win.actions_[name])
+            tb.addAction(win.actions_[tool])

@@ -69,7 +69,9 @@ class AnalysisController:
         """Results as they arrive: the pipeline hands over what it has found so far."""
         if lesson_id != self.win.current_id:
             return
-        data = jobs.partial_lesson_data(self.win.workspace, lesson_id, obj, self.win.lesson_data, self._partials)
+        data = jobs.partial_lesson_data(
+            self.win.require_workspace(), lesson_id, obj, self.win.lesson_data, self._partials
+        )
         if data is not None:
             self.win.lessons.show(data, keep_view=True)
 

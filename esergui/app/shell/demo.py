@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QStandardPaths
 
+from esergui.lesson import stored_id
 from esergui.paths import DEMO_LESSON
 from esergui.workspace import full_hash
 
@@ -36,11 +37,11 @@ def open_demo(win: MainWindow, folder: Path | None = None, demo_file: Path = DEM
     if not win.open_workspace(folder or demo_workspace_dir()):
         return False
     digest = full_hash(Path(demo_file))
-    for lesson in win.workspace.lessons():
+    for lesson in win.require_workspace().lessons():
         if lesson.audio_sha256 == digest:
             if lesson.status.value in ("not analysed", "analysing"):
-                win.analyse([int(lesson.id)])
-            win.open_lesson(int(lesson.id))
+                win.analyse([stored_id(lesson.id)])
+            win.open_lesson(stored_id(lesson.id))
             return True
     win.add_files([str(demo_file)], analyse=True, open_first=True)
     return True

@@ -52,14 +52,15 @@ def _menu_paths(bar: QMenuBar) -> dict[int, tuple[int, str]]:
     def walk(menu: QMenu, path: str) -> None:
         for action in menu.actions():
             sub = action.menu()
-            if sub is not None:
+            if isinstance(sub, QMenu):
                 walk(sub, f"{path} ▸ {action.text().replace('&', '')}")
             elif id(action) not in out:
                 out[id(action)] = (len(out), path)
 
     for top in bar.actions():
-        if top.menu() is not None:
-            walk(top.menu(), top.text().replace("&", ""))
+        top_menu = top.menu()
+        if isinstance(top_menu, QMenu):
+            walk(top_menu, top.text().replace("&", ""))
     return out
 
 
@@ -83,11 +84,11 @@ class ShortcutsDialog(QDialog):
         rows.sort()
         table = QTableWidget(len(rows) + len(EXTRA_SHORTCUTS), 3)
         table.setHorizontalHeaderLabels(["Keys / gesture", "Does", "Menu"])
-        for i, (_, keys, what, menu) in enumerate(rows):
-            for c, text in enumerate((keys, what, menu)):
+        for i, (_, key_text, what, menu) in enumerate(rows):
+            for c, text in enumerate((key_text, what, menu)):
                 table.setItem(i, c, QTableWidgetItem(text))
-        for i, (keys, what) in enumerate(EXTRA_SHORTCUTS, len(rows)):
-            for c, text in enumerate((keys, what, "Mouse / timeline")):
+        for i, (gesture, what) in enumerate(EXTRA_SHORTCUTS, len(rows)):
+            for c, text in enumerate((gesture, what, "Mouse / timeline")):
                 table.setItem(i, c, QTableWidgetItem(text))
         table.verticalHeader().setVisible(False)
         table.verticalHeader().setDefaultSectionSize(22)

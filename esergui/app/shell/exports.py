@@ -79,7 +79,8 @@ def save_image(image: QImage, path: str | Path) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise ExportError(f"cannot write {path}: {exc.strerror or exc}") from None
-    if not image.save(str(path), "PNG"):
+    # ignore: the PySide6 stubs type the format as bytes, but save() takes a str (bytes raise ValueError)
+    if not image.save(str(path), "PNG"):  # type: ignore[call-overload]
         raise ExportError(f"cannot write {path}: the image could not be saved")
     return path
 
@@ -133,7 +134,7 @@ class ExportController:
                 return []
             self.win.settings.setValue("export/dir", folder)
         try:
-            files = export_lessons_csv(self.win.workspace, ids, folder, self.csv_options())
+            files = export_lessons_csv(self.win.require_workspace(), ids, folder, self.csv_options())
         except USER_ERRORS as exc:
             self.win.errors.error("Export failed", one_line(exc))
             return []
@@ -216,7 +217,7 @@ class ExportController:
             if not path:
                 return None
         try:
-            out = export_summary_csv(self.win.workspace, ids, path)
+            out = export_summary_csv(self.win.require_workspace(), ids, path)
         except USER_ERRORS as exc:
             self.win.errors.error("Export failed", one_line(exc))
             return None

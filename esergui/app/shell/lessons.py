@@ -107,7 +107,7 @@ class LessonController:
 
     def _load(self, lesson_id: int, source: LockedSource | None, keep_view: bool) -> None:
         try:
-            data = load_lesson_data(self.win.workspace, lesson_id, source)
+            data = load_lesson_data(self.win.require_workspace(), lesson_id, source)
         except USER_ERRORS as exc:
             self.win.errors.error("Cannot open lesson", one_line(exc))
             return
@@ -155,14 +155,14 @@ class LessonController:
         self.win.summary.set_lesson(self.win.lesson_data)
 
     def _cached_source(self, lesson_id: int) -> LockedSource | None:
-        lesson = self.win.workspace.lesson(lesson_id)
-        return open_cached_source(self.win.workspace.cache_file(lesson))
+        ws = self.win.require_workspace()
+        return open_cached_source(ws.cache_file(ws.lesson(lesson_id)))
 
     def _prepare_audio(self, lesson_id: int) -> None:
         """Decode the lesson's audio into the workspace cache, unless an analysis will."""
         if lesson_id in self.win.queue.keys():
             return  # the analysis decodes it; _on_job_progress attaches it when ready
-        runner = TaskRunner(jobs.decode_job(self.win.workspace, lesson_id), self.win)
+        runner = TaskRunner(jobs.decode_job(self.win.require_workspace(), lesson_id), self.win)
         self._audio_runner = runner
         runner.succeeded.connect(lambda _res, lid=lesson_id: self.attach_audio(lid))
         runner.failed.connect(
@@ -188,8 +188,9 @@ class LessonController:
             self._compute_envelope(lesson_id, source)
 
     def _compute_envelope(self, lesson_id: int, source: LockedSource) -> None:
-        lesson = self.win.workspace.lesson(lesson_id)
-        runner = TaskRunner(jobs.envelope_job(source, self.win.workspace.cache_dir, lesson.audio_sha256), self.win)
+        ws = self.win.require_workspace()
+        lesson = ws.lesson(lesson_id)
+        runner = TaskRunner(jobs.envelope_job(source, ws.cache_dir, lesson.audio_sha256), self.win)
         self._envelope_runner = runner
 
         def done(env: Envelope, lid=lesson_id) -> None:

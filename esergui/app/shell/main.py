@@ -7,6 +7,7 @@ import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import cast
 
 import pyqtgraph as pg
 from PySide6.QtCore import QCoreApplication, QSettings, QTimer
@@ -16,6 +17,7 @@ from esergui import __version__
 from esergui.app.common.icons import icon
 from esergui.app.shell.demo import default_data_dir, open_demo
 from esergui.app.shell.window import MainWindow
+from esergui.lesson import stored_id
 from esergui.paths import RESOURCES_DIR
 
 log = logging.getLogger(__name__)
@@ -55,15 +57,16 @@ def start(win: MainWindow, args: argparse.Namespace) -> None:
         if files:
             win.add_files(files)
         else:
-            lessons = win.workspace.lessons()
+            lessons = win.require_workspace().lessons()
             if lessons:
-                win.open_lesson(int(lessons[-1].id))
+                win.open_lesson(stored_id(lessons[-1].id))
 
 
 def run_app(args: argparse.Namespace | None = None, argv: Sequence[str] | None = None) -> int:
     """Create the application and the main window, apply ``args``, run the event loop."""
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    app = QApplication.instance() or QApplication(list(argv) if argv is not None else sys.argv[:1])
+    # the only application object this program makes is a QApplication
+    app = cast(QApplication, QApplication.instance()) or QApplication(list(argv) if argv is not None else sys.argv[:1])
     configure_app(app)
     win = MainWindow(QSettings())
     win.show()

@@ -15,6 +15,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import cast
 
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication, QWidget
@@ -66,7 +67,8 @@ def main(argv: list[str] | None = None) -> int:
     folder = Path(args[0] if args else "docs/screenshots")
     folder.mkdir(parents=True, exist_ok=True)
 
-    app = QApplication.instance() or QApplication(sys.argv[:1])
+    # the only application object this program makes is a QApplication
+    app = cast(QApplication, QApplication.instance()) or QApplication(sys.argv[:1])
     configure_app(app)
     tmp = Path(tempfile.mkdtemp(prefix="eser-shots-"))
     win = MainWindow(QSettings(str(tmp / "settings.ini"), QSettings.Format.IniFormat))
@@ -127,8 +129,10 @@ def main(argv: list[str] | None = None) -> int:
         [str(bad), str(tmp / "notes.mp3"), str(tmp / "empty recording.flac")], analyse=False, open_first=False
     )
     _wait(lambda: errors, 30)
-    _save(win.errors.last_box, folder, "error_dialog.png")
-    win.errors.last_box.close()
+    box = win.errors.last_box
+    assert box is not None, "the bad files were reported in a message box"
+    _save(box, folder, "error_dialog.png")
+    box.close()
     win.close()
     return 0
 

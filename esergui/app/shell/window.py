@@ -258,6 +258,11 @@ class MainWindow(QMainWindow):
         """The current lesson as shown (:attr:`SelectionModel.lesson`)."""
         return self.selection.lesson
 
+    def require_workspace(self) -> Workspace:
+        """The open workspace, for code that runs only while one is open (a lesson is shown)."""
+        assert self.workspace is not None, "no workspace is open"
+        return self.workspace
+
     @property
     def compute_device(self) -> str:
         return self.status.compute_device

@@ -5,6 +5,7 @@ recording panel whose recordings become lessons.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -18,7 +19,7 @@ from esergui.app.recording.recovery import offer_recovery
 from esergui.app.shell.badfiles import keep_readable_job, keepable, report_problems
 from esergui.app.shell.fit import fit_window
 from esergui.errors import USER_ERRORS
-from esergui.lesson import LessonStatus
+from esergui.lesson import LessonStatus, stored_id
 from esergui.review import jobs
 from esergui.review.lessondata import LessonData
 from esergui.workspace import Workspace
@@ -97,7 +98,7 @@ class WorkspaceController:
             ids, problems = result
             if self.win.workspace is not ws:
                 return
-            known = {int(lesson.id) for lesson in ws.lessons()}
+            known = {stored_id(lesson.id) for lesson in ws.lessons()}
             ids = [i for i in ids if i in known]  # one may have been removed meanwhile
             self.refresh_library()
             report_problems(self.win, problems, len(paths))
@@ -120,7 +121,7 @@ class WorkspaceController:
 
     def _keep_readable(self, paths: list[str], analyse: bool, open_first: bool) -> None:
         """Add the readable part of truncated files (a repaired copy each), with a notice."""
-        ws = self.win.workspace
+        ws = self.win.require_workspace()
         runner = TaskRunner(keep_readable_job(ws.folder / "repaired", paths), self.win)
         self._repair_runner = runner
 
@@ -177,7 +178,7 @@ class WorkspaceController:
 
     def rename_lesson(self, lesson_id: int, name: str) -> None:
         try:
-            self.win.workspace.rename_lesson(lesson_id, name)
+            self.win.require_workspace().rename_lesson(lesson_id, name)
         except USER_ERRORS as exc:
             self.win.errors.error("Cannot rename lesson", one_line(exc))
         self.refresh_library()
@@ -253,21 +254,21 @@ class WorkspaceController:
         if not path:
             return False
         try:
-            ws.relocate(int(lesson.id), path)
+            ws.relocate(stored_id(lesson.id), path)
         except USER_ERRORS as exc:
             self.win.errors.error("Not this lesson's audio", one_line(exc))
             return False
         self.win.statusBar().showMessage(f"Found the audio of {lesson.name}: {path}", 8000)
         self.refresh_library()
         if lesson.id == self.win.current_id and self.win.lesson_data.source is None:
-            self.win.lessons.load_audio(int(lesson.id))
+            self.win.lessons.load_audio(stored_id(lesson.id))
         return True
 
     def rename_current(self) -> None:
         ids = self.win.library.selected_ids() or ([self.win.current_id] if self.win.current_id is not None else [])
         if not ids:
             return
-        old = self.win.workspace.lesson(ids[0]).name
+        old = self.win.require_workspace().lesson(ids[0]).name
         name, ok = QInputDialog.getText(self.win, "Rename lesson", "New name:", text=old)
         if ok and name.strip():
             self.rename_lesson(ids[0], name)
@@ -276,7 +277,7 @@ class WorkspaceController:
         value = self.win.settings.value("workspace/recent", [])
         if isinstance(value, str):
             value = [value]
-        return [str(v) for v in (value or []) if v]
+        return [str(v) for v in (value if isinstance(value, Iterable) else []) if v]
 
     def _remember_workspace(self, folder: str) -> None:
         recent = [folder] + [f for f in self.recent_workspaces() if f != folder]
@@ -284,12 +285,15 @@ class WorkspaceController:
         self.win.settings.setValue("workspace/last", folder)
         self.fill_recent_menu()
 
+    def _opener(self, folder: str) -> Callable[[], object]:
+        return lambda: self.open_workspace(folder)
+
     def fill_recent_menu(self) -> None:
         menu = self.win.menus.get("recent")
         if menu is None:
             return
         menu.clear()
         for folder in self.recent_workspaces():
-            act = menu.addAction(folder, lambda f=folder: self.open_workspace(f))
+            act = menu.addAction(folder, self._opener(folder))
             act.setToolTip(f"Open the workspace {folder}")
         menu.setEnabled(bool(self.recent_workspaces()))

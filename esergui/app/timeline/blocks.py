@@ -44,6 +44,10 @@ class _Group:
     hatch: QBrush | None = None  # drawn over the fill ("uncertain" blocks)
 
 
+#: A block's text: one, or several longest first (the longest that fits is drawn).
+BlockText = str | tuple[str, ...]
+
+
 class BlocksItem(pg.GraphicsObject):
     """Blocks ``[start, end) x [lane + gap, lane + 1 - gap)`` in data coordinates.
 
@@ -63,7 +67,7 @@ class BlocksItem(pg.GraphicsObject):
         self._start = np.zeros(0)
         self._end = np.zeros(0)
         self._lane = np.zeros(0, dtype=int)
-        self._texts: list[str] = []
+        self._texts: list[BlockText] = []
         self._max_len = 0.0
         self._n_lanes = 1
         self._extent = 1.0
@@ -87,7 +91,7 @@ class BlocksItem(pg.GraphicsObject):
         colours: list[QColor],
         n_lanes: int,
         extent_s: float,
-        texts: list | None = None,
+        texts: list[BlockText] | None = None,
         tooltip: Callable[[int], str] | None = None,
         hatched: int = -1,
     ) -> None:
@@ -229,7 +233,7 @@ class BlocksItem(pg.GraphicsObject):
         lane_free: dict[int, float] = {}  # per lane: screen x where the last label ended
         flags = int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         for i, left, width in zip(rows.tolist(), left_px.tolist(), width_px.tolist()):
-            choices = self._texts[i] if i < len(self._texts) else ()
+            choices: BlockText = self._texts[i] if i < len(self._texts) else ()
             if isinstance(choices, str):
                 choices = (choices,)
             lane = int(self._lane[i])

@@ -13,7 +13,7 @@ from PySide6.QtCore import QEvent, QObject, QRunnable, Qt, QThreadPool, QTimer, 
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from esergui.app.common.uncertain import uncertain_rows
-from esergui.app.timeline.blocks import BlocksItem
+from esergui.app.timeline.blocks import BlocksItem, BlockText
 from esergui.app.timeline.overview import AXIS_WIDTH, draw_lanes
 from esergui.app.timeline.timeaxis import TimeAxisItem
 from esergui.audio.envelope import Envelope, visible_waveform
@@ -225,7 +225,7 @@ class DetailView(QWidget):
 
     def _redraw_blocks(self) -> None:
         data = self.data
-        texts = []
+        texts: list[BlockText] = []
         unsure = uncertain_rows(data)
         for i in range(len(data)):
             name = data.label_name(i)
@@ -254,7 +254,8 @@ class DetailView(QWidget):
         c = (t0 + t1) / 2 if center is None else center
         self.set_range(c - (c - t0) * factor, c + (t1 - c) * factor)
 
-    def scroll(self, fraction: float) -> None:
+    # ignore[override]: a scroll of its own (a fraction of the visible span); QWidget.scroll (pixels) is unused here
+    def scroll(self, fraction: float) -> None:  # type: ignore[override]
         """Scroll by ``fraction`` of the visible span (negative: earlier)."""
         t0, t1 = self.visible_range()
         d = (t1 - t0) * fraction
@@ -308,9 +309,9 @@ class DetailView(QWidget):
         lo, hi = self.colour_bar.levels()
         self.spec_image.setLevels((lo, hi))
         if missing:
-            self._request_tiles(level, missing)
+            self._request_tiles(self.tiler, level, missing)
 
-    def _request_tiles(self, level: int, missing: list[int]) -> None:
+    def _request_tiles(self, tiler: MelTiler, level: int, missing: list[int]) -> None:
         if self._job_running:
             self._job_pending = True
             self._generation += 1  # makes the running job stop after its current tile
@@ -318,7 +319,7 @@ class DetailView(QWidget):
         self._job_running = True
         self._job_pending = False
         gen = self._generation
-        job = _TileJob(self.tiler, level, missing, gen, lambda: self._generation)
+        job = _TileJob(tiler, level, missing, gen, lambda: self._generation)
         job.signals.tileReady.connect(self._on_tile_ready)
         job.signals.finished.connect(self._on_job_finished)
         self._job_signals = job.signals  # keep the emitter alive until it is done

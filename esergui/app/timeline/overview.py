@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QGraphicsItem, QHBoxLayout, QLabel, QSizePolicy, Q
 
 from esergui.app.common.palette import UNCERTAIN_COLOUR, UNKNOWN_COLOUR, label_colours, legend_html
 from esergui.app.common.uncertain import probabilities_text, threshold_text, uncertain_rows
-from esergui.app.timeline.blocks import BlocksItem, confidence_alpha
+from esergui.app.timeline.blocks import BlocksItem, BlockText, confidence_alpha
 from esergui.app.timeline.timeaxis import TimeAxisItem, arousal_curve, emotion_curve, lane_layout
 from esergui.lesson import UNCERTAIN
 from esergui.review.lessondata import LessonData
@@ -87,7 +87,7 @@ def block_arrays(data: LessonData, lanes: np.ndarray) -> dict:
 
 
 def draw_lanes(
-    plot: pg.PlotItem, blocks: BlocksItem, data: LessonData, mode: str, texts: list[str] | None = None
+    plot: pg.PlotItem, blocks: BlocksItem, data: LessonData, mode: str, texts: list[BlockText] | None = None
 ) -> np.ndarray:
     """Fill ``blocks`` with the lesson's utterances in lanes per ``mode`` (role/speaker), name
     the lanes on the plot's left axis; returns the lane of each row."""

@@ -9,6 +9,7 @@ from PySide6.QtCore import (
     QItemSelection,
     QItemSelectionModel,
     QModelIndex,
+    QPersistentModelIndex,
     QSortFilterProxyModel,
     Qt,
     Signal,
@@ -134,7 +135,7 @@ class UtteranceTableModel(QAbstractTableModel):
             return -1.0 if np.isnan(c) else c
         return bool(d.annotated[row])
 
-    def data(self, index: QModelIndex, role=Qt.ItemDataRole.DisplayRole):
+    def data(self, index: QModelIndex | QPersistentModelIndex, role=Qt.ItemDataRole.DisplayRole):
         if not index.isValid():
             return None
         row, col = index.row(), index.column()
@@ -202,7 +203,7 @@ class UtteranceFilterProxy(QSortFilterProxyModel):
 
     def _mask(self) -> list[bool]:
         """Which lesson rows pass the filters (computed with numpy, once per change)."""
-        d: LessonData = self.sourceModel().data_
+        d: LessonData = self._source().data_
         keep = np.ones(len(d), bool)
         if self.role is not None:
             keep &= d.role.astype(str) == self.role
@@ -219,11 +220,16 @@ class UtteranceFilterProxy(QSortFilterProxyModel):
             keep &= d.annotated == self.annotated
         return keep.tolist()
 
+    def _source(self) -> UtteranceTableModel:
+        model = self.sourceModel()
+        assert isinstance(model, UtteranceTableModel)  # UtteranceTable sets it
+        return model
+
     def invalidate_cache(self) -> None:
         self._accept = None
         self._rank = None
 
-    def filterAcceptsRow(self, row: int, parent: QModelIndex) -> bool:  # noqa: N802 (Qt API)
+    def filterAcceptsRow(self, row: int, parent: QModelIndex | QPersistentModelIndex) -> bool:  # noqa: N802 (Qt API)
         if self._accept is None:
             self._accept = self._mask()
         return self._accept[row]
@@ -231,13 +237,13 @@ class UtteranceFilterProxy(QSortFilterProxyModel):
     def sort(self, column: int, order=Qt.SortOrder.AscendingOrder) -> None:
         """Rank the rows with numpy first, so the comparisons are cheap (a lesson of three hours
         has thousands of utterances)."""
-        self._rank = self.sourceModel().ranks(column) if column >= 0 else None
+        self._rank = self._source().ranks(column) if column >= 0 else None
         super().sort(column, order)
 
-    def lessThan(self, left: QModelIndex, right: QModelIndex) -> bool:  # noqa: N802 (Qt API)
+    def lessThan(self, left: QModelIndex | QPersistentModelIndex, right: QModelIndex | QPersistentModelIndex) -> bool:  # noqa: N802 (Qt API)
         rank = self._rank
         if rank is None:
-            rank = self._rank = self.sourceModel().ranks(self.sortColumn())
+            rank = self._rank = self._source().ranks(self.sortColumn())
         return rank[left.row()] < rank[right.row()]
 
 
