@@ -38,6 +38,7 @@ def _ua_wa(truth: np.ndarray, pred: np.ndarray) -> tuple[float, float]:
 
 def decisions(frame: pd.DataFrame, labels: list[str], disgust_high: bool = True) -> dict[str, np.ndarray]:
     """Predicted arousal group per clip under each rule (and the truth under ``"truth"``)."""
+
     def group(label: str) -> str:
         if label == "disgust" and not disgust_high:
             return "low"
@@ -60,22 +61,30 @@ def report(csv_path: Path) -> str:
     unknown = [x for x in labels if high_low_arousal(x) is None]
     conditions = list(dict.fromkeys(frame["condition"]))
     shown = csv_path.relative_to(ROOT) if csv_path.is_relative_to(ROOT) else csv_path
-    clean = frame[frame["condition"] == "clean"] if "clean" in conditions else frame[frame["condition"] == conditions[0]]
+    clean = (
+        frame[frame["condition"] == "clean"] if "clean" in conditions else frame[frame["condition"] == conditions[0]]
+    )
     lines = [
         "# Arousal and valence read-out: measured",
         "",
-        (f"Predictions: `{shown}` ({len(clean)} clips per condition, {frame['fold'].nunique()} folds; "
-         f"labels in file order: {', '.join(labels)})."),
+        (
+            f"Predictions: `{shown}` ({len(clean)} clips per condition, {frame['fold'].nunique()} folds; "
+            f"labels in file order: {', '.join(labels)})."
+        ),
         "Mapping: `model/affect.py` (expected circumplex point under the class probabilities; see its docstring). "
-        "Arousal groups: " + ", ".join(f"{x} {high_low_arousal(x)}" for x in labels if x not in unknown)
-        + (f"; unknown, left out: {', '.join(unknown)}" if unknown else "") + ".",
+        "Arousal groups: "
+        + ", ".join(f"{x} {high_low_arousal(x)}" for x in labels if x not in unknown)
+        + (f"; unknown, left out: {', '.join(unknown)}" if unknown else "")
+        + ".",
         "",
         f"Command: `.venv/bin/python -m bench.affect_eval {shown}`",
         "",
         f"## High/low arousal, pooled over folds (goal: UA >= {GOAL_UA:g} on clean speech)",
         "",
-        ("Decision rules: *argmax class* = the arousal group of the predicted class; *P(high) > 0.5* = the "
-         "probability mass on high-arousal classes; *expected arousal > 0* = the sign of the `arousal` value the app stores."),
+        (
+            "Decision rules: *argmax class* = the arousal group of the predicted class; *P(high) > 0.5* = the "
+            "probability mass on high-arousal classes; *expected arousal > 0* = the sign of the `arousal` value the app stores."
+        ),
         "",
         "| condition | rule | UA % | WA % |",
         "|---|---|---|---|",
@@ -87,30 +96,56 @@ def report(csv_path: Path) -> str:
             if rule != "truth":
                 ua, wa = _ua_wa(dec["truth"], pred)
                 lines.append(f"| {cond} | {rule} | {ua:.1f} | {wa:.1f} |")
-    lines += ["", "## Clean speech per fold (UA %, rule: expected arousal > 0)", "",
-              "| fold | n | UA % |", "|---|---|---|"]
+    lines += [
+        "",
+        "## Clean speech per fold (UA %, rule: expected arousal > 0)",
+        "",
+        "| fold | n | UA % |",
+        "|---|---|---|",
+    ]
     per_fold = []
     for fold, part in clean.groupby("fold"):
         dec = decisions(part, labels)
         ua, _ = _ua_wa(dec["truth"], dec["expected arousal > 0"])
         per_fold.append(ua)
         lines.append(f"| {fold} | {len(part)} | {ua:.1f} |")
-    lines.append(f"| mean ± sd | | {np.mean(per_fold):.1f} ± {np.std(per_fold, ddof=1) if len(per_fold) > 1 else 0:.1f} |")
-    lines += ["", "## Where disgust goes (clean speech)", "",
-              ("Disgust's place on the arousal axis is the least settled of the mapping; both groupings, truth and "
-               "prediction alike:"), "", "| disgust counted as | rule | UA % | WA % |", "|---|---|---|---|"]
+    lines.append(
+        f"| mean ± sd | | {np.mean(per_fold):.1f} ± {np.std(per_fold, ddof=1) if len(per_fold) > 1 else 0:.1f} |"
+    )
+    lines += [
+        "",
+        "## Where disgust goes (clean speech)",
+        "",
+        (
+            "Disgust's place on the arousal axis is the least settled of the mapping; both groupings, truth and "
+            "prediction alike:"
+        ),
+        "",
+        "| disgust counted as | rule | UA % | WA % |",
+        "|---|---|---|---|",
+    ]
     for high, name in ((True, "high arousal (the mapping)"), (False, "low arousal")):
         dec = decisions(clean, labels, disgust_high=high)
         for rule in ("argmax class", "P(high) > 0.5"):
             ua, wa = _ua_wa(dec["truth"], dec[rule])
             lines.append(f"| {name} | {rule} | {ua:.1f} | {wa:.1f} |")
     confidence = clean[[f"p_{x}" for x in labels]].to_numpy(dtype=float).max(axis=1)
-    lines += ["", f"## Below the app's confidence threshold ({CONFIDENCE_THRESHOLD:g}; clean speech)", "",
-              ("Summaries count such clips as \"uncertain\" instead of their class but keep their arousal/valence "
-               "in the means; class UA and arousal UA on each side of the threshold:"), "",
-              "| clips | n | class UA % | arousal UA % (expected arousal > 0) |", "|---|---|---|---|"]
-    for name, sel in (("confidence < threshold", confidence < CONFIDENCE_THRESHOLD),
-                      ("confidence >= threshold", confidence >= CONFIDENCE_THRESHOLD)):
+    lines += [
+        "",
+        f"## Below the app's confidence threshold ({CONFIDENCE_THRESHOLD:g}; clean speech)",
+        "",
+        (
+            'Summaries count such clips as "uncertain" instead of their class but keep their arousal/valence '
+            "in the means; class UA and arousal UA on each side of the threshold:"
+        ),
+        "",
+        "| clips | n | class UA % | arousal UA % (expected arousal > 0) |",
+        "|---|---|---|---|",
+    ]
+    for name, sel in (
+        ("confidence < threshold", confidence < CONFIDENCE_THRESHOLD),
+        ("confidence >= threshold", confidence >= CONFIDENCE_THRESHOLD),
+    ):
         part = clean[sel]
         if len(part) == 0:
             continue
@@ -120,9 +155,13 @@ def report(csv_path: Path) -> str:
         ua, _ = _ua_wa(dec["truth"], dec["expected arousal > 0"]) if len(set(dec["truth"])) == 2 else (np.nan, np.nan)
         lines.append(f"| {name} | {len(part)} | {class_ua:.1f} | {ua:.1f} |")
     points = affect_matrix(clean[[f"p_{x}" for x in labels]].to_numpy(dtype=float), labels)
-    lines += ["", "## Mean read-out per true class (clean speech)", "",
-              "| true class | n | class point (arousal, valence) | mean arousal ± sd | mean valence ± sd |",
-              "|---|---|---|---|---|"]
+    lines += [
+        "",
+        "## Mean read-out per true class (clean speech)",
+        "",
+        "| true class | n | class point (arousal, valence) | mean arousal ± sd | mean valence ± sd |",
+        "|---|---|---|---|---|",
+    ]
     truth = clean["true"].to_numpy()
     for label in labels:
         sel = truth == label
@@ -131,22 +170,31 @@ def report(csv_path: Path) -> str:
         a, v = points[sel, 0], points[sel, 1]
         ref = COORDINATES.get(label)
         ref_s = f"({ref.arousal:+.2f}, {ref.valence:+.2f})" if ref else "–"
-        lines.append(f"| {label} | {int(sel.sum())} | {ref_s} | {np.mean(a):+.2f} ± {np.std(a):.2f} | {np.mean(v):+.2f} ± {np.std(v):.2f} |")
+        lines.append(
+            f"| {label} | {int(sel.sum())} | {ref_s} | {np.mean(a):+.2f} ± {np.std(a):.2f} | {np.mean(v):+.2f} ± {np.std(v):.2f} |"
+        )
     ref_a = np.array([COORDINATES[t].arousal if t in COORDINATES else np.nan for t in truth])
     ref_v = np.array([COORDINATES[t].valence if t in COORDINATES else np.nan for t in truth])
     ok = ~np.isnan(ref_a) & ~np.isnan(points[:, 0])
     r_a = np.corrcoef(points[ok, 0], ref_a[ok])[0, 1]
     r_v = np.corrcoef(points[ok, 1], ref_v[ok])[0, 1]
-    lines += ["", (f"Pearson r between the read-out and the true class's point (clean, n = {int(ok.sum())}): "
-                   f"arousal {r_a:.3f}, valence {r_v:.3f}.")]
+    lines += [
+        "",
+        (
+            f"Pearson r between the read-out and the true class's point (clean, n = {int(ok.sum())}): "
+            f"arousal {r_a:.3f}, valence {r_v:.3f}."
+        ),
+    ]
     signed = ok & (ref_v != 0)  # neutral has no valence sign
     if signed.any():
         t = np.where(ref_v[signed] > 0, "high", "low")
         p = np.where(points[signed, 1] > 0, "high", "low")
         if len(set(t)) == 2:
             ua, wa = _ua_wa(t, p)
-            lines.append(f"Positive vs negative valence (sign of the read-out; clean, neutral left out, n = {int(signed.sum())}): "
-                         f"UA {ua:.1f} %, WA {wa:.1f} %.")
+            lines.append(
+                f"Positive vs negative valence (sign of the read-out; clean, neutral left out, n = {int(signed.sum())}): "
+                f"UA {ua:.1f} %, WA {wa:.1f} %."
+            )
     lines.append("")
     return "\n".join(lines)
 

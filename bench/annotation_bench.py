@@ -35,8 +35,9 @@ def lesson_with(folder: Path, n: int) -> int | None:
         return None
     con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
     try:
-        row = con.execute("SELECT lesson_id FROM utterances WHERE deleted = 0 GROUP BY lesson_id HAVING COUNT(*) >= ? LIMIT 1",
-                          (n,)).fetchone()
+        row = con.execute(
+            "SELECT lesson_id FROM utterances WHERE deleted = 0 GROUP BY lesson_id HAVING COUNT(*) >= ? LIMIT 1", (n,)
+        ).fetchone()
     finally:
         con.close()
     return None if row is None else int(row[0])
@@ -126,6 +127,7 @@ def main(argv: list[str] | None = None) -> int:
         def act(k: int) -> None:
             select(k)
             QTest.keyClick(view, key)
+
         return act
 
     results = {}
@@ -137,13 +139,16 @@ def main(argv: list[str] | None = None) -> int:
         a = rows[k % len(rows)]
         win.selection.select_rows(list(range(a, a + 20)), win.table)
         QTest.keyClick(view, Qt.Key.Key_5)
+
     results["emotion key on 20 selected utterances"] = timed(app, select_many, args.repeat)
     results["code key Q (light refresh)"] = timed(app, press(Qt.Key.Key_Q), args.repeat)
     results["reviewed key R (light refresh)"] = timed(app, press(Qt.Key.Key_R), args.repeat)
     select(0)
     note = c.panel.note
     note.setFocus()
-    results["note key stroke (saved at once, light refresh)"] = timed(app, lambda k: QTest.keyClick(note, Qt.Key.Key_A), args.repeat)
+    results["note key stroke (saved at once, light refresh)"] = timed(
+        app, lambda k: QTest.keyClick(note, Qt.Key.Key_A), args.repeat
+    )
     view.setFocus()
 
     def split(k: int) -> None:
@@ -152,13 +157,17 @@ def main(argv: list[str] | None = None) -> int:
         d = win.lesson_data
         win.detail.set_cursor(float(d.start[r] + d.end[r]) / 2, emit=False)
         QTest.keyClick(view, Qt.Key.Key_X)
+
     results["split at cursor (X)"] = timed(app, split, args.repeat)
 
     ws = win.workspace
     ids = [int(win.lesson_data.ids[r]) for r in rows]
     results["store only: Workspace.set_emotion (1 utterance)"] = timed(
-        app, lambda k: ws.set_emotion([ids[k % len(ids)]], "fear"), args.repeat)
-    results["store only: MainWindow.reload_current_lesson"] = timed(app, lambda k: win.reload_current_lesson(), args.repeat)
+        app, lambda k: ws.set_emotion([ids[k % len(ids)]], "fear"), args.repeat
+    )
+    results["store only: MainWindow.reload_current_lesson"] = timed(
+        app, lambda k: win.reload_current_lesson(), args.repeat
+    )
     win.shutdown()
 
     lines = [

@@ -35,6 +35,7 @@ def main(argv: list[str] | None = None) -> int:
 
     app = QApplication.instance() or QApplication([])
     from annotation_support import LABELS, add_conversation, model_output
+
     from esergui.app.shell.main import configure_app
     from esergui.app.shell.window import MainWindow
     from esergui.export import utterances_frame, write_csv
@@ -126,8 +127,12 @@ def main(argv: list[str] | None = None) -> int:
 
     # a re-analysis with another model, then the comparison
     ws = win.workspace
-    ws.store_analysis(lid, AnalysisRun(labels=LABELS, model_name="retrained"), model_output(conversation_dir() / "sample.rttm", 1),
-                      [Speaker("S1", "teacher"), Speaker("S2", "student")])
+    ws.store_analysis(
+        lid,
+        AnalysisRun(labels=LABELS, model_name="retrained"),
+        model_output(conversation_dir() / "sample.rttm", 1),
+        [Speaker("S1", "teacher"), Speaker("S2", "student")],
+    )
     win.reload_current_lesson()
     win.docks["compare"].raise_()
     win.selection.select_rows([0])

@@ -24,17 +24,33 @@ from pathlib import Path
 import torch
 
 OUT = Path("bench/out")
-RUNS = [("esernet2", "speaker-pairs-s0"), ("esernet2", "speaker-pairs-s1"), ("esernet2", "speaker-pairs-s2"),
-        ("esernet2", "random10-s0"), ("esernet2-baseline", "speaker-pairs"), ("esernet2-baseline", "random10"),
-        ("esernet2-st", "speaker-pairs-s0"), ("esernet2-sformer", "speaker-pairs-s0"),
-        ("esernet2-st_cue", "speaker-pairs-s0"), ("esernet2-noprosody", "speaker-pairs-s0"),
-        ("esernet2-noise", "speaker-pairs-s0"),
-        ("esernet-spknorm", "speaker-pairs"), ("baseline-spknorm", "speaker-pairs"),
-        ("st-spknorm", "speaker-pairs"), ("sformer-spknorm", "speaker-pairs"), ("st_cue-spknorm", "speaker-pairs"),
-        ("esernet-spknorm", "random10"), ("baseline-spknorm", "random10"),
-        ("esernet", "speaker-pairs"), ("baseline", "speaker-pairs"), ("st", "speaker-pairs"),
-        ("sformer", "speaker-pairs"), ("st_cue", "speaker-pairs"), ("esernet", "random10"),
-        ("baseline", "random10")]
+RUNS = [
+    ("esernet2", "speaker-pairs-s0"),
+    ("esernet2", "speaker-pairs-s1"),
+    ("esernet2", "speaker-pairs-s2"),
+    ("esernet2", "random10-s0"),
+    ("esernet2-baseline", "speaker-pairs"),
+    ("esernet2-baseline", "random10"),
+    ("esernet2-st", "speaker-pairs-s0"),
+    ("esernet2-sformer", "speaker-pairs-s0"),
+    ("esernet2-st_cue", "speaker-pairs-s0"),
+    ("esernet2-noprosody", "speaker-pairs-s0"),
+    ("esernet2-noise", "speaker-pairs-s0"),
+    ("esernet-spknorm", "speaker-pairs"),
+    ("baseline-spknorm", "speaker-pairs"),
+    ("st-spknorm", "speaker-pairs"),
+    ("sformer-spknorm", "speaker-pairs"),
+    ("st_cue-spknorm", "speaker-pairs"),
+    ("esernet-spknorm", "random10"),
+    ("baseline-spknorm", "random10"),
+    ("esernet", "speaker-pairs"),
+    ("baseline", "speaker-pairs"),
+    ("st", "speaker-pairs"),
+    ("sformer", "speaker-pairs"),
+    ("st_cue", "speaker-pairs"),
+    ("esernet", "random10"),
+    ("baseline", "random10"),
+]
 
 
 def read(path: Path) -> list[dict[str, str]]:
@@ -42,12 +58,14 @@ def read(path: Path) -> list[dict[str, str]]:
 
 
 def figures(previous: dict | None = None) -> dict:
-    ev: dict = {"note": "cross-validation figures of this training recipe (not of these weights, which saw all "
-                        "of EmoDB), pooled over test folds; speaker-pairs = 5 folds of one male + one female "
-                        "EmoDB speaker; random10 = random stratified 10 folds (speakers shared); -sN = training "
-                        "seed N; esernet2 = the second recipe (model/recipes.py, nested protocol: epochs and "
-                        "temperature chosen on held-out training speakers, then all training speakers); "
-                        "-spknorm = the first recipe with speaker normalisation"}
+    ev: dict = {
+        "note": "cross-validation figures of this training recipe (not of these weights, which saw all "
+        "of EmoDB), pooled over test folds; speaker-pairs = 5 folds of one male + one female "
+        "EmoDB speaker; random10 = random stratified 10 folds (speakers shared); -sN = training "
+        "seed N; esernet2 = the second recipe (model/recipes.py, nested protocol: epochs and "
+        "temperature chosen on held-out training speakers, then all training speakers); "
+        "-spknorm = the first recipe with speaker normalisation"
+    }
     for method, protocol in RUNS:
         rows = read(OUT / f"{method}-{protocol}" / "summary.csv")
         folds = read(OUT / f"{method}-{protocol}" / "folds.csv")
@@ -57,8 +75,10 @@ def figures(previous: dict | None = None) -> dict:
             continue
         ev[f"{method}/{protocol}"] = {
             "folds_done": len({r["fold"] for r in folds}),
-            **{r["condition"]: {k: float(v) for k, v in r.items() if k not in ("condition",) and v != ""}
-               for r in rows}}
+            **{
+                r["condition"]: {k: float(v) for k, v in r.items() if k not in ("condition",) and v != ""} for r in rows
+            },
+        }
     return ev
 
 
@@ -82,9 +102,13 @@ def main() -> int:
     ap.add_argument("--attach-only", action="store_true")
     ap.add_argument("--epochs", type=int, help="override the epoch count from cross-validation")
     ap.add_argument("--threads", type=int, default=1)
-    ap.add_argument("--recipe", default="esernet2", choices=["esernet2", "esernet-spknorm", "esernet"],
-                    help="training recipe (model/recipes.py; default esernet2): its epochs (and temperature) are "
-                         "the medians of its speaker-independent folds' inner-validation choices")
+    ap.add_argument(
+        "--recipe",
+        default="esernet2",
+        choices=["esernet2", "esernet-spknorm", "esernet"],
+        help="training recipe (model/recipes.py; default esernet2): its epochs (and temperature) are "
+        "the medians of its speaker-independent folds' inner-validation choices",
+    )
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     from esergui.paths import emodb_dir
@@ -111,16 +135,27 @@ def main() -> int:
         tcfg = dataclasses.replace(base_tcfg, stop_after=n)
         print(f"best epochs of the SI folds: {eps} -> training {n} epochs on all EmoDB", flush=True)
         t0 = time.time()
-        res = train_model(mcfg, emodb_items(emodb_dir()), None, labels=EMODB_LABELS, train_config=tcfg,
-                          feature_config=fcfg, device="cpu", cache_dir=".cache/audio", name="esernet-emodb",
-                          log=lambda s: print(s, flush=True))
+        res = train_model(
+            mcfg,
+            emodb_items(emodb_dir()),
+            None,
+            labels=EMODB_LABELS,
+            train_config=tcfg,
+            feature_config=fcfg,
+            device="cpu",
+            cache_dir=".cache/audio",
+            name="esernet-emodb",
+            log=lambda s: print(s, flush=True),
+        )
         bundle = res.bundle
         bundle.metadata["training"]["epochs_from_cv"] = {"si_best_epochs": eps, "median": n}
         temps = temperatures(recipe)
         if temps:  # fitted per fold on held-out training speakers (model/calibration.py)
             bundle.metadata["temperature"] = round(statistics.median(temps), 4)
-            bundle.metadata["training"]["temperature_from_cv"] = {"fold_temperatures": temps,
-                                                                  "median": bundle.metadata["temperature"]}
+            bundle.metadata["training"]["temperature_from_cv"] = {
+                "fold_temperatures": temps,
+                "median": bundle.metadata["temperature"],
+            }
         print(f"trained in {time.time() - t0:.0f} s", flush=True)
     bundle.metadata["recipe"] = recipe
     previous = None

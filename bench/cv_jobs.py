@@ -43,21 +43,30 @@ class Job:
         return get_recipe(self.recipe).run_name(self.method, self.prosody) + f"-{self.protocol}-s{self.seed}"
 
     def args(self) -> list[str]:
-        return [self.recipe, self.method, str(int(self.prosody)), self.protocol, str(self.seed),
-                str(self.fold), str(int(self.robustness))]
+        return [
+            self.recipe,
+            self.method,
+            str(int(self.prosody)),
+            self.protocol,
+            str(self.seed),
+            str(self.fold),
+            str(int(self.robustness)),
+        ]
 
 
 def plan() -> list[Job]:
     """The runs of the second recipe's evaluation, seed-major."""
     jobs: list[Job] = []
     for seed in SEEDS:
-        runs = [("esernet2", "esernet", True, "speaker-pairs", 5, True),
-                ("esernet2", "st", True, "speaker-pairs", 5, False),
-                ("esernet2", "sformer", True, "speaker-pairs", 5, False),
-                ("esernet2", "st_cue", True, "speaker-pairs", 5, False),
-                ("esernet2", "esernet", False, "speaker-pairs", 5, False),
-                ("esernet2-noise", "esernet", True, "speaker-pairs", 5, True),
-                ("esernet2", "esernet", True, "random10", 10, False)]
+        runs = [
+            ("esernet2", "esernet", True, "speaker-pairs", 5, True),
+            ("esernet2", "st", True, "speaker-pairs", 5, False),
+            ("esernet2", "sformer", True, "speaker-pairs", 5, False),
+            ("esernet2", "st_cue", True, "speaker-pairs", 5, False),
+            ("esernet2", "esernet", False, "speaker-pairs", 5, False),
+            ("esernet2-noise", "esernet", True, "speaker-pairs", 5, True),
+            ("esernet2", "esernet", True, "random10", 10, False),
+        ]
         for recipe, method, prosody, protocol, n_folds, robust in runs:
             jobs += [Job(recipe, method, prosody, protocol, seed, k, robust) for k in range(n_folds)]
     return jobs
@@ -76,14 +85,24 @@ def run_one(data: str, out: str, device: str, job: Job, epochs: int = 0) -> None
     recipe = get_recipe(job.recipe).with_prosody(job.prosody)
     tcfg = dataclasses.replace(recipe.training, seed=job.seed, **({"epochs": epochs} if epochs else {}))
     robust = [(k, s) for k in ("babble", "room") for s in (20, 10, 5)] if job.robustness else []
-    cross_validate(load_items(data), job.protocol, job.method, Path(out) / job.stem / f"fold{job.fold}",
-                   labels=EMODB_LABELS, model_config=recipe.network, train_config=tcfg,
-                   feature_config=recipe.features, robustness=robust, folds=[job.fold],
-                   nested=recipe.nested, device=device, log=lambda s: print(s, flush=True))
+    cross_validate(
+        load_items(data),
+        job.protocol,
+        job.method,
+        Path(out) / job.stem / f"fold{job.fold}",
+        labels=EMODB_LABELS,
+        model_config=recipe.network,
+        train_config=tcfg,
+        feature_config=recipe.features,
+        robustness=robust,
+        folds=[job.fold],
+        nested=recipe.nested,
+        device=device,
+        log=lambda s: print(s, flush=True),
+    )
 
 
-def run_all(data: str, out: str, device: str, workers: int, budget_s: float, epochs: int = 0,
-            limit: int = 0) -> None:
+def run_all(data: str, out: str, device: str, workers: int, budget_s: float, epochs: int = 0, limit: int = 0) -> None:
     jobs = plan()[: limit or None]
     t0 = time.time()
     running: list[tuple[Job, subprocess.Popen, float]] = []
@@ -100,8 +119,11 @@ def run_all(data: str, out: str, device: str, workers: int, budget_s: float, epo
                 ok = proc.returncode == 0
                 done += ok
                 failed += not ok
-                print(f"[{now:6.0f} s] {'done' if ok else 'FAILED'} {job.stem} fold {job.fold} "
-                      f"({time.time() - started:.0f} s)", flush=True)
+                print(
+                    f"[{now:6.0f} s] {'done' if ok else 'FAILED'} {job.stem} fold {job.fold} "
+                    f"({time.time() - started:.0f} s)",
+                    flush=True,
+                )
         if now > budget_s:
             for job, proc, _ in running:
                 proc.kill()
@@ -110,9 +132,26 @@ def run_all(data: str, out: str, device: str, workers: int, budget_s: float, epo
         while todo and len(running) < workers:
             job = todo.pop(0)
             with open(logs / f"{job.stem}-fold{job.fold}.log", "w") as log:  # the child keeps its own handle
-                proc = subprocess.Popen([sys.executable, "-m", "bench.cv_jobs", "one", "--data", data, "--out", out,
-                                         "--device", device, "--epochs", str(epochs), *job.args()],
-                                        stdout=log, stderr=subprocess.STDOUT, env=env)
+                proc = subprocess.Popen(
+                    [
+                        sys.executable,
+                        "-m",
+                        "bench.cv_jobs",
+                        "one",
+                        "--data",
+                        data,
+                        "--out",
+                        out,
+                        "--device",
+                        device,
+                        "--epochs",
+                        str(epochs),
+                        *job.args(),
+                    ],
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    env=env,
+                )
             running.append((job, proc, time.time()))
         time.sleep(1.0)
     print(f"jobs: {done} done, {failed} failed, {len(todo)} not started, {time.time() - t0:.0f} s", flush=True)

@@ -20,8 +20,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Callable, Iterator
 
 import numpy as np
 import soundfile as sf
@@ -61,8 +61,9 @@ def write_soundfile(path: Path, unit: np.ndarray, minutes: float, rate: int, cha
                 out.write(block[a : a + rate])
 
 
-def write_pyav(path: Path, unit: np.ndarray, minutes: float, rate: int, channels: int, codec: str, fmt: str,
-               bit_rate: int) -> None:
+def write_pyav(
+    path: Path, unit: np.ndarray, minutes: float, rate: int, channels: int, codec: str, fmt: str, bit_rate: int
+) -> None:
     import av
 
     layout = "mono" if channels == 1 else "stereo"
@@ -72,8 +73,9 @@ def write_pyav(path: Path, unit: np.ndarray, minutes: float, rate: int, channels
         planar = stream.codec_context.format.is_planar
         for piece in chunks(unit, minutes, rate):
             data = np.stack([piece] * channels) if planar else np.repeat(piece, channels)[None, :]
-            frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(data, np.float32),
-                                               format="fltp" if planar else "flt", layout=layout)
+            frame = av.AudioFrame.from_ndarray(
+                np.ascontiguousarray(data, np.float32), format="fltp" if planar else "flt", layout=layout
+            )
             frame.sample_rate = rate
             for packet in stream.encode(frame):
                 out.mux(packet)
@@ -85,8 +87,14 @@ FORMATS: dict[str, tuple[str, Callable[..., None]]] = {
     "WAV 16 kHz mono 16-bit": ("wav", lambda p, u, m: write_soundfile(p, u, m, 16000, 1, subtype="PCM_16")),
     "WAV 44.1 kHz stereo 24-bit": ("wav", lambda p, u, m: write_soundfile(p, u, m, 44100, 2, subtype="PCM_24")),
     "FLAC 48 kHz stereo 16-bit": ("flac", lambda p, u, m: write_soundfile(p, u, m, 48000, 2, subtype="PCM_16")),
-    "Ogg Vorbis 44.1 kHz stereo": ("ogg", lambda p, u, m: write_soundfile(p, u, m, 44100, 2, format="OGG", subtype="VORBIS")),
-    "mp3 44.1 kHz stereo 128 kbit/s": ("mp3", lambda p, u, m: write_pyav(p, u, m, 44100, 2, "libmp3lame", "mp3", 128000)),
+    "Ogg Vorbis 44.1 kHz stereo": (
+        "ogg",
+        lambda p, u, m: write_soundfile(p, u, m, 44100, 2, format="OGG", subtype="VORBIS"),
+    ),
+    "mp3 44.1 kHz stereo 128 kbit/s": (
+        "mp3",
+        lambda p, u, m: write_pyav(p, u, m, 44100, 2, "libmp3lame", "mp3", 128000),
+    ),
     "m4a AAC 48 kHz stereo 128 kbit/s": ("m4a", lambda p, u, m: write_pyav(p, u, m, 48000, 2, "aac", "mp4", 128000)),
     "mp3 22.05 kHz mono 64 kbit/s": ("mp3", lambda p, u, m: write_pyav(p, u, m, 22050, 1, "libmp3lame", "mp3", 64000)),
 }
@@ -123,8 +131,12 @@ print(json.dumps({"base_mb": base, "peak_mb": hwm_mb(), "wall_s": wall, "samples
 
 
 def measure(mode: str, path: Path, cache: Path) -> dict[str, float]:
-    out = subprocess.run([sys.executable, "-c", CHILD, str(ROOT), mode, str(path), str(cache)],
-                         capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", CHILD, str(ROOT), mode, str(path), str(cache)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -153,16 +165,39 @@ def main() -> None:
             r_iter = measure("iter_blocks", path, folder / "unused.wav")
             r_cache = measure("decode_to_cache", path, folder / f"cache_{path.stem}.wav")
             (folder / f"cache_{path.stem}.wav").unlink(missing_ok=True)
-            rows.append([name, f"{path.stat().st_size / 1e6:.0f} MB", f"{r_iter['wall_s']:.1f} s",
-                         f"{2700 / r_iter['wall_s']:.0f}x", f"{r_cache['wall_s']:.1f} s",
-                         f"{r_iter['peak_mb']:.0f} MB", f"{r_cache['peak_mb']:.0f} MB", f"{r_iter['base_mb']:.0f} MB"])
+            rows.append(
+                [
+                    name,
+                    f"{path.stat().st_size / 1e6:.0f} MB",
+                    f"{r_iter['wall_s']:.1f} s",
+                    f"{2700 / r_iter['wall_s']:.0f}x",
+                    f"{r_cache['wall_s']:.1f} s",
+                    f"{r_iter['peak_mb']:.0f} MB",
+                    f"{r_cache['peak_mb']:.0f} MB",
+                    f"{r_iter['base_mb']:.0f} MB",
+                ]
+            )
             print(f"  made {name} in {made:.0f} s", file=sys.stderr, flush=True)
             if not args.keep:
                 path.unlink()
         if rows:
             print("45-minute lesson, decoded to 16 kHz mono (each run in a fresh process):\n")
-            print(table(rows, ["input", "file", "iter_blocks", "speed", "decode_to_cache", "peak RSS iter_blocks",
-                               "peak RSS decode_to_cache", "baseline RSS"]), flush=True)
+            print(
+                table(
+                    rows,
+                    [
+                        "input",
+                        "file",
+                        "iter_blocks",
+                        "speed",
+                        "decode_to_cache",
+                        "peak RSS iter_blocks",
+                        "peak RSS decode_to_cache",
+                        "baseline RSS",
+                    ],
+                ),
+                flush=True,
+            )
         if args.quick:
             return
         rows = []
@@ -176,15 +211,37 @@ def main() -> None:
             cache = folder / "cache3h.wav"
             r_iter = measure("iter_blocks", path, cache)
             r_cache = measure("decode_to_cache", path, cache)
-            rows.append([name, f"{path.stat().st_size / 1e6:.0f} MB", f"{r_iter['wall_s']:.0f} s",
-                         f"{r_cache['wall_s']:.0f} s", f"{r_iter['peak_mb']:.0f} MB", f"{r_cache['peak_mb']:.0f} MB",
-                         f"{r_iter['base_mb']:.0f} MB", f"{cache.stat().st_size / 1e6:.0f} MB"])
+            rows.append(
+                [
+                    name,
+                    f"{path.stat().st_size / 1e6:.0f} MB",
+                    f"{r_iter['wall_s']:.0f} s",
+                    f"{r_cache['wall_s']:.0f} s",
+                    f"{r_iter['peak_mb']:.0f} MB",
+                    f"{r_cache['peak_mb']:.0f} MB",
+                    f"{r_iter['base_mb']:.0f} MB",
+                    f"{cache.stat().st_size / 1e6:.0f} MB",
+                ]
+            )
             cache.unlink()
             if not args.keep:
                 path.unlink()
         print("\n3-hour lesson (same measurements):\n")
-        print(table(rows, ["input", "file", "iter_blocks", "decode_to_cache", "peak RSS iter_blocks",
-                           "peak RSS decode_to_cache", "baseline RSS", "16 kHz cache"]))
+        print(
+            table(
+                rows,
+                [
+                    "input",
+                    "file",
+                    "iter_blocks",
+                    "decode_to_cache",
+                    "peak RSS iter_blocks",
+                    "peak RSS decode_to_cache",
+                    "baseline RSS",
+                    "16 kHz cache",
+                ],
+            )
+        )
         print("\nFor contrast, load_audio (the whole lesson in memory) on the 45-minute 16 kHz WAV:")
         path = folder / "lesson45_load.wav"
         FORMATS["WAV 16 kHz mono 16-bit"][1](path, unit, 45.0)

@@ -52,15 +52,37 @@ def child(audio: str, device: str, threads: int) -> None:
     t0, c0 = time.perf_counter(), time.process_time()
     result = pipe.analyze(audio)
     wall, cpu = time.perf_counter() - t0, time.process_time() - c0
-    print(json.dumps({
-        "duration_s": result.duration_s, "wall_s": wall, "cpu_s": cpu, "load_s": load_s, "timings": result.run.timings_s,
-        "skipped": skipped, "utterances": len(result.utterances), "speakers": len(result.speakers),
-        "device": pipe.device, "peak_rss_mb": _peak_rss_mb(), "torch_threads": torch.get_num_threads(),
-    }))
+    print(
+        json.dumps(
+            {
+                "duration_s": result.duration_s,
+                "wall_s": wall,
+                "cpu_s": cpu,
+                "load_s": load_s,
+                "timings": result.run.timings_s,
+                "skipped": skipped,
+                "utterances": len(result.utterances),
+                "speakers": len(result.speakers),
+                "device": pipe.device,
+                "peak_rss_mb": _peak_rss_mb(),
+                "torch_threads": torch.get_num_threads(),
+            }
+        )
+    )
 
 
 def _run_child(audio: Path, device: str, threads: int) -> dict:
-    cmd = [sys.executable, "-m", "bench.e2e_bench", "--child", str(audio), "--device", device, "--threads", str(threads)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "bench.e2e_bench",
+        "--child",
+        str(audio),
+        "--device",
+        device,
+        "--threads",
+        str(threads),
+    ]
     proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
     if proc.returncode != 0:
         raise SystemExit(f"child failed:\n{proc.stderr}")
@@ -91,14 +113,18 @@ def _row(name: str, r: dict) -> str:
     t = r["timings"]
     stages = " | ".join(f"{t[s]:.1f}" if s in t else "skipped" for s in ("decode", "segment", "speakers", "emotions"))
     rtf = r["duration_s"] / r["wall_s"] if r["wall_s"] > 0 else float("inf")
-    return (f"| {name} | {r['utterances']} | {stages} | {r['wall_s']:.1f} | {r['cpu_s']:.1f} | "
-            f"{rtf:.0f}x | {r['peak_rss_mb']:.0f} MB |")
+    return (
+        f"| {name} | {r['utterances']} | {stages} | {r['wall_s']:.1f} | {r['cpu_s']:.1f} | "
+        f"{rtf:.0f}x | {r['peak_rss_mb']:.0f} MB |"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--minutes", type=float, default=45.0)
-    ap.add_argument("--long-copies", type=int, default=4, help="the long lesson is this many copies (default 4: 3 hours)")
+    ap.add_argument(
+        "--long-copies", type=int, default=4, help="the long lesson is this many copies (default 4: 3 hours)"
+    )
     ap.add_argument("--no-long", action="store_true", help="skip the long lesson")
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--threads", type=int, default=0, help="torch threads in the child (default: torch's choice)")
@@ -116,16 +142,23 @@ def main(argv: list[str] | None = None) -> int:
         if long_path is not None:
             results.append(("long", _run_child(long_path, args.device, args.threads)))
     first = results[0][1]
-    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs; device {first['device'] or 'none'}; "
-          f"torch threads {first['torch_threads']}; lesson built in {build_s:.0f} s; model/stage load {first['load_s']:.1f} s (not timed below)")
+    print(
+        f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs; device {first['device'] or 'none'}; "
+        f"torch threads {first['torch_threads']}; lesson built in {build_s:.0f} s; model/stage load {first['load_s']:.1f} s (not timed below)"
+    )
     skipped = first["skipped"]
     print("stages skipped: " + (", ".join(f"{k} ({v})" for k, v in skipped.items()) if skipped else "none"))
     print()
-    print("| lesson | utterances | decode s | segment s | speakers s | emotions s | total wall s | CPU s (all threads) | speed (x real time, wall) | peak RSS |")
+    print(
+        "| lesson | utterances | decode s | segment s | speakers s | emotions s | total wall s | CPU s (all threads) | speed (x real time, wall) | peak RSS |"
+    )
     print("|---|---|---|---|---|---|---|---|---|---|")
     for name, r in results:
-        title = (f"{args.minutes:g}-minute synthetic lesson" if name == "short"
-                 else f"{args.minutes * args.long_copies / 60:g}-hour ({args.long_copies} x {args.minutes:g} min)")
+        title = (
+            f"{args.minutes:g}-minute synthetic lesson"
+            if name == "short"
+            else f"{args.minutes * args.long_copies / 60:g}-hour ({args.long_copies} x {args.minutes:g} min)"
+        )
         print(_row(title, r))
     return 0
 

@@ -67,8 +67,18 @@ def store_lesson(ws, audio: Path, truth: list, n_utts: int | None, seed: int) ->
     for a, b, speaker, role in truth:
         p = rng.dirichlet(np.full(len(LABELS), 0.6))
         k = int(np.argmax(p))
-        utts.append(Utterance(a, b, speaker=speaker, role=role, role_confidence=0.9, emotion=LABELS[k],
-                              confidence=float(p[k]), probabilities=dict(zip(LABELS, map(float, p)))))
+        utts.append(
+            Utterance(
+                a,
+                b,
+                speaker=speaker,
+                role=role,
+                role_confidence=0.9,
+                emotion=LABELS[k],
+                confidence=float(p[k]),
+                probabilities=dict(zip(LABELS, map(float, p))),
+            )
+        )
     speakers = [Speaker(s, r) for s, r in sorted({(u.speaker, u.role) for u in utts})]
     run = AnalysisRun(labels=LABELS, model_name="benchmark (random emotions)", device="none")
     ws.store_analysis(int(lesson.id), run, utts, speakers, duration_s=src.n_samples / src.sample_rate)
@@ -147,18 +157,25 @@ def frame_times(app, settings_path: Path, folder: Path, lesson_id: int) -> dict[
     app.processEvents()
     spans = dur * 0.8 ** np.arange(0, 60)
     spans = spans[spans >= 1.0]
-    out["zoom in (whole -> 1 s), one wheel step per frame"] = [frame(lambda s=s: d.set_range(centre - s / 2, centre + s / 2)) for s in spans]
-    out["zoom out (1 s -> whole)"] = [frame(lambda s=s: d.set_range(centre - s / 2, centre + s / 2)) for s in spans[::-1]]
+    out["zoom in (whole -> 1 s), one wheel step per frame"] = [
+        frame(lambda s=s: d.set_range(centre - s / 2, centre + s / 2)) for s in spans
+    ]
+    out["zoom out (1 s -> whole)"] = [
+        frame(lambda s=s: d.set_range(centre - s / 2, centre + s / 2)) for s in spans[::-1]
+    ]
     for span in (10.0, 120.0, 1800.0):
         d.set_range(centre, centre + span)
         app.processEvents()
         out[f"scroll at {span:g} s view"] = [frame(lambda: d.scroll(0.1)) for _ in range(40)]
     d.set_range(centre, centre + 60)
-    out["spectrogram image update after a pause (60 s view, scrolling)"] = [frame(lambda: d.scroll(0.2), spectrogram=True) for _ in range(20)]
+    out["spectrogram image update after a pause (60 s view, scrolling)"] = [
+        frame(lambda: d.scroll(0.2), spectrogram=True) for _ in range(20)
+    ]
     win.selection.select_rows([0])
     rows = list(range(0, len(win.lesson_data), max(1, len(win.lesson_data) // 40)))
     out["select utterance in table (timeline follows)"] = [
-        frame(lambda r=r: win.table.view.selectRow(win.table.proxy.mapFromSource(win.table.model.index(r, 0)).row())) for r in rows
+        frame(lambda r=r: win.table.view.selectRow(win.table.proxy.mapFromSource(win.table.model.index(r, 0)).row()))
+        for r in rows
     ]
     win.shutdown()
     return out
@@ -189,7 +206,10 @@ def main(argv: list[str] | None = None) -> int:
     ids = {}
     with Workspace.open(folder) as ws:
         known = {Path(lesson.audio_path).name: int(lesson.id) for lesson in ws.lessons()}
-        for name, minutes, n_utts, seed in (("lesson45.wav", args.short_min, None, 100), ("lesson180.wav", args.long_min, args.utterances, 200)):
+        for name, minutes, n_utts, seed in (
+            ("lesson45.wav", args.short_min, None, 100),
+            ("lesson180.wav", args.long_min, args.utterances, 200),
+        ):
             if name in known:
                 ids[name] = known[name]
                 continue
@@ -197,7 +217,10 @@ def main(argv: list[str] | None = None) -> int:
             audio = out / name
             truth = build_audio(audio, minutes, seed)
             ids[name] = store_lesson(ws, audio, truth, n_utts, seed)
-            print(f"built {name}: {minutes:g} min, {len(ws.utterances(ids[name]))} utterances in {time.perf_counter() - t0:.0f} s", flush=True)
+            print(
+                f"built {name}: {minutes:g} min, {len(ws.utterances(ids[name]))} utterances in {time.perf_counter() - t0:.0f} s",
+                flush=True,
+            )
     settings = out / "settings.ini"
     lines = ["| measurement | value |", "|---|---|"]
     cold = open_times(app, settings, folder, ids["lesson45.wav"])
@@ -207,18 +230,27 @@ def main(argv: list[str] | None = None) -> int:
         lines.append(f"| … waveform shown | {r['waveform_s']:.2f} s |")
         lines.append(f"| … spectrogram of the first minute shown | {r['spectrogram_s']:.2f} s |")
     frames = frame_times(app, settings, folder, ids["lesson180.wav"])
-    lines += ["", "| 3-hour lesson, 3,000 utterances: interaction | frames | wall median ms | wall 95th pct ms | wall max ms | GUI-thread CPU median ms | CPU 95th pct ms |",
-              "|---|---|---|---|---|---|---|"]
+    lines += [
+        "",
+        "| 3-hour lesson, 3,000 utterances: interaction | frames | wall median ms | wall 95th pct ms | wall max ms | GUI-thread CPU median ms | CPU 95th pct ms |",
+        "|---|---|---|---|---|---|---|",
+    ]
     every = []
     for name, pairs in frames.items():
         every += pairs
         wall, cpu = np.array(pairs).T
-        lines.append(f"| {name} | {len(wall)} | {np.median(wall):.1f} | {np.percentile(wall, 95):.1f} | {wall.max():.1f} | {np.median(cpu):.1f} | {np.percentile(cpu, 95):.1f} |")
+        lines.append(
+            f"| {name} | {len(wall)} | {np.median(wall):.1f} | {np.percentile(wall, 95):.1f} | {wall.max():.1f} | {np.median(cpu):.1f} | {np.percentile(cpu, 95):.1f} |"
+        )
     wall, cpu = np.array(every).T
-    lines.append(f"| all | {len(wall)} | {np.median(wall):.1f} | {np.percentile(wall, 95):.1f} | {wall.max():.1f} | {np.median(cpu):.1f} | {np.percentile(cpu, 95):.1f} |")
+    lines.append(
+        f"| all | {len(wall)} | {np.median(wall):.1f} | {np.percentile(wall, 95):.1f} | {wall.max():.1f} | {np.median(cpu):.1f} | {np.percentile(cpu, 95):.1f} |"
+    )
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    lines.append(f"\nMachine: {os.cpu_count()} CPU cores, load average {load:.1f} when the frames were measured; "
-                 f"Qt platform {os.environ.get('QT_QPA_PLATFORM')}.")
+    lines.append(
+        f"\nMachine: {os.cpu_count()} CPU cores, load average {load:.1f} when the frames were measured; "
+        f"Qt platform {os.environ.get('QT_QPA_PLATFORM')}."
+    )
     text = "\n".join(lines)
     print(text)
     if args.markdown:

@@ -49,32 +49,39 @@ def main() -> int:
     rows = load_emodb_index()
     rng = np.random.default_rng(0)
     clips = [read_clip(rows[i]["file"]) for i in rng.permutation(len(rows))[:128]]
-    lines = ["# ESERNet inference throughput", "",
-             f"Model `{rec.model_name}` on {rec.device_name}; torch {torch.__version__}, "
-             f"{torch.get_num_threads()} thread(s), {platform.processor() or platform.machine()}; "
-             f"load average at start {os.getloadavg()[0]:.1f}. "
-             "With one thread, *audio s per CPU s* (this process's CPU time) is what an idle core "
-             "would give; *per wall s* is what this machine gave at that load.", "",
-             "| utterances per batch | audio s per wall s | audio s per CPU s | wall ms per utterance |",
-             "|---|---|---|---|"]
+    lines = [
+        "# ESERNet inference throughput",
+        "",
+        f"Model `{rec.model_name}` on {rec.device_name}; torch {torch.__version__}, "
+        f"{torch.get_num_threads()} thread(s), {platform.processor() or platform.machine()}; "
+        f"load average at start {os.getloadavg()[0]:.1f}. "
+        "With one thread, *audio s per CPU s* (this process's CPU time) is what an idle core "
+        "would give; *per wall s* is what this machine gave at that load.",
+        "",
+        "| utterances per batch | audio s per wall s | audio s per CPU s | wall ms per utterance |",
+        "|---|---|---|---|",
+    ]
     for batch, repeats in ((1, 40), (8, 8), (64, 2)):
         sps, cps, ms = throughput(rec, clips, batch, repeats)
         lines.append(f"| {batch} | {sps:.0f} | {cps:.0f} | {ms:.1f} |")
         print(lines[-1], flush=True)
     lesson = build_lesson(seed=1, duration_s=45 * 60)
-    utts = [lesson.audio[int(t.start_s * 16000): int(t.end_s * 16000)] for t in lesson.truth]
+    utts = [lesson.audio[int(t.start_s * 16000) : int(t.end_s * 16000)] for t in lesson.truth]
     total = sum(len(u) for u in utts) / 16000
     # As the pipeline does: a speaker-normalised model reads each voice against its own statistics.
     speakers = [t.speaker for t in lesson.truth] if rec.speaker_normalised else None
     t0, c0 = time.perf_counter(), time.process_time()
     rec.predict(utts, speakers=speakers)
     dt, dc = time.perf_counter() - t0, time.process_time() - c0
-    how = (f"with per-speaker statistics of its {len(set(speakers))} speakers gathered first, "
-           if speakers else "")
-    lines += ["", f"45-minute synthetic lesson (bench/synth.py, seed 1): {len(utts)} utterances, "
-                  f"{total / 60:.1f} min of speech, classified {how}in **{dt:.1f} s wall / {dc:.1f} s CPU** "
-                  f"(default batch size 32).", "",
-              f"Command: `{' '.join(['.venv/bin/python -m bench.inference_bench'] + [f'--device {args.device}'] + ([f'--threads {args.threads}'] if args.threads else []))}`"]
+    how = f"with per-speaker statistics of its {len(set(speakers))} speakers gathered first, " if speakers else ""
+    lines += [
+        "",
+        f"45-minute synthetic lesson (bench/synth.py, seed 1): {len(utts)} utterances, "
+        f"{total / 60:.1f} min of speech, classified {how}in **{dt:.1f} s wall / {dc:.1f} s CPU** "
+        f"(default batch size 32).",
+        "",
+        f"Command: `{' '.join(['.venv/bin/python -m bench.inference_bench'] + [f'--device {args.device}'] + ([f'--threads {args.threads}'] if args.threads else []))}`",
+    ]
     print("\n".join(lines[-3:]))
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text("\n".join(lines) + "\n")

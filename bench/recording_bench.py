@@ -119,16 +119,19 @@ def bench_long(minutes: float, speed: float, fmt: str, folder: Path) -> None:
     result = rec.stop()
     wall = time.perf_counter() - t0
     print(f"| {result.seconds / 60:.1f} (end) | {rss_mb():.1f} | {path.stat().st_size / 1e6:.1f} |")
-    print(f"\nRSS before start {base:.1f} MB; frames fed {streams[0].fed}, written {result.frames}, "
-          f"dropped {result.dropped_frames}; wall {wall:.0f} s; writer max write "
-          f"{rec.stats['max_write_s'] * 1e3:.1f} ms, max flush {rec.stats['max_flush_s'] * 1e3:.1f} ms, "
-          f"max backlog {rec.stats['max_backlog_frames'] / RATE * 1e3:.0f} ms of audio")
+    print(
+        f"\nRSS before start {base:.1f} MB; frames fed {streams[0].fed}, written {result.frames}, "
+        f"dropped {result.dropped_frames}; wall {wall:.0f} s; writer max write "
+        f"{rec.stats['max_write_s'] * 1e3:.1f} ms, max flush {rec.stats['max_flush_s'] * 1e3:.1f} ms, "
+        f"max backlog {rec.stats['max_backlog_frames'] / RATE * 1e3:.0f} ms of audio"
+    )
     path.unlink()
 
 
 def start_sound() -> str:
-    proc = subprocess.run(["bash", str(ROOT / "tests" / "sound_server.sh"), "start"],
-                          capture_output=True, text=True, check=True)
+    proc = subprocess.run(
+        ["bash", str(ROOT / "tests" / "sound_server.sh"), "start"], capture_output=True, text=True, check=True
+    )
     server = proc.stdout.strip().rsplit("=", 1)[-1]
     os.environ["PULSE_SERVER"] = server
     return server
@@ -159,7 +162,9 @@ def bench_device(seconds: float, folder: Path) -> None:
     rec.start()
     rec.wait_for_audio(10)
     monitor = LiveMonitor(rec.ring, rec.samplerate)
-    wavs = sorted((Path(os.environ.get("ESER_SHARED_DATA", ROOT.parent / "shared" / "data")) / "emodb" / "wav").glob("*.wav"))
+    wavs = sorted(
+        (Path(os.environ.get("ESER_SHARED_DATA", ROOT.parent / "shared" / "data")) / "emodb" / "wav").glob("*.wav")
+    )
     player = subprocess.Popen(["bash", "-c", " ; ".join(f"paplay {w}" for w in wavs[:40])])
     updates: list[float] = []
     t_end = time.monotonic() + seconds
@@ -177,8 +182,12 @@ def bench_device(seconds: float, folder: Path) -> None:
     print("| figure | value |\n|---|---:|")
     print(f"| callback blocks | {len(cb)} (frames per block: {min(sizes)}-{max(sizes)}) |")
     print(f"| callback time, median / max | {np.median(cb):.0f} / {cb.max():.0f} us |")
-    print(f"| writer: max write / max flush | {rec.stats['max_write_s'] * 1e3:.2f} / {rec.stats['max_flush_s'] * 1e3:.2f} ms |")
-    print(f"| writer: max backlog (capture -> file) | {rec.stats['max_backlog_frames'] / rec.samplerate * 1e3:.0f} ms |")
+    print(
+        f"| writer: max write / max flush | {rec.stats['max_write_s'] * 1e3:.2f} / {rec.stats['max_flush_s'] * 1e3:.2f} ms |"
+    )
+    print(
+        f"| writer: max backlog (capture -> file) | {rec.stats['max_backlog_frames'] / rec.samplerate * 1e3:.0f} ms |"
+    )
     print(f"| monitor update (levels + VAD + waveform), median / max | {np.median(up):.2f} / {up.max():.2f} ms |")
     print(f"| input overflows / dropped frames | {result.input_overflows} / {result.dropped_frames} |")
     path.unlink()
@@ -208,8 +217,9 @@ def bench_kill(runs: int, folder: Path) -> None:
     for fmt in ("wav", "flac"):
         for run in range(runs):
             path = folder / f"kill{run}.{fmt}"
-            proc = subprocess.Popen([sys.executable, "-c", CHILD, str(path)], stdout=subprocess.PIPE,
-                                    text=True, cwd=ROOT)
+            proc = subprocess.Popen(
+                [sys.executable, "-c", CHILD, str(path)], stdout=subprocess.PIPE, text=True, cwd=ROOT
+            )
             assert proc.stdout is not None
             last, t0 = 0, None
             for line in proc.stdout:
@@ -222,7 +232,9 @@ def bench_kill(runs: int, folder: Path) -> None:
             proc.wait()
             result = repair_recording(path)
             rate = sf.info(path).samplerate
-            print(f"| {fmt.upper()} | {run + 1} | {last} | {result.frames} | {(last - result.frames) / rate * 1e3:.0f} |")
+            print(
+                f"| {fmt.upper()} | {run + 1} | {last} | {result.frames} | {(last - result.frames) / rate * 1e3:.0f} |"
+            )
             path.unlink()
 
 

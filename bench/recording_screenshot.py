@@ -25,8 +25,9 @@ SENTENCES = ["03a01Fa.wav", "08a02Ab.wav", "16a01Lb.wav"]
 
 
 def main(out: str, mic_check: bool = False) -> int:
-    proc = subprocess.run(["bash", str(ROOT / "tests" / "sound_server.sh"), "start"],
-                          capture_output=True, text=True, check=True)
+    proc = subprocess.run(
+        ["bash", str(ROOT / "tests" / "sound_server.sh"), "start"], capture_output=True, text=True, check=True
+    )
     os.environ["PULSE_SERVER"] = proc.stdout.strip().rsplit("=", 1)[-1]
     from PySide6.QtCore import QSettings, QTimer
     from PySide6.QtWidgets import QApplication
@@ -47,7 +48,9 @@ def main(out: str, mic_check: bool = False) -> int:
     player: list[subprocess.Popen] = []
 
     def play() -> None:
-        player.append(subprocess.Popen(["bash", "-c", " ; ".join(f"paplay --volume=45000 {w}; sleep 0.6" for w in wavs)]))
+        player.append(
+            subprocess.Popen(["bash", "-c", " ; ".join(f"paplay --volume=45000 {w}; sleep 0.6" for w in wavs)])
+        )
 
     def shoot() -> None:
         if panel.meter.rms_dbfs < -35 and shoot.tries < 100:  # wait for a moment of speech

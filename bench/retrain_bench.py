@@ -47,8 +47,8 @@ def _pct(x: float | None) -> str:
 def part_time(n: int, epochs: int | None, cache: Path) -> list[str]:
     from esergui import retrain as R
     from esergui.models import bundled_model_path
-    from model.data import emodb_items
     from esergui.paths import emodb_dir
+    from model.data import emodb_items
 
     base = bundled_model_path()
     if base is None:
@@ -63,8 +63,15 @@ def part_time(n: int, epochs: int | None, cache: Path) -> list[str]:
     from model.io import read_model_file
 
     meta, _ = read_model_file(base)
-    plan = R.RetrainPlan(rep.usable, list(meta["labels"]) if set(labels) <= set(meta["labels"]) else labels,
-                         settings, base, "bundled", cache, rep.summary())
+    plan = R.RetrainPlan(
+        rep.usable,
+        list(meta["labels"]) if set(labels) <= set(meta["labels"]) else labels,
+        settings,
+        base,
+        "bundled",
+        cache,
+        rep.summary(),
+    )
     t1 = time.perf_counter()
     speed = R.measure_speed(plan.items, plan.labels, settings, base, cache)
     t2 = time.perf_counter()
@@ -79,7 +86,8 @@ def part_time(n: int, epochs: int | None, cache: Path) -> list[str]:
         f"**Default fine-tune on {len(plan.items)} EmoDB utterances** (bundled model, whole network, "
         f"at most {settings.epochs} epochs, lr {settings.learning_rate:g}, augmentation on, validation by speaker)",
         "",
-        "| step | seconds |", "|---|---:|",
+        "| step | seconds |",
+        "|---|---:|",
         f"| data check (decode {len(items)} files into the cache) | {t1 - t0:.0f} |",
         f"| speed measurement (Settings page) | {t2 - t1:.0f} |",
         f"| **run: score start model + train + score new model** | **{t3 - t2:.0f}** ({(t3 - t2) / 60:.1f} min) |",
@@ -137,8 +145,10 @@ def part_adapt(epochs: int | None, cache: Path) -> list[str]:
     for cond, test in (("babble 10 dB", noisy_test), ("clean", test_items)):
         before = evaluate(base, test, cache_dir=cache)
         after = evaluate(out.bundle, test, cache_dir=cache)
-        rows.append(f"| {cond} | {before.n} | {_pct(before.ua)} | {_pct(after.ua)} | {100 * (after.ua - before.ua):+.1f} "
-                    f"| {_pct(before.wa)} | {_pct(after.wa)} | {100 * (after.wa - before.wa):+.1f} |")
+        rows.append(
+            f"| {cond} | {before.n} | {_pct(before.ua)} | {_pct(after.ua)} | {100 * (after.ua - before.ua):+.1f} "
+            f"| {_pct(before.wa)} | {_pct(after.wa)} | {100 * (after.wa - before.wa):+.1f} |"
+        )
     res = out.result
     return [
         f"**Accuracy change on held-out speakers {' and '.join(TEST_SPEAKERS)}** (start: fold-0 cross-validation "
@@ -166,8 +176,13 @@ def main() -> int:
     cache = Path(".cache/audio")
     started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     OUT.mkdir(parents=True, exist_ok=True)
-    head = f"Run {started} on {platform.machine()} ({torch.get_num_threads()} torch threads, torch {torch.__version__})."
-    for part, run in (("time", lambda: part_time(args.n, args.epochs, cache)), ("adapt", lambda: part_adapt(args.epochs, cache))):
+    head = (
+        f"Run {started} on {platform.machine()} ({torch.get_num_threads()} torch threads, torch {torch.__version__})."
+    )
+    for part, run in (
+        ("time", lambda: part_time(args.n, args.epochs, cache)),
+        ("adapt", lambda: part_adapt(args.epochs, cache)),
+    ):
         if args.part in (part, "both"):
             text = "\n".join([head, "", *run(), ""])
             (OUT / f"result_{part}.md").write_text(text)  # each part is kept as soon as it is done

@@ -29,9 +29,18 @@ def model_output(rttm: Path, emotion_shift: int = 0) -> list[Utterance]:
         teacher = spk == "speaker90"
         label = LABELS[(i + emotion_shift) % len(LABELS)]
         conf = CONFIDENCES[i % len(CONFIDENCES)]
-        out.append(Utterance(round(start, 3), round(start + dur, 3), speaker="S1" if teacher else "S2",
-                             role="teacher" if teacher else "student", role_confidence=0.9, emotion=label,
-                             confidence=conf, probabilities=probs(label, conf)))
+        out.append(
+            Utterance(
+                round(start, 3),
+                round(start + dur, 3),
+                speaker="S1" if teacher else "S2",
+                role="teacher" if teacher else "student",
+                role_confidence=0.9,
+                emotion=label,
+                confidence=conf,
+                probabilities=probs(label, conf),
+            )
+        )
     return out
 
 
@@ -39,8 +48,12 @@ def add_conversation(ws: Workspace, conversation: Path, name: str = "conversatio
     """Add and 'analyse' the conversation; its 16 kHz cache is the file itself (no decoding)."""
     wav = conversation / "sample.wav"
     lesson = ws.add_lesson(wav, name=name, duration_s=30.0)
-    ws.store_analysis(lesson.id, AnalysisRun(labels=LABELS, model_name="test"), model_output(conversation / "sample.rttm"),
-                      [Speaker("S1", "teacher"), Speaker("S2", "student")])
+    ws.store_analysis(
+        lesson.id,
+        AnalysisRun(labels=LABELS, model_name="test"),
+        model_output(conversation / "sample.rttm"),
+        [Speaker("S1", "teacher"), Speaker("S2", "student")],
+    )
     cache = ws.cache_file(ws.lesson(lesson.id))
     if not cache.exists():
         shutil.copyfile(wav, cache)

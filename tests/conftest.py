@@ -32,7 +32,9 @@ class _NoQt:
 if BLOCK_QT:
     loaded = sorted(m for m in sys.modules if m.split(".")[0] in QT_MODULES)
     if loaded:
-        raise pytest.UsageError(f"ESER_BLOCK_QT=1, but Qt is already imported ({loaded[0]}): run pytest -p no:pytest-qt")
+        raise pytest.UsageError(
+            f"ESER_BLOCK_QT=1, but Qt is already imported ({loaded[0]}): run pytest -p no:pytest-qt"
+        )
     sys.meta_path.insert(0, _NoQt())
 
 

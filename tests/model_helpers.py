@@ -7,8 +7,9 @@ from pathlib import Path
 from model.config import ModelConfig, TrainConfig
 from model.data import Item, emodb_items
 
-TINY = dict(dim=16, heads=2, cue_layers=1, sformer_dims=(16, 16, 16), classifier_hidden=16, st_layers=1,
-            dropout=0.0, n_mels=40)
+TINY = dict(
+    dim=16, heads=2, cue_layers=1, sformer_dims=(16, 16, 16), classifier_hidden=16, st_layers=1, dropout=0.0, n_mels=40
+)
 
 
 def tiny_config(variant: str = "esernet", **kw) -> ModelConfig:
@@ -20,8 +21,9 @@ def tiny_train(**kw) -> TrainConfig:
     return TrainConfig(**{**base, **kw})
 
 
-def few_clips(emodb: Path, per_label: int = 2, labels=("anger", "sadness", "neutral"),
-              speakers=("03", "08", "09", "10")) -> list[Item]:
+def few_clips(
+    emodb: Path, per_label: int = 2, labels=("anger", "sadness", "neutral"), speakers=("03", "08", "09", "10")
+) -> list[Item]:
     """``per_label`` clips per label per speaker, shortest first (keeps tests fast)."""
     import soundfile as sf
 

@@ -100,6 +100,7 @@ def sound_server():
 
 # ---------------------------------------------------------------------------- audio analysis
 
+
 def tone(path: Path, hz: float, seconds: float, rate: int = 44100, amplitude: float = 0.5) -> Path:
     """A mono 16-bit sine tone file."""
     import soundfile as sf
@@ -135,7 +136,7 @@ def best_correlation(recorded: np.ndarray, rate: int, source: np.ndarray, source
     src = mono(source).astype(np.float64)
     corr = fftconvolve(rec, src[::-1], mode="valid")
     energy = np.convolve(rec.astype(np.float64) ** 2, np.ones(len(src)), mode="valid")
-    norm = np.sqrt(energy * np.sum(src ** 2)) + 1e-12
+    norm = np.sqrt(energy * np.sum(src**2)) + 1e-12
     score = corr / norm
     i = int(np.argmax(score))
     return float(score[i]), i / source_rate

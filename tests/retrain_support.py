@@ -41,8 +41,16 @@ def tiny_model(emodb: Path) -> Path:
 
         torch.set_num_threads(1)
         items = subset(emodb, tuple(EMODB_LABELS), ("03", "08"), 1)
-        res = train_model(TINY, items, None, labels=EMODB_LABELS, feature_config=FeatureConfig(n_mels=40),
-                          train_config=TrainConfig(epochs=1, crop_s=1.5), device="cpu", name="tiny-emodb")
+        res = train_model(
+            TINY,
+            items,
+            None,
+            labels=EMODB_LABELS,
+            feature_config=FeatureConfig(n_mels=40),
+            train_config=TrainConfig(epochs=1, crop_s=1.5),
+            device="cpu",
+            name="tiny-emodb",
+        )
         _CACHE["tiny"] = res.save(_TMP / "tiny-emodb.safetensors")
     return _CACHE["tiny"]
 

@@ -77,7 +77,9 @@ def test_expectation_is_in_range_and_ignores_label_order(bundle_labels: list[str
 
 
 def test_unknown_labels_are_left_out_and_renormalised() -> None:
-    assert tuple(affect_from_probabilities({"anger": 0.25, "confused": 0.75})) == pytest.approx(tuple(coordinates("anger")))
+    assert tuple(affect_from_probabilities({"anger": 0.25, "confused": 0.75})) == pytest.approx(
+        tuple(coordinates("anger"))
+    )
     mixed = affect_from_probabilities({"anger": 0.2, "sadness": 0.2, "other": 0.6})
     halfway = [(a + b) / 2 for a, b in zip(coordinates("anger"), coordinates("sadness"))]
     assert tuple(mixed) == pytest.approx(tuple(halfway))
@@ -127,7 +129,17 @@ def test_affect_eval_perfect_and_missing_file(tmp_path: Path, bundle_labels: lis
     rows = []
     for k, label in enumerate(bundle_labels * 2):
         p = {f"p_{x}": float(x == label) for x in bundle_labels}
-        rows.append({"fold": k % 2, "condition": "clean", "file": f"{k}.wav", "speaker": "03", "true": label, "pred": label, **p})
+        rows.append(
+            {
+                "fold": k % 2,
+                "condition": "clean",
+                "file": f"{k}.wav",
+                "speaker": "03",
+                "true": label,
+                "pred": label,
+                **p,
+            }
+        )
     csv = tmp_path / "perfect.csv"
     pd.DataFrame(rows).to_csv(csv, index=False)
     out = tmp_path / "perfect.md"

@@ -9,7 +9,15 @@ from pathlib import Path
 import pytest
 
 from esergui.agreement import (
-    AgreementError, Annotated, align, cohen_kappa, compare, from_utterances, interpret_kappa, read_csv, read_other,
+    AgreementError,
+    Annotated,
+    align,
+    cohen_kappa,
+    compare,
+    from_utterances,
+    interpret_kappa,
+    read_csv,
+    read_other,
 )
 from esergui.export import utterances_frame, write_csv
 from esergui.lesson import AnalysisRun, Speaker, Utterance
@@ -58,7 +66,8 @@ def test_align_pairs_one_to_one_by_overlap() -> None:
     ours = [_ann(0, 2, "anger"), _ann(3, 5, "neutral"), _ann(6, 7, "sadness"), _ann(20, 21, "fear")]
     theirs = [
         _ann(0.1, 2.2, "anger"),  # pairs with 0-2
-        _ann(2.9, 4.0, "neutral"), _ann(4.0, 5.1, "boredom"),  # both overlap 3-5; the larger (4.0-5.1: 1.0 s) wins
+        _ann(2.9, 4.0, "neutral"),
+        _ann(4.0, 5.1, "boredom"),  # both overlap 3-5; the larger (4.0-5.1: 1.0 s) wins
         _ann(6.8, 9.0, "sadness"),  # overlaps 6-7 by only 0.2 s of the shorter 1 s: not a pair
     ]
     pairs, only_a, only_b = align(ours, theirs)
@@ -78,8 +87,17 @@ def _lesson(ws: Workspace, wav: Path, rttm: Path) -> int:
         parts = line.split()
         start, dur, spk = float(parts[3]), float(parts[4]), parts[7]
         role = "teacher" if spk == "speaker90" else "student"
-        utts.append(Utterance(start, start + dur, speaker="S1" if role == "teacher" else "S2", role=role,
-                              emotion="neutral", confidence=0.6, probabilities={"neutral": 0.6, "anger": 0.4}))
+        utts.append(
+            Utterance(
+                start,
+                start + dur,
+                speaker="S1" if role == "teacher" else "S2",
+                role=role,
+                emotion="neutral",
+                confidence=0.6,
+                probabilities={"neutral": 0.6, "anger": 0.4},
+            )
+        )
     ws.store_analysis(lesson.id, AnalysisRun(labels=LABELS), utts, [Speaker("S1", "teacher"), Speaker("S2", "student")])
     return int(lesson.id)
 
@@ -99,14 +117,17 @@ def test_import_other_workspace_and_csv(tmp_path: Path, conversation: Path) -> N
         wb.set_role([ub[5].id], "teacher" if ub[5].final_role == "student" else "student")
         wb.delete_utterances([ub[-1].id])  # ben deleted one: ours is unmatched
         sha = wa.lesson(la).audio_sha256
-        csv = write_csv(utterances_frame(wb.utterances(lb), LABELS, "conversation", wb.speakers(lb)), tmp_path / "ben.csv")
+        csv = write_csv(
+            utterances_frame(wb.utterances(lb), LABELS, "conversation", wb.speakers(lb)), tmp_path / "ben.csv"
+        )
         ours = from_utterances(wa.utterances(la))
 
     from_ws = read_other(tmp_path / "ben", sha)
     from_csv = read_other(csv, sha, "conversation")
     assert len(from_ws) == len(from_csv) == len(ours) - 1
     assert [(round(x.start_s, 3), x.emotion, x.role, x.human) for x in from_ws] == [
-        (round(x.start_s, 3), x.emotion, x.role, x.human) for x in from_csv]
+        (round(x.start_s, 3), x.emotion, x.role, x.human) for x in from_csv
+    ]
 
     for theirs in (from_ws, from_csv):
         report = compare(ours, theirs)
@@ -120,7 +141,10 @@ def test_import_other_workspace_and_csv(tmp_path: Path, conversation: Path) -> N
         assert emo.confusion[("anger", "happiness")] == 1 and emo.confusion[("anger", "neutral")] == 1
         assert emo.both_human == 4  # utterances 0, 1, 2, 4 were set by hand by both
         assert [(d.field, d.a, d.b) for d in report.disagreements] == [
-            ("emotion", "anger", "happiness"), ("emotion", "anger", "neutral"), ("role", ours[5].role, theirs[5].role)]
+            ("emotion", "anger", "happiness"),
+            ("emotion", "anger", "neutral"),
+            ("role", ours[5].role, theirs[5].role),
+        ]
         assert report.fields["role"].n == n and report.fields["role"].observed == pytest.approx((n - 1) / n)
         assert any("kappa" in line for line in report.summary_lines())
 

@@ -10,14 +10,14 @@ import pandas as pd
 import pytest
 
 pytest.importorskip("PySide6")
+from annotation_support import LABELS, main_window, template_ws, win  # noqa: E402,F401 (fixtures)
 from PySide6.QtCore import Qt  # noqa: E402
 from PySide6.QtTest import QTest  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
-from annotation_support import LABELS, main_window, template_ws, win  # noqa: E402,F401 (fixtures)
+from esergui.app.annotation.codes import FIAC_CODES, Code, validate  # noqa: E402
 from esergui.app.annotation.controller import RESERVED_KEYS  # noqa: E402
 from esergui.app.annotation.navigation import parse_time  # noqa: E402
-from esergui.app.annotation.codes import FIAC_CODES, Code, validate  # noqa: E402
 
 pytestmark = pytest.mark.qt
 MOD = Qt.KeyboardModifier
@@ -92,14 +92,26 @@ def test_role_speaker_codes_review_keys_and_csv(win, tmp_path: Path) -> None:
     path = win.export_csv(str(tmp_path / "out"), [win.lid])[0]
     frame = pd.read_csv(path, keep_default_na=False)
     row1, row2, row3 = (frame[frame.utterance_id == i].iloc[0] for i in ids[1:4])
-    assert (row1.emotion_source, row1.role_source, row1.role, row1.codes, row1.reviewed) == ("model", "human", "student", "praise", 1)
+    assert (row1.emotion_source, row1.role_source, row1.role, row1.codes, row1.reviewed) == (
+        "model",
+        "human",
+        "student",
+        "praise",
+        1,
+    )
     assert (row1.speaker, row1.model_speaker, row1.edited_by) == ("S1", "S2", "anna")
     assert (row2.emotion, row2.emotion_source, row2.model_emotion) == ("sadness", "human", LABELS[2])
     assert (row3.emotion_source, row3.role_source, row3.note, row3.codes) == ("model", "model", "", "")
     win.selection.select_rows([1], win.table)
     key(win, Qt.Key.Key_Backspace)  # back to the model's labels (codes and review stay)
     u = win.workspace.utterance(ids[1])
-    assert (u.human_role, u.human_speaker, u.human_emotion, u.codes, u.reviewed) == (None, None, None, ("praise",), True)
+    assert (u.human_role, u.human_speaker, u.human_emotion, u.codes, u.reviewed) == (
+        None,
+        None,
+        None,
+        ("praise",),
+        True,
+    )
 
 
 def test_context_menu_and_annotate_menu(win) -> None:
@@ -120,7 +132,11 @@ def test_context_menu_and_annotate_menu(win) -> None:
     names = [a.text() for a in annotate.actions()]
     assert "Next &Unreviewed" in names and "S&plit at Cursor" in names
     shortcuts = {a.objectName(): a.shortcut().toString() for a in c.menus.actions.values()}
-    assert shortcuts["annotate_emotion_1"] == "1" and shortcuts["annotate_split"] == "X" and shortcuts["annotate_jump"] == "Ctrl+G"
+    assert (
+        shortcuts["annotate_emotion_1"] == "1"
+        and shortcuts["annotate_split"] == "X"
+        and shortcuts["annotate_jump"] == "Ctrl+G"
+    )
     # the window's shortcut list includes ours
     dialog = win.show_shortcuts()
     listed = [dialog.table.item(r, 1).text() for r in range(dialog.table.rowCount())]
@@ -199,7 +215,9 @@ def test_boundary_keys_split_merge_delete_create(win) -> None:
     win.detail.set_cursor((a + b) / 2)
     key(win, Qt.Key.Key_X)
     got = utts(win)
-    assert len(got) == 11 and got[0].end_s == pytest.approx((a + b) / 2) and got[1].start_s == pytest.approx((a + b) / 2)
+    assert (
+        len(got) == 11 and got[0].end_s == pytest.approx((a + b) / 2) and got[1].start_s == pytest.approx((a + b) / 2)
+    )
     assert win.selection.ids == [got[1].id]  # the second part
     key(win, Qt.Key.Key_Up)
     key(win, Qt.Key.Key_M)  # merge with the next: back to one utterance, the first id
@@ -210,7 +228,12 @@ def test_boundary_keys_split_merge_delete_create(win) -> None:
     win.selection.select_rows([5], win.table)
     n = win.undo_stack.count()
     key(win, Qt.Key.Key_M)
-    assert refused and "starts inside the selection" in refused[-1] and win.undo_stack.count() == n and len(utts(win)) == 10
+    assert (
+        refused
+        and "starts inside the selection" in refused[-1]
+        and win.undo_stack.count() == n
+        and len(utts(win)) == 10
+    )
     win.selection.select_rows([0], win.table)
     key(win, Qt.Key.Key_Delete)
     assert len(utts(win)) == 9 and win.workspace.utterance(before[0][0]).deleted

@@ -11,15 +11,15 @@ import numpy as np
 import pytest
 
 pytest.importorskip("PySide6")
+from annotation_support import LABELS, main_window, model_output, template_ws, win  # noqa: E402,F401 (fixtures)
 from PySide6.QtCore import QEvent, QPoint, QPointF, Qt  # noqa: E402
 from PySide6.QtGui import QKeySequence, QMouseEvent  # noqa: E402
 from PySide6.QtTest import QTest  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
-from annotation_support import LABELS, main_window, model_output, template_ws, win  # noqa: E402,F401 (fixtures)
-from esergui.review.snap import frame_energy_db, snap_edge  # noqa: E402
 from esergui.audio import ArrayAudio  # noqa: E402
 from esergui.lesson import AnalysisRun, Speaker  # noqa: E402
+from esergui.review.snap import frame_energy_db, snap_edge  # noqa: E402
 
 pytestmark = pytest.mark.qt
 MOD = Qt.KeyboardModifier
@@ -40,7 +40,9 @@ def test_snap_edge_finds_the_pause_in_real_speech(emodb: Path) -> None:
     src = ArrayAudio(x)
     t_pause = len(speech) / sr
     db = frame_energy_db(x, sr)
-    assert db[: len(speech) // 160].max() > db[len(speech) // 160 + 5 : (len(speech) + len(pause)) // 160 - 5].max() + 30
+    assert (
+        db[: len(speech) // 160].max() > db[len(speech) // 160 + 5 : (len(speech) + len(pause)) // 160 - 5].max() + 30
+    )
     # an end dropped 80 ms before the pause comes back to where the speech stops
     snapped = snap_edge(src, sr, len(x) / sr, t_pause - 0.08, radius_s=0.15)
     assert t_pause - 0.08 < snapped <= t_pause + 0.02
@@ -65,8 +67,17 @@ def _drag(win, plot, t0: float, t1: float, y: float, mods=MOD.NoModifier) -> Non
     for k in range(1, 13):
         time.sleep(0.012)
         p = QPoint(int(p0.x() + (p1.x() - p0.x()) * k / 12), p0.y())
-        QApplication.sendEvent(vp, QMouseEvent(QEvent.Type.MouseMove, QPointF(p), QPointF(vp.mapToGlobal(p)),
-                                               Qt.MouseButton.NoButton, Qt.MouseButton.LeftButton, mods))
+        QApplication.sendEvent(
+            vp,
+            QMouseEvent(
+                QEvent.Type.MouseMove,
+                QPointF(p),
+                QPointF(vp.mapToGlobal(p)),
+                Qt.MouseButton.NoButton,
+                Qt.MouseButton.LeftButton,
+                mods,
+            ),
+        )
     QTest.mouseRelease(vp, Qt.MouseButton.LeftButton, mods, p1)
 
 
@@ -130,12 +141,16 @@ def test_speakers_panel_rename_merge_and_teacher(win) -> None:
     assert set(win.lesson_data.speaker) == {"Ms Weber", "S2"}  # the views show the name
     panel.select_labels(["S2"])
     assert panel.set_role("teacher")
-    assert {s.role for s in c.speakers()} == {"teacher"} and all(u.role_source == "human" for u in utts(win) if u.speaker == "S2")
+    assert {s.role for s in c.speakers()} == {"teacher"} and all(
+        u.role_source == "human" for u in utts(win) if u.speaker == "S2"
+    )
     win.undo_stack.undo()
     panel.select_labels(["S1", "S2"])
     assert panel.buttons["merge"].isEnabled()
     assert panel.merge()
-    assert [s.label for s in c.speakers()] == ["S2"] and {u.final_speaker for u in utts(win)} == {"S2"}  # more talk keeps
+    assert [s.label for s in c.speakers()] == ["S2"] and {u.final_speaker for u in utts(win)} == {
+        "S2"
+    }  # more talk keeps
     win.undo_stack.undo()
     assert [s.label for s in c.speakers()] == ["S1", "S2"]
     # give one utterance to S2 from the panel
@@ -163,15 +178,25 @@ def test_reanalysis_keeps_every_human_edit_and_compares(win, conversation: Path,
 
     # a retrained model: other emotions everywhere, as the pipeline stores it
     ws = win.workspace
-    report = ws.store_analysis(win.lid, AnalysisRun(labels=LABELS, model_name="retrained"), model_output(conversation / "sample.rttm", 1),
-                               [Speaker("S1", "teacher"), Speaker("S2", "student")])
+    report = ws.store_analysis(
+        win.lid,
+        AnalysisRun(labels=LABELS, model_name="retrained"),
+        model_output(conversation / "sample.rttm", 1),
+        [Speaker("S1", "teacher"), Speaker("S2", "student")],
+    )
     assert report.kept_human == len(edited)
     win.reload_current_lesson()  # what the window does when an analysis ends
     after = {u.id: u for u in utts(win)}
     for uid, old in edited.items():
         new = after[uid]
         assert (new.human_emotion, new.human_role, new.note, new.codes, new.start_s, new.end_s) == (
-            old.human_emotion, old.human_role, old.note, old.codes, old.start_s, old.end_s)
+            old.human_emotion,
+            old.human_role,
+            old.note,
+            old.codes,
+            old.start_s,
+            old.end_s,
+        )
     assert after[before[0].id].emotion == LABELS[1]  # the model layer is the new model's
     assert win.undo_stack.count() == 0  # old commands named replaced utterances
     assert c.reanalysed_lessons == [win.lid]
@@ -214,7 +239,9 @@ def test_agreement_dialog_against_another_annotators_csv(win, tmp_path: Path) ->
     assert dialog is not None
     emo = dialog.report.fields["emotion"]
     assert emo.n == 10 and emo.observed == pytest.approx(0.8)
-    assert dialog.kappa_table.item(0, 0).text() == "emotion" and dialog.kappa_table.item(0, 4).text() == f"{emo.kappa:.3f}"
+    assert (
+        dialog.kappa_table.item(0, 0).text() == "emotion" and dialog.kappa_table.item(0, 4).text() == f"{emo.kappa:.3f}"
+    )
     assert dialog.dis_table.rowCount() == 2
     assert dialog.dis_table.item(0, 3).text() == "anger" and dialog.dis_table.item(0, 4).text() == "neutral"
     dialog._go(1, 0)

@@ -44,8 +44,14 @@ from tests.test_app_workers import _CaptureStream  # noqa: E402
 LABELS = ("anger", "boredom", "disgust", "fear", "happiness", "sadness", "neutral")
 CLIPS = ["03a01Fa.wav", "03a01Nc.wav", "08a01Ab.wav", "09a01Ea.wav", "10a01Ac.wav", "11a01Wc.wav"]
 # (label index, top probability, role): rows 1 and 5 are below the threshold
-TRUTH = [(4, 0.9, "teacher"), (6, 0.3, "student"), (0, 0.7, "teacher"), (3, 0.55, "student"), (0, 0.95, "teacher"),
-         (5, 0.4, "student")]
+TRUTH = [
+    (4, 0.9, "teacher"),
+    (6, 0.3, "student"),
+    (0, 0.7, "teacher"),
+    (3, 0.55, "student"),
+    (0, 0.95, "teacher"),
+    (5, 0.4, "student"),
+]
 LAPTOP = QRect(0, 0, 1366, 728)  # 1366x768 less a 40-pixel task bar
 DESKTOP = QRect(0, 0, 1920, 1040)
 
@@ -71,10 +77,25 @@ def review_workspace(emodb, tmp_path_factory) -> Path:
     sf.write(audio, np.concatenate(parts), 16000, subtype="PCM_16")  # inside: each copy has its own
     try:
         lesson = ws.add_lesson(audio, duration_s=t)
-        utts = [Utterance(a, b, speaker="T" if role == "teacher" else "S1", role=role, emotion=LABELS[k], confidence=c,
-                          probabilities=probabilities(k, c)) for (a, b), (k, c, role) in zip(spans, TRUTH)]
-        ws.store_analysis(int(lesson.id), AnalysisRun(model_name="test", labels=LABELS), utts,
-                          [Speaker("T", role="teacher"), Speaker("S1", role="student")], duration_s=t)
+        utts = [
+            Utterance(
+                a,
+                b,
+                speaker="T" if role == "teacher" else "S1",
+                role=role,
+                emotion=LABELS[k],
+                confidence=c,
+                probabilities=probabilities(k, c),
+            )
+            for (a, b), (k, c, role) in zip(spans, TRUTH)
+        ]
+        ws.store_analysis(
+            int(lesson.id),
+            AnalysisRun(model_name="test", labels=LABELS),
+            utts,
+            [Speaker("T", role="teacher"), Speaker("S1", role="student")],
+            duration_s=t,
+        )
     finally:
         ws.close()
     return folder / "workspace"
@@ -93,7 +114,9 @@ def studio(qapp, tmp_path, review_workspace):
 def open_studio(tmp_path: Path) -> MainWindow:
     """A main window with the settings and workspace under ``tmp_path``, its lesson open with
     audio; sound goes to a capture stream (what a sound card would play)."""
-    win = MainWindow(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat), stream_factory=_CaptureStream)
+    win = MainWindow(
+        QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat), stream_factory=_CaptureStream
+    )
     win.show()
     assert win.open_workspace(tmp_path / "workspace")
     win.open_lesson(int(win.workspace.lessons()[0].id))
@@ -105,7 +128,9 @@ def open_studio(tmp_path: Path) -> MainWindow:
 @pytest.mark.parametrize("available", [LAPTOP, DESKTOP], ids=["1366x768", "1920x1080"])
 def test_default_and_restored_geometry_fit_the_screen(available):
     first = default_geometry(available)
-    frame = first.adjusted(-FRAME.width() // 2, -(FRAME.height() - FRAME.width() // 2), FRAME.width() // 2, FRAME.width() // 2)
+    frame = first.adjusted(
+        -FRAME.width() // 2, -(FRAME.height() - FRAME.width() // 2), FRAME.width() // 2, FRAME.width() // 2
+    )
     assert available.contains(frame), (first, available)
     if available == DESKTOP:
         assert (first.width(), first.height()) == (1500, 940)  # the preferred size where it fits
@@ -151,7 +176,9 @@ def test_lesson_names_elide_in_the_middle_and_one_click_opens(qtbot):
     library = LessonLibrary()
     qtbot.addWidget(library)
     names = ["demo_lesson_maths_4th_period_week_1", "demo_lesson_maths_4th_period_week_2"]
-    library.set_lessons([Lesson(name=n, audio_path=f"/audio/{n}.wav", duration_s=60, id=i + 1) for i, n in enumerate(names)])
+    library.set_lessons(
+        [Lesson(name=n, audio_path=f"/audio/{n}.wav", duration_s=60, id=i + 1) for i, n in enumerate(names)]
+    )
     library.resize(330, 200)
     library.show()
     assert library.view.textElideMode() == Qt.TextElideMode.ElideMiddle
@@ -366,7 +393,9 @@ def test_level_meter_runs_as_soon_as_the_panel_is_open(qtbot, sound_server, emod
     peaks = []
     qtbot.waitUntil(lambda: peaks.append(panel.meter.peak_dbfs) or player.poll() is not None, timeout=15000)
     assert max(peaks) > -30, "the meter did not move before Record"
-    assert panel.state == "idle" and not (tmp_path / "recordings").exists() or not any((tmp_path / "recordings").iterdir())
+    assert (
+        panel.state == "idle" and not (tmp_path / "recordings").exists() or not any((tmp_path / "recordings").iterdir())
+    )
     panel.hide()
     assert panel._check is None
 
@@ -408,7 +437,9 @@ def test_recognise_an_utterance_made_by_hand(studio):
     assert any(m.startswith("Recognised") for m in messages), messages
     u = win.workspace.utterance(uid)
     assert u.emotion in win.lesson_data.labels or u.emotion in u.probabilities
-    assert sum(u.probabilities.values()) == pytest.approx(1.0, abs=1e-3) and u.confidence == max(u.probabilities.values())
+    assert sum(u.probabilities.values()) == pytest.approx(1.0, abs=1e-3) and u.confidence == max(
+        u.probabilities.values()
+    )
     assert u.boundary_source == "human" and u.human_emotion is None  # the human layer untouched
     row = win.lesson_data.row_of_id(uid)
     assert win.lesson_data.label_name(row) == u.emotion  # shown without re-analysing

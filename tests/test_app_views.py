@@ -13,21 +13,21 @@ import soundfile as sf
 pytest.importorskip("PySide6")
 pytestmark = pytest.mark.qt
 
-from PySide6.QtCore import QPointF, Qt  # noqa: E402
+from PySide6.QtCore import Qt  # noqa: E402
 
-from esergui.app.timeline.blocks import LANE_FILL, BlocksItem, confidence_alpha  # noqa: E402
-from esergui.app.timeline.detail import DetailView  # noqa: E402
-from esergui.review.lessondata import LessonData  # noqa: E402
-from esergui.audio import ArrayAudio  # noqa: E402
-from esergui.audio.locked import LockedSource  # noqa: E402
-from esergui.app.timeline.overview import OverviewTimeline  # noqa: E402
 from esergui.app.common.palette import OKABE_ITO, label_colours  # noqa: E402
 from esergui.app.shell.selection import SelectionModel  # noqa: E402
-from esergui.audio.spectrogram import COLS, DENSE_MAX_LEVEL, MelTiler, hop_s, level_for, mel_bin_of_hz  # noqa: E402
+from esergui.app.timeline.blocks import LANE_FILL, BlocksItem, confidence_alpha  # noqa: E402
+from esergui.app.timeline.detail import DetailView  # noqa: E402
+from esergui.app.timeline.overview import OverviewTimeline  # noqa: E402
 from esergui.app.timeline.table import COL, UtteranceTable  # noqa: E402
 from esergui.app.timeline.timeaxis import emotion_curve, lane_layout  # noqa: E402
-from esergui.timefmt import format_time  # noqa: E402
+from esergui.audio import ArrayAudio  # noqa: E402
 from esergui.audio.envelope import compute_envelope, visible_waveform  # noqa: E402
+from esergui.audio.locked import LockedSource  # noqa: E402
+from esergui.audio.spectrogram import COLS, DENSE_MAX_LEVEL, MelTiler, hop_s, level_for, mel_bin_of_hz  # noqa: E402
+from esergui.review.lessondata import LessonData  # noqa: E402
+from esergui.timefmt import format_time  # noqa: E402
 
 LABELS = ("anger", "boredom", "disgust", "fear", "happiness", "sadness", "neutral")
 
@@ -53,11 +53,17 @@ def lesson(speech) -> LessonData:
     audio, spans = speech
     n = len(spans)
     data = LessonData.from_columns(
-        "real speech", len(audio) / 16000, LABELS,
-        start=[a for a, _ in spans], end=[b for _, b in spans],
-        label=[4, 6, 0, 3, 0, 5][:n], confidence=[0.9, 0.3, 0.7, 0.55, 0.95, 0.4][:n],
-        speaker=["T", "S1", "T", "S2", "T", "S1"][:n], role=["teacher", "student", "teacher", "student", "teacher", "student"][:n],
-        annotated=[False, True, False, False, True, False][:n], ids=[101, 102, 103, 104, 105, 106][:n],
+        "real speech",
+        len(audio) / 16000,
+        LABELS,
+        start=[a for a, _ in spans],
+        end=[b for _, b in spans],
+        label=[4, 6, 0, 3, 0, 5][:n],
+        confidence=[0.9, 0.3, 0.7, 0.55, 0.95, 0.4][:n],
+        speaker=["T", "S1", "T", "S2", "T", "S1"][:n],
+        role=["teacher", "student", "teacher", "student", "teacher", "student"][:n],
+        annotated=[False, True, False, False, True, False][:n],
+        ids=[101, 102, 103, 104, 105, 106][:n],
     )
     data.source = LockedSource(ArrayAudio(audio))
     return data
@@ -101,10 +107,10 @@ def test_waveform_decimation_matches_the_samples(speech):
     assert 0 < len(x) <= 2 * 800 + 2 and y.max() == pytest.approx(audio.max(), abs=1e-6)
     a, b = spans[2]
     x, y = visible_waveform(src, env, a, b, 1000)  # raw min/max path
-    seg = audio[int(a * 16000): int(np.ceil(b * 16000))]
+    seg = audio[int(a * 16000) : int(np.ceil(b * 16000))]
     assert y.max() == pytest.approx(seg.max(), abs=1e-6) and y.min() == pytest.approx(seg.min(), abs=1e-6)
     x, y = visible_waveform(src, env, a, a + 0.02, 1000)  # raw samples
-    assert len(y) == 320 and np.allclose(y, audio[int(a * 16000): int(a * 16000) + 320])
+    assert len(y) == 320 and np.allclose(y, audio[int(a * 16000) : int(a * 16000) + 320])
     assert len(visible_waveform(None, None, 0, 1, 100)[0]) == 0
 
 
@@ -115,7 +121,7 @@ def test_spectrogram_tiles_show_speech_louder_than_silence(speech):
     tile = tiler.tile(0, 0)  # first 2.56 s: 1 s silence, then speech
     assert tile.shape == (COLS, 80)
     silent = tile[: int(0.9 / hop_s(0))].mean()
-    voiced = tile[int((spans[0][0] + 0.3) / hop_s(0)): int(min(2.5, spans[0][1]) / hop_s(0))].mean()
+    voiced = tile[int((spans[0][0] + 0.3) / hop_s(0)) : int(min(2.5, spans[0][1]) / hop_s(0))].mean()
     assert voiced > silent + 20  # dB
     # a coarse level (sparse windows) agrees with the fine level on where the speech is
     level = level_for(src.duration_s, 24)
@@ -200,6 +206,7 @@ def test_detail_view_zoom_scroll_limits_and_spectrogram(qtbot, speech):
     dv.ensure_visible(data.start[0], data.end[0])
     t0, t1 = dv.visible_range()
     assert t0 <= data.start[0] and data.end[0] <= t1
+
     # the spectrogram of what is visible arrives from the tile thread
     def spectrogram_shown() -> bool:
         image = dv.spec_image.image

@@ -221,7 +221,9 @@ def test_cancel_a_running_analysis(studio, lesson_files):
     _, long = lesson_files
     outcomes, started = [], []
     win.analysisFinished.connect(lambda lid, outcome: outcomes.append((lid, outcome)))
-    win.queue.jobProgress.connect(lambda key, stage, f, m: started.append(stage) if stage == "segment" and f > 0 else None)
+    win.queue.jobProgress.connect(
+        lambda key, stage, f, m: started.append(stage) if stage == "segment" and f > 0 else None
+    )
     win.add_files([str(long)], analyse=True, open_first=False)
     wait_until(lambda: started, timeout=60)
     t0 = time.monotonic()
@@ -266,7 +268,9 @@ def test_drop_rename_remove_and_a_failing_analysis(studio, lesson_files, tmp_pat
     settings = win.settings
     settings.setValue("analysis/auto", "false")
     try:
-        drop = QDropEvent(QPointF(200, 200), Qt.DropAction.CopyAction, mime, Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier)
+        drop = QDropEvent(
+            QPointF(200, 200), Qt.DropAction.CopyAction, mime, Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier
+        )
         win.dropEvent(drop)
         wait_until(lambda: len(win.workspace.lessons()) == len(before) + 1, timeout=20)
     finally:
@@ -309,7 +313,9 @@ def test_record_a_lesson_into_the_workspace(studio, sound_server, lesson_files):
     try:
         player = sound_server.play(demo)
         assert panel.start_recording()
-        wait_until(lambda: panel.recorder is not None and panel.recorder.frames_captured > 72000, timeout=15)  # >= 1.5 s at 48 kHz
+        wait_until(
+            lambda: panel.recorder is not None and panel.recorder.frames_captured > 72000, timeout=15
+        )  # >= 1.5 s at 48 kHz
         panel.stop_recording()
         player.kill()
         player.wait(5)
@@ -337,10 +343,21 @@ def test_dialogs_tooltips_and_restart_restores_layout(studio, qtbot):
     from PySide6.QtWidgets import QAbstractButton, QAbstractSpinBox, QComboBox
 
     mine = [win.library, win.analysis, win.table, win.summary, win.overview, win.detail, win.placeholder]
-    controls = [w for panel in mine for kind in (QAbstractButton, QComboBox, QAbstractSpinBox) for w in panel.findChildren(kind)
-                if not w.objectName().startswith("qt_")]  # Qt's own parts (a hidden table corner button)
+    controls = [
+        w
+        for panel in mine
+        for kind in (QAbstractButton, QComboBox, QAbstractSpinBox)
+        for w in panel.findChildren(kind)
+        if not w.objectName().startswith("qt_")
+    ]  # Qt's own parts (a hidden table corner button)
     assert len(controls) >= 10
-    for widget in controls + [win.library.view, win.table.view, win.detail.spec_plot, win.detail.wave_plot, win.overview.view]:
+    for widget in controls + [
+        win.library.view,
+        win.table.view,
+        win.detail.spec_plot,
+        win.detail.wave_plot,
+        win.overview.view,
+    ]:
         assert widget.toolTip(), f"{type(widget).__name__} {getattr(widget, 'text', lambda: '')()} has no tooltip"
     win.set_compute_device("cpu")
     win.playback.set_output_device("pulse")
@@ -366,7 +383,9 @@ def test_demo_lesson_is_added_to_a_demo_workspace(qapp, tmp_path, qtbot):
         assert open_demo(win, folder=tmp_path / "demo-workspace")
         wait_until(lambda: win.current_id is not None, timeout=30)
         assert win.workspace.lesson(win.current_id).audio_path.endswith(DEMO_LESSON.name)
-        assert win.current_id in win.queue.keys() or win.workspace.lesson(win.current_id).status is LessonStatus.ANALYSED
+        assert (
+            win.current_id in win.queue.keys() or win.workspace.lesson(win.current_id).status is LessonStatus.ANALYSED
+        )
         win.queue.cancel_all()
         wait_until(lambda: not win.queue.is_busy(), timeout=15)
     finally:

@@ -14,11 +14,11 @@ import soundfile as sf
 pytest.importorskip("PySide6")
 pytestmark = pytest.mark.qt
 
-from esergui.audio import ArrayAudio  # noqa: E402
-from esergui.audio.locked import LockedSource  # noqa: E402
-from esergui.app.playback.player import Player  # noqa: E402
-from esergui.audio.envelope import compute_envelope  # noqa: E402
 from esergui.app.common.workers import JobQueue, TaskRunner, one_line  # noqa: E402
+from esergui.app.playback.player import Player  # noqa: E402
+from esergui.audio import ArrayAudio  # noqa: E402
+from esergui.audio.envelope import compute_envelope  # noqa: E402
+from esergui.audio.locked import LockedSource  # noqa: E402
 from esergui.errors import AudioError  # noqa: E402
 from tests.recording_support import sound_server  # noqa: E402, F401 (fixture: a private PulseAudio server)
 
@@ -37,9 +37,11 @@ def envelope_job(source, chunk_s=0.5, delay=0.0):
             progress("waveform", f, m)
             if delay:
                 time.sleep(delay)
+
         env = compute_envelope(source, chunk_s=chunk_s, progress=prog, cancel=cancel)
         partial(len(env.maxs))
         return env
+
     return job
 
 
@@ -92,7 +94,14 @@ def test_failure_is_one_line_and_queue_runs_in_order(qtbot, long_source, tmp_pat
     assert queue.add("c", "C", envelope_job(long_source))
     with qtbot.waitSignal(queue.idle, timeout=30000):
         pass
-    assert [e[:2] for e in events] == [("start", "a"), ("ok", "a"), ("start", "b"), ("fail", "b"), ("start", "c"), ("ok", "c")]
+    assert [e[:2] for e in events] == [
+        ("start", "a"),
+        ("ok", "a"),
+        ("start", "b"),
+        ("fail", "b"),
+        ("start", "c"),
+        ("ok", "c"),
+    ]
     reason = events[3][2]
     assert reason.startswith("broken.wav: cannot read this file") and "\n" not in reason
     assert one_line(ValueError("x")) == "unexpected error (ValueError: x)"

@@ -14,7 +14,7 @@ import pytest
 import soundfile as sf
 
 from esergui.audio import ArrayAudio, WavAudio, as_source, decode_to_cache, iter_blocks, load_audio, probe
-from esergui.progress import CancelToken, Cancelled
+from esergui.progress import Cancelled, CancelToken
 
 CLIPS = ("03a01Wa.wav", "08a02Ab.wav", "13a05Tc.wav")  # three speakers, ~7 s together
 
@@ -40,8 +40,9 @@ def sox(src: Path, dst: Path, *args: str, effects: tuple[str, ...] = ()) -> Path
     return dst
 
 
-def pyav_encode(x: np.ndarray, sr: int, path: Path, codec: str, fmt: str, channels: int = 1,
-                options: dict | None = None) -> Path:
+def pyav_encode(
+    x: np.ndarray, sr: int, path: Path, codec: str, fmt: str, channels: int = 1, options: dict | None = None
+) -> Path:
     """Encode mono ``x`` (16 kHz) at ``sr`` with ``channels`` identical channels using FFmpeg."""
     import soxr
 
@@ -51,7 +52,9 @@ def pyav_encode(x: np.ndarray, sr: int, path: Path, codec: str, fmt: str, channe
         stream = out.add_stream(codec, rate=sr, layout=layout)
         planar = stream.codec_context.format.is_planar
         data = np.repeat(y[None, :], channels, axis=0) if planar else np.repeat(y, channels)[None, :]
-        frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(data), format="fltp" if planar else "flt", layout=layout)
+        frame = av.AudioFrame.from_ndarray(
+            np.ascontiguousarray(data), format="fltp" if planar else "flt", layout=layout
+        )
         frame.sample_rate = sr
         for packet in stream.encode(frame):
             out.mux(packet)
@@ -64,14 +67,14 @@ def aligned_corr(ref: np.ndarray, got: np.ndarray, max_lag: int = 4000) -> tuple
     """Best correlation coefficient of ``got`` against ``ref`` over lags ``|lag| <= max_lag``."""
     n = min(ref.size, got.size) - max_lag
     best, best_lag = -1.0, 0
-    spec = np.fft.rfft(ref[:n + max_lag], 2 * (n + max_lag))
-    xc = np.fft.irfft(np.conj(spec) * np.fft.rfft(got[:n + max_lag], 2 * (n + max_lag)))
-    lags = np.r_[0:max_lag + 1, -max_lag:0]
-    idx = np.r_[0:max_lag + 1, xc.size - max_lag:xc.size]
+    spec = np.fft.rfft(ref[: n + max_lag], 2 * (n + max_lag))
+    xc = np.fft.irfft(np.conj(spec) * np.fft.rfft(got[: n + max_lag], 2 * (n + max_lag)))
+    lags = np.r_[0 : max_lag + 1, -max_lag:0]
+    idx = np.r_[0 : max_lag + 1, xc.size - max_lag : xc.size]
     k = int(np.argmax(xc[idx]))
     best_lag = int(lags[k])
-    a = ref[max_lag: max_lag + n - max_lag]
-    b = got[max_lag + best_lag: max_lag + best_lag + n - max_lag]
+    a = ref[max_lag : max_lag + n - max_lag]
+    b = got[max_lag + best_lag : max_lag + best_lag + n - max_lag]
     best = float(np.corrcoef(a, b)[0, 1])
     return best, best_lag
 
@@ -238,7 +241,7 @@ def test_decode_to_cache_random_access_and_reuse(ref_wav, speech, tmp_path):
     assert source.n_samples == whole.size and source.sample_rate == 16000
     assert source.duration_s == pytest.approx(whole.size / 16000)
     for a, b in [(0, 100), (5000, 23456), (whole.size - 50, whole.size + 500), (-10, 10)]:
-        np.testing.assert_allclose(source.read(a, b), whole[max(0, a):min(b, whole.size)], atol=2 / 32768)
+        np.testing.assert_allclose(source.read(a, b), whole[max(0, a) : min(b, whole.size)], atol=2 / 32768)
     assert source.read(10, 5).size == 0
     stamp = cache.stat().st_mtime_ns
     again = decode_to_cache(src, cache)
@@ -261,6 +264,12 @@ def test_array_audio_and_as_source(speech):
 def test_probe_reports_truthful_header(ref_wav, tmp_path):
     path = sox(ref_wav, tmp_path / "x.flac", "-r", "44100", "-b", "24", "-c", "2")
     info = probe(path)
-    assert (info.format, info.codec, info.sample_rate, info.channels, info.bit_depth) == ("FLAC", "PCM_24", 44100, 2, 24)
+    assert (info.format, info.codec, info.sample_rate, info.channels, info.bit_depth) == (
+        "FLAC",
+        "PCM_24",
+        44100,
+        2,
+        24,
+    )
     assert info.exact and info.duration_s == pytest.approx(sf.info(str(path)).duration)
     assert "44100 Hz" in info.describe() and os.fspath(info.path) == os.fspath(path)

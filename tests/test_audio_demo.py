@@ -41,8 +41,11 @@ def test_truth_describes_a_lesson(truth):
         talk[r["role"]] = talk.get(r["role"], 0.0) + b - a
     students = {r["speaker"] for r in truth if r["role"] == "student"}
     assert len(students) >= 3 and talk["teacher"] > 2 * talk["student"]
-    turn_gaps = [a2 - b1 for (r1, (_, b1)), (r2, (a2, _)) in zip(zip(truth, spans), zip(truth[1:], spans[1:]))
-                 if r1["turn"] != r2["turn"]]
+    turn_gaps = [
+        a2 - b1
+        for (r1, (_, b1)), (r2, (a2, _)) in zip(zip(truth, spans), zip(truth[1:], spans[1:]))
+        if r1["turn"] != r2["turn"]
+    ]
     assert 0.5 <= min(turn_gaps) and max(turn_gaps) <= 3.05
 
 
@@ -53,7 +56,9 @@ def test_demo_segments_match_truth(truth):
     hyp = frames([(s.start_s, s.end_s) for s in segments], audio.size / 16000)
     p, r, f = speech_prf(ref, hyp)
     assert f >= 0.93, (p, r, f)
-    student = frames([(float(t["start_s"]), float(t["end_s"])) for t in truth if t["role"] == "student"], audio.size / 16000)
+    student = frames(
+        [(float(t["start_s"]), float(t["end_s"])) for t in truth if t["role"] == "student"], audio.size / 16000
+    )
     n = min(student.size, hyp.size)
     assert hyp[:n][student[:n]].mean() > 0.9  # the quieter, far-field students are found too
 

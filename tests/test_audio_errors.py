@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import os
+import struct
 import tempfile
 import zlib
-import struct
 from pathlib import Path
 
 import av
@@ -15,6 +15,7 @@ import soundfile as sf
 
 from esergui.audio import decode_to_cache, iter_blocks, load_audio, probe
 from esergui.errors import AudioError
+
 
 @pytest.fixture(scope="module")
 def clip(emodb: Path) -> np.ndarray:
@@ -41,8 +42,12 @@ def cut(path: Path, fraction: float = 0.5) -> Path:
 def expect_error(path: Path, *words: str) -> str:
     """Every entry point raises the same AudioError; its one-line message names the file and the problem."""
     messages = []
-    for call in (lambda: probe(path), lambda: load_audio(path), lambda: list(iter_blocks(path)),
-                 lambda: decode_to_cache(path, path.parent / "cache" / f"{path.name}.16k.wav")):
+    for call in (
+        lambda: probe(path),
+        lambda: load_audio(path),
+        lambda: list(iter_blocks(path)),
+        lambda: decode_to_cache(path, path.parent / "cache" / f"{path.name}.16k.wav"),
+    ):
         with pytest.raises(AudioError) as err:
             call()
         messages.append(str(err.value))
@@ -57,8 +62,11 @@ def expect_error(path: Path, *words: str) -> str:
 def expect_decode_error(path: Path, *words: str) -> str:
     """Problems inside the body surface when decoding (the header may look fine)."""
     messages = []
-    for call in (lambda: load_audio(path), lambda: list(iter_blocks(path)),
-                 lambda: decode_to_cache(path, path.parent / "cache" / f"{path.name}.16k.wav")):
+    for call in (
+        lambda: load_audio(path),
+        lambda: list(iter_blocks(path)),
+        lambda: decode_to_cache(path, path.parent / "cache" / f"{path.name}.16k.wav"),
+    ):
         with pytest.raises(AudioError) as err:
             call()
         messages.append(str(err.value))
@@ -151,8 +159,12 @@ def test_image_is_unsupported(tmp_path):
     def chunk(kind: bytes, body: bytes) -> bytes:
         return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
 
-    png = (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0))
-           + chunk(b"IDAT", zlib.compress(b"\x00\x00\x00\x00")) + chunk(b"IEND", b""))
+    png = (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(b"\x00\x00\x00\x00"))
+        + chunk(b"IEND", b"")
+    )
     path = tmp_path / "board.png"
     path.write_bytes(png)
     expect_error(path, "unsupported", "no audio")

@@ -26,8 +26,9 @@ def speech_like(n: int = SAMPLE_RATE * 2, seed: int = 0) -> np.ndarray:
 
 
 def riff(chunks: list[tuple[bytes, bytes]]) -> bytes:
-    body = b"WAVE" + b"".join(cid + struct.pack("<I", len(data)) + data + (b"\0" if len(data) % 2 else b"")
-                              for cid, data in chunks)
+    body = b"WAVE" + b"".join(
+        cid + struct.pack("<I", len(data)) + data + (b"\0" if len(data) % 2 else b"") for cid, data in chunks
+    )
     return b"RIFF" + struct.pack("<I", len(body)) + body
 
 
@@ -81,21 +82,26 @@ def test_reads_a_wave_module_wav_and_the_extensible_header(tmp_path: Path) -> No
 def test_skips_extra_and_odd_sized_chunks(tmp_path: Path) -> None:
     x = speech_like(4000, seed=2)
     path = tmp_path / "odd.wav"
-    path.write_bytes(riff([(b"fmt ", fmt_chunk()), (b"LIST", b"INFOISFT\x05\0\0\0eser\0"), (b"junk", b"abc"),
-                           (b"data", pcm16(x))]))
+    path.write_bytes(
+        riff([(b"fmt ", fmt_chunk()), (b"LIST", b"INFOISFT\x05\0\0\0eser\0"), (b"junk", b"abc"), (b"data", pcm16(x))])
+    )
     assert sf.info(path).frames == len(x)  # a real reader agrees on the layout
     m = MappedPcm16.open(path, len(x))
     assert m is not None
     np.testing.assert_array_equal(m.read(0, len(x)), x)
 
 
-@pytest.mark.parametrize("chunks", [
-    [(b"fmt ", fmt_chunk(channels=2))],                 # stereo
-    [(b"fmt ", fmt_chunk(bits=24))],                    # 24 bit
-    [(b"fmt ", fmt_chunk(tag=3, bits=32))],             # float
-    [(b"fmt ", fmt_chunk(rate=0))],                     # no rate
-    [],                                                 # data before any fmt chunk
-], ids=["stereo", "24bit", "float", "rate0", "no-fmt"])
+@pytest.mark.parametrize(
+    "chunks",
+    [
+        [(b"fmt ", fmt_chunk(channels=2))],  # stereo
+        [(b"fmt ", fmt_chunk(bits=24))],  # 24 bit
+        [(b"fmt ", fmt_chunk(tag=3, bits=32))],  # float
+        [(b"fmt ", fmt_chunk(rate=0))],  # no rate
+        [],  # data before any fmt chunk
+    ],
+    ids=["stereo", "24bit", "float", "rate0", "no-fmt"],
+)
 def test_refuses_other_layouts(tmp_path: Path, chunks: list[tuple[bytes, bytes]]) -> None:
     path = tmp_path / "other.wav"
     path.write_bytes(riff(chunks + [(b"data", b"\0\0" * 64)]))
@@ -104,8 +110,12 @@ def test_refuses_other_layouts(tmp_path: Path, chunks: list[tuple[bytes, bytes]]
 
 def test_refuses_non_wav_and_broken_headers(tmp_path: Path) -> None:
     cases = {
-        "flac": None, "empty": b"", "short": b"RIFF\0\0", "rifx": b"RIFX" + b"\0" * 40,
-        "no-data": riff([(b"fmt ", fmt_chunk())]), "short-fmt": riff([(b"fmt ", b"\1\0\1\0"), (b"data", b"\0\0")]),
+        "flac": None,
+        "empty": b"",
+        "short": b"RIFF\0\0",
+        "rifx": b"RIFX" + b"\0" * 40,
+        "no-data": riff([(b"fmt ", fmt_chunk())]),
+        "short-fmt": riff([(b"fmt ", b"\1\0\1\0"), (b"data", b"\0\0")]),
         "header-only": riff([(b"fmt ", fmt_chunk()), (b"data", b"")]),
     }
     for name, data in cases.items():

@@ -21,8 +21,9 @@ ENV = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
 
 
 def esergui(*args: str, **kw) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "esergui", *args], cwd=ROOT, env=ENV, capture_output=True, text=True,
-                          timeout=300, **kw)
+    return subprocess.run(
+        [sys.executable, "-m", "esergui", *args], cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=300, **kw
+    )
 
 
 @pytest.fixture(scope="module")
@@ -46,15 +47,26 @@ def test_version() -> None:
 
 def test_one_bad_file_among_good_ones(files: dict[str, Path], tmp_path: Path) -> None:
     out = tmp_path / "out"
-    proc = esergui("analyze", str(files["conversation"]), str(files["bad"]), str(files["espeak"]), "--out", str(out), "--device", "cpu")
+    proc = esergui(
+        "analyze",
+        str(files["conversation"]),
+        str(files["bad"]),
+        str(files["espeak"]),
+        "--out",
+        str(out),
+        "--device",
+        "cpu",
+    )
     assert proc.returncode == 1, proc.stderr
     err_lines = [ln for ln in proc.stderr.splitlines() if "broken.wav" in ln]
     assert len(err_lines) == 1 and "Traceback" not in proc.stderr
     assert "1 of 3 files failed" in proc.stderr
     written = sorted(p.name for p in out.iterdir())
     stem = files["espeak"].stem.replace(" ", "_")
-    assert written == sorted([f"sample_{k}.csv" for k in ("utterances", "summary", "bins")]
-                             + [f"{stem}_{k}.csv" for k in ("utterances", "summary", "bins")])
+    assert written == sorted(
+        [f"sample_{k}.csv" for k in ("utterances", "summary", "bins")]
+        + [f"{stem}_{k}.csv" for k in ("utterances", "summary", "bins")]
+    )
     table = pd.read_csv(out / "sample_utterances.csv")
     assert len(table) >= 3 and table["lesson"].eq("sample").all()
     summary = pd.read_csv(out / "sample_summary.csv")
@@ -74,7 +86,17 @@ def test_failures_only_and_usage(files: dict[str, Path], tmp_path: Path) -> None
 
 def test_workspace_keeps_human_edits(files: dict[str, Path], tmp_path: Path) -> None:
     ws_dir, out = tmp_path / "ws", tmp_path / "out"
-    first = esergui("analyze", str(files["conversation"]), "--out", str(out), "--workspace", str(ws_dir), "--quiet", "--device", "cpu")
+    first = esergui(
+        "analyze",
+        str(files["conversation"]),
+        "--out",
+        str(out),
+        "--workspace",
+        str(ws_dir),
+        "--quiet",
+        "--device",
+        "cpu",
+    )
     assert first.returncode == 0, first.stderr
     assert first.stdout == "" and first.stderr == ""  # --quiet: nothing but errors
     with Workspace.open(ws_dir) as ws:
@@ -85,7 +107,17 @@ def test_workspace_keeps_human_edits(files: dict[str, Path], tmp_path: Path) -> 
         # a retrained model becomes the workspace's active model: the next analysis uses it
         ws.register_model("tiny", str(_tiny_model(tmp_path)), ["calm", "excited", "neutral"])
         ws.set_active_model("tiny")
-    again = esergui("analyze", str(files["conversation"]), "--out", str(out), "--workspace", str(ws_dir), "--quiet", "--device", "cpu")
+    again = esergui(
+        "analyze",
+        str(files["conversation"]),
+        "--out",
+        str(out),
+        "--workspace",
+        str(ws_dir),
+        "--quiet",
+        "--device",
+        "cpu",
+    )
     assert again.returncode == 0, again.stderr
     with Workspace.open(ws_dir) as ws:
         assert len(ws.lessons()) == 1 and len(ws.runs(lesson.id)) == 2
@@ -114,8 +146,24 @@ def _tiny_model(folder: Path) -> Path:
 
 def test_progress_bar_on_a_terminal(files: dict[str, Path], tmp_path: Path) -> None:
     master, slave = pty.openpty()
-    proc = subprocess.Popen([sys.executable, "-m", "esergui", "analyze", str(files["conversation"]), "--out", str(tmp_path),
-                             "--device", "cpu"], cwd=ROOT, env=ENV, stdin=slave, stdout=slave, stderr=slave)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "esergui",
+            "analyze",
+            str(files["conversation"]),
+            "--out",
+            str(tmp_path),
+            "--device",
+            "cpu",
+        ],
+        cwd=ROOT,
+        env=ENV,
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+    )
     os.close(slave)
     chunks = []
     while True:

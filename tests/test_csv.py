@@ -26,8 +26,15 @@ from esergui.formats.csvout import (
 from esergui.formats.files import ExportError, write_text
 
 HOSTILE = [
-    "=cmd|' /C calc'!A0", "+49 call", "-take2", "@import", "\tTAB=1", "ok\r=cmd|' /C calc'!A0", "two\nlines",
-    "a,b;c\"d", "=HYPERLINK(\"http://x\")",
+    "=cmd|' /C calc'!A0",
+    "+49 call",
+    "-take2",
+    "@import",
+    "\tTAB=1",
+    "ok\r=cmd|' /C calc'!A0",
+    "two\nlines",
+    'a,b;c"d',
+    '=HYPERLINK("http://x")',
 ]
 
 
@@ -60,16 +67,26 @@ def test_hostile_text_stays_in_its_cell_and_never_starts_a_formula() -> None:
 
 
 def test_numbers_rounded_per_column_and_plain() -> None:
-    text = csv_text(["start_s", "p_anger", "speech_pct", "n", "flag", "missing"],
-                    [[139.15999999999997, 0.123456, 33.33333, 7, True, float("nan")], [1e-9, 1.0, 100.0, 0, False, None]])
+    text = csv_text(
+        ["start_s", "p_anger", "speech_pct", "n", "flag", "missing"],
+        [[139.15999999999997, 0.123456, 33.33333, 7, True, float("nan")], [1e-9, 1.0, 100.0, 0, False, None]],
+    )
     assert parse(text)[1:] == [["139.16", "0.1235", "33.33", "7", "1", ""], ["0", "1", "100", "0", "0", ""]]
     assert decimals_for("longest_teacher_monologue_start_s") == 3 and decimals_for("confidence") == 4
     assert decimals_for("student_turns_per_min") == 3 and decimals_for("wait_proxy_x_pct_ge_3s") == 2
 
 
 def test_spreadsheet_options_bom_and_semicolon(tmp_path: Path) -> None:
-    frame = pd.DataFrame({"lesson": ["Ünit 1"], "utterance_id": [1], "start_s": [0.5], "end_s": [2.25],
-                          "emotion": ["=anger"], "role": ["teacher"]})
+    frame = pd.DataFrame(
+        {
+            "lesson": ["Ünit 1"],
+            "utterance_id": [1],
+            "start_s": [0.5],
+            "end_s": [2.25],
+            "emotion": ["=anger"],
+            "role": ["teacher"],
+        }
+    )
     path = write_csv(frame, tmp_path / "eu.csv", CsvOptions(bom=True, semicolon=True))
     raw = path.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")
@@ -116,8 +133,13 @@ def test_predict_csv_neutralises_file_names(tmp_path: Path, emodb: Path) -> None
     names = ["=HYPERLINK(1).wav", "+49 call.wav", "-take2.wav", "@import.wav"]
     for name in names:
         shutil.copy(emodb / "wav" / "03a01Fa.wav", tmp_path / name)
-    run = subprocess.run([sys.executable, "-m", "esergui", "predict", "--csv", "pred.csv", "--device", "cpu", "--", *names],
-                         capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    run = subprocess.run(
+        [sys.executable, "-m", "esergui", "predict", "--csv", "pred.csv", "--device", "cpu", "--", *names],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=tmp_path,
+    )
     assert run.returncode == 0, run.stderr
     rows = parse((tmp_path / "pred.csv").read_text(encoding="utf-8"))
     assert rows[0][:3] == ["file", "emotion", "confidence"] and len(rows) == 5
@@ -135,10 +157,27 @@ def test_data_dictionary_documents_every_column(tmp_path: Path) -> None:
 
     doc = (Path(__file__).resolve().parents[1] / "docs" / "DATA_DICTIONARY.md").read_text(encoding="utf-8")
     documented = set(re.findall(r"`([a-z0-9_<>]+)`", doc))
-    utts = [Utterance(0.0, 2.0, speaker="S1", role="teacher", emotion="anger", confidence=0.9,
-                      probabilities={"anger": 0.9, "neutral": 0.1}),
-            Utterance(2.5, 4.0, speaker="S2", role="student", emotion="neutral", confidence=0.4,
-                      probabilities={"anger": 0.6, "neutral": 0.4}, human_emotion="neutral")]
+    utts = [
+        Utterance(
+            0.0,
+            2.0,
+            speaker="S1",
+            role="teacher",
+            emotion="anger",
+            confidence=0.9,
+            probabilities={"anger": 0.9, "neutral": 0.1},
+        ),
+        Utterance(
+            2.5,
+            4.0,
+            speaker="S2",
+            role="student",
+            emotion="neutral",
+            confidence=0.4,
+            probabilities={"anger": 0.6, "neutral": 0.4},
+            human_emotion="neutral",
+        ),
+    ]
     res = export_lesson(tmp_path, "x", utts, 5.0, ("anger", "neutral"), run=AnalysisRun(model_name="m"))
     for path in (res.utterances_csv, res.summary_csv, res.bins_csv):
         for column in pd.read_csv(path, nrows=0).columns:

@@ -25,11 +25,32 @@ LABELS = ("anger", "neutral")
 
 def utts() -> list[Utterance]:
     return [
-        Utterance(0.5, 2.0, speaker="S1", role="teacher", role_confidence=0.93, emotion="neutral", confidence=0.8,
-                  probabilities={"anger": 0.2, "neutral": 0.8}, id=7),
-        Utterance(2.5, 3.25, speaker="S2", role="student", role_confidence=0.7, emotion="anger", confidence=0.55,
-                  probabilities={"anger": 0.55, "neutral": 0.45}, human_emotion="neutral", note="=cmd|'/C calc'!A0",
-                  codes=("question", "+praise"), reviewed=True, id=9),
+        Utterance(
+            0.5,
+            2.0,
+            speaker="S1",
+            role="teacher",
+            role_confidence=0.93,
+            emotion="neutral",
+            confidence=0.8,
+            probabilities={"anger": 0.2, "neutral": 0.8},
+            id=7,
+        ),
+        Utterance(
+            2.5,
+            3.25,
+            speaker="S2",
+            role="student",
+            role_confidence=0.7,
+            emotion="anger",
+            confidence=0.55,
+            probabilities={"anger": 0.55, "neutral": 0.45},
+            human_emotion="neutral",
+            note="=cmd|'/C calc'!A0",
+            codes=("question", "+praise"),
+            reviewed=True,
+            id=9,
+        ),
         Utterance(4.0, 5.0, speaker="S2", role="student", note="@SUM(A1)", deleted=True, id=11),
     ]
 
@@ -38,9 +59,26 @@ def test_utterance_csv_columns_and_values(tmp_path: Path) -> None:
     res = export_lesson(tmp_path, "Class 7b / maths", utts(), 6.0, LABELS, [Speaker("S1", "teacher", "Mr Koch")])
     assert res.utterances_csv.name == "Class_7b_maths_utterances.csv"
     df = pd.read_csv(res.utterances_csv)
-    for col in ("lesson", "utterance_id", "start_s", "end_s", "duration_s", "speaker", "role", "role_confidence",
-                "emotion", "confidence", "p_anger", "p_neutral", "emotion_source", "role_source", "model_confidence",
-                "note", "codes", "reviewed"):
+    for col in (
+        "lesson",
+        "utterance_id",
+        "start_s",
+        "end_s",
+        "duration_s",
+        "speaker",
+        "role",
+        "role_confidence",
+        "emotion",
+        "confidence",
+        "p_anger",
+        "p_neutral",
+        "emotion_source",
+        "role_source",
+        "model_confidence",
+        "note",
+        "codes",
+        "reviewed",
+    ):
         assert col in df.columns, col
     assert len(df) == 2  # the deleted utterance is not exported
     assert df["utterance_id"].tolist() == [7, 9]
@@ -62,8 +100,14 @@ def test_utterance_csv_columns_and_values(tmp_path: Path) -> None:
 
 
 def test_human_label_the_model_lacks_has_no_confidence() -> None:
-    u = Utterance(0.0, 1.0, emotion="anger", confidence=0.9, probabilities={"anger": 0.9, "neutral": 0.1},
-                  human_emotion="curiosity")
+    u = Utterance(
+        0.0,
+        1.0,
+        emotion="anger",
+        confidence=0.9,
+        probabilities={"anger": 0.9, "neutral": 0.1},
+        human_emotion="curiosity",
+    )
     df = utterances_frame([u], LABELS)
     assert pd.isna(df["confidence"][0]) and df["model_confidence"][0] == 0.9
 
@@ -134,8 +178,14 @@ def test_analyze_keeps_unicode_names_apart_and_says_where(tmp_path: Path, emodb:
     for k, name in enumerate(names):
         clip = emodb / "wav" / ["03a01Fa.wav", "08a01Na.wav", "09a01Nb.wav", "10a01Wa.wav"][k]
         subprocess.run(["sox", str(clip), str(tmp_path / name)], check=True)
-    run = subprocess.run([sys.executable, "-m", "esergui", "analyze", *names, "--out", "out", "--device", "cpu",
-                          "--export", "eaf"], capture_output=True, text=True, timeout=600, cwd=tmp_path, check=False)
+    run = subprocess.run(
+        [sys.executable, "-m", "esergui", "analyze", *names, "--out", "out", "--device", "cpu", "--export", "eaf"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=tmp_path,
+        check=False,
+    )
     assert run.returncode == 0, run.stderr
     written = sorted(p.name for p in (tmp_path / "out").iterdir())
     assert len(written) == 4 * 4, written

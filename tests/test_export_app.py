@@ -25,10 +25,24 @@ LABELS = ("anger", "happiness", "neutral")
 
 def model_layer() -> list[Utterance]:
     return [
-        Utterance(0.3, 1.2, speaker="S1", role="teacher", emotion="neutral", confidence=0.8,
-                  probabilities={"anger": 0.1, "happiness": 0.1, "neutral": 0.8}),
-        Utterance(1.4, 2.4, speaker="S2", role="student", emotion="anger", confidence=0.6,
-                  probabilities={"anger": 0.6, "happiness": 0.1, "neutral": 0.3}),
+        Utterance(
+            0.3,
+            1.2,
+            speaker="S1",
+            role="teacher",
+            emotion="neutral",
+            confidence=0.8,
+            probabilities={"anger": 0.1, "happiness": 0.1, "neutral": 0.8},
+        ),
+        Utterance(
+            1.4,
+            2.4,
+            speaker="S2",
+            role="student",
+            emotion="anger",
+            confidence=0.6,
+            probabilities={"anger": 0.6, "happiness": 0.1, "neutral": 0.3},
+        ),
     ]
 
 
@@ -37,7 +51,9 @@ def window(qapp, tmp_path: Path, emodb: Path):
     configure_app(qapp)
     with Workspace.open(tmp_path / "ws") as ws:
         lesson = ws.add_lesson(emodb / "wav" / "03a01Fa.wav", name="Ünit 1", duration_s=2.5)
-        ws.store_analysis(lesson.id, AnalysisRun(labels=LABELS), model_layer(), [Speaker("S1", "teacher"), Speaker("S2", "student")])
+        ws.store_analysis(
+            lesson.id, AnalysisRun(labels=LABELS), model_layer(), [Speaker("S1", "teacher"), Speaker("S2", "student")]
+        )
         lesson_id = int(lesson.id)
     settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
     win = MainWindow(settings)
@@ -52,8 +68,16 @@ def test_file_menu_exports_and_imports_researchers_formats(window, tmp_path: Pat
     texts = [a.text() for a in win.menus["export"].actions()]
     for wanted in ("ELAN", "Praat", "RTTM", "Audacity", "JSON"):
         assert any(wanted in t for t in texts), texts
-    files = win.exports.export_formats(["eaf", "textgrid", "rttm", "audacity", "json"], str(tmp_path / "out"), [lesson_id])
-    assert sorted(p.name for p in files) == ["Ünit_1.TextGrid", "Ünit_1.eaf", "Ünit_1.json", "Ünit_1.rttm", "Ünit_1_labels.txt"]
+    files = win.exports.export_formats(
+        ["eaf", "textgrid", "rttm", "audacity", "json"], str(tmp_path / "out"), [lesson_id]
+    )
+    assert sorted(p.name for p in files) == [
+        "Ünit_1.TextGrid",
+        "Ünit_1.eaf",
+        "Ünit_1.json",
+        "Ünit_1.rttm",
+        "Ünit_1_labels.txt",
+    ]
 
     win.actions_["csv_semicolon"].trigger()  # File > Export > CSV with Semicolons and Decimal Commas
     assert win.actions_["csv_semicolon"].isChecked() and win.exports.csv_options().semicolon

@@ -64,14 +64,40 @@ endif
 
 def lesson_utterances() -> list[Utterance]:
     return [
-        Utterance(0.5, 2.0, speaker="S1", role="teacher", emotion="neutral", confidence=0.8,
-                  probabilities={"anger": 0.1, "happiness": 0.1, "neutral": 0.8}, id=1),
-        Utterance(2.25, 3.5, speaker="S2", role="student", emotion="anger", confidence=0.6,
-                  probabilities={"anger": 0.6, "happiness": 0.1, "neutral": 0.3}, human_emotion="happiness",
-                  note="asked =why\r\nagain", codes=("Q", "praise"), id=2),
+        Utterance(
+            0.5,
+            2.0,
+            speaker="S1",
+            role="teacher",
+            emotion="neutral",
+            confidence=0.8,
+            probabilities={"anger": 0.1, "happiness": 0.1, "neutral": 0.8},
+            id=1,
+        ),
+        Utterance(
+            2.25,
+            3.5,
+            speaker="S2",
+            role="student",
+            emotion="anger",
+            confidence=0.6,
+            probabilities={"anger": 0.6, "happiness": 0.1, "neutral": 0.3},
+            human_emotion="happiness",
+            note="asked =why\r\nagain",
+            codes=("Q", "praise"),
+            id=2,
+        ),
         Utterance(4.0, 5.5, speaker="S1", role="teacher", id=3),  # no emotion at all
-        Utterance(5.0, 6.0, speaker="S2", role="student", emotion="neutral", confidence=0.9,
-                  probabilities={"anger": 0.05, "happiness": 0.05, "neutral": 0.9}, id=4),  # overlaps 3
+        Utterance(
+            5.0,
+            6.0,
+            speaker="S2",
+            role="student",
+            emotion="neutral",
+            confidence=0.9,
+            probabilities={"anger": 0.05, "happiness": 0.05, "neutral": 0.9},
+            id=4,
+        ),  # overlaps 3
     ]
 
 
@@ -97,15 +123,24 @@ def praat(tmp_path_factory: pytest.TempPathFactory):
     (folder / "convert.praat").write_text(CONVERT_SCRIPT)
 
     def count(path: Path) -> dict[str, int]:
-        out = subprocess.run([exe, "--run", str(folder / "count.praat"), str(path)], capture_output=True,
-                             text=True, timeout=60, check=True).stdout.splitlines()
+        out = subprocess.run(
+            [exe, "--run", str(folder / "count.praat"), str(path)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        ).stdout.splitlines()
         tiers = dict(line.rsplit(" | ", 1) for line in out[1:])
         assert out[0] == f"tiers {len(tiers)}"
         return {k: int(v) for k, v in tiers.items()}
 
     def convert(path: Path, out: Path, encoding: str, kind: str) -> Path:
-        subprocess.run([exe, "--run", str(folder / "convert.praat"), str(path), str(out), encoding, kind],
-                       capture_output=True, timeout=60, check=True)
+        subprocess.run(
+            [exe, "--run", str(folder / "convert.praat"), str(path), str(out), encoding, kind],
+            capture_output=True,
+            timeout=60,
+            check=True,
+        )
         return out
 
     count.convert = convert  # type: ignore[attr-defined]
@@ -136,8 +171,17 @@ def test_eaf_and_textgrid_pass_real_clients_and_round_trip(tmp_path: Path, layou
     audio.write_bytes(b"")
     from esergui.formats.exporting import ExportOptions
 
-    res = export_lesson(tmp_path / "out", "Ünit 1", lesson_utterances(), 7.0, LABELS, SPEAKERS,
-                        ["eaf", "textgrid"], str(audio), ExportOptions(layout=layout))
+    res = export_lesson(
+        tmp_path / "out",
+        "Ünit 1",
+        lesson_utterances(),
+        7.0,
+        LABELS,
+        SPEAKERS,
+        ["eaf", "textgrid"],
+        str(audio),
+        ExportOptions(layout=layout),
+    )
     eaf, grid = res.files
     check_eaf(eaf, eaf_schemas)
     text = eaf.read_text(encoding="utf-8")
@@ -184,8 +228,9 @@ def test_line_formats_and_json_round_trip(tmp_path: Path) -> None:
     files = {p.suffix if p.suffix != ".txt" else "labels": p for p in res.files if p.suffix != ".csv"}
     expected = shown_items(lesson_utterances(), SPEAKERS)
     rttm = read_annotations(files[".rttm"])
-    assert key(rttm, ("speaker",)) == [(round(a.start_s, 3), round(a.end_s, 3), a.speaker.replace(" ", "_"))
-                                       for a in expected]  # overlaps stay in RTTM
+    assert key(rttm, ("speaker",)) == [
+        (round(a.start_s, 3), round(a.end_s, 3), a.speaker.replace(" ", "_")) for a in expected
+    ]  # overlaps stay in RTTM
     labels = read_annotations(files["labels"])
     assert key(labels, ("speaker", "role", "emotion")) == key(expected, ("speaker", "role", "emotion"))
     back = read_annotations(files[".json"])
@@ -210,8 +255,18 @@ def test_real_rttm_round_trips_through_a_workspace(tmp_path: Path, conversation:
 def test_import_becomes_the_human_layer(tmp_path: Path, emodb: Path) -> None:
     """An ELAN file from another annotator: its labels become human labels (Model vs Human list,
     retraining source), kappa compares it with the model, nothing silently overwritten."""
-    model_layer = [Utterance(u.start_s, u.end_s, speaker=u.speaker, role=u.role, emotion=u.emotion,
-                             confidence=u.confidence, probabilities=u.probabilities) for u in lesson_utterances()]
+    model_layer = [
+        Utterance(
+            u.start_s,
+            u.end_s,
+            speaker=u.speaker,
+            role=u.role,
+            emotion=u.emotion,
+            confidence=u.confidence,
+            probabilities=u.probabilities,
+        )
+        for u in lesson_utterances()
+    ]
     res = export_lesson(tmp_path, "theirs", lesson_utterances(), 7.0, LABELS, SPEAKERS, ["eaf"])
     with Workspace.open(tmp_path / "ws", user="rater-b") as ws:
         lesson = ws.add_lesson(emodb / "wav" / "03a01Fa.wav", duration_s=7.0)
@@ -228,8 +283,10 @@ def test_import_becomes_the_human_layer(tmp_path: Path, emodb: Path) -> None:
         assert [u.human_emotion for u in utts] == ["anger", "happiness", None, "neutral"]
         assert utts[1].note == "asked =why\nagain" and utts[1].codes == ("Q", "praise")
         assert utts[1].edited_by == "rater-b"
-        assert [(d.field, d.human, d.model) for d in ws.disagreements(lid)] == [("emotion", "anger", "neutral"),
-                                                                               ("emotion", "happiness", "anger")]
+        assert [(d.field, d.human, d.model) for d in ws.disagreements(lid)] == [
+            ("emotion", "anger", "neutral"),
+            ("emotion", "happiness", "anger"),
+        ]
         from esergui.retrain import (
             human_label_counts,  # the retraining wizard's workspace source
         )
@@ -258,28 +315,40 @@ def test_choose_tiers_of_a_foreign_eaf(tmp_path: Path) -> None:
     assert {t.name for t in read_tiers(path)} >= {"Teacher", "Transcript"}
     got = read_annotations(path, {"Teacher": "emotion", "Transcript": "note"})
     assert [(a.start_s, a.end_s, a.emotion, a.speaker, a.note) for a in got] == [
-        (1.0, 2.5, "happy", "Ms Lee", "good morning"), (3.0, 3.5, "angry", "Ms Lee", "")]
+        (1.0, 2.5, "happy", "Ms Lee", "good morning"),
+        (3.0, 3.5, "angry", "Ms Lee", ""),
+    ]
     with pytest.raises(AnnotationImportError, match="no tier named 'Student'"):
         read_annotations(path, {"Student": "emotion"})
 
 
-@pytest.mark.parametrize(("name", "content", "message"), [
-    ("bad.eaf", "<ANNOTATION_DOCUMENT>\n<HEADER>\n</TIME_ORDER>", "line 3, column"),
-    ("slot.eaf", '<ANNOTATION_DOCUMENT><HEADER/><TIME_ORDER><TIME_SLOT TIME_SLOT_ID="ts1" TIME_VALUE="0"/></TIME_ORDER>'
-     '<TIER TIER_ID="t" LINGUISTIC_TYPE_REF="x"><ANNOTATION><ALIGNABLE_ANNOTATION ANNOTATION_ID="a1" '
-     'TIME_SLOT_REF1="ts1" TIME_SLOT_REF2="ts9"><ANNOTATION_VALUE>v</ANNOTATION_VALUE></ALIGNABLE_ANNOTATION>'
-     '</ANNOTATION></TIER></ANNOTATION_DOCUMENT>', 'ANNOTATION_ID="a1".*TIME_SLOT_REF2 "ts9"'),
-    ("html.eaf", "<html><body/></html>", "root element is <html>"),
-    ("x.TextGrid", "hello\nworld\n", "line 1 is 'hello'"),
-    ("cut.TextGrid", 'File type = "ooTextFile"\nObject class = "TextGrid"\n\nxmin = 0\nxmax = 5\ntiers? <exists>\n'
-     'size = 1\nitem []:\n    item [1]:\n        class = "IntervalTier"\n        name = "emotion"\n',
-     "damaged TextGrid near line"),
-    ("bad.rttm", "SPEAKER a 1 0.0 1.0 <NA> <NA> x <NA> <NA>\nSPEAKER a 1 zero 1.0 <NA> <NA> x\n", "line 2: onset"),
-    ("short.rttm", "SPEAKER a 1 0.0\n", "line 1: an RTTM SPEAKER line needs at least 8 fields"),
-    ("labels.txt", "0.5\t1.0\thappy\n2.0 3.0 sad\n", "line 2: an Audacity label line"),
-    ("bad.csv", "start_s,end_s,emotion\n0.5,1.0,anger\nx,2,anger\n", "line 3 has no valid start_s"),
-    ("notes.docx", "x", "unknown annotation format '.docx'"),
-])
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("bad.eaf", "<ANNOTATION_DOCUMENT>\n<HEADER>\n</TIME_ORDER>", "line 3, column"),
+        (
+            "slot.eaf",
+            '<ANNOTATION_DOCUMENT><HEADER/><TIME_ORDER><TIME_SLOT TIME_SLOT_ID="ts1" TIME_VALUE="0"/></TIME_ORDER>'
+            '<TIER TIER_ID="t" LINGUISTIC_TYPE_REF="x"><ANNOTATION><ALIGNABLE_ANNOTATION ANNOTATION_ID="a1" '
+            'TIME_SLOT_REF1="ts1" TIME_SLOT_REF2="ts9"><ANNOTATION_VALUE>v</ANNOTATION_VALUE></ALIGNABLE_ANNOTATION>'
+            "</ANNOTATION></TIER></ANNOTATION_DOCUMENT>",
+            'ANNOTATION_ID="a1".*TIME_SLOT_REF2 "ts9"',
+        ),
+        ("html.eaf", "<html><body/></html>", "root element is <html>"),
+        ("x.TextGrid", "hello\nworld\n", "line 1 is 'hello'"),
+        (
+            "cut.TextGrid",
+            'File type = "ooTextFile"\nObject class = "TextGrid"\n\nxmin = 0\nxmax = 5\ntiers? <exists>\n'
+            'size = 1\nitem []:\n    item [1]:\n        class = "IntervalTier"\n        name = "emotion"\n',
+            "damaged TextGrid near line",
+        ),
+        ("bad.rttm", "SPEAKER a 1 0.0 1.0 <NA> <NA> x <NA> <NA>\nSPEAKER a 1 zero 1.0 <NA> <NA> x\n", "line 2: onset"),
+        ("short.rttm", "SPEAKER a 1 0.0\n", "line 1: an RTTM SPEAKER line needs at least 8 fields"),
+        ("labels.txt", "0.5\t1.0\thappy\n2.0 3.0 sad\n", "line 2: an Audacity label line"),
+        ("bad.csv", "start_s,end_s,emotion\n0.5,1.0,anger\nx,2,anger\n", "line 3 has no valid start_s"),
+        ("notes.docx", "x", "unknown annotation format '.docx'"),
+    ],
+)
 def test_bad_files_name_the_line_or_element(tmp_path: Path, name: str, content: str, message: str) -> None:
     path = tmp_path / name
     path.write_text(content, encoding="utf-8")
@@ -306,16 +375,40 @@ def test_cli_export_and_import(tmp_path: Path, emodb: Path, capsys: pytest.Captu
         for name, clip in (("数学", "03a01Fa.wav"), ("Ünit 1", "08a01Na.wav"), ("nit 1", "09a01Nb.wav")):
             lesson = ws.add_lesson(emodb / "wav" / clip, name=name, duration_s=7.0)
             ws.store_analysis(lesson.id, AnalysisRun(labels=LABELS), lesson_utterances()[:2], SPEAKERS)
-    code = main(["export", "--workspace", str(tmp_path / "ws"), "--lesson", "all", "--format", "eaf,textgrid,rttm,audacity,csv,json",
-                 "--out", str(tmp_path / "out"), "--csv-semicolon"])
+    code = main(
+        [
+            "export",
+            "--workspace",
+            str(tmp_path / "ws"),
+            "--lesson",
+            "all",
+            "--format",
+            "eaf,textgrid,rttm,audacity,csv,json",
+            "--out",
+            str(tmp_path / "out"),
+            "--csv-semicolon",
+        ]
+    )
     out = capsys.readouterr().out
     assert code == 0 and len(out.strip().splitlines()) == 3
     assert len(list((tmp_path / "out").iterdir())) == 3 * 8 + 1  # + lessons_summary.csv
     assert out.startswith("数学 -> ") and "数学.eaf" in out and "Ünit_1.TextGrid" in out and "nit_1.json" in out
-    assert main(["import", str(tmp_path / "out" / "nit_1.eaf"), "--workspace", str(tmp_path / "ws"), "--list-tiers"]) == 0
+    assert (
+        main(["import", str(tmp_path / "out" / "nit_1.eaf"), "--workspace", str(tmp_path / "ws"), "--list-tiers"]) == 0
+    )
     assert "emotion: 2 intervals" in capsys.readouterr().out
-    code = main(["import", str(tmp_path / "out" / "数学_labels.txt"), "--workspace", str(tmp_path / "ws"),
-                 "--lesson", "nit 1", "--annotator", "B"])
+    code = main(
+        [
+            "import",
+            str(tmp_path / "out" / "数学_labels.txt"),
+            "--workspace",
+            str(tmp_path / "ws"),
+            "--lesson",
+            "nit 1",
+            "--annotator",
+            "B",
+        ]
+    )
     out = capsys.readouterr().out
     assert code == 0 and "2 annotations: 2 paired" in out and "model vs file: emotion: kappa" in out
     code = main(["export", "--workspace", str(tmp_path / "ws"), "--lesson", "Physik", "--out", str(tmp_path / "o2")])
@@ -329,8 +422,15 @@ def test_damaged_files_give_a_message_never_a_traceback(tmp_path: Path) -> None:
     AnnotationImportError with one line naming the file."""
     import random
 
-    res = export_lesson(tmp_path / "good", "lesson", lesson_utterances(), 7.0, LABELS, SPEAKERS,
-                        ["eaf", "textgrid", "rttm", "audacity", "json", "csv"])
+    res = export_lesson(
+        tmp_path / "good",
+        "lesson",
+        lesson_utterances(),
+        7.0,
+        LABELS,
+        SPEAKERS,
+        ["eaf", "textgrid", "rttm", "audacity", "json", "csv"],
+    )
     sources = [p for p in res.files if not p.name.endswith(("_summary.csv", "_bins.csv"))]
     rng = random.Random(19)
     outcomes = {"read": 0, "refused": 0}

@@ -52,8 +52,9 @@ def test_cache_cut_to_half_is_decoded_again(tmp_path: Path, source: Path, fresh:
         assert fh.frames == fresh.size
 
 
-def test_cache_replaced_by_another_valid_wav_is_decoded_again(tmp_path: Path, source: Path, fresh: np.ndarray,
-                                                            emodb: Path) -> None:
+def test_cache_replaced_by_another_valid_wav_is_decoded_again(
+    tmp_path: Path, source: Path, fresh: np.ndarray, emodb: Path
+) -> None:
     cache = tmp_path / "x_16k.wav"
     decode_to_cache(source, cache).close()
     other = load_audio(emodb / "wav" / "03a01Fa.wav")
@@ -89,8 +90,18 @@ def test_same_lesson_decoded_by_four_processes_at_once(tmp_path: Path, source: P
         print(src.n_samples)
     """)
     env = dict(os.environ, PYTHONPATH=str(ROOT))
-    procs = [subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, env=env, stdin=subprocess.PIPE,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(4)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", code],
+            cwd=ROOT,
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(4)
+    ]
     for p in procs:
         p.stdin.write("go\n")
         p.stdin.flush()

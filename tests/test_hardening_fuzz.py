@@ -30,6 +30,7 @@ SEED = 18
 
 # ------------------------------------------------------------------------------ mutations
 
+
 def mutate_bytes(path: Path, rng: random.Random) -> str:
     """Flip bytes, overwrite a block with random bytes, or cut the file; returns what was done."""
     data = bytearray(path.read_bytes())
@@ -46,7 +47,7 @@ def mutate_bytes(path: Path, rng: random.Random) -> str:
         return f"flipped bits at {spots}"
     size = rng.randint(8, 512)
     at = rng.randrange(max(1, len(data) - size))
-    data[at:at + size] = bytes(rng.randrange(256) for _ in range(size))
+    data[at : at + size] = bytes(rng.randrange(256) for _ in range(size))
     path.write_bytes(bytes(data))
     return f"{size} random bytes at {at}"
 
@@ -79,12 +80,21 @@ def mutate_signed_model(path: Path, rng: random.Random) -> str:
         tensors[name] = torch.frombuffer(raw, dtype=tensors[name].dtype).reshape(tensors[name].shape).clone()
         what = f"bytes of tensor {name}"
     meta_json = json.dumps(meta, sort_keys=True)
-    save_file(tensors, str(path), metadata={"format": FORMAT, "format_version": FORMAT_VERSION, "meta": meta_json,
-                                            "sha256": _checksum(meta_json, tensors)})
+    save_file(
+        tensors,
+        str(path),
+        metadata={
+            "format": FORMAT,
+            "format_version": FORMAT_VERSION,
+            "meta": meta_json,
+            "sha256": _checksum(meta_json, tensors),
+        },
+    )
     return f"re-signed with {what}"
 
 
 # ------------------------------------------------------------------------------ what a user does
+
 
 def use_workspace(folder: Path) -> None:
     """Open the workspace and do what the app and the CLI do with it: read every lesson, edit one."""
@@ -102,9 +112,21 @@ def use_workspace(folder: Path) -> None:
             utts = ws.utterances(lesson.id)
             if utts:
                 ws.set_note([utts[0].id], "fuzz")
-            ws.store_analysis(lesson.id, AnalysisRun(labels=("anger", "neutral")),
-                              [Utterance(0.0, 1.0, speaker="S1", role="teacher", emotion="anger", confidence=0.9,
-                                         probabilities={"anger": 0.9, "neutral": 0.1})])
+            ws.store_analysis(
+                lesson.id,
+                AnalysisRun(labels=("anger", "neutral")),
+                [
+                    Utterance(
+                        0.0,
+                        1.0,
+                        speaker="S1",
+                        role="teacher",
+                        emotion="anger",
+                        confidence=0.9,
+                        probabilities={"anger": 0.9, "neutral": 0.1},
+                    )
+                ],
+            )
         ws.teacher_voices()
         ws.models()
         ws.get_setting("active_model")
@@ -127,13 +149,13 @@ def run_cases(kind: str, pristine: Path, workdir: Path, seed: int, count: int) -
         if kind == "workspace":
             shutil.copytree(pristine, target)
             what = mutate_bytes(target / "workspace.sqlite", rng)
-            act = lambda: use_workspace(target)  # noqa: E731
+            act = lambda target=target: use_workspace(target)  # noqa: E731
         else:
             target.mkdir()
             shutil.copyfile(pristine, target / "m.safetensors")
             mutate = mutate_signed_model if rng.random() < 0.5 else mutate_bytes
             what = mutate(target / "m.safetensors", rng)
-            act = lambda: use_model(target / "m.safetensors")  # noqa: E731
+            act = lambda target=target: use_model(target / "m.safetensors")  # noqa: E731
         t0 = time.perf_counter()
         try:
             act()
@@ -142,20 +164,33 @@ def run_cases(kind: str, pristine: Path, workdir: Path, seed: int, count: int) -
             outcome, message = "message", str(exc)
         except Exception:  # noqa: BLE001 - exactly what the fuzzing looks for
             outcome, message = "BUG", traceback.format_exc()
-        results.append({"case": case, "mutation": what, "outcome": outcome, "message": message,
-                        "seconds": round(time.perf_counter() - t0, 3)})
+        results.append(
+            {
+                "case": case,
+                "mutation": what,
+                "outcome": outcome,
+                "message": message,
+                "seconds": round(time.perf_counter() - t0, 3),
+            }
+        )
         shutil.rmtree(target, ignore_errors=True)
     return results
 
 
 # ------------------------------------------------------------------------------ the tests
 
+
 def _fuzz(kind: str, pristine: Path, tmp_path: Path, count: int, limit_s: float) -> list[dict]:
     work = tmp_path / "cases"
     work.mkdir()
-    proc = subprocess.run([sys.executable, __file__, kind, str(pristine), str(work), str(SEED), str(count)],
-                          cwd=ROOT, capture_output=True, text=True, timeout=limit_s,
-                          env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    proc = subprocess.run(
+        [sys.executable, __file__, kind, str(pristine), str(work), str(SEED), str(count)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=limit_s,
+        env=dict(os.environ, PYTHONPATH=str(ROOT)),
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     results = json.loads(proc.stdout.splitlines()[-1])
     bugs = [r for r in results if r["outcome"] == "BUG"]
@@ -180,11 +215,24 @@ def workspace_copy(tmp_path: Path, emodb: Path) -> Path:
     with Workspace.open(folder) as ws:
         for k, name in enumerate(["03a01Fa.wav", "03a01Nc.wav"]):
             lesson = ws.add_lesson(emodb / "wav" / name, name=f"lesson {k}", duration_s=30.0)
-            utts = [Utterance(i * 2.5, i * 2.5 + 2.0, speaker=f"S{i % 2 + 1}", role="teacher" if i % 2 else "student",
-                              emotion="neutral", confidence=0.7, probabilities={"anger": 0.3, "neutral": 0.7})
-                    for i in range(10)]
-            ws.store_analysis(lesson.id, AnalysisRun(labels=("anger", "neutral")), utts,
-                              [Speaker("S1", "student"), Speaker("S2", "teacher")])
+            utts = [
+                Utterance(
+                    i * 2.5,
+                    i * 2.5 + 2.0,
+                    speaker=f"S{i % 2 + 1}",
+                    role="teacher" if i % 2 else "student",
+                    emotion="neutral",
+                    confidence=0.7,
+                    probabilities={"anger": 0.3, "neutral": 0.7},
+                )
+                for i in range(10)
+            ]
+            ws.store_analysis(
+                lesson.id,
+                AnalysisRun(labels=("anger", "neutral")),
+                utts,
+                [Speaker("S1", "student"), Speaker("S2", "teacher")],
+            )
             ids = [u.id for u in ws.utterances(lesson.id)]
             ws.set_emotion(ids[:2], "anger")
             ws.set_note(ids[2:3], "a note")

@@ -16,12 +16,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
+from recording_support import CLI, sound_server, tone  # noqa: F401  (sound_server is a fixture)
 
 from esergui.errors import USER_ERRORS, AudioError, DeviceError
 from esergui.recording import EmptyRecording, Recorder, find_unfinished, repair_recording
 from esergui.recording.files import WavWriter
 from esergui.recording.recovery import marker_path, write_marker
-from recording_support import CLI, sound_server, tone  # noqa: F401  (sound_server is a fixture)
 
 ROOT = Path(__file__).resolve().parents[1]
 ENV = dict(os.environ, PYTHONPATH=str(ROOT))
@@ -98,8 +98,9 @@ def test_cli_repairs_a_folder_past_bad_files_and_names_them(tmp_path: Path) -> N
     _mark_dead(bad)
     for marker in tmp_path.glob("*.partial"):
         os.utime(marker, (time.time() - 3600, time.time() - 3600))  # their recorders are long gone
-    proc = subprocess.run([*CLI, "--repair", str(tmp_path)], cwd=ROOT, env=ENV, capture_output=True, text=True,
-                          timeout=120)
+    proc = subprocess.run(
+        [*CLI, "--repair", str(tmp_path)], cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=120
+    )
     assert proc.returncode == 1, proc.stderr
     assert "Traceback" not in proc.stderr
     assert f"Repaired {good}" in proc.stdout
@@ -120,8 +121,9 @@ def test_a_live_recording_claims_its_file(tmp_path: Path) -> None:
         print("claimed", flush=True)
         sys.stdin.readline()
     """)
-    first = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, env=ENV, stdin=subprocess.PIPE,
-                             stdout=subprocess.PIPE, text=True)
+    first = subprocess.Popen(
+        [sys.executable, "-c", code], cwd=ROOT, env=ENV, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
     try:
         assert first.stdout.readline().strip() == "claimed"
         with pytest.raises(DeviceError, match=rf"Another recording \(process {first.pid}\) is being written to"):
@@ -139,9 +141,16 @@ def test_two_record_runs_to_one_file(sound_server, tmp_path: Path) -> None:  # n
     out = tmp_path / "same.wav"
     player = sound_server.play(tone(tmp_path / "t.wav", 600, 6.0))
     try:
-        runs = [subprocess.Popen([*CLI, str(out), "--device", "pulse", "--seconds", "2", "--quiet"],
-                                 env=sound_server.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-                for _ in range(2)]
+        runs = [
+            subprocess.Popen(
+                [*CLI, str(out), "--device", "pulse", "--seconds", "2", "--quiet"],
+                env=sound_server.env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for _ in range(2)
+        ]
         results = [p.communicate(timeout=60) for p in runs]
     finally:
         player.kill()
@@ -164,8 +173,15 @@ def test_recording_file_name_too_long_for_the_system(tmp_path: Path) -> None:
     assert list(tmp_path.iterdir()) == []
 
 
-@pytest.mark.parametrize("marker_text", ["[1, 2]", '{"samplerate": "x", "channels": null, "pid": 1e400}',
-                                         '{"pid": 99999999999999999999999, "host": "%s"}', "\x00\xff not json"])
+@pytest.mark.parametrize(
+    "marker_text",
+    [
+        "[1, 2]",
+        '{"samplerate": "x", "channels": null, "pid": 1e400}',
+        '{"pid": 99999999999999999999999, "host": "%s"}',
+        "\x00\xff not json",
+    ],
+)
 def test_damaged_marker_still_lists_and_repairs(tmp_path: Path, marker_text: str) -> None:
     import socket
 

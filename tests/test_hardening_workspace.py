@@ -26,8 +26,18 @@ LABELS = ("anger", "neutral")
 
 
 def _utterances(n: int = 6) -> list[Utterance]:
-    return [Utterance(i * 3.0, i * 3.0 + 2.0, speaker="S1" if i % 2 else "S2", role="teacher" if i % 2 else "student",
-                      emotion="neutral", confidence=0.8, probabilities={"anger": 0.2, "neutral": 0.8}) for i in range(n)]
+    return [
+        Utterance(
+            i * 3.0,
+            i * 3.0 + 2.0,
+            speaker="S1" if i % 2 else "S2",
+            role="teacher" if i % 2 else "student",
+            emotion="neutral",
+            confidence=0.8,
+            probabilities={"anger": 0.2, "neutral": 0.8},
+        )
+        for i in range(n)
+    ]
 
 
 @pytest.fixture()
@@ -36,18 +46,28 @@ def analysed(tmp_path: Path, emodb: Path) -> tuple[Path, int]:
     folder = tmp_path / "ws"
     with Workspace.open(folder) as ws:
         lesson = ws.add_lesson(emodb / "wav" / "03a01Fa.wav", name="Monday maths", duration_s=20.0)
-        ws.store_analysis(lesson.id, AnalysisRun(labels=LABELS), _utterances(),
-                          [Speaker("S1", "teacher"), Speaker("S2", "student")])
+        ws.store_analysis(
+            lesson.id, AnalysisRun(labels=LABELS), _utterances(), [Speaker("S1", "teacher"), Speaker("S2", "student")]
+        )
     return folder, int(lesson.id)
 
 
 def _python(code: str, **kw) -> subprocess.Popen:
     env = dict(os.environ, PYTHONPATH=str(ROOT))
-    return subprocess.Popen([sys.executable, "-c", textwrap.dedent(code)], cwd=ROOT, env=env,
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw)
+    return subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        cwd=ROOT,
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        **kw,
+    )
 
 
 # ------------------------------------------------------------------------ interrupted analyses
+
 
 def test_stale_analysing_recovered_after_kill9_not_while_running(analysed: tuple[Path, int]) -> None:
     folder, lid = analysed
@@ -101,9 +121,24 @@ def test_sigterm_during_cli_analysis_restores_the_lesson(tmp_path: Path, convers
     """``esergui analyze`` killed with SIGTERM stops like Ctrl+C: exit 130, lesson not 'analysing'."""
     folder = tmp_path / "ws"
     env = dict(os.environ, PYTHONPATH=str(ROOT))
-    proc = subprocess.Popen([sys.executable, "-m", "esergui", "analyze", str(conversation / "sample.wav"),
-                             "--out", str(tmp_path / "out"), "--workspace", str(folder)],
-                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "esergui",
+            "analyze",
+            str(conversation / "sample.wav"),
+            "--out",
+            str(tmp_path / "out"),
+            "--workspace",
+            str(folder),
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         import time
 
@@ -131,6 +166,7 @@ def test_sigterm_during_cli_analysis_restores_the_lesson(tmp_path: Path, convers
 
 # ------------------------------------------------------------------------ two processes
 
+
 def test_two_processes_create_the_same_new_workspace(tmp_path: Path) -> None:
     folder = tmp_path / "shared_ws"
     code = f"""
@@ -153,6 +189,7 @@ def test_two_processes_create_the_same_new_workspace(tmp_path: Path) -> None:
 
 # ------------------------------------------------------------------------ damaged contents
 
+
 def _corrupt(folder: Path, *sql: str) -> None:
     con = sqlite3.connect(folder / DB_NAME)
     for statement in sql:
@@ -161,11 +198,20 @@ def _corrupt(folder: Path, *sql: str) -> None:
     con.close()
 
 
-@pytest.mark.parametrize("damage, says", [
-    ("UPDATE utterances SET probabilities = '{\"anger\": 0.2,' WHERE id = 3", r"utterance 3: the emotion probabilities: the stored JSON is broken"),
-    ("UPDATE utterances SET codes = '[\"lecture\"' WHERE id = 2", r"utterance 2: the codes: the stored JSON is broken"),
-    ("UPDATE utterances SET note = CAST(X'4f6bff21' AS TEXT) WHERE id = 4", r"could not decode"),
-])
+@pytest.mark.parametrize(
+    "damage, says",
+    [
+        (
+            "UPDATE utterances SET probabilities = '{\"anger\": 0.2,' WHERE id = 3",
+            r"utterance 3: the emotion probabilities: the stored JSON is broken",
+        ),
+        (
+            "UPDATE utterances SET codes = '[\"lecture\"' WHERE id = 2",
+            r"utterance 2: the codes: the stored JSON is broken",
+        ),
+        ("UPDATE utterances SET note = CAST(X'4f6bff21' AS TEXT) WHERE id = 4", r"could not decode"),
+    ],
+)
 def test_damaged_utterance_rows_name_the_lesson(analysed: tuple[Path, int], damage: str, says: str) -> None:
     folder, lid = analysed
     _corrupt(folder, damage)
@@ -180,10 +226,13 @@ def test_damaged_utterance_rows_name_the_lesson(analysed: tuple[Path, int], dama
 
 def test_damaged_lesson_status_and_run_are_named(analysed: tuple[Path, int]) -> None:
     folder, lid = analysed
-    _corrupt(folder, "PRAGMA ignore_check_constraints = ON",
-             "UPDATE runs SET labels = '[\"anger\"' WHERE lesson_id = 1")
+    _corrupt(
+        folder, "PRAGMA ignore_check_constraints = ON", "UPDATE runs SET labels = '[\"anger\"' WHERE lesson_id = 1"
+    )
     with Workspace.open(folder) as ws:
-        with pytest.raises(WorkspaceError, match=r"lesson 'Monday maths'.*run 1: the labels: the stored JSON is broken"):
+        with pytest.raises(
+            WorkspaceError, match=r"lesson 'Monday maths'.*run 1: the labels: the stored JSON is broken"
+        ):
             ws.labels(lid)
 
 
@@ -212,7 +261,9 @@ def test_flipped_byte_in_the_schema_is_refused_untouched(analysed: tuple[Path, i
     folder, _lid = analysed
     con = sqlite3.connect(folder / DB_NAME)
     con.execute("PRAGMA writable_schema = ON")
-    con.execute("UPDATE sqlite_master SET sql = replace(sql, 'start_s REAL', 'start_s REAL,,') WHERE name = 'utterances'")
+    con.execute(
+        "UPDATE sqlite_master SET sql = replace(sql, 'start_s REAL', 'start_s REAL,,') WHERE name = 'utterances'"
+    )
     con.commit()
     con.close()
     before = (folder / DB_NAME).read_bytes()
@@ -226,15 +277,32 @@ def test_cli_reports_a_damaged_lesson_in_one_line(analysed: tuple[Path, int], em
     folder, _lid = analysed
     _corrupt(folder, "UPDATE utterances SET probabilities = '{' WHERE id = 1")
     env = dict(os.environ, PYTHONPATH=str(ROOT))
-    proc = subprocess.run([sys.executable, "-m", "esergui", "analyze", str(emodb / "wav" / "03a01Fa.wav"), "--out",
-                           str(tmp_path / "out"), "--workspace", str(folder), "--quiet"],
-                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "esergui",
+            "analyze",
+            str(emodb / "wav" / "03a01Fa.wav"),
+            "--out",
+            str(tmp_path / "out"),
+            "--workspace",
+            str(folder),
+            "--quiet",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode != 0
     assert "Traceback" not in proc.stderr and "internal error" not in proc.stderr, proc.stderr
     assert "lesson 'Monday maths' (id 1)" in proc.stderr and "is damaged" in proc.stderr, proc.stderr
 
 
 # ------------------------------------------------------------------------ full and read-only disks
+
 
 def test_full_database_is_named_and_loses_nothing(analysed: tuple[Path, int]) -> None:
     """SQLITE_FULL (what a full disk gives) -> 'the disk is full', and the stored rows stay."""
@@ -253,8 +321,13 @@ def test_full_database_is_named_and_loses_nothing(analysed: tuple[Path, int]) ->
 def _small_disk(path: Path, size: str):
     """A real tmpfs of ``size`` at ``path`` (root only; skips elsewhere)."""
     path.mkdir()
-    if os.geteuid() != 0 or subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)],
-                                           capture_output=True).returncode != 0:
+    if (
+        os.geteuid() != 0
+        or subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)], capture_output=True
+        ).returncode
+        != 0
+    ):
         pytest.skip("mounting a small tmpfs needs root")
     try:
         yield path
@@ -312,6 +385,7 @@ def test_decode_cache_on_a_full_disk_leaves_no_part(tmp_path: Path, conversation
 
 # ------------------------------------------------------------------------ names and paths
 
+
 def test_workspace_path_past_the_system_limit(tmp_path: Path) -> None:
     with pytest.raises(WorkspaceError, match="too long"):
         Workspace.open(tmp_path / ("x" * 300))
@@ -360,9 +434,28 @@ def test_same_lesson_analysed_twice_at_once_by_the_cli(tmp_path: Path, emodb: Pa
     audio = tmp_path / "lesson.wav"
     shutil.copyfile(emodb / "wav" / "03a01Fa.wav", audio)
     env = dict(os.environ, PYTHONPATH=str(ROOT))
-    procs = [subprocess.Popen([sys.executable, "-m", "esergui", "analyze", str(audio), "--out", str(tmp_path / f"out{k}"),
-                               "--workspace", str(tmp_path / "ws"), "--quiet"], cwd=ROOT, env=env,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for k in range(2)]
+    procs = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "esergui",
+                "analyze",
+                str(audio),
+                "--out",
+                str(tmp_path / f"out{k}"),
+                "--workspace",
+                str(tmp_path / "ws"),
+                "--quiet",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for k in range(2)
+    ]
     results = [p.communicate(timeout=300) for p in procs]
     assert [p.returncode for p in procs] == [0, 0], [r[1] for r in results]
     with Workspace.open(tmp_path / "ws") as ws:
@@ -385,7 +478,11 @@ def test_damaged_lesson_row_names_the_workspace(analysed: tuple[Path, int]) -> N
     folder, lid = analysed
     _corrupt(folder, "PRAGMA ignore_check_constraints = ON", "UPDATE lessons SET status = 'analysed?' WHERE id = 1")
     with Workspace.open(folder) as ws:
-        with pytest.raises(WorkspaceError, match=rf"the workspace {re.escape(str(folder))} is damaged: lesson 1: unknown status"):
+        with pytest.raises(
+            WorkspaceError, match=rf"the workspace {re.escape(str(folder))} is damaged: lesson 1: unknown status"
+        ):
             ws.lessons()
-        with pytest.raises(WorkspaceError, match=r"lesson 'Monday maths' \(id 1\) .* is damaged: lesson 1: unknown status"):
+        with pytest.raises(
+            WorkspaceError, match=r"lesson 'Monday maths' \(id 1\) .* is damaged: lesson 1: unknown status"
+        ):
             ws.lesson(lid)

@@ -71,14 +71,23 @@ def no_qt_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
 
 
 def test_qt_free_modules_import_without_qt(no_qt_env: dict[str, str]) -> None:
-    proc = subprocess.run([sys.executable, "-c", IMPORT_ALL], cwd=ROOT, env=no_qt_env, capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "-c", IMPORT_ALL], cwd=ROOT, env=no_qt_env, capture_output=True, text=True, timeout=300
+    )
     assert proc.returncode == 0, proc.stderr
     result = json.loads(proc.stdout.strip().splitlines()[-1])
     assert result["blocked"], "the blocker did not block PySide6"
     assert result["failed"] == {}
     assert result["qt"] == []
-    for name in ("esergui.lesson", "esergui.workspace.store", "esergui.summary", "esergui.formats.exporting",
-                 "esergui.pipeline", "esergui.commands.analyze", "esergui.cli"):
+    for name in (
+        "esergui.lesson",
+        "esergui.workspace.store",
+        "esergui.summary",
+        "esergui.formats.exporting",
+        "esergui.pipeline",
+        "esergui.commands.analyze",
+        "esergui.cli",
+    ):
         assert name in result["done"]
 
 
@@ -86,14 +95,31 @@ def test_analyze_runs_without_qt(no_qt_env: dict[str, str], conversation: Path, 
     out = tmp_path / "out"
     env = dict(no_qt_env, OMP_NUM_THREADS="1")
     proc = subprocess.run(
-        [sys.executable, "-m", "esergui", "analyze", str(conversation / "sample.wav"), "--out", str(out), "--device", "cpu", "--quiet"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "esergui",
+            "analyze",
+            str(conversation / "sample.wav"),
+            "--out",
+            str(out),
+            "--device",
+            "cpu",
+            "--quiet",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert proc.returncode == 0, proc.stderr
     assert "blocked" not in proc.stderr
     table = pd.read_csv(out / "sample_utterances.csv")
     assert len(table) >= 3 and (table["end_s"] > table["start_s"]).all()
-    version = subprocess.run([sys.executable, "-m", "esergui", "--version"], cwd=ROOT, env=env, capture_output=True, text=True)
+    version = subprocess.run(
+        [sys.executable, "-m", "esergui", "--version"], cwd=ROOT, env=env, capture_output=True, text=True
+    )
     assert version.returncode == 0 and version.stdout.startswith("esergui ")
 
 
@@ -107,9 +133,28 @@ def test_the_no_qt_test_run(tmp_path: Path) -> None:
     junit = tmp_path / "noqt.xml"
     subset = "test_audio_pcm or test_summary or test_agreement"
     proc = subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "no:pytest-qt", "-p", "no:cacheprovider", "-m", "not qt", "-k", subset,
-         "-q", "-rs", f"--junitxml={junit}", "tests/"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=600,
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-p",
+            "no:pytest-qt",
+            "-p",
+            "no:cacheprovider",
+            "-m",
+            "not qt",
+            "-k",
+            subset,
+            "-q",
+            "-rs",
+            f"--junitxml={junit}",
+            "tests/",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, out[-4000:]
@@ -120,7 +165,11 @@ def test_the_no_qt_test_run(tmp_path: Path) -> None:
     cases = ET.parse(junit).getroot().iter("testcase")
     modules = {c.get("classname", "").split(".")[-1] for c in cases}
     assert {"test_audio_pcm", "test_summary", "test_agreement"} <= modules, modules
-    gui = {f.stem for f in (ROOT / "tests").glob("test_*.py") if "pytestmark = pytest.mark.qt" in f.read_text(encoding="utf-8")}
+    gui = {
+        f.stem
+        for f in (ROOT / "tests").glob("test_*.py")
+        if "pytestmark = pytest.mark.qt" in f.read_text(encoding="utf-8")
+    }
     assert gui and not modules & gui, modules & gui
     suite = ET.parse(junit).getroot().find("testsuite")
     assert int(suite.get("tests")) >= 20 and int(suite.get("failures")) == 0 and int(suite.get("errors")) == 0

@@ -9,8 +9,19 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from model.data import (EMODB_LABELS, csv_items, emodb_items, folder_items, iemocap_items, load_audio,
-                        load_items, load_waveforms, make_folds, speaker_pairs, validation_split)
+from model.data import (
+    EMODB_LABELS,
+    csv_items,
+    emodb_items,
+    folder_items,
+    iemocap_items,
+    load_audio,
+    load_items,
+    load_waveforms,
+    make_folds,
+    speaker_pairs,
+    validation_split,
+)
 from model.errors import DatasetError
 
 
@@ -75,8 +86,11 @@ def _fake_iemocap(emodb: Path, root: Path) -> None:
             turn = f"{dialog}_{'F' if i % 2 == 0 else 'M'}{i:03d}"
             shutil.copy(clips[k], wav_dir / f"{turn}.wav")
             k += 1
-            lines += [f"[{i * 3.0:.4f} - {i * 3.0 + 2.5:.4f}]\t{turn}\t{emo}\t[2.5000, 3.0000, 3.0000]",
-                      f"C-E1:\tNeutral;\t()", ""]
+            lines += [
+                f"[{i * 3.0:.4f} - {i * 3.0 + 2.5:.4f}]\t{turn}\t{emo}\t[2.5000, 3.0000, 3.0000]",
+                "C-E1:\tNeutral;\t()",
+                "",
+            ]
         (ev / f"{dialog}.txt").write_text("\n".join(lines))
 
 
@@ -103,7 +117,7 @@ def test_audio_loading_resamples_and_mixes_down(emodb: Path, tmp_path: Path) -> 
     sf.write(p, soxr.resample(stereo, 16000, 44100), 44100)
     back = load_audio(p)
     assert back.dtype == np.float32 and abs(len(back) - len(clip)) <= 2
-    assert np.corrcoef(back[:len(clip) - 2], clip[:len(clip) - 2])[0, 1] > 0.99
+    assert np.corrcoef(back[: len(clip) - 2], clip[: len(clip) - 2])[0, 1] > 0.99
     (tmp_path / "bad.wav").write_bytes(b"RIFF0000WAVEjunk")
     with pytest.raises(DatasetError):
         load_audio(tmp_path / "bad.wav")

@@ -12,7 +12,7 @@ import pytest
 import soxr
 import torch
 
-from esergui.progress import CancelToken, Cancelled
+from esergui.progress import Cancelled, CancelToken
 from model.bundle import ModelBundle
 from model.config import FeatureConfig
 from model.data import emodb_items, load_audio
@@ -81,7 +81,9 @@ def test_predict_command_writes_csv(tiny_model: Path, emodb: Path, tmp_path: Pat
     parser = argparse.ArgumentParser()
     predict.add_arguments(parser)
     out = tmp_path / "p.csv"
-    assert predict.run(parser.parse_args([*files, "--csv", str(out), "--model", str(tiny_model), "--device", "cpu"])) == 0
+    assert (
+        predict.run(parser.parse_args([*files, "--csv", str(out), "--model", str(tiny_model), "--device", "cpu"])) == 0
+    )
     with open(out, newline="") as fh:
         rows = list(csv.DictReader(fh))
     assert [r["file"] for r in rows] == files
@@ -107,7 +109,9 @@ def test_bundled_model(emodb: Path) -> None:
     assert acc > 0.5
 
 
-@pytest.mark.skipif(torch.cuda.is_available(), reason="a working GPU is present; this checks what happens when CUDA fails")
+@pytest.mark.skipif(
+    torch.cuda.is_available(), reason="a working GPU is present; this checks what happens when CUDA fails"
+)
 def test_unusable_gpu_falls_back_to_the_cpu_with_a_warning(tiny_model: Path, emodb: Path) -> None:
     """Asking for CUDA where it cannot run (here: no driver or no CUDA build) warns and gives
     a CPU recognizer with the same predictions, never a crash."""
@@ -115,4 +119,6 @@ def test_unusable_gpu_falls_back_to_the_cpu_with_a_warning(tiny_model: Path, emo
     with pytest.warns(UserWarning, match="using the CPU instead"):
         rec = EmotionRecognizer.load(tiny_model, device="cuda")
     assert rec.device_name == "CPU"
-    np.testing.assert_allclose(rec.predict(wavs), EmotionRecognizer.load(tiny_model, device="cpu").predict(wavs), atol=1e-6)
+    np.testing.assert_allclose(
+        rec.predict(wavs), EmotionRecognizer.load(tiny_model, device="cpu").predict(wavs), atol=1e-6
+    )

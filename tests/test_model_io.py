@@ -45,13 +45,13 @@ def test_round_trip(tmp_path: Path) -> None:
 def _header(path: Path) -> tuple[int, dict]:
     raw = path.read_bytes()
     n = struct.unpack("<Q", raw[:8])[0]
-    return n, json.loads(raw[8: 8 + n])
+    return n, json.loads(raw[8 : 8 + n])
 
 
 def _rewrite_header(path: Path, header: dict) -> None:
     raw = path.read_bytes()
     n = struct.unpack("<Q", raw[:8])[0]
-    body = raw[8 + n:]
+    body = raw[8 + n :]
     new = json.dumps(header).encode()
     new += b" " * (-len(new) % 8)
     path.write_bytes(struct.pack("<Q", len(new)) + new + body)
@@ -116,8 +116,9 @@ def test_foreign_and_pickled_files(tmp_path: Path) -> None:
 
 def test_wrong_architecture_in_consistent_file(tmp_path: Path) -> None:
     """A file whose config and weights disagree (re-signed) is refused, not crashed on."""
-    from model.io import _checksum, bundle_meta, bundle_tensors, FORMAT, FORMAT_VERSION
     from safetensors.torch import save_file
+
+    from model.io import FORMAT, FORMAT_VERSION, _checksum, bundle_meta, bundle_tensors
 
     b = _bundle()
     tensors = bundle_tensors(b)
@@ -125,8 +126,16 @@ def test_wrong_architecture_in_consistent_file(tmp_path: Path) -> None:
     meta["model_config"]["dim"] = 32
     meta_json = json.dumps(meta, sort_keys=True)
     path = tmp_path / "wrong.safetensors"
-    save_file(tensors, str(path), metadata={"format": FORMAT, "format_version": FORMAT_VERSION,
-                                            "meta": meta_json, "sha256": _checksum(meta_json, tensors)})
+    save_file(
+        tensors,
+        str(path),
+        metadata={
+            "format": FORMAT,
+            "format_version": FORMAT_VERSION,
+            "meta": meta_json,
+            "sha256": _checksum(meta_json, tensors),
+        },
+    )
     read_model_file(path)  # the checksum is fine...
     with pytest.raises(ModelFileError, match="does not match"):
         load_model(path)  # ...but the weights do not fit the configuration

@@ -95,8 +95,16 @@ def test_deterministic_under_seed(emodb) -> None:
     from model.train import train_model
 
     items = few_clips(emodb, per_label=1, speakers=("03", "08"))
-    runs = [train_model(tiny_config(), items, labels=["anger", "sadness", "neutral"],
-                        train_config=tiny_train(epochs=1, seed=3), device="cpu") for _ in range(2)]
+    runs = [
+        train_model(
+            tiny_config(),
+            items,
+            labels=["anger", "sadness", "neutral"],
+            train_config=tiny_train(epochs=1, seed=3),
+            device="cpu",
+        )
+        for _ in range(2)
+    ]
     a, b = (r.bundle.net.state_dict() for r in runs)
     assert all(torch.equal(a[k], b[k]) for k in a)
     assert runs[0].history[0].train_loss == runs[1].history[0].train_loss

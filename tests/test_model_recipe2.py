@@ -59,8 +59,15 @@ def test_prosody_channels_and_pooling_reach_the_network(emodb: Path, tmp_path: P
     fcfg = FeatureConfig(n_mels=40, normalisation="speaker", prosody=True)
     assert fcfg.n_channels == 43
     items = few_clips(emodb, per_label=2)
-    res = train_model(tiny_config(pooling="mean_std", input_stats=True), items[:18], items[18:],
-                      train_config=tiny_train(epochs=1), feature_config=fcfg, device="cpu", cache_dir=tmp_path)
+    res = train_model(
+        tiny_config(pooling="mean_std", input_stats=True),
+        items[:18],
+        items[18:],
+        train_config=tiny_train(epochs=1),
+        feature_config=fcfg,
+        device="cpu",
+        cache_dir=tmp_path,
+    )
     assert res.bundle.model_config.n_mels == 43 and res.bundle.features.mean.shape == (43,)
     path = tmp_path / "r2.safetensors"
     res.bundle.metadata["temperature"] = 0.7
@@ -78,7 +85,7 @@ def test_temperature_fit_recovers_an_overconfident_model() -> None:
     n, c = 2000, 4
     logits = rng.normal(0, 1.5, (n, c))
     p = np.exp(logits) / np.exp(logits).sum(1, keepdims=True)
-    y = np.array([rng.choice(c, p=row) for row in p])    # labels drawn from softmax(logits): calibrated at T = 1 ...
+    y = np.array([rng.choice(c, p=row) for row in p])  # labels drawn from softmax(logits): calibrated at T = 1 ...
     sharp = torch.log_softmax(torch.tensor(logits * 3.0), 1).numpy()  # ... made 3x overconfident
     t = fit_temperature(sharp, y)
     assert 2.5 < t < 3.5
@@ -102,9 +109,19 @@ def test_nested_protocol_trains_the_fold_model_on_every_training_speaker(emodb: 
     items = few_clips(emodb, per_label=2, speakers=("03", "08", "09", "10", "11", "13"))
     recipe = get_recipe("esernet2")
     fcfg = dataclasses.replace(recipe.features, n_mels=40)
-    cross_validate(items, "speaker-pairs", "esernet", tmp_path / "cv", model_config=tiny_config(pooling="mean_std", input_stats=True),
-                   train_config=tiny_train(epochs=2, p_noise=0.0, p_gain=0.0), feature_config=fcfg,
-                   folds=[0], nested=True, device="cpu", cache_dir=tmp_path / "cache")
+    cross_validate(
+        items,
+        "speaker-pairs",
+        "esernet",
+        tmp_path / "cv",
+        model_config=tiny_config(pooling="mean_std", input_stats=True),
+        train_config=tiny_train(epochs=2, p_noise=0.0, p_gain=0.0),
+        feature_config=fcfg,
+        folds=[0],
+        nested=True,
+        device="cpu",
+        cache_dir=tmp_path / "cache",
+    )
     with open(tmp_path / "cv" / "folds.csv", newline="") as fh:
         rows = list(csv.DictReader(fh))
     assert rows[0]["nested"] == "1" and 1 <= int(rows[0]["best_epoch"]) <= 2
@@ -127,19 +144,22 @@ def test_recipes_name_their_runs() -> None:
     assert not r2.with_prosody(False).features.prosody
     with pytest.raises(ValueError, match="Unknown recipe"):
         get_recipe("esernet3")
-    bundle = ModelBundle.create(dataclasses.replace(r2.network, n_mels=r2.features.n_channels), r2.features,
-                                [f"c{i}" for i in range(7)])
+    bundle = ModelBundle.create(
+        dataclasses.replace(r2.network, n_mels=r2.features.n_channels), r2.features, [f"c{i}" for i in range(7)]
+    )
     assert bundle.features.pitch is not None
 
 
 def test_models_dialog_headline_is_the_models_own_recipe_seed_zero_unseen_speakers() -> None:
     from esergui.models import _find_figures
 
-    ev = {"esernet2-baseline/speaker-pairs": {"clean": {"ua": 0.78}},
-          "esernet2/random10-s0": {"clean": {"ua": 0.80}},
-          "esernet2/speaker-pairs-s1": {"clean": {"ua": 0.70}},
-          "esernet2/speaker-pairs-s0": {"clean": {"ua": 0.743, "wa": 0.744, "n": 535}},
-          "esernet-spknorm/speaker-pairs": {"clean": {"ua": 0.649}}}
+    ev = {
+        "esernet2-baseline/speaker-pairs": {"clean": {"ua": 0.78}},
+        "esernet2/random10-s0": {"clean": {"ua": 0.80}},
+        "esernet2/speaker-pairs-s1": {"clean": {"ua": 0.70}},
+        "esernet2/speaker-pairs-s0": {"clean": {"ua": 0.743, "wa": 0.744, "n": 535}},
+        "esernet-spknorm/speaker-pairs": {"clean": {"ua": 0.649}},
+    }
     got = _find_figures(ev, "esernet", "speaker", "esernet2")
     assert got["ua"] == pytest.approx(0.743) and got["entry"] == "esernet2/speaker-pairs-s0"
     assert "unseen speakers" in got["on"]

@@ -49,14 +49,23 @@ def test_stats_shrink_towards_the_global_statistics() -> None:
 def speaker_model(emodb: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     torch.manual_seed(0)
     items = few_clips(emodb, per_label=2)
-    res = train_model(tiny_config(), items[:18], items[18:], train_config=tiny_train(epochs=1),
-                      feature_config=_features(prior_s=0.01), device="cpu", cache_dir=tmp_path_factory.mktemp("c"))
+    res = train_model(
+        tiny_config(),
+        items[:18],
+        items[18:],
+        train_config=tiny_train(epochs=1),
+        feature_config=_features(prior_s=0.01),
+        device="cpu",
+        cache_dir=tmp_path_factory.mktemp("c"),
+    )
     path = tmp_path_factory.mktemp("m") / "spk.safetensors"
     res.save(path)
     return path
 
 
-def test_speaker_model_round_trips_and_cancels_a_speakers_level(speaker_model: Path, emodb: Path, tmp_path: Path) -> None:
+def test_speaker_model_round_trips_and_cancels_a_speakers_level(
+    speaker_model: Path, emodb: Path, tmp_path: Path
+) -> None:
     """A whole speaker recorded 12 dB quieter (another microphone distance) shifts every
     log-mel bin by the same constant, which that speaker's own statistics remove: the
     speaker-normalised model's output stays the same (to the log floor's effect on silent
@@ -127,7 +136,7 @@ def test_baseline_standardises_each_speaker() -> None:
     x = np.concatenate([rng.normal(5, 2, (20, 3)), rng.normal(-1, 0.5, (10, 3)), rng.normal(0, 1, (1, 3))])
     keys = ["a"] * 20 + ["b"] * 10 + ["c"]
     out = speaker_standardise(x, keys)
-    for k, sl in (("a", slice(0, 20)), ("b", slice(20, 30))):
+    for _speaker, sl in (("a", slice(0, 20)), ("b", slice(20, 30))):
         np.testing.assert_allclose(out[sl].mean(0), 0, atol=1e-9)
         np.testing.assert_allclose(out[sl].std(0), 1, atol=1e-9)
     np.testing.assert_allclose(out[30], 0)  # one row: centred, not scaled
@@ -142,7 +151,9 @@ def test_baseline_context_rows_count_towards_a_speakers_statistics() -> None:
     out = speaker_standardise(test, ["a"] * 4, ctx, ["a"] * 20 + ["z"] * 20)
     rows = np.concatenate([test, ctx[:20]])
     np.testing.assert_allclose(out, (test - rows.mean(0)) / rows.std(0))
-    np.testing.assert_allclose(speaker_standardise(test, ["a"] * 4, ctx[20:], ["z"] * 20), speaker_standardise(test, ["a"] * 4))
+    np.testing.assert_allclose(
+        speaker_standardise(test, ["a"] * 4, ctx[20:], ["z"] * 20), speaker_standardise(test, ["a"] * 4)
+    )
 
 
 def test_context_clips_join_a_speakers_statistics_without_being_classified(speaker_model: Path, emodb: Path) -> None:
@@ -160,11 +171,13 @@ def test_context_clips_join_a_speakers_statistics_without_being_classified(speak
     test, ctx = mine[:1], mine[1:]
     together = predict_waveforms(bundle, [wavs[i] for i in mine], keys=[spk] * len(mine))[:1]
     alone = predict_waveforms(bundle, [wavs[test[0]]], keys=[spk])
-    with_ctx = predict_waveforms(bundle, [wavs[test[0]]], keys=[spk], context=[wavs[i] for i in ctx],
-                                 context_keys=[spk] * len(ctx))
+    with_ctx = predict_waveforms(
+        bundle, [wavs[test[0]]], keys=[spk], context=[wavs[i] for i in ctx], context_keys=[spk] * len(ctx)
+    )
     np.testing.assert_allclose(with_ctx, together, atol=1e-5)
     assert not np.allclose(with_ctx, alone, atol=1e-4)
     others = [i for i, k in enumerate(keys) if k != spk]
-    foreign = predict_waveforms(bundle, [wavs[test[0]]], keys=[spk], context=[wavs[i] for i in others],
-                                context_keys=[keys[i] for i in others])
+    foreign = predict_waveforms(
+        bundle, [wavs[test[0]]], keys=[spk], context=[wavs[i] for i in others], context_keys=[keys[i] for i in others]
+    )
     np.testing.assert_allclose(foreign, alone, atol=1e-6)

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from esergui.progress import CancelToken, Cancelled
+from esergui.progress import Cancelled, CancelToken
 from model.errors import DatasetError, ModelError
 from model.metrics import compute_figures
 from model.train import fine_tune, train_model
@@ -28,8 +28,16 @@ def clips(emodb: Path):
 def test_train_reports_progress_epochs_and_metadata(clips, tmp_path: Path) -> None:
     train, val = clips
     fractions, epochs = [], []
-    res = train_model(tiny_config(), train, val, labels=LABELS, train_config=tiny_train(epochs=2), device="cpu",
-                      progress=lambda f, m: fractions.append(f), on_epoch=lambda *a: epochs.append(a))
+    res = train_model(
+        tiny_config(),
+        train,
+        val,
+        labels=LABELS,
+        train_config=tiny_train(epochs=2),
+        device="cpu",
+        progress=lambda f, m: fractions.append(f),
+        on_epoch=lambda *a: epochs.append(a),
+    )
     assert [e[0] for e in epochs] == [1, 2]
     assert all(0 <= v <= 1 for e in epochs for v in e[3:])
     assert fractions == sorted(fractions) and fractions[-1] == 1.0
@@ -47,8 +55,16 @@ def test_train_reports_progress_epochs_and_metadata(clips, tmp_path: Path) -> No
 def test_cancel_keeps_best_model_so_far(clips) -> None:
     train, val = clips
     token = CancelToken()
-    res = train_model(tiny_config(), train, val, labels=LABELS, train_config=tiny_train(epochs=5), device="cpu",
-                      cancel=token, on_epoch=lambda epoch, *a: token.cancel() if epoch == 1 else None)
+    res = train_model(
+        tiny_config(),
+        train,
+        val,
+        labels=LABELS,
+        train_config=tiny_train(epochs=5),
+        device="cpu",
+        cancel=token,
+        on_epoch=lambda epoch, *a: token.cancel() if epoch == 1 else None,
+    )
     assert res.cancelled and len(res.history) == 1 and res.best_epoch == 1
     token2 = CancelToken()
     token2.cancel()
@@ -74,8 +90,7 @@ def test_fine_tune_classifier_with_new_labels(clips, tmp_path: Path) -> None:
     relabel = {"anger": "angry", "sadness": "calm", "neutral": "calm"}
     new_items = [type(it)(it.path, relabel[it.label], it.speaker, it.gender) for it in train + val]
     frozen_before = {k: v.clone() for k, v in base.bundle.net.state_dict().items() if not k.startswith("classifier.")}
-    res = fine_tune(base_path, new_items, mode="classifier",
-                    train_config=tiny_train(epochs=1), device="cpu")
+    res = fine_tune(base_path, new_items, mode="classifier", train_config=tiny_train(epochs=1), device="cpu")
     assert res.bundle.labels == ["angry", "calm"] and res.bundle.model_config.n_classes == 2
     after = res.bundle.net.state_dict()
     assert all(torch.equal(after[k], v) for k, v in frozen_before.items())

@@ -8,12 +8,12 @@ import shutil
 from pathlib import Path
 
 import pytest
+from retrain_support import tiny_model
 
 from esergui.errors import USER_ERRORS
 from esergui.models import BUNDLED, ModelRegistry, ModelRegistryError, active_model_path, bundled_model_path
 from esergui.workspace import Workspace
 from model.data import EMODB_LABELS
-from retrain_support import tiny_model
 
 
 @pytest.fixture()
@@ -118,8 +118,8 @@ def test_tampered_truncated_and_foreign_files_are_refused(ws: Workspace, model_f
     assert not marker.exists()
 
     # a genuine safetensors file of another program
-    from safetensors.torch import save_file
     import torch
+    from safetensors.torch import save_file
 
     foreign = tmp_path / "foreign.safetensors"
     save_file({"w": torch.zeros(3)}, str(foreign), metadata={"format": "pt"})
@@ -129,7 +129,9 @@ def test_tampered_truncated_and_foreign_files_are_refused(ws: Workspace, model_f
         reg.import_file(tmp_path / "missing.safetensors")
 
 
-def test_a_file_damaged_after_import_is_not_activated_or_exported(ws: Workspace, model_file: Path, tmp_path: Path) -> None:
+def test_a_file_damaged_after_import_is_not_activated_or_exported(
+    ws: Workspace, model_file: Path, tmp_path: Path
+) -> None:
     reg = ModelRegistry(ws)
     info = reg.import_file(model_file, name="fragile")
     data = bytearray(info.path.read_bytes())
@@ -169,25 +171,50 @@ def test_bundled_model_shows_its_own_recipes_figures() -> None:
 def test_headline_figures_from_model_metadata() -> None:
     from esergui.models import summarise_meta
 
-    bundled_like = {"training": {"n_train": 535, "n_val": 0, "train_speakers": ["03", "08"], "date": "2026-11-25"},
-                    "evaluation": {"note": "pooled", "baseline/random10": {"clean": {"n": 535, "wa": 0.7, "ua": 0.7}},
-                                   "esernet/random10": {"clean": {"n": 535, "wa": 0.9, "ua": 0.9}},
-                                   "esernet/speaker-pairs": {"folds_done": 5, "clean": {"n": 535, "wa": 0.8, "ua": 0.78},
-                                                             "babble10": {"n": 535, "wa": 0.5, "ua": 0.5}}}}
+    bundled_like = {
+        "training": {"n_train": 535, "n_val": 0, "train_speakers": ["03", "08"], "date": "2026-11-25"},
+        "evaluation": {
+            "note": "pooled",
+            "baseline/random10": {"clean": {"n": 535, "wa": 0.7, "ua": 0.7}},
+            "esernet/random10": {"clean": {"n": 535, "wa": 0.9, "ua": 0.9}},
+            "esernet/speaker-pairs": {
+                "folds_done": 5,
+                "clean": {"n": 535, "wa": 0.8, "ua": 0.78},
+                "babble10": {"n": 535, "wa": 0.5, "ua": 0.5},
+            },
+        },
+    }
     s = summarise_meta(bundled_like)  # its own variant, speaker-independent, clean; never the baseline's
-    assert s["figures"] == {"ua": 0.78, "wa": 0.8, "n": 535, "entry": "esernet/speaker-pairs",
-                            "on": "cross-validated on unseen speakers, 5 folds of speaker pairs; clean speech"}
+    assert s["figures"] == {
+        "ua": 0.78,
+        "wa": 0.8,
+        "n": 535,
+        "entry": "esernet/speaker-pairs",
+        "on": "cross-validated on unseen speakers, 5 folds of speaker pairs; clean speech",
+    }
     # a speaker-normalised model shows its own recipe's figures, not the global variant's
-    speaker_model = {**bundled_like, "normalisation": "speaker", "evaluation": {
-        **bundled_like["evaluation"], "esernet-spknorm/speaker-pairs": {"clean": {"n": 535, "wa": 0.67, "ua": 0.65}}}}
+    speaker_model = {
+        **bundled_like,
+        "normalisation": "speaker",
+        "evaluation": {
+            **bundled_like["evaluation"],
+            "esernet-spknorm/speaker-pairs": {"clean": {"n": 535, "wa": 0.67, "ua": 0.65}},
+        },
+    }
     assert summarise_meta(speaker_model)["figures"]["entry"] == "esernet-spknorm/speaker-pairs"
     assert summarise_meta({**bundled_like, "normalisation": "speaker"})["figures"] == {}
     only_baseline = {"evaluation": {"baseline/random10": {"clean": {"n": 535, "wa": 0.7, "ua": 0.7}}}}
     assert summarise_meta(only_baseline)["figures"] == {}
     assert s["data"] == "535 clips, 2 speakers" and s["date"] == "2026-11-25"
-    retrained = {"retraining": {"validation": {"ua": 0.5, "wa": 0.6, "n": 20}, "split": "train 80 clips",
-                                "base_validation": {"ua": 0.4, "wa": 0.45}, "base": "bundled",
-                                "data": {"clips": 100, "speakers": 5, "labels": {"a": 50, "b": 50}, "source": "csv"}}}
+    retrained = {
+        "retraining": {
+            "validation": {"ua": 0.5, "wa": 0.6, "n": 20},
+            "split": "train 80 clips",
+            "base_validation": {"ua": 0.4, "wa": 0.45},
+            "base": "bundled",
+            "data": {"clips": 100, "speakers": 5, "labels": {"a": 50, "b": 50}, "source": "csv"},
+        }
+    }
     s = summarise_meta(retrained)
     assert s["figures"]["ua"] == 0.5 and s["figures"]["base_ua"] == 0.4 and s["base"] == "bundled"
     assert s["data"] == "100 clips, 5 speakers, 2 labels (csv)"

@@ -41,8 +41,9 @@ def test_desktop_entry_passes_desktop_file_validate() -> None:
 
 
 def test_metainfo_passes_appstreamcli_validate_and_names_the_desktop_entry() -> None:
-    proc = subprocess.run([_tool("appstreamcli"), "validate", "--no-net", str(METAINFO)], check=False,
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [_tool("appstreamcli"), "validate", "--no-net", str(METAINFO)], check=False, capture_output=True, text=True
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     text = METAINFO.read_text()
     assert f'<launchable type="desktop-id">{DESKTOP.name}</launchable>' in text
@@ -65,8 +66,13 @@ def test_install_script_writes_a_valid_entry_with_icons_and_removes_them(tmp_pat
     program.chmod(0o755)
     prefix = tmp_path / "prefix"
     script = PACKAGING / "install_desktop_entry.sh"
-    proc = subprocess.run(["bash", str(script), "--prefix", str(prefix), "--exec", str(program)], check=False,
-                          capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        ["bash", str(script), "--prefix", str(prefix), "--exec", str(program)],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     share = prefix / "share"
     entry = share / "applications" / "eser-studio.desktop"
@@ -77,8 +83,13 @@ def test_install_script_writes_a_valid_entry_with_icons_and_removes_them(tmp_pat
     for size in ICON_SIZES:
         assert (share / "icons" / "hicolor" / f"{size}x{size}" / "apps" / "eser-studio.png").is_file()
 
-    gone = subprocess.run(["bash", str(script), "--prefix", str(prefix), "--uninstall"], check=False,
-                          capture_output=True, text=True, timeout=120)
+    gone = subprocess.run(
+        ["bash", str(script), "--prefix", str(prefix), "--uninstall"],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert gone.returncode == 0, gone.stderr
     left = [p for p in share.rglob("*") if p.is_file() and "cache" not in p.name]
     assert left == []

@@ -13,7 +13,7 @@ from packaging.utils import canonicalize_name
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "packaging"))
-import third_party_notices
+import third_party_notices  # noqa: E402 (found through the sys.path entry above)
 
 LOCK = ROOT / "requirements" / "lock-linux-py311.txt"
 
@@ -29,14 +29,29 @@ def _rows(text: str) -> dict[str, list[str]]:
 
 def test_generated_notices_name_each_direct_dependency_with_its_licence(tmp_path: Path) -> None:
     out = tmp_path / "NOTICES.md"
-    proc = subprocess.run([sys.executable, str(ROOT / "packaging" / "third_party_notices.py"), "--out", str(out)],
-                          check=False, capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "packaging" / "third_party_notices.py"), "--out", str(out)],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stderr
     text = out.read_text()
     assert text.startswith(third_party_notices.PREAMBLE)
     rows = _rows(text)
-    for name in ("torch", "torchaudio", "numpy", "scipy", "pandas", "soundfile", "av", "pyside6-essentials",
-                 "pyqtgraph", "sounddevice"):
+    for name in (
+        "torch",
+        "torchaudio",
+        "numpy",
+        "scipy",
+        "pandas",
+        "soundfile",
+        "av",
+        "pyside6-essentials",
+        "pyqtgraph",
+        "sounddevice",
+    ):
         assert name in rows, f"{name} missing from the notices"
         assert rows[name][2] and rows[name][2] != "not stated in the metadata", rows[name]
     assert "LGPL" in rows["pyside6-essentials"][2]

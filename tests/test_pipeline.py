@@ -13,7 +13,7 @@ import torch
 from bench.reference import frames, speech_prf
 from esergui.lesson import LessonStatus
 from esergui.pipeline import STAGES, Pipeline, PipelineSettings, analyze_into_workspace
-from esergui.progress import CancelToken, Cancelled
+from esergui.progress import Cancelled, CancelToken
 from esergui.workspace import Workspace
 
 torch.set_num_threads(1)
@@ -190,5 +190,7 @@ def test_a_lesson_without_speech(tmp_path: Path, pipeline: Pipeline) -> None:
     sf.write(path, 0.003 * room_noise(16000 * 8, np.random.default_rng(0)), 16000)
     result = pipeline.analyze(path)
     assert result.utterances == [] and result.duration_s == pytest.approx(8.0)
-    written = export_lesson(tmp_path / "out", "empty room", result.utterances, result.duration_s, result.labels, run=result.run)
+    written = export_lesson(
+        tmp_path / "out", "empty room", result.utterances, result.duration_s, result.labels, run=result.run
+    )
     assert written.summary["speech_s"] == 0 and written.summary["silence_pct"] == 100

@@ -20,6 +20,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
+from recording_support import (  # noqa: F401  (sound_server is a fixture)
+    CLI,
+    band_energy,
+    best_correlation,
+    peak_frequency,
+    sound_server,
+    tone,
+)
 
 from esergui.errors import DeviceError
 from esergui.recording import (
@@ -36,19 +44,12 @@ from esergui.recording import (
 )
 from esergui.recording.files import WavWriter, repair_wav
 from esergui.recording.recovery import marker_path
-from recording_support import (  # noqa: F401  (sound_server is a fixture)
-    CLI,
-    band_energy,
-    best_correlation,
-    peak_frequency,
-    sound_server,
-    tone,
-)
 
 EMODB_FILE = "03a01Fa.wav"  # 1.9 s, male speaker, happiness
 
 
 # ------------------------------------------------------------------------------ pure parts
+
 
 def test_ring_keeps_order_across_wraps_and_reports_dropped_frames():
     ring = FrameRing(capacity=10, channels=2)
@@ -147,6 +148,7 @@ def test_no_device_and_bad_names_give_clear_errors(sound_server):
 
 
 # ------------------------------------------------------------------------ the real device
+
 
 def test_lists_the_null_sink_monitor_with_default_marked(sound_server):
     devices = list_input_devices()
@@ -249,8 +251,13 @@ def test_cli_bad_device_and_rate(sound_server, tmp_path):
 
 def test_cli_ctrl_c_stops_cleanly_and_keeps_the_file(sound_server, tmp_path):
     out = tmp_path / "interrupted.wav"
-    proc = subprocess.Popen([*CLI, str(out), "--device", "pulse"], env=sound_server.env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [*CLI, str(out), "--device", "pulse"],
+        env=sound_server.env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     deadline = time.monotonic() + 20
     while not (out.exists() and out.stat().st_size > 1000):
         assert proc.poll() is None and time.monotonic() < deadline, "the recorder wrote nothing"
@@ -268,8 +275,9 @@ def test_cli_ctrl_c_stops_cleanly_and_keeps_the_file(sound_server, tmp_path):
 def test_killed_recorder_leaves_a_file_that_repair_makes_playable(sound_server, tmp_path, suffix):
     out = tmp_path / f"killed{suffix}"
     player = sound_server.play(tone(tmp_path / "t.wav", 700, 8.0))
-    proc = subprocess.Popen([*CLI, str(out), "--device", "pulse"], env=sound_server.env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [*CLI, str(out), "--device", "pulse"], env=sound_server.env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
     try:
         deadline = time.monotonic() + 20
         while not (out.exists() and out.stat().st_size > 4096):  # audio is being written
@@ -309,8 +317,9 @@ def test_device_disappearing_ends_the_recording_and_keeps_the_audio(sound_server
         recorder = Recorder(out, device)
         recorder.start()
         assert recorder.wait_for_audio(10)
-        subprocess.run(["paplay", str(tone(tmp_path / "t.wav", 500, 1.0))],
-                       env=dict(os.environ, PULSE_SERVER=server), timeout=20)
+        subprocess.run(
+            ["paplay", str(tone(tmp_path / "t.wav", 500, 1.0))], env=dict(os.environ, PULSE_SERVER=server), timeout=20
+        )
         stop_server(sound_dir)  # the "microphone" is pulled out
         assert recorder.wait(10), "the recorder did not notice the device vanishing"
         assert recorder.state == "failed"

@@ -13,14 +13,14 @@ pytest.importorskip("PySide6")
 pytestmark = pytest.mark.qt
 
 from PySide6.QtCore import QSettings  # noqa: E402
+from recording_support import best_correlation, sound_server  # noqa: E402,F401
 
-from esergui.timefmt import format_clock  # noqa: E402
 from esergui.app.recording.panel import SETTINGS_DEVICE, RecordingPanel  # noqa: E402
 from esergui.app.recording.recovery import RecoveryDialog, offer_recovery  # noqa: E402
 from esergui.recording import disk_status, find_unfinished  # noqa: E402
 from esergui.recording.files import WavWriter  # noqa: E402
 from esergui.recording.recovery import marker_path, write_marker  # noqa: E402
-from recording_support import best_correlation, sound_server  # noqa: E402,F401
+from esergui.timefmt import format_clock  # noqa: E402
 
 EMODB_FILE = "03a01Fa.wav"
 
@@ -56,7 +56,7 @@ def test_panel_records_pauses_and_emits_the_finished_file(qtbot, sound_server, e
 
     qtbot.waitUntil(watch, timeout=15000)
     qtbot.wait(300)
-    assert any("\u25CF Speech" == s for s in seen_speech), "the speech indicator never lit"
+    assert any("\u25cf Speech" == s for s in seen_speech), "the speech indicator never lit"
     assert max(peaks) > -30, "the level meter did not move"
     lo, hi = panel.waveform._lo, panel.waveform._hi
     assert hi.max() > 0.05 and lo.min() < -0.05 and panel.waveform._speech.any()

@@ -15,15 +15,15 @@ import numpy as np
 import pytest
 import soundfile as sf
 import torch
+from retrain_support import annotated_lesson, label_folder, starting_model, subset
 
 from esergui import retrain as R
 from esergui.models import ModelRegistry
-from esergui.progress import CancelToken, Cancelled
+from esergui.progress import Cancelled, CancelToken
 from esergui.timefmt import format_duration
 from esergui.workspace import Workspace
 from model.data import load_audio
 from model.io import load_model
-from retrain_support import annotated_lesson, label_folder, starting_model, subset
 
 torch.set_num_threads(1)
 ROOT = Path(__file__).resolve().parents[1]
@@ -58,8 +58,9 @@ def finetuned(emodb: Path, csv_list: Path, cache: Path, tmp_path_factory: pytest
     lmap = R.LabelMap(R.suggest_mapping(list(rep.label_counts), []), keep_model_labels=False)
     labels = lmap.label_list(None)
     base = starting_model(emodb)
-    plan = R.RetrainPlan(lmap.apply(rep.usable), labels, R.RetrainSettings(epochs=2), base, "start", cache,
-                         rep.summary(), lmap.mapping)
+    plan = R.RetrainPlan(
+        lmap.apply(rep.usable), labels, R.RetrainSettings(epochs=2), base, "start", cache, rep.summary(), lmap.mapping
+    )
     epochs: list[tuple] = []
     fractions: list[float] = []
     outcome = R.run_retraining(plan, progress=lambda f, m: fractions.append(f), on_epoch=lambda *a: epochs.append(a))
@@ -82,8 +83,10 @@ def test_finetune_reports_held_out_speaker_figures(finetuned) -> None:
     assert out.base_figures is not None and out.base_figures.n == fig.n  # same validation clips
     assert out.ua_change == pytest.approx(fig.ua - out.base_figures.ua)
     assert "validation" in out.split and not out.cancelled
-    print(f"\nvalidation ({', '.join(sorted(val_spk))}): UA {fig.ua:.3f} WA {fig.wa:.3f}; "
-          f"starting model UA {out.base_figures.ua:.3f}")
+    print(
+        f"\nvalidation ({', '.join(sorted(val_spk))}): UA {fig.ua:.3f} WA {fig.wa:.3f}; "
+        f"starting model UA {out.base_figures.ua:.3f}"
+    )
 
 
 def test_saved_model_loads_and_registers(finetuned, tmp_path: Path) -> None:
@@ -99,14 +102,21 @@ def test_saved_model_loads_and_registers(finetuned, tmp_path: Path) -> None:
         assert "36 clips" in info.data and "base_ua" in info.figures
 
 
-@pytest.mark.skipif(importlib.util.find_spec("esergui.commands.predict") is None,
-                    reason="esergui predict is not implemented yet (model helper)")
+@pytest.mark.skipif(
+    importlib.util.find_spec("esergui.commands.predict") is None,
+    reason="esergui predict is not implemented yet (model helper)",
+)
 def test_predict_cli_uses_the_new_model(finetuned, emodb: Path, tmp_path: Path) -> None:
     _, _, path, _, _ = finetuned
     out = tmp_path / "pred.csv"
     clip = emodb / "wav" / "16b10Wb.wav"  # a speaker the model never heard
-    proc = subprocess.run([sys.executable, "-m", "esergui", "predict", str(clip), "--model", str(path),
-                           "--csv", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "esergui", "predict", str(clip), "--model", str(path), "--csv", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stderr
     with open(out, newline="") as fh:
         rows = list(csv.DictReader(fh))
@@ -118,8 +128,9 @@ def test_cancel_keeps_the_best_epoch(emodb: Path, csv_list: Path, cache: Path) -
     items = R.collect_items(R.DataSource("csv", str(csv_list)))
     labels = sorted(LABELS3)
     token = CancelToken()
-    plan = R.RetrainPlan(items, labels, R.RetrainSettings(epochs=5, mode="classifier"), starting_model(emodb),
-                         cache_dir=cache)
+    plan = R.RetrainPlan(
+        items, labels, R.RetrainSettings(epochs=5, mode="classifier"), starting_model(emodb), cache_dir=cache
+    )
     out = R.run_retraining(plan, cancel=token, on_epoch=lambda *a: token.cancel())
     assert out.cancelled and len(out.result.history) == 1 and out.figures.n == len(out.val_items)
     early = CancelToken()
@@ -164,8 +175,13 @@ def test_emodb_folder_source(emodb: Path) -> None:
 def test_label_mapping_merge_and_drop() -> None:
     model = ["anger", "boredom", "disgust", "fear", "happiness", "sadness", "neutral"]
     sug = R.suggest_mapping(["Angry", "happy", "SAD", "calm", "frustrated"], model)
-    assert sug == {"Angry": "anger", "happy": "happiness", "SAD": "sadness", "calm": "neutral",
-                   "frustrated": "frustrated"}
+    assert sug == {
+        "Angry": "anger",
+        "happy": "happiness",
+        "SAD": "sadness",
+        "calm": "neutral",
+        "frustrated": "frustrated",
+    }
     lm = R.LabelMap(dict(sug))
     with pytest.raises(R.RetrainError, match="frustrated"):
         lm.label_list(model)
@@ -211,8 +227,9 @@ def test_workspace_annotations_become_clips(emodb: Path, tmp_path: Path, cache: 
 
 def test_speed_is_measured_and_estimate_scales(emodb: Path, csv_list: Path, cache: Path) -> None:
     items = R.collect_items(R.DataSource("csv", str(csv_list)))
-    speed = R.measure_speed(items, sorted(LABELS3), R.RetrainSettings(mode="classifier"), starting_model(emodb),
-                            cache, sample=16)
+    speed = R.measure_speed(
+        items, sorted(LABELS3), R.RetrainSettings(mode="classifier"), starting_model(emodb), cache, sample=16
+    )
     assert 0 < speed.train_s_per_clip < 5 and 0 < speed.val_s_per_clip < 5 and speed.device.startswith("CPU")
     per_epoch = 400 * speed.train_s_per_clip + 100 * speed.val_s_per_clip
     one = R.estimate_seconds(400, 100, 1, speed)

@@ -8,8 +8,19 @@ from types import SimpleNamespace
 
 import pytest
 
-from esergui.retrain_evidence import (MIN_CLIPS, Evidence, activation, assess, assess_outcome, comparable,
-                                      registry_protocol, restrict, ua_difference, validation_protocol, wilson)
+from esergui.retrain_evidence import (
+    MIN_CLIPS,
+    Evidence,
+    activation,
+    assess,
+    assess_outcome,
+    comparable,
+    registry_protocol,
+    restrict,
+    ua_difference,
+    validation_protocol,
+    wilson,
+)
 from model.data import Item
 from model.metrics import compute_figures
 
@@ -76,9 +87,15 @@ def test_figures_of_different_protocols_are_never_compared():
     assert key == validation_protocol(list(reversed(items))) and key.startswith("validation:")
     assert key != validation_protocol(items[:-1])
     retrained = assess(figures({"anger": (14, 12), "neutral": (13, 11), "sadness": (13, 12)}), key)
-    bundled = {"ua": 0.649, "wa": 0.667, "on": "cross-validated on unseen speakers", "entry": "esernet-spknorm/speaker-pairs"}
-    cross_validated = assess(figures({"anger": (100, 60), "neutral": (100, 70), "sadness": (100, 65)}),
-                             registry_protocol(bundled))
+    bundled = {
+        "ua": 0.649,
+        "wa": 0.667,
+        "on": "cross-validated on unseen speakers",
+        "entry": "esernet-spknorm/speaker-pairs",
+    }
+    cross_validated = assess(
+        figures({"anger": (100, 60), "neutral": (100, 70), "sadness": (100, 65)}), registry_protocol(bundled)
+    )
     assert registry_protocol(bundled) == "esernet-spknorm/speaker-pairs" and registry_protocol({}) == ""
     assert not comparable(retrained, cross_validated)
     with pytest.raises(ValueError, match="different protocols"):
@@ -88,11 +105,15 @@ def test_figures_of_different_protocols_are_never_compared():
 
 
 def test_activated_by_default_only_when_clearly_better_on_the_same_clips():
-    clear = activation(assess(figures({"anger": (20, 18), "neutral": (20, 18), "sadness": (20, 17)}), "v"),
-                       assess(figures({"anger": (20, 10), "neutral": (20, 11), "sadness": (20, 9)}), "v"))
+    clear = activation(
+        assess(figures({"anger": (20, 18), "neutral": (20, 18), "sadness": (20, 17)}), "v"),
+        assess(figures({"anger": (20, 10), "neutral": (20, 11), "sadness": (20, 9)}), "v"),
+    )
     assert clear.activate and clear.difference.low > 0 and clear.reason.startswith("Activated by default")
-    slight = activation(assess(figures({"anger": (20, 15), "neutral": (20, 14), "sadness": (20, 15)}), "v"),
-                        assess(figures({"anger": (20, 14), "neutral": (20, 14), "sadness": (20, 14)}), "v"))
+    slight = activation(
+        assess(figures({"anger": (20, 15), "neutral": (20, 14), "sadness": (20, 15)}), "v"),
+        assess(figures({"anger": (20, 14), "neutral": (20, 14), "sadness": (20, 14)}), "v"),
+    )
     assert not slight.activate and slight.difference.low < 0 < slight.difference.high
     assert "not clearly better" in slight.reason and "UA +3.3 points" in slight.reason
     alone = activation(assess(figures({"anger": (20, 18), "neutral": (20, 18), "sadness": (20, 17)}), "v"), None)
@@ -125,8 +146,9 @@ def test_a_saved_model_file_carries_its_evidence(emodb, tmp_path):
     val = [Item(f"/v/{i}.wav", label) for i, label in enumerate(["anger"] * 3 + ["neutral"] * 3)]
     new = figures({"anger": (3, 3), "neutral": (3, 3)})
     base = figures({"anger": (3, 2), "neutral": (3, 2)})
-    outcome = RetrainOutcome(TrainResult(load_model(tiny_model(emodb))), [], val, new, base, "base on the same 6 clips",
-                             "validation 6 clips")
+    outcome = RetrainOutcome(
+        TrainResult(load_model(tiny_model(emodb))), [], val, new, base, "base on the same 6 clips", "validation 6 clips"
+    )
     path = save_outcome(outcome, RetrainPlan([], LABELS), tmp_path / "m.safetensors", "school")
     evidence = load_model(path).metadata["retraining"]["evidence"]
     assert evidence["new"]["protocol"] == validation_protocol(val) and not evidence["new"]["sufficient"]

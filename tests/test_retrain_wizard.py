@@ -13,23 +13,22 @@ import time
 from pathlib import Path
 
 import numpy as np
-
 import pytest
 import soundfile as sf
 
 pytest.importorskip("PySide6")
 pytestmark = pytest.mark.qt
 
-from PySide6.QtCore import QTimer, Qt  # noqa: E402
+from PySide6.QtCore import Qt, QTimer  # noqa: E402
 from PySide6.QtWidgets import QWizard  # noqa: E402
+from retrain_support import annotated_lesson, label_folder, subset, tiny_model  # noqa: E402
 
+from esergui.app.retrain.common import DROP  # noqa: E402
 from esergui.app.retrain.models_dialog import ModelsDialog  # noqa: E402
-from esergui.app.retrain.common import DROP
 from esergui.app.retrain.wizard import RetrainWizard  # noqa: E402
 from esergui.models import BUNDLED, ModelRegistry  # noqa: E402
 from esergui.workspace import Workspace  # noqa: E402
 from model.data import load_audio  # noqa: E402
-from retrain_support import annotated_lesson, label_folder, subset, tiny_model  # noqa: E402
 
 SHOTS = os.environ.get("ESER_SCREENSHOTS")
 WAIT = 60_000  # ms; the CPU is shared, training a tiny model takes seconds
@@ -113,7 +112,11 @@ def test_wizard_end_to_end(qtbot, ws: Workspace, emodb_style: Path) -> None:
     labels = wiz.page(RetrainWizard.LABELS)
     assert labels.keep.isChecked()  # EmoDB labels are the model's labels
     assert {lab: c.currentText() for lab, c in labels.combos.items()} == {
-        "anger": "anger", "boredom": "boredom", "neutral": "neutral", "sadness": "sadness"}
+        "anger": "anger",
+        "boredom": "boredom",
+        "neutral": "neutral",
+        "sadness": "sadness",
+    }
     labels.combos["boredom"].setCurrentText("neutral")  # merge boredom into neutral
     labels.new.setChecked(True)  # a new label set: anger, neutral, sadness
     assert "anger (12), neutral (24), sadness (12)" in labels.result.text()

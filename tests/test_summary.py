@@ -12,7 +12,9 @@ from esergui.lesson import Utterance
 from esergui.summary import binned, emotion_by_role, lesson_summary, summary_frame, turns, union_seconds
 
 
-def U(a: float, b: float, spk: str | None, role: str | None, emo: str | None = None, conf: float | None = None, **kw) -> Utterance:
+def U(
+    a: float, b: float, spk: str | None, role: str | None, emo: str | None = None, conf: float | None = None, **kw
+) -> Utterance:
     return Utterance(a, b, speaker=spk, role=role, emotion=emo, confidence=conf, **kw)
 
 
@@ -66,8 +68,14 @@ def test_missing_roles_and_emotions_give_empty_columns() -> None:
     bare = [U(1, 2, None, None), U(3, 5, None, None)]
     row = lesson_summary(bare, 10.0)
     assert row["speech_s"] == pytest.approx(3.0)
-    for key in ("teacher_talk_s", "student_turns", "student_turns_per_min", "wait_proxy_teacher_to_student_n",
-                "longest_teacher_monologue_s", "low_confidence_pct"):
+    for key in (
+        "teacher_talk_s",
+        "student_turns",
+        "student_turns_per_min",
+        "wait_proxy_teacher_to_student_n",
+        "longest_teacher_monologue_s",
+        "low_confidence_pct",
+    ):
         assert math.isnan(row[key]), key
     assert not any(k.startswith("emotion_") for k in row)
     assert row["unattributed_talk_s"] == pytest.approx(3.0)
@@ -89,7 +97,10 @@ def test_synthetic_lesson_matches_truth(emodb) -> None:
     from bench.synth import build_lesson
 
     lesson = build_lesson(seed=3, duration_s=660.0, noise=None)
-    utts = [Utterance(t.start_s, t.end_s, speaker=t.speaker, role=t.role, emotion=t.emotion, confidence=0.6) for t in lesson.truth]
+    utts = [
+        Utterance(t.start_s, t.end_s, speaker=t.speaker, role=t.role, emotion=t.emotion, confidence=0.6)
+        for t in lesson.truth
+    ]
     row = lesson_summary(utts, lesson.duration_s, lesson="synth")
     truth_teacher = sum(t.end_s - t.start_s for t in lesson.truth if t.role == "teacher")
     truth_student = sum(t.end_s - t.start_s for t in lesson.truth if t.role == "student")

@@ -40,8 +40,17 @@ def recognised(emodb: Path) -> tuple[list[Utterance], list[str]]:
     for (role, name), wav, p in zip(files, wavs, probs):
         k = int(np.argmax(p))
         dur = len(wav) / 16000
-        utts.append(Utterance(t, t + dur, speaker=name[:2], role=role, emotion=rec.labels[k], confidence=float(p[k]),
-                              probabilities={lab: float(x) for lab, x in zip(rec.labels, p)}))
+        utts.append(
+            Utterance(
+                t,
+                t + dur,
+                speaker=name[:2],
+                role=role,
+                emotion=rec.labels[k],
+                confidence=float(p[k]),
+                probabilities={lab: float(x) for lab, x in zip(rec.labels, p)},
+            )
+        )
         t += dur + 1.0
     return utts, list(rec.labels)
 
@@ -58,7 +67,9 @@ def test_shares_with_uncertain_sum_to_100_per_role_and_bin(recognised: tuple[lis
         assert total == pytest.approx(100.0), prefix
     below = [u for u in utts if u.confidence < threshold]
     assert len(below) == 4
-    assert row["emotion_uncertain_pct"] == pytest.approx(100 * sum(u.duration_s for u in below) / sum(u.duration_s for u in utts))
+    assert row["emotion_uncertain_pct"] == pytest.approx(
+        100 * sum(u.duration_s for u in below) / sum(u.duration_s for u in utts)
+    )
     by_role = emotion_by_role(utts, labels, threshold)
     assert list(by_role.columns) == columns and np.allclose(by_role.sum(axis=1), 100.0)
     bins = binned(utts, utts[-1].end_s + 1, labels, bin_s=7.0, threshold=threshold)
@@ -66,9 +77,19 @@ def test_shares_with_uncertain_sum_to_100_per_role_and_bin(recognised: tuple[lis
     spoken = bins["speech_s"] > 0
     assert spoken.sum() >= 3 and np.allclose(shares[spoken].sum(axis=1), 100.0)
     # a person's label is never uncertain, even where the model was unsure
-    confirmed = [Utterance(u.start_s, u.end_s, speaker=u.speaker, role=u.role, emotion=u.emotion,
-                           confidence=u.confidence, probabilities=u.probabilities,
-                           human_emotion=u.emotion if u in below else None) for u in utts]
+    confirmed = [
+        Utterance(
+            u.start_s,
+            u.end_s,
+            speaker=u.speaker,
+            role=u.role,
+            emotion=u.emotion,
+            confidence=u.confidence,
+            probabilities=u.probabilities,
+            human_emotion=u.emotion if u in below else None,
+        )
+        for u in utts
+    ]
     assert lesson_summary(confirmed, utts[-1].end_s + 1, labels, settings=settings)["emotion_uncertain_pct"] == 0.0
 
 
@@ -132,8 +153,7 @@ def _concatenate(parts: list[Path], dest: Path) -> None:
 def test_workspace_from_schema_1_reads_arousal_and_valence(emodb: Path, tmp_path: Path) -> None:
     """A workspace written before arousal/valence existed (schema version 1, probabilities in
     the utterances table) opens, migrates and gives arousal/valence from what it stored."""
-    from esergui.workspace import DB_NAME, Workspace, full_hash, quick_hash
-    from esergui.workspace import schema
+    from esergui.workspace import DB_NAME, Workspace, full_hash, quick_hash, schema
 
     wav = tmp_path / "old.wav"
     shutil.copyfile(emodb / "wav" / "03a01Wa.wav", wav)
@@ -142,14 +162,22 @@ def test_workspace_from_schema_1_reads_arousal_and_valence(emodb: Path, tmp_path
     con = sqlite3.connect(folder / DB_NAME)
     con.executescript(schema.MIGRATIONS[0])
     con.execute("INSERT INTO meta VALUES ('app', ?), ('schema_version', '1')", (schema.APP_ID,))
-    con.execute("INSERT INTO lessons (name, audio_path, audio_size, audio_quick_hash, audio_sha256, created, status)"
-                " VALUES ('old lesson', ?, ?, ?, ?, '2024-01-01T00:00:00+00:00', 'analysed')",
-                (str(wav), wav.stat().st_size, quick_hash(wav), full_hash(wav)))
+    con.execute(
+        "INSERT INTO lessons (name, audio_path, audio_size, audio_quick_hash, audio_sha256, created, status)"
+        " VALUES ('old lesson', ?, ?, ?, ?, '2024-01-01T00:00:00+00:00', 'analysed')",
+        (str(wav), wav.stat().st_size, quick_hash(wav), full_hash(wav)),
+    )
     probs = {"anger": 0.7, "neutral": 0.2, "sadness": 0.1}
-    con.execute("INSERT INTO utterances (lesson_id, start_s, end_s, role, emotion, confidence, probabilities)"
-                " VALUES (1, 0.0, 1.0, 'teacher', 'anger', 0.7, ?)", (json.dumps(probs),))
-    con.execute("INSERT INTO utterances (lesson_id, start_s, end_s, role, emotion, confidence, probabilities, human_emotion)"
-                " VALUES (1, 1.5, 2.5, 'teacher', 'neutral', 0.3, ?, 'sadness')", (json.dumps({"neutral": 0.3, "anger": 0.7}),))
+    con.execute(
+        "INSERT INTO utterances (lesson_id, start_s, end_s, role, emotion, confidence, probabilities)"
+        " VALUES (1, 0.0, 1.0, 'teacher', 'anger', 0.7, ?)",
+        (json.dumps(probs),),
+    )
+    con.execute(
+        "INSERT INTO utterances (lesson_id, start_s, end_s, role, emotion, confidence, probabilities, human_emotion)"
+        " VALUES (1, 1.5, 2.5, 'teacher', 'neutral', 0.3, ?, 'sadness')",
+        (json.dumps({"neutral": 0.3, "anger": 0.7}),),
+    )
     con.commit()
     con.close()
     with Workspace.open(folder) as ws:

@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 
 pytest.importorskip("PySide6")
+from annotation_support import add_conversation  # noqa: E402
 from PySide6.QtGui import QUndoStack  # noqa: E402
 
-from annotation_support import add_conversation  # noqa: E402
 from esergui.app.annotation.undo import NOTE_MERGE_ID, EditLayer, MergeSpeakersEdit, SpeakerEdit, UtteranceEdit  # noqa: E402
 from esergui.workspace import Workspace  # noqa: E402
 
@@ -125,7 +125,9 @@ def test_speaker_commands(setup) -> None:
     stack.undo()
     stack.undo()
     assert {s.label: (s.name, s.role, s.role_source) for s in ws.speakers(lid)} == {
-        "S1": ("S1", "teacher", "model"), "S2": ("S2", "student", "model")}
+        "S1": ("S1", "teacher", "model"),
+        "S2": ("S2", "student", "model"),
+    }
     for _ in range(3):
         stack.redo()
     assert [s.name for s in ws.speakers(lid)] == ["Ms Weber"]
@@ -178,8 +180,9 @@ def test_edits_survive_sigkill_right_after(setup, tmp_path: Path) -> None:
     ws.close()
     code = CHILD.format(tests=str(ROOT / "tests"), ini=str(tmp_path / "app.ini"), folder=str(tmp_path / "ws"), lid=lid)
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PYTHONPATH=str(ROOT))
-    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
-                            cwd=ROOT)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=ROOT
+    )
     try:
         deadline = time.monotonic() + 120
         line = ""
@@ -202,7 +205,9 @@ def test_edits_survive_sigkill_right_after(setup, tmp_path: Path) -> None:
         cut = before[5].start_s + 0.5
         halves = [u for u in utts if before[5].start_s <= u.start_s < before[5].end_s]
         assert [(round(u.start_s, 3), round(u.end_s, 3)) for u in halves] == [
-            (round(before[5].start_s, 3), round(cut, 3)), (round(cut, 3), round(before[5].end_s, 3))]
+            (round(before[5].start_s, 3), round(cut, 3)),
+            (round(cut, 3), round(before[5].end_s, 3)),
+        ]
         assert (halves[0].note, halves[1].note) == ("", "check")  # the second part is selected after a split
         assert halves[0].boundary_source == halves[1].boundary_source == "human"
         assert again.lesson(lid).status.value == "edited"

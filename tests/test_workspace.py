@@ -17,8 +17,7 @@ import pytest
 
 from esergui.errors import WorkspaceError
 from esergui.lesson import AnalysisRun, LessonStatus, Utterance
-from esergui.workspace import DB_NAME, SCHEMA_VERSION, Workspace, full_hash, quick_hash
-from esergui.workspace import schema
+from esergui.workspace import DB_NAME, SCHEMA_VERSION, Workspace, full_hash, quick_hash, schema
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -187,7 +186,9 @@ def test_migration_from_version_1_keeps_data(tmp_path: Path, wav: Path) -> None:
         " VALUES ('old lesson', ?, ?, ?, ?, '2024-01-01T00:00:00+00:00', 'analysed')",
         (str(wav), wav.stat().st_size, quick_hash(wav), full_hash(wav)),
     )
-    con.execute("INSERT INTO utterances (lesson_id, start_s, end_s, emotion, human_emotion) VALUES (1, 0.2, 1.1, 'anger', 'fear')")
+    con.execute(
+        "INSERT INTO utterances (lesson_id, start_s, end_s, emotion, human_emotion) VALUES (1, 0.2, 1.1, 'anger', 'fear')"
+    )
     con.commit()
     con.close()
     with Workspace.open(folder) as ws:
@@ -205,7 +206,9 @@ def test_migration_from_version_1_keeps_data(tmp_path: Path, wav: Path) -> None:
 def test_failed_edit_changes_nothing(tmp_path: Path, wav: Path) -> None:
     with Workspace.open(tmp_path / "ws") as ws:
         lesson = ws.add_lesson(wav)
-        ws.store_analysis(lesson.id, AnalysisRun(), [Utterance(0.0, 0.5, speaker="S1"), Utterance(0.6, 1.0, speaker="S1")])
+        ws.store_analysis(
+            lesson.id, AnalysisRun(), [Utterance(0.0, 0.5, speaker="S1"), Utterance(0.6, 1.0, speaker="S1")]
+        )
         a, b = ws.utterances(lesson.id)
         with pytest.raises(WorkspaceError, match="no speaker 'S9'"):
             ws.update_human({a.id: {"human_emotion": "fear"}, b.id: {"human_speaker": "S9"}})
@@ -261,7 +264,9 @@ def test_teacher_voice_models_and_settings(tmp_path: Path, wav: Path) -> None:
         assert not ws.teacher_voice_audio(voice).exists()
 
         assert ws.active_model is None
-        entry = ws.register_model("iemocap4", "/models/iemocap4.safetensors", ["angry", "happy", "neutral", "sad"], {"uar": 0.61})
+        entry = ws.register_model(
+            "iemocap4", "/models/iemocap4.safetensors", ["angry", "happy", "neutral", "sad"], {"uar": 0.61}
+        )
         assert entry.labels == ("angry", "happy", "neutral", "sad") and entry.figures == {"uar": 0.61}
         ws.set_active_model("iemocap4")
         assert ws.active_model == entry

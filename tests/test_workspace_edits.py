@@ -20,13 +20,25 @@ def probs(label: str, p: float = 0.7) -> dict[str, float]:
     return {k: (p if k == label else rest) for k in LABELS}
 
 
-def model_output(shift: float = 0.0, teacher: str = "S1", student: str = "S2", emotion: str = "neutral") -> list[Utterance]:
+def model_output(
+    shift: float = 0.0, teacher: str = "S1", student: str = "S2", emotion: str = "neutral"
+) -> list[Utterance]:
     """Ten utterances: even ones the teacher's, odd ones a student's (4 s apart, 3 s long)."""
     out = []
     for i in range(10):
         spk, role = (teacher, "teacher") if i % 2 == 0 else (student, "student")
-        out.append(Utterance(i * 4.0 + shift, i * 4.0 + 3.0 + shift, speaker=spk, role=role, role_confidence=0.9,
-                             emotion=emotion, confidence=0.7, probabilities=probs(emotion)))
+        out.append(
+            Utterance(
+                i * 4.0 + shift,
+                i * 4.0 + 3.0 + shift,
+                speaker=spk,
+                role=role,
+                role_confidence=0.9,
+                emotion=emotion,
+                confidence=0.7,
+                probabilities=probs(emotion),
+            )
+        )
     return out
 
 
@@ -39,8 +51,9 @@ def ws(tmp_path: Path, emodb: Path):
 @pytest.fixture()
 def lesson(ws: Workspace, emodb: Path):
     lesson = ws.add_lesson(emodb / "wav" / "03a01Fa.wav", name="lesson 1", duration_s=45.0)
-    report = ws.store_analysis(lesson.id, AnalysisRun(labels=LABELS), model_output(),
-                               [Speaker("S1", "teacher"), Speaker("S2", "student")])
+    report = ws.store_analysis(
+        lesson.id, AnalysisRun(labels=LABELS), model_output(), [Speaker("S1", "teacher"), Speaker("S2", "student")]
+    )
     assert report.utterances == 10 and report.kept_human == 0
     return ws.lesson(lesson.id)
 
@@ -112,8 +125,15 @@ def test_speaker_edits(ws: Workspace, lesson) -> None:
     with pytest.raises(WorkspaceError, match="into itself"):
         ws.merge_speakers(lesson.id, "S1", "S1")
     actions = [e.action for e in ws.edits(lesson.id)]
-    assert actions == ["set_speaker", "speaker_role", "restore_speaker", "rename_speaker", "add_speaker",
-                       "merge_speakers", "undo_merge_speakers"]
+    assert actions == [
+        "set_speaker",
+        "speaker_role",
+        "restore_speaker",
+        "rename_speaker",
+        "add_speaker",
+        "merge_speakers",
+        "undo_merge_speakers",
+    ]
 
 
 def test_boundary_edits_and_undo(ws: Workspace, lesson) -> None:
@@ -150,14 +170,27 @@ def test_boundary_edits_and_undo(ws: Workspace, lesson) -> None:
 
     new = ws.create_utterance(lesson.id, 40.0, 41.5, speaker="S2", emotion="happiness", note="missed by VAD")
     n = ws.utterance(new)
-    assert (n.final_speaker, n.final_role, n.final_emotion, n.boundary_source) == ("S2", "student", "happiness", "human")
+    assert (n.final_speaker, n.final_role, n.final_emotion, n.boundary_source) == (
+        "S2",
+        "student",
+        "happiness",
+        "human",
+    )
     ws.delete_utterances([new, utts[9].id])
     assert new not in [u.id for u in ws.utterances(lesson.id)]
     assert {u.id for u in ws.utterances(lesson.id, include_deleted=True) if u.deleted} == {new, utts[9].id}
     ws.undelete_utterances([new])
     assert new in [u.id for u in ws.utterances(lesson.id)]
     assert [e.action for e in ws.edits(lesson.id)] == [
-        "set_emotion", "split", "restore", "merge", "boundaries", "create", "delete", "undelete"]
+        "set_emotion",
+        "split",
+        "restore",
+        "merge",
+        "boundaries",
+        "create",
+        "delete",
+        "undelete",
+    ]
 
 
 def test_edits_and_undo_keep_the_run_that_produced_the_model_layer(ws: Workspace, lesson) -> None:
@@ -189,8 +222,12 @@ def test_reanalysis_keeps_every_human_edit(ws: Workspace, lesson) -> None:
 
     # a new model: shifted boundaries, speaker labels swapped, emotions all "sadness"
     new = model_output(shift=0.3, teacher="S2", student="S1", emotion="sadness")
-    report = ws.store_analysis(lesson.id, AnalysisRun(labels=LABELS, model_name="v2"), new,
-                               [Speaker("S2", "teacher"), Speaker("S1", "student")])
+    report = ws.store_analysis(
+        lesson.id,
+        AnalysisRun(labels=LABELS, model_name="v2"),
+        new,
+        [Speaker("S2", "teacher"), Speaker("S1", "student")],
+    )
     after = ws.utterances(lesson.id)
     by_start = {u.start_s: u for u in after}
     assert report.kept_human == 6
