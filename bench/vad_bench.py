@@ -282,8 +282,8 @@ def tune(duration_s: float, top: int) -> None:
 
 
 SILERO_GRID: dict[str, list[Any]] = {
-    "speech_threshold": [0.3, 0.5],
-    "silence_threshold": [0.15, 0.3],
+    "speech_threshold": [0.15, 0.3, 0.5],
+    "silence_threshold": [0.05, 0.15, 0.3],
     "energy_gate": [False, True],
     "min_pause_s": [0.2, 0.5],
     "offset_s": [0.05, 0.2],

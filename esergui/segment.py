@@ -80,8 +80,8 @@ class VadSettings:
     """Segmentation settings; stored with an analysis run via :meth:`to_dict`."""
 
     detector: str = "silero"  # "silero" (neural, esergui.vad_silero) or "webrtc" (webrtcvad evidence)
-    speech_threshold: float = 0.3  # silero: a region needs a frame with speech probability >= this
-    silence_threshold: float = 0.15  # silero: ... and lasts while the probability stays >= this
+    speech_threshold: float = 0.15  # silero: a region needs a frame with speech probability >= this
+    silence_threshold: float = 0.05  # silero: ... and lasts while the probability stays >= this
     gate_bypass_prob: float = 1.0  # silero: frames this sure are speech whatever the energy gate says
     frame_ms: int = 10  # webrtcvad frame: 10, 20 or 30 ms
     aggressiveness: int = 2  # webrtcvad mode 0 (least) .. 3 (most eager to call non-speech)
