@@ -68,7 +68,8 @@ def _licence(dist: metadata.Distribution) -> str:
     classifiers = [c.split("::")[-1].strip() for c in meta.get_all("Classifier") or [] if c.startswith("License ::")]
     if classifiers:
         return "; ".join(classifiers)
-    return f"see licence files ({field[:40]}...)" if field else "not stated in the metadata"
+    first = " ".join(field.split())[:40]  # one line: a table cell holds no line breaks
+    return f"see licence files ({first}...)" if field else "not stated in the metadata"
 
 
 def _licence_files(dist: metadata.Distribution) -> list[str]:
