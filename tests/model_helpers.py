@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from model.config import ModelConfig, TrainConfig
 from model.data import Item, emodb_items
+
+if TYPE_CHECKING:
+    import torch
 
 TINY = dict(
     dim=16, heads=2, cue_layers=1, sformer_dims=(16, 16, 16), classifier_hidden=16, st_layers=1, dropout=0.0, n_mels=40
@@ -34,3 +38,22 @@ def few_clips(
             cands.sort(key=lambda it: sf.info(it.path).frames)
             out.extend(cands[:per_label])
     return out
+
+
+def write_signed_model(path: Path, meta_json: str, tensors: dict[str, torch.Tensor]) -> Path:
+    """Write a model file whose checksum is valid for this metadata (JSON text) and these tensors."""
+    from safetensors.torch import save_file
+
+    from model.io import FORMAT, FORMAT_VERSION, _checksum
+
+    save_file(
+        tensors,
+        str(path),
+        metadata={
+            "format": FORMAT,
+            "format_version": FORMAT_VERSION,
+            "meta": meta_json,
+            "sha256": _checksum(meta_json, tensors),
+        },
+    )
+    return path

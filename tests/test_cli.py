@@ -86,17 +86,8 @@ def test_failures_only_and_usage(files: dict[str, Path], tmp_path: Path) -> None
 
 def test_workspace_keeps_human_edits(files: dict[str, Path], tmp_path: Path) -> None:
     ws_dir, out = tmp_path / "ws", tmp_path / "out"
-    first = esergui(
-        "analyze",
-        str(files["conversation"]),
-        "--out",
-        str(out),
-        "--workspace",
-        str(ws_dir),
-        "--quiet",
-        "--device",
-        "cpu",
-    )
+    analyze = ("analyze", str(files["conversation"]), "--out", str(out), "--workspace", str(ws_dir), "--quiet")
+    first = esergui(*analyze, "--device", "cpu")
     assert first.returncode == 0, first.stderr
     assert first.stdout == "" and first.stderr == ""  # --quiet: nothing but errors
     with Workspace.open(ws_dir) as ws:
@@ -107,17 +98,7 @@ def test_workspace_keeps_human_edits(files: dict[str, Path], tmp_path: Path) -> 
         # a retrained model becomes the workspace's active model: the next analysis uses it
         ws.register_model("tiny", str(_tiny_model(tmp_path)), ["calm", "excited", "neutral"])
         ws.set_active_model("tiny")
-    again = esergui(
-        "analyze",
-        str(files["conversation"]),
-        "--out",
-        str(out),
-        "--workspace",
-        str(ws_dir),
-        "--quiet",
-        "--device",
-        "cpu",
-    )
+    again = esergui(*analyze, "--device", "cpu")
     assert again.returncode == 0, again.stderr
     with Workspace.open(ws_dir) as ws:
         assert len(ws.lessons()) == 1 and len(ws.runs(lesson.id)) == 2

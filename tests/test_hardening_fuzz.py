@@ -58,9 +58,9 @@ _ODD_VALUES = [0, -1, 1, 7, 10**9, 0.5, 1e308, "x", "", None, [], {}, True, [0, 
 def mutate_signed_model(path: Path, rng: random.Random) -> str:
     """Change a configuration value or tensor bytes and sign the file again (valid checksum)."""
     import torch
-    from safetensors.torch import save_file
 
-    from model.io import FORMAT, FORMAT_VERSION, _checksum, read_model_file
+    from model.io import read_model_file
+    from tests.model_helpers import write_signed_model
 
     meta, tensors = read_model_file(path)
     if rng.random() < 0.75:  # (a file whose tensors still load is run on a test sound: slower)
@@ -80,16 +80,7 @@ def mutate_signed_model(path: Path, rng: random.Random) -> str:
         tensors[name] = torch.frombuffer(raw, dtype=tensors[name].dtype).reshape(tensors[name].shape).clone()
         what = f"bytes of tensor {name}"
     meta_json = json.dumps(meta, sort_keys=True)
-    save_file(
-        tensors,
-        str(path),
-        metadata={
-            "format": FORMAT,
-            "format_version": FORMAT_VERSION,
-            "meta": meta_json,
-            "sha256": _checksum(meta_json, tensors),
-        },
-    )
+    write_signed_model(path, meta_json, tensors)
     return f"re-signed with {what}"
 
 

@@ -15,12 +15,12 @@ from typing import Any
 
 import pytest
 import torch
-from safetensors.torch import save_file
 
 from esergui.models import ModelRegistry, ModelRegistryError, bundled_model_path
 from esergui.workspace import Workspace
 from model.errors import ModelFileError
-from model.io import FORMAT, FORMAT_VERSION, _checksum, load_model, read_model_file
+from model.io import load_model, read_model_file
+from tests.model_helpers import write_signed_model
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -36,16 +36,7 @@ def bundled() -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
 def _signed(path: Path, meta: dict[str, Any] | str, tensors: dict[str, torch.Tensor]) -> Path:
     """Write a model file whose checksum is valid for this metadata and these tensors."""
     meta_json = meta if isinstance(meta, str) else json.dumps(meta, sort_keys=True)
-    save_file(
-        tensors,
-        str(path),
-        metadata={
-            "format": FORMAT,
-            "format_version": FORMAT_VERSION,
-            "meta": meta_json,
-            "sha256": _checksum(meta_json, tensors),
-        },
-    )
+    write_signed_model(path, meta_json, tensors)
     return path
 
 

@@ -116,9 +116,9 @@ def test_foreign_and_pickled_files(tmp_path: Path) -> None:
 
 def test_wrong_architecture_in_consistent_file(tmp_path: Path) -> None:
     """A file whose config and weights disagree (re-signed) is refused, not crashed on."""
-    from safetensors.torch import save_file
 
-    from model.io import FORMAT, FORMAT_VERSION, _checksum, bundle_meta, bundle_tensors
+    from model.io import bundle_meta, bundle_tensors
+    from tests.model_helpers import write_signed_model
 
     b = _bundle()
     tensors = bundle_tensors(b)
@@ -126,16 +126,7 @@ def test_wrong_architecture_in_consistent_file(tmp_path: Path) -> None:
     meta["model_config"]["dim"] = 32
     meta_json = json.dumps(meta, sort_keys=True)
     path = tmp_path / "wrong.safetensors"
-    save_file(
-        tensors,
-        str(path),
-        metadata={
-            "format": FORMAT,
-            "format_version": FORMAT_VERSION,
-            "meta": meta_json,
-            "sha256": _checksum(meta_json, tensors),
-        },
-    )
+    write_signed_model(path, meta_json, tensors)
     read_model_file(path)  # the checksum is fine...
     with pytest.raises(ModelFileError, match="does not match"):
         load_model(path)  # ...but the weights do not fit the configuration
