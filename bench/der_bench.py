@@ -51,7 +51,9 @@ def recordings() -> list[Recording]:
     out = []
     conv = shared_data_dir() / "conversation"
     if (conv / "sample.wav").is_file():
-        out.append(Recording("conversation", "sample", load_audio(conv / "sample.wav"), read_rttm(conv / "sample.rttm")))
+        out.append(
+            Recording("conversation", "sample", load_audio(conv / "sample.wav"), read_rttm(conv / "sample.rttm"))
+        )
     dia = shared_data_dir() / "diarization"
     if (dia / "reference.rttm").is_file():
         by_uri: dict[str, list[RefTurn]] = {}
@@ -63,8 +65,14 @@ def recordings() -> list[Recording]:
         for uri, turns in sorted(by_uri.items()):
             out.append(Recording("diarization", uri, load_audio(dia / f"{uri}.wav"), turns))
     rows = list(csv.DictReader((DEMO_LESSON.parent / "demo_lesson_truth.csv").open()))
-    out.append(Recording("demo", "demo_lesson", load_audio(DEMO_LESSON),
-                         [RefTurn(float(r["start_s"]), float(r["end_s"]), r["speaker"]) for r in rows]))
+    out.append(
+        Recording(
+            "demo",
+            "demo_lesson",
+            load_audio(DEMO_LESSON),
+            [RefTurn(float(r["start_s"]), float(r["end_s"]), r["speaker"]) for r in rows],
+        )
+    )
     return out
 
 
@@ -137,14 +145,21 @@ def run(oracle: bool) -> None:
         jer = JaccardErrorRate(collar=COLLAR_S, skip_overlap=False)
         d = der(ref, hyp, detailed=True)
         j = jer(ref, hyp)
-        pooled = groups.setdefault(rec.group, (DiarizationErrorRate(collar=COLLAR_S, skip_overlap=False),
-                                               JaccardErrorRate(collar=COLLAR_S, skip_overlap=False)))
+        pooled = groups.setdefault(
+            rec.group,
+            (
+                DiarizationErrorRate(collar=COLLAR_S, skip_overlap=False),
+                JaccardErrorRate(collar=COLLAR_S, skip_overlap=False),
+            ),
+        )
         pooled[0](ref, hyp)
         pooled[1](ref, hyp)
         total = max(d["total"], 1e-9)
-        print(f"| {rec.group}: {rec.name} | {len({t.speaker for t in turns})} ({len({t.speaker for t in rec.reference})}) | "
-              f"{100 * d['diarization error rate']:.1f} | {100 * d['missed detection'] / total:.1f} | "
-              f"{100 * d['false alarm'] / total:.1f} | {100 * d['confusion'] / total:.1f} | {100 * j:.1f} | {secs:.1f} |")
+        print(
+            f"| {rec.group}: {rec.name} | {len({t.speaker for t in turns})} ({len({t.speaker for t in rec.reference})}) | "
+            f"{100 * d['diarization error rate']:.1f} | {100 * d['missed detection'] / total:.1f} | "
+            f"{100 * d['false alarm'] / total:.1f} | {100 * d['confusion'] / total:.1f} | {100 * j:.1f} | {secs:.1f} |"
+        )
         if rec.group == "demo":
             shares = student_to_teacher_share(rec.reference, turns)
             demo_line = ", ".join(f"{k} {100 * v:.0f} %" for k, v in shares.items())
@@ -161,8 +176,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     import torch
 
     torch.set_num_threads(2)
-    print(f"Segments: {'reference turns (oracle)' if args.oracle else 'esergui.segment (VAD)'}; "
-          f"pyannote.metrics DER/JER, collar {COLLAR_S} s, overlap scored.\n")
+    print(
+        f"Segments: {'reference turns (oracle)' if args.oracle else 'esergui.segment (VAD)'}; "
+        f"pyannote.metrics DER/JER, collar {COLLAR_S} s, overlap scored.\n"
+    )
     run(args.oracle)
 
 

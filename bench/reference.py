@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Sequence
 
 import numpy as np
 
@@ -50,9 +50,7 @@ def speech_prf(ref: np.ndarray, hyp: np.ndarray) -> tuple[float, float, float]:
     return precision, recall, f1
 
 
-def label_frames(
-    spans: Sequence[tuple[float, float, str]], duration_s: float, hop_s: float = HOP_S
-) -> np.ndarray:
+def label_frames(spans: Sequence[tuple[float, float, str]], duration_s: float, hop_s: float = HOP_S) -> np.ndarray:
     """Object array of labels per frame (``None`` where nobody speaks; later spans win)."""
     n = int(np.ceil(duration_s / hop_s))
     out = np.full(n, None, dtype=object)

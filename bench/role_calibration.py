@@ -30,8 +30,9 @@ FIT_SEEDS = (101, 102)
 REPORT_SEEDS = (1, 2)
 
 
-def window_roles(truth: Sequence[tuple[float, float, str, str]], start: np.ndarray, end: np.ndarray,
-                 duration_s: float) -> np.ndarray:
+def window_roles(
+    truth: Sequence[tuple[float, float, str, str]], start: np.ndarray, end: np.ndarray, duration_s: float
+) -> np.ndarray:
     """Truth role of each window (the role of most of its frames; None where nobody speaks)."""
     ref = label_frames([(a, b, r) for a, b, _, r in truth], duration_s)
     out = np.full(len(start), None, dtype=object)
@@ -66,17 +67,25 @@ def fit(seeds: Sequence[int], minutes: float) -> None:
         known = truth != None  # noqa: E711
         feats.append(f[known])
         right.append((np.where(a.teacher, "teacher", "student") == truth)[known])
-        print(f"  {spec.name} seed {spec.seed}: {100 * right[-1].mean():.1f} % of windows right", file=sys.stderr, flush=True)
+        print(
+            f"  {spec.name} seed {spec.seed}: {100 * right[-1].mean():.1f} % of windows right",
+            file=sys.stderr,
+            flush=True,
+        )
     x, y = np.concatenate(feats), np.concatenate(right)
     model = LogisticRegression(C=10.0, max_iter=1000).fit(x[:, :1], y)  # Platt scaling of the margin
     odd = x[:, 1] < OUTLIER_Z
-    print(f"{len(y)} windows of {len(feats)} lessons (seeds {list(seeds)}), {100 * y.mean():.1f} % right; "
-          f"{int(odd.sum())} outlier windows (typicality < {OUTLIER_Z}), {100 * y[odd].mean():.1f} % of them right")
+    print(
+        f"{len(y)} windows of {len(feats)} lessons (seeds {list(seeds)}), {100 * y.mean():.1f} % right; "
+        f"{int(odd.sum())} outlier windows (typicality < {OUTLIER_Z}), {100 * y[odd].mean():.1f} % of them right"
+    )
     print(f"CONF_SLOPE = {model.coef_[0][0]:.2f}")
     print(f"CONF_OFFSET = {model.intercept_[0]:.2f}")
 
 
-def turn_outcomes(truth: Sequence[tuple[float, float, str, str]], turns: Sequence[Any], duration_s: float) -> tuple[np.ndarray, np.ndarray]:
+def turn_outcomes(
+    truth: Sequence[tuple[float, float, str, str]], turns: Sequence[Any], duration_s: float
+) -> tuple[np.ndarray, np.ndarray]:
     """``(confidence, right)`` per turn that overlaps truth speech."""
     ref = label_frames([(a, b, r) for a, b, _, r in truth], duration_s)
     conf, right = [], []
@@ -101,7 +110,9 @@ def reliability(conf: np.ndarray, right: np.ndarray, bins: int = 10) -> tuple[li
             continue
         gap = abs(float(right[m].mean()) - float(conf[m].mean()))
         ece += m.sum() / len(conf) * gap
-        rows.append([f"{edges[b]:.1f}-{edges[b + 1]:.1f}", str(int(m.sum())), f"{conf[m].mean():.3f}", f"{right[m].mean():.3f}"])
+        rows.append(
+            [f"{edges[b]:.1f}-{edges[b + 1]:.1f}", str(int(m.sum())), f"{conf[m].mean():.3f}", f"{right[m].mean():.3f}"]
+        )
     return rows, 100 * ece
 
 
@@ -132,13 +143,17 @@ def report(seeds: Sequence[int], minutes: float) -> None:
         sets[f"{rec.group} ({rec.name})"] = ([c], [r])
         if rec.group == "demo":
             wrong = c[~r]
-            print(f"\nDemo lesson: {int((~r).sum())} of {len(r)} turns have the wrong role; their confidences: "
-                  f"{', '.join(f'{v:.2f}' for v in sorted(wrong)) or '-'}; right turns: mean {c[r].mean():.2f}")
+            print(
+                f"\nDemo lesson: {int((~r).sum())} of {len(r)} turns have the wrong role; their confidences: "
+                f"{', '.join(f'{v:.2f}' for v in sorted(wrong)) or '-'}; right turns: mean {c[r].mean():.2f}"
+            )
     for name, (cs, rs) in sets.items():
         conf, right = np.concatenate(cs), np.concatenate(rs)
         rows, ece = reliability(conf, right)
-        print(f"\n#### {name}: {len(conf)} turns, {100 * right.mean():.1f} % right, mean confidence {conf.mean():.3f}, "
-              f"ECE {ece:.1f} pp\n")
+        print(
+            f"\n#### {name}: {len(conf)} turns, {100 * right.mean():.1f} % right, mean confidence {conf.mean():.3f}, "
+            f"ECE {ece:.1f} pp\n"
+        )
         print("| confidence | turns | mean confidence | share right |\n|---|---|---|---|")
         print("\n".join("| " + " | ".join(r) + " |" for r in rows))
 

@@ -92,12 +92,21 @@ def make_lesson(spec: LessonSpec) -> BenchLesson:
         clip = read_clip(name)
         a, b = voiced_span(clip)
         pieces += [clip[a:b], np.zeros(SR // 3, np.float32)]
-    turns = dict(teacher_turn_utterances=(1, 1), student_turn_utterances=5, teacher_again_prob=0.0) \
-        if spec.discussion else {}
+    turns = (
+        dict(teacher_turn_utterances=(1, 1), student_turn_utterances=5, teacher_again_prob=0.0)
+        if spec.discussion
+        else {}
+    )
     lesson = build_lesson(
-        seed=spec.seed, duration_s=spec.duration_s, teacher=teacher, students=students,
-        student_rel_db=(spec.student_db, spec.student_db), student_far_field=spec.far_field,
-        noise=spec.noise, exclude_files=enrol_files, **turns,
+        seed=spec.seed,
+        duration_s=spec.duration_s,
+        teacher=teacher,
+        students=students,
+        student_rel_db=(spec.student_db, spec.student_db),
+        student_far_field=spec.far_field,
+        noise=spec.noise,
+        exclude_files=enrol_files,
+        **turns,
     )
     truth = [(t.start_s, t.end_s, t.speaker, t.role) for t in lesson.truth]
     return BenchLesson(spec, lesson.audio, truth, np.concatenate(pieces), teacher)
@@ -118,6 +127,7 @@ def vad_segments(audio: np.ndarray) -> list[Any] | None:
 
 # --- scoring ---------------------------------------------------------------------------------
 
+
 def score(truth: Sequence[tuple[float, float, str, str]], turns: Sequence[Any], duration_s: float) -> dict[str, float]:
     """Role and speaker figures on a 10 ms grid (see the module docstring)."""
     ref_role = label_frames([(a, b, r) for a, b, _, r in truth], duration_s)
@@ -133,9 +143,15 @@ def score(truth: Sequence[tuple[float, float, str, str]], turns: Sequence[Any], 
     hyp_share = float(np.sum(hyp_role == "teacher")) / max(1, int(hyp_on.sum()))
     purity, coverage, spk_err = speaker_figures(ref_spk[both], hyp_spk[both])
     return {
-        "role_acc": 100 * acc, "all_teacher": 100 * base, "share_err": 100 * abs(hyp_share - ref_share),
-        "truth_share": 100 * ref_share, "purity": 100 * purity, "coverage": 100 * coverage,
-        "spk_err": 100 * spk_err, "n_hyp": len({t.speaker for t in turns}), "n_ref": len({s for _, _, s, _ in truth}),
+        "role_acc": 100 * acc,
+        "all_teacher": 100 * base,
+        "share_err": 100 * abs(hyp_share - ref_share),
+        "truth_share": 100 * ref_share,
+        "purity": 100 * purity,
+        "coverage": 100 * coverage,
+        "spk_err": 100 * spk_err,
+        "n_hyp": len({t.speaker for t in turns}),
+        "n_ref": len({s for _, _, s, _ in truth}),
     }
 
 
@@ -156,8 +172,14 @@ def speaker_figures(ref: np.ndarray, hyp: np.ndarray) -> tuple[float, float, flo
 
 # --- runs ------------------------------------------------------------------------------------
 
-def run_lesson(lesson: BenchLesson, segments: Sequence[Any], settings: Any, enrol: bool,
-               attribute: Callable[..., Any] | None = None) -> tuple[dict[str, float], float]:
+
+def run_lesson(
+    lesson: BenchLesson,
+    segments: Sequence[Any],
+    settings: Any,
+    enrol: bool,
+    attribute: Callable[..., Any] | None = None,
+) -> tuple[dict[str, float], float]:
     from esergui.speakers import attribute_speakers, embed_voice
 
     attribute = attribute or attribute_speakers
@@ -202,14 +224,18 @@ def _mean(rows: list[dict[str, float]], key: str) -> float:
 
 def print_table(title: str, groups: dict[str, list[dict[str, float]]]) -> None:
     print(f"\n### {title}\n")
-    print("| lessons | all-teacher acc % | role acc % | teacher-share err pp | purity % | coverage % | speaker err % | speakers (truth) |")
+    print(
+        "| lessons | all-teacher acc % | role acc % | teacher-share err pp | purity % | coverage % | speaker err % | speakers (truth) |"
+    )
     print("|---|---|---|---|---|---|---|---|")
     for name, rows in sorted(groups.items(), key=lambda kv: kv[0].startswith("**")):
-        print(f"| {name} | {_mean(rows, 'all_teacher'):.1f} | {_mean(rows, 'role_acc'):.1f} "
-              f"(min {min(r['role_acc'] for r in rows):.1f}) | {_mean(rows, 'share_err'):.1f} "
-              f"(max {max(r['share_err'] for r in rows):.1f}) | {_mean(rows, 'purity'):.1f} | "
-              f"{_mean(rows, 'coverage'):.1f} | {_mean(rows, 'spk_err'):.1f} | "
-              f"{_mean(rows, 'n_hyp'):.1f} ({_mean(rows, 'n_ref'):.1f}) |")
+        print(
+            f"| {name} | {_mean(rows, 'all_teacher'):.1f} | {_mean(rows, 'role_acc'):.1f} "
+            f"(min {min(r['role_acc'] for r in rows):.1f}) | {_mean(rows, 'share_err'):.1f} "
+            f"(max {max(r['share_err'] for r in rows):.1f}) | {_mean(rows, 'purity'):.1f} | "
+            f"{_mean(rows, 'coverage'):.1f} | {_mean(rows, 'spk_err'):.1f} | "
+            f"{_mean(rows, 'n_hyp'):.1f} ({_mean(rows, 'n_ref'):.1f}) |"
+        )
 
 
 def evaluate(seeds: Sequence[int], duration_s: float, settings: Any, use_vad: bool = True) -> dict[str, Any]:
@@ -238,8 +264,9 @@ def evaluate(seeds: Sequence[int], duration_s: float, settings: Any, use_vad: bo
             segments = sorted(segments, key=lambda s: s.start_s)
             win = embed_windows(ArraySource(lesson.audio), segments, settings.window_s)
             for enrol in (False, True):
-                a = assign_roles(win.embedding, win.duration_s, win.segment, settings, voice if enrol else None,
-                                 win.start_s)
+                a = assign_roles(
+                    win.embedding, win.duration_s, win.segment, settings, voice if enrol else None, win.start_s
+                )
                 turns = windows_to_turns(win, segments, a.speaker, a.teacher, a.confidence)
                 fig = score(lesson.truth, turns, len(lesson.audio) / SR)
                 key = f"{seg_name}, {'enrolled teacher voice' if enrol else 'automatic (dominant voice)'}"
@@ -258,8 +285,11 @@ def print_failing(per_lesson: list[tuple[str, str, int, dict[str, float]]]) -> N
     """Teacher-led lessons that miss role accuracy >= 95 % or teacher-share error <= 3 pp."""
     print("\n### Teacher-led lessons missing role acc >= 95 % or teacher-share err <= 3 pp\n")
     print("| segments, roles | lesson | seed | role acc % | teacher-share err pp |\n|---|---|---|---|---|")
-    bad = [(k, n, s, f) for k, n, s, f in per_lesson if not n.startswith("discussion")
-           and (f["role_acc"] < 95 or f["share_err"] > 3)]
+    bad = [
+        (k, n, s, f)
+        for k, n, s, f in per_lesson
+        if not n.startswith("discussion") and (f["role_acc"] < 95 or f["share_err"] > 3)
+    ]
     for k, n, s, f in bad:
         print(f"| {k} | {n} | {s} | {f['role_acc']:.1f} | {f['share_err']:.1f} |")
     total = sum(1 for _, n, _, _ in per_lesson if not n.startswith("discussion"))
@@ -274,8 +304,10 @@ def print_reliability(outcomes: dict[str, list[tuple[np.ndarray, np.ndarray]]]) 
         conf = np.concatenate([c for c, _ in pairs])
         right = np.concatenate([r for _, r in pairs])
         rows, ece = reliability(conf, right)
-        print(f"\n### Role confidence of turns, {seg_name}, automatic roles: {len(conf)} turns, "
-              f"{100 * right.mean():.1f} % right, mean confidence {conf.mean():.3f}, ECE {ece:.1f} pp\n")
+        print(
+            f"\n### Role confidence of turns, {seg_name}, automatic roles: {len(conf)} turns, "
+            f"{100 * right.mean():.1f} % right, mean confidence {conf.mean():.3f}, ECE {ece:.1f} pp\n"
+        )
         print("| confidence | turns | mean confidence | share right |\n|---|---|---|---|")
         print("\n".join("| " + " | ".join(r) + " |" for r in rows))
 
@@ -302,13 +334,19 @@ def sweep(seeds: Sequence[int], duration_s: float, thresholds: Sequence[float]) 
                 turns = windows_to_turns(win, segments, a.speaker, a.teacher, a.confidence)
                 figs.setdefault((th, merge), []).append(score(lesson.truth, turns, len(lesson.audio) / SR))
         print(f"  done {spec.name} seed {spec.seed}", file=sys.stderr, flush=True)
-    print(f"\n### Threshold sweep, tuning seeds {list(seeds)}, {duration_s / 60:g}-minute teacher-led lessons, oracle segments\n")
-    print("| cluster_threshold | teacher-fragment merging | role acc % (mean / min) | teacher-share err pp (mean / max) | speaker err % | speakers found |")
+    print(
+        f"\n### Threshold sweep, tuning seeds {list(seeds)}, {duration_s / 60:g}-minute teacher-led lessons, oracle segments\n"
+    )
+    print(
+        "| cluster_threshold | teacher-fragment merging | role acc % (mean / min) | teacher-share err pp (mean / max) | speaker err % | speakers found |"
+    )
     print("|---|---|---|---|---|---|")
     for (th, merge), rows in figs.items():
-        print(f"| {th:.2f} | {'on' if merge else 'off'} | {_mean(rows, 'role_acc'):.1f} / {min(r['role_acc'] for r in rows):.1f} | "
-              f"{_mean(rows, 'share_err'):.1f} / {max(r['share_err'] for r in rows):.1f} | {_mean(rows, 'spk_err'):.1f} | "
-              f"{_mean(rows, 'n_hyp'):.1f} |")
+        print(
+            f"| {th:.2f} | {'on' if merge else 'off'} | {_mean(rows, 'role_acc'):.1f} / {min(r['role_acc'] for r in rows):.1f} | "
+            f"{_mean(rows, 'share_err'):.1f} / {max(r['share_err'] for r in rows):.1f} | {_mean(rows, 'spk_err'):.1f} | "
+            f"{_mean(rows, 'n_hyp'):.1f} |"
+        )
 
 
 def conversation_sweep(thresholds: Sequence[float]) -> None:
@@ -322,16 +360,21 @@ def conversation_sweep(thresholds: Sequence[float]) -> None:
     audio, truth = conv
     lesson = BenchLesson(LessonSpec(), audio, truth, audio[:0], "")
     print("\n### Conversation sample by clustering threshold\n")
-    print("| segments | cluster_threshold | role acc % | teacher-share err pp | purity % | coverage % | speaker err % | speakers |")
+    print(
+        "| segments | cluster_threshold | role acc % | teacher-share err pp | purity % | coverage % | speaker err % | speakers |"
+    )
     print("|---|---|---|---|---|---|---|---|")
     for name, segments in (("oracle", oracle_segments(truth)), ("VAD", vad_segments(audio))):
         for th in thresholds:
             f, _ = run_lesson(lesson, segments, SpeakerSettings(cluster_threshold=th), False)
-            print(f"| {name} | {th:.2f} | {f['role_acc']:.1f} | {f['share_err']:.1f} | {f['purity']:.1f} | "
-                  f"{f['coverage']:.1f} | {f['spk_err']:.1f} | {f['n_hyp']} |")
+            print(
+                f"| {name} | {th:.2f} | {f['role_acc']:.1f} | {f['share_err']:.1f} | {f['purity']:.1f} | "
+                f"{f['coverage']:.1f} | {f['spk_err']:.1f} | {f['n_hyp']} |"
+            )
 
 
 # --- encoder comparison -----------------------------------------------------------------------
+
 
 def mfcc_stats_embed(clips: Sequence[np.ndarray]) -> np.ndarray:
     """Classical baseline: mean and std of 20 MFCCs plus std of their deltas (25 ms / 10 ms,
@@ -409,13 +452,17 @@ def encoder_comparison(seed: int = 5) -> None:
         def run(clips: Sequence[np.ndarray]) -> np.ndarray:
             if raw:  # Resemblyzer's own use: no per-clip level normalisation, no repetition
                 return _embed_unnormalised(enc, clips)
-            return enc.embed([np.tile(c, int(np.ceil(MIN_EMBED_S * SR / len(c)))) if len(c) < MIN_EMBED_S * SR else c
-                              for c in clips])
+            return enc.embed(
+                [np.tile(c, int(np.ceil(MIN_EMBED_S * SR / len(c)))) if len(c) < MIN_EMBED_S * SR else c for c in clips]
+            )
+
         return run
 
-    methods = {"GE2E (bundled), level-normalised, short clips repeated to 1 s": ge2e(False),
-               "GE2E, raw level, no repetition": ge2e(True),
-               "MFCC statistics (classical)": mfcc_stats_embed}
+    methods = {
+        "GE2E (bundled), level-normalised, short clips repeated to 1 s": ge2e(False),
+        "GE2E, raw level, no repetition": ge2e(True),
+        "MFCC statistics (classical)": mfcc_stats_embed,
+    }
     torch.set_num_threads(1)
     print("\n### Speaker embeddings: EER % on EmoDB (535 clips, 10 speakers, all emotions)\n")
     print("| method | " + " | ".join(conds) + " | clean vs far (enrol vs lesson) | s per audio hour (1 thread) |")
@@ -443,6 +490,7 @@ def _embed_unnormalised(enc: Any, clips: Sequence[np.ndarray]) -> np.ndarray:
 
 # --- speed and memory ----------------------------------------------------------------------------
 
+
 def speed(threads: int) -> None:
     """Time attribution of a 45-minute lesson, and cluster 10,000 windows (a 3-hour-plus lesson)."""
     import resource
@@ -462,14 +510,19 @@ def speed(threads: int) -> None:
     turns = attribute_speakers(lesson.audio, segments)
     wall, cpu = time.perf_counter() - w0, time.process_time() - c0
     print(f"\n### Speed ({threads} thread{'s' if threads > 1 else ''})\n")
-    print(f"45-minute lesson, {speech / 60:.1f} min of speech, {len(segments)} segments -> {len(turns)} turns: "
-          f"{wall:.1f} s wall, {cpu:.1f} s CPU (all threads); load average then {_load():.1f}", flush=True)
+    print(
+        f"45-minute lesson, {speech / 60:.1f} min of speech, {len(segments)} segments -> {len(turns)} turns: "
+        f"{wall:.1f} s wall, {cpu:.1f} s CPU (all threads); load average then {_load():.1f}",
+        flush=True,
+    )
     from esergui.speakers.windows import ArraySource, embed_windows
 
     win = embed_windows(ArraySource(lesson.audio), [s for s in segments if s.end_s < 300], 1.5)
     rng = np.random.default_rng(0)
     reps = int(np.ceil(10_000 / len(win)))
-    x = np.concatenate([win.embedding + rng.normal(0, 0.01, win.embedding.shape).astype(np.float32) for _ in range(reps)])[:10_000]
+    x = np.concatenate(
+        [win.embedding + rng.normal(0, 0.01, win.embedding.shape).astype(np.float32) for _ in range(reps)]
+    )[:10_000]
     x /= np.linalg.norm(x, axis=1, keepdims=True)
     dur = np.tile(win.duration_s, reps)[:10_000]
     seg = np.arange(10_000)
@@ -479,9 +532,11 @@ def speed(threads: int) -> None:
     elapsed = time.perf_counter() - t0
     peak = tracemalloc.get_traced_memory()[1] / 2**20
     tracemalloc.stop()
-    print(f"speakers and roles for 10,000 windows (~4 hours of speech; real windows of the lesson's first "
-          f"5 minutes, repeated with small noise): {elapsed:.1f} s, "
-          f"peak numpy/Python allocation {peak:.0f} MiB (process max RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB)")
+    print(
+        f"speakers and roles for 10,000 windows (~4 hours of speech; real windows of the lesson's first "
+        f"5 minutes, repeated with small noise): {elapsed:.1f} s, "
+        f"peak numpy/Python allocation {peak:.0f} MiB (process max RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB)"
+    )
 
 
 def _load() -> float:
@@ -522,8 +577,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     settings = SpeakerSettings()
     seeds = args.seeds or (TUNE_SEEDS if args.tune else REPORT_SEEDS)
     out = evaluate(seeds, args.minutes * 60, settings, use_vad=not args.no_vad)
-    print(f"## Speaker attribution, seeds {list(seeds)}, {args.minutes:g}-minute lessons, "
-          f"{len(lesson_matrix(seeds, 60))} lessons\n")
+    print(
+        f"## Speaker attribution, seeds {list(seeds)}, {args.minutes:g}-minute lessons, "
+        f"{len(lesson_matrix(seeds, 60))} lessons\n"
+    )
     print(f"settings: {settings.to_dict()}")
     for key, groups in out["results"].items():
         print_table(key, groups)

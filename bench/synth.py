@@ -234,8 +234,9 @@ def classroom_sounds(n: int, rng: np.random.Generator, per_minute: float = 6.0, 
         elif kind == "scrape":  # a chair dragged: band noise with a rough envelope, 0.3-1.0 s
             length = int(rng.uniform(0.3, 1.0) * sr)
             lo = rng.uniform(300, 900)
-            ev = _signal.sosfilt(_signal.butter(2, [lo, lo * 4], "bandpass", fs=sr, output="sos"),
-                                 rng.standard_normal(length))
+            ev = _signal.sosfilt(
+                _signal.butter(2, [lo, lo * 4], "bandpass", fs=sr, output="sos"), rng.standard_normal(length)
+            )
             ev *= np.abs(np.sin(np.linspace(0, np.pi * rng.uniform(2, 6), length))) ** 0.5
         elif kind == "rustle":  # paper: high-frequency crackle, 0.5-1.5 s
             length = int(rng.uniform(0.5, 1.5) * sr)

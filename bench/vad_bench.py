@@ -53,12 +53,16 @@ CONDITIONS: dict[str, dict[str, Any]] = {
     "clean": dict(noise=None),
     "room noise 10 dB": dict(noise="room", snr_db=10.0),
     "babble 10 dB": dict(noise="babble", snr_db=10.0),
-    "far-field students at -35 dBFS (room 20 dB)": dict(student_far_field=True, student_rel_db=(-11.0, -11.0), snr_db=20.0),
+    "far-field students at -35 dBFS (room 20 dB)": dict(
+        student_far_field=True, student_rel_db=(-11.0, -11.0), snr_db=20.0
+    ),
     "room 10 dB + far-field students": dict(noise="room", snr_db=10.0, student_far_field=True),
     "quiet lesson: teacher -35 dBFS, far-field students": dict(teacher_dbfs=-35.0, student_far_field=True, snr_db=20.0),
     "loud lesson: teacher -10 dBFS": dict(teacher_dbfs=-10.0, snr_db=25.0),
     "long pauses 3-20 s (room 20 dB)": dict(noise="room", snr_db=20.0, pause_range_s=(3.0, 20.0)),
-    "classroom sounds: knocks, scrapes, paper, steps (room 20 dB)": dict(snr_db=20.0, events_db=0.0, events_per_minute=12.0),
+    "classroom sounds: knocks, scrapes, paper, steps (room 20 dB)": dict(
+        snr_db=20.0, events_db=0.0, events_per_minute=12.0
+    ),
 }
 
 Item = tuple[str, np.ndarray, np.ndarray, np.ndarray | None]  # condition, audio, truth frames, teacher frames
@@ -69,7 +73,12 @@ def conversation() -> Item:
     audio, sr = sf.read(folder / "sample.wav", dtype="float32")
     assert sr == SR
     turns = read_rttm(folder / "sample.rttm")
-    return "conversation sample (real, 2 speakers)", audio, frames([(t.start_s, t.end_s) for t in turns], audio.size / SR), None
+    return (
+        "conversation sample (real, 2 speakers)",
+        audio,
+        frames([(t.start_s, t.end_s) for t in turns], audio.size / SR),
+        None,
+    )
 
 
 def real_recordings() -> list[Item]:
@@ -82,11 +91,19 @@ def real_recordings() -> list[Item]:
         duration = rec.audio.size / SR
         spans = [(t.start_s, t.end_s) for t in rec.reference]
         if rec.group == "diarization":
-            items.append((f"diarization {rec.name} (real; turns cover pauses: recall only)", rec.audio,
-                          frames(spans, duration), None))
+            items.append(
+                (
+                    f"diarization {rec.name} (real; turns cover pauses: recall only)",
+                    rec.audio,
+                    frames(spans, duration),
+                    None,
+                )
+            )
         elif rec.group == "demo":
             teacher = frames([(t.start_s, t.end_s) for t in rec.reference if t.speaker == "teacher"], duration)
-            items.append(("demo lesson (espeak-ng, far students, room noise)", rec.audio, frames(spans, duration), teacher))
+            items.append(
+                ("demo lesson (espeak-ng, far students, room noise)", rec.audio, frames(spans, duration), teacher)
+            )
     return items
 
 
@@ -148,7 +165,8 @@ def non_speech_alone(settings: VadSettings, seconds: float = 120.0) -> dict[str,
     x = np.concatenate([lead, np.clip(sounds, -1, 1).astype(np.float32)])
     start = lead.size / SR
     out["classroom sounds alone (after 30 s of lesson)"] = sum(
-        max(0.0, s.end_s - max(s.start_s, start)) for s in segment_speech(x, settings))
+        max(0.0, s.end_s - max(s.start_s, start)) for s in segment_speech(x, settings)
+    )
     return out
 
 
@@ -160,23 +178,42 @@ def table(rows: list[list[str]], header: list[str]) -> str:
 
 #: Silero VAD as its package uses it by default (threshold 0.5, release 0.35, 250 ms minimum
 #: speech, 100 ms minimum silence, 30 ms padding), without the energy gate.
-SILERO_PLAIN = VadSettings(energy_gate=False, speech_threshold=0.5, silence_threshold=0.35, min_speech_s=0.25,
-                           min_pause_s=0.1, onset_s=0.03, offset_s=0.03, min_loud_s=0.0, max_utterance_s=0.0)
+SILERO_PLAIN = VadSettings(
+    energy_gate=False,
+    speech_threshold=0.5,
+    silence_threshold=0.35,
+    min_speech_s=0.25,
+    min_pause_s=0.1,
+    onset_s=0.03,
+    offset_s=0.03,
+    min_loud_s=0.0,
+    max_utterance_s=0.0,
+)
 
 
 def real_report() -> None:
     """Frame P/R/F1 on the real recordings and the demo lesson, per detector."""
-    variants = {"ESER (defaults: silero + energy gate)": VadSettings(),
-                "ESER, silero without the energy gate": VadSettings(energy_gate=False),
-                "ESER, silero, energy gate bypassed above p = 0.8": VadSettings(gate_bypass_prob=0.8),
-                "Silero VAD, package defaults": SILERO_PLAIN,
-                "ESER webrtcvad (former default)": VadSettings(detector="webrtc")}
+    variants = {
+        "ESER (defaults: silero + energy gate)": VadSettings(),
+        "ESER, silero without the energy gate": VadSettings(energy_gate=False),
+        "ESER, silero, energy gate bypassed above p = 0.8": VadSettings(gate_bypass_prob=0.8),
+        "Silero VAD, package defaults": SILERO_PLAIN,
+        "ESER webrtcvad (former default)": VadSettings(detector="webrtc"),
+    }
     rows = []
     for name, audio, truth, _ in real_recordings():
         dur = audio.size / SR
         for variant, s in variants.items():
             p, r, f = speech_prf(truth, span_frames(segment_speech(audio, s), dur))
-            rows.append([name, variant, f"{p:.3f}", f"{r:.3f}", f"**{f:.3f}**" if not name.startswith("diarization") else f"({f:.3f})"])
+            rows.append(
+                [
+                    name,
+                    variant,
+                    f"{p:.3f}",
+                    f"{r:.3f}",
+                    f"**{f:.3f}**" if not name.startswith("diarization") else f"({f:.3f})",
+                ]
+            )
     print("Real recordings and the demo lesson: frame-level speech detection, 10 ms grid.\n")
     print(table(rows, ["recording", "detector", "precision", "recall", "F1"]))
 
@@ -220,13 +257,31 @@ def report(duration_s: float) -> None:
     for cond, ms in mean.items():
         best = max(range(4), key=lambda m: ms[f"plain{m}"][2])
         p2, e = ms["plain2"], ms["ESER (defaults)"]
-        rows.append([cond, f"{p2[0]:.3f} / {p2[1]:.3f} / **{p2[2]:.3f}**", f"{ms[f'plain{best}'][2]:.3f} (mode {best})",
-                     f"{e[0]:.3f} / {e[1]:.3f} / **{e[2]:.3f}**",
-                     "-" if np.isnan(e[3]) else f"{e[3]:.3f} / {e[4]:.3f}"])
-    print(f"Frame-level speech detection, 10 ms grid; lessons: mean of seeds {', '.join(map(str, REPORT_SEEDS))}, "
-          f"{duration_s:.0f} s each.\n")
-    print(table(rows, ["condition", "plain webrtcvad mode 2: P / R / F1", "plain, best mode in hindsight: F1",
-                       "ESER: P / R / F1", "ESER recall: teacher / students"]))
+        rows.append(
+            [
+                cond,
+                f"{p2[0]:.3f} / {p2[1]:.3f} / **{p2[2]:.3f}**",
+                f"{ms[f'plain{best}'][2]:.3f} (mode {best})",
+                f"{e[0]:.3f} / {e[1]:.3f} / **{e[2]:.3f}**",
+                "-" if np.isnan(e[3]) else f"{e[3]:.3f} / {e[4]:.3f}",
+            ]
+        )
+    print(
+        f"Frame-level speech detection, 10 ms grid; lessons: mean of seeds {', '.join(map(str, REPORT_SEEDS))}, "
+        f"{duration_s:.0f} s each.\n"
+    )
+    print(
+        table(
+            rows,
+            [
+                "condition",
+                "plain webrtcvad mode 2: P / R / F1",
+                "plain, best mode in hindsight: F1",
+                "ESER: P / R / F1",
+                "ESER recall: teacher / students",
+            ],
+        )
+    )
     print("\nAblations (F1; mean over the lesson conditions, and the conversation):\n")
     lesson_conds = [c for c in mean if not c.startswith("conversation")]
     conv = next(c for c in mean if c.startswith("conversation"))
@@ -239,10 +294,16 @@ def report(duration_s: float) -> None:
     fa = non_speech_alone(settings)
     fa_no_gate = non_speech_alone(ablations["without the energy gate"])
     fa_webrtc = non_speech_alone(ablations["ESER webrtcvad (former default)"])
-    print(table([[k, f"{v:.1f}", f"{fa_no_gate[k]:.1f}", f"{fa_webrtc[k]:.1f}"] for k, v in fa.items()],
-                ["recording", "ESER (defaults)", "silero without the energy gate", "ESER webrtcvad"]))
-    print(f"\nESER segmentation ran at {audio_s / t_eser:.0f}x real time over these {audio_s / 60:.0f} minutes "
-          "(in-memory arrays, this machine).")
+    print(
+        table(
+            [[k, f"{v:.1f}", f"{fa_no_gate[k]:.1f}", f"{fa_webrtc[k]:.1f}"] for k, v in fa.items()],
+            ["recording", "ESER (defaults)", "silero without the energy gate", "ESER webrtcvad"],
+        )
+    )
+    print(
+        f"\nESER segmentation ran at {audio_s / t_eser:.0f}x real time over these {audio_s / 60:.0f} minutes "
+        "(in-memory arrays, this machine)."
+    )
 
 
 GRID: dict[str, list[Any]] = {
@@ -260,7 +321,9 @@ def tune(duration_s: float, top: int) -> None:
     items = [conversation(), *lessons(TUNE_SEEDS, TUNE_VOICES, duration_s)]
     feats: dict[int, list[Any]] = {}
     for agg in GRID["aggressiveness"]:
-        feats[agg] = [frame_features(audio, VadSettings(detector="webrtc", aggressiveness=agg)) for _, audio, _, _ in items]
+        feats[agg] = [
+            frame_features(audio, VadSettings(detector="webrtc", aggressiveness=agg)) for _, audio, _, _ in items
+        ]
     results = []
     keys = list(GRID)
     for values in itertools.product(*GRID.values()):
@@ -306,12 +369,16 @@ def tune_silero(duration_s: float, top: int) -> None:
         per: dict[str, list[float]] = {}
         for (cond, audio, truth, teacher), f in zip(items, feats):
             mask, arrays = speech_mask(f, s)
-            per.setdefault(cond, []).append(score(truth, span_frames(segments_from_mask(mask, f, s, arrays), audio.size / SR), teacher)[2])
+            per.setdefault(cond, []).append(
+                score(truth, span_frames(segments_from_mask(mask, f, s, arrays), audio.size / SR), teacher)[2]
+            )
         f1 = {c: float(np.mean(v)) for c, v in per.items()}
         les = [v for c, v in f1.items() if not c.startswith("demo")]
         results.append((float(np.mean(les)), min(les), f1[items[0][0]], kw))
     results.sort(key=lambda r: -(r[0] + r[1] + r[2]))
-    print(f"{len(results)} silero settings on tuning seeds {TUNE_SEEDS[:2]} ({duration_s:.0f} s lessons) and the demo lesson")
+    print(
+        f"{len(results)} silero settings on tuning seeds {TUNE_SEEDS[:2]} ({duration_s:.0f} s lessons) and the demo lesson"
+    )
     for mean_f1, worst, demo_f1, kw in results[:top]:
         print(f"lessons mean {mean_f1:.4f} worst {worst:.4f} demo {demo_f1:.4f}  {kw}")
 
@@ -325,7 +392,10 @@ def speed() -> None:
         wav = Path(tmp) / "lesson45.wav"
         sf.write(wav, lesson.audio, SR, subtype="PCM_16")
         for detector in ("silero", "webrtc"):
-            for name, make in [("in-memory array", lambda: ArrayAudio(lesson.audio)), ("16 kHz WAV cache", lambda: WavAudio(wav))]:
+            for name, make in [
+                ("in-memory array", lambda: ArrayAudio(lesson.audio)),
+                ("16 kHz WAV cache", lambda: WavAudio(wav)),
+            ]:
                 times, cpu = [], []
                 for _ in range(3):
                     src = make()
@@ -334,8 +404,10 @@ def speed() -> None:
                     times.append(time.perf_counter() - t0)
                     cpu.append(time.process_time() - c0)
                 best = min(times)
-                print(f"{detector}, 45-minute lesson, {name}: {best:.2f} s wall (best of 3) = {dur / best:.0f}x real time; "
-                      f"{min(cpu):.2f} s CPU = {dur / min(cpu):.0f}x; {len(segs)} segments; load average {os.getloadavg()[0]:.1f}")
+                print(
+                    f"{detector}, 45-minute lesson, {name}: {best:.2f} s wall (best of 3) = {dur / best:.0f}x real time; "
+                    f"{min(cpu):.2f} s CPU = {dur / min(cpu):.0f}x; {len(segs)} segments; load average {os.getloadavg()[0]:.1f}"
+                )
 
 
 def main() -> None:

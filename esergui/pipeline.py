@@ -29,15 +29,16 @@ from __future__ import annotations
 import dataclasses
 import tempfile
 import time
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 
 from esergui.errors import EserError
 from esergui.lesson import AnalysisRun, LessonStatus, Speaker, Utterance
-from esergui.progress import CancelToken, Cancelled, check
+from esergui.progress import Cancelled, CancelToken, check
 from esergui.speakers import attribute_speakers
 from esergui.workspace.reanalysis import OverlapIndex, trim_to_free
 from model.errors import ModelFileError
@@ -73,12 +74,15 @@ class PipelineSettings:
                 return None
             if hasattr(obj, "to_dict"):
                 return obj.to_dict()
-            if dataclasses.is_dataclass(obj):
+            if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
                 return dataclasses.asdict(obj)
             return obj
 
-        return {"vad": plain(self.vad), "speakers": plain(self.speakers),
-                "model": {"path": self.model_path, "device": self.device, "batch_s": self.batch_s}}
+        return {
+            "vad": plain(self.vad),
+            "speakers": plain(self.speakers),
+            "model": {"path": self.model_path, "device": self.device, "batch_s": self.batch_s},
+        }
 
 
 @dataclass
@@ -104,7 +108,7 @@ class _Stage:
     def __init__(self, name: str, progress: StageProgress | None, timings: dict[str, float]) -> None:
         self.name, self._progress, self._timings = name, progress, timings
 
-    def __enter__(self) -> "_Stage":
+    def __enter__(self) -> _Stage:
         self._t0 = time.perf_counter()
         self(0.0, "starting")
         return self
@@ -122,7 +126,9 @@ class _Stage:
 class Pipeline:
     """Runs the stages; holds the loaded emotion model and speaker stage between lessons."""
 
-    def __init__(self, settings: PipelineSettings | None = None, *, recognizer: Any = AUTO, speaker_stage: Any = AUTO) -> None:
+    def __init__(
+        self, settings: PipelineSettings | None = None, *, recognizer: Any = AUTO, speaker_stage: Any = AUTO
+    ) -> None:
         self.settings = settings or PipelineSettings()
         self._recognizer = recognizer
         self._speaker_stage = speaker_stage
@@ -133,8 +139,7 @@ class Pipeline:
         """Load the optional stages now (the emotion model, the speaker stage) and return
         ``{stage: reason}`` for those that will be skipped. Raises a user error when a model
         file that was asked for explicitly, or a device, is unusable."""
-        self.recognizer
-        self.speaker_stage
+        _ = (self.recognizer, self.speaker_stage)  # the properties load the stages
         return dict(self._skip_reasons)
 
     @property
@@ -190,12 +195,24 @@ class Pipeline:
         ``teacher_embedding``: an enrolled teacher voice for the speaker stage."""
         audio_path = Path(audio_path)
         if cache_path is not None:
-            return self._analyze(audio_path, Path(cache_path), pinned, teacher_embedding, progress, cancel, on_utterances)
+            return self._analyze(
+                audio_path, Path(cache_path), pinned, teacher_embedding, progress, cancel, on_utterances
+            )
         with tempfile.TemporaryDirectory(prefix="esergui-") as tmp:
-            return self._analyze(audio_path, Path(tmp) / "decoded_16k.wav", pinned, teacher_embedding, progress, cancel, on_utterances)
+            return self._analyze(
+                audio_path, Path(tmp) / "decoded_16k.wav", pinned, teacher_embedding, progress, cancel, on_utterances
+            )
 
-    def _analyze(self, audio_path: Path, cache: Path, pinned: Sequence[Utterance], teacher_embedding: Any,
-                 progress: StageProgress | None, cancel: CancelToken | None, on_utterances: PartialCallback | None) -> AnalysisResult:
+    def _analyze(
+        self,
+        audio_path: Path,
+        cache: Path,
+        pinned: Sequence[Utterance],
+        teacher_embedding: Any,
+        progress: StageProgress | None,
+        cancel: CancelToken | None,
+        on_utterances: PartialCallback | None,
+    ) -> AnalysisResult:
         from esergui.audio import decode_to_cache
         from esergui.segment import VadSettings, segment_speech
 
@@ -217,7 +234,9 @@ class Pipeline:
         if speaker_stage is not None:
             with _Stage("speakers", progress, timings) as stage:
                 span_objs = sorted([*model_utts, *kept], key=lambda u: u.start_s)
-                turns = speaker_stage(source, span_objs, self.settings.speakers, teacher_embedding, progress=stage, cancel=cancel)
+                turns = speaker_stage(
+                    source, span_objs, self.settings.speakers, teacher_embedding, progress=stage, cancel=cancel
+                )
             model_utts, kept, speakers = _apply_turns(turns, spans, kept)
         else:
             kept = [dataclasses.replace(p, speaker=None, role=None, role_confidence=None) for p in kept]
@@ -242,8 +261,15 @@ class Pipeline:
         )
         return AnalysisResult(audio_path, duration, utterances, speakers, run, labels)
 
-    def _emotions(self, recognizer: Any, source: Any, utterances: list[Utterance], stage: _Stage,
-                  cancel: CancelToken | None, on_utterances: PartialCallback | None) -> list[Utterance]:
+    def _emotions(
+        self,
+        recognizer: Any,
+        source: Any,
+        utterances: list[Utterance],
+        stage: _Stage,
+        cancel: CancelToken | None,
+        on_utterances: PartialCallback | None,
+    ) -> list[Utterance]:
         """Recognise emotions batch by batch (``settings.batch_s`` seconds of speech each)."""
         sr = int(source.sample_rate)
         labels = list(recognizer.labels)
@@ -257,8 +283,10 @@ class Pipeline:
             # speaker's statistics over the whole lesson first (one more read of the speech).
             for a in range(0, len(utterances), 256):
                 check(cancel)
-                part = utterances[a: a + 256]
-                waves = [np.asarray(source.read(int(u.start_s * sr), int(u.end_s * sr)), dtype=np.float32) for u in part]
+                part = utterances[a : a + 256]
+                waves = [
+                    np.asarray(source.read(int(u.start_s * sr), int(u.end_s * sr)), dtype=np.float32) for u in part
+                ]
                 stats = recognizer.speaker_stats(waves, [u.speaker for u in part], sr, stats)
 
         def flush() -> None:
@@ -279,8 +307,14 @@ class Pipeline:
             fresh = []
             for u, p in zip(batch, probs):
                 k = int(np.argmax(p))
-                fresh.append(dataclasses.replace(u, emotion=labels[k], confidence=float(p[k]),
-                                                 probabilities={lab: float(x) for lab, x in zip(labels, p)}))
+                fresh.append(
+                    dataclasses.replace(
+                        u,
+                        emotion=labels[k],
+                        confidence=float(p[k]),
+                        probabilities={lab: float(x) for lab, x in zip(labels, p)},
+                    )
+                )
             out.extend(fresh)
             done += batch_dur
             batch.clear()
@@ -311,20 +345,33 @@ def _model_identity(recognizer: Any) -> tuple[str | None, str | None]:
     return (None if name is None else str(name)), (None if version is None else str(version))
 
 
-def _apply_turns(turns: Sequence[Any], spans: Sequence[tuple[float, float]], kept: Sequence[Utterance]) -> tuple[list[Utterance], list[Utterance], list[Speaker]]:
+def _apply_turns(
+    turns: Sequence[Any], spans: Sequence[tuple[float, float]], kept: Sequence[Utterance]
+) -> tuple[list[Utterance], list[Utterance], list[Speaker]]:
     """Speaker turns -> model utterances (cut away from pinned spans), pinned utterances with
     the speaker overlapping them most, and the speakers with their roles."""
-    utts = [Utterance(float(t.start_s), float(t.end_s), speaker=t.speaker, role=t.role,
-                      role_confidence=float(t.role_confidence)) for t in turns]
+    utts = [
+        Utterance(
+            float(t.start_s), float(t.end_s), speaker=t.speaker, role=t.role, role_confidence=float(t.role_confidence)
+        )
+        for t in turns
+    ]
     index = OverlapIndex((u.start_s, u.end_s, u) for u in utts)
     refreshed = []
     for p in kept:
         best = index.best(p.start_s, p.end_s)
-        refreshed.append(dataclasses.replace(
-            p, speaker=getattr(best, "speaker", None), role=getattr(best, "role", None),
-            role_confidence=getattr(best, "role_confidence", None)))
-    talk: dict[str, dict[str, float]] = {}
+        refreshed.append(
+            dataclasses.replace(
+                p,
+                speaker=getattr(best, "speaker", None),
+                role=getattr(best, "role", None),
+                role_confidence=getattr(best, "role_confidence", None),
+            )
+        )
+    talk: dict[str, dict[str | None, float]] = {}
     for u in utts:
+        if u.speaker is None:  # every speaker turn names its speaker; nothing to list otherwise
+            continue
         talk.setdefault(u.speaker, {}).setdefault(u.role, 0.0)
         talk[u.speaker][u.role] += u.duration_s
     speakers = [Speaker(label, max(roles, key=lambda r: roles[r])) for label, roles in talk.items()]
@@ -352,10 +399,19 @@ def analyze_into_workspace(
         teacher = np.asarray(ws.teacher_voice(lesson.teacher_voice_id).embedding, dtype=np.float32)
     old_status = ws.begin_analysis(lesson_id)
     try:
-        result = pipeline.analyze(audio, cache_path=ws.cache_file(lesson), pinned=ws.pinned(lesson_id),
-                                  teacher_embedding=teacher, progress=progress, cancel=cancel, on_utterances=on_utterances)
+        result = pipeline.analyze(
+            audio,
+            cache_path=ws.cache_file(lesson),
+            pinned=ws.pinned(lesson_id),
+            teacher_embedding=teacher,
+            progress=progress,
+            cancel=cancel,
+            on_utterances=on_utterances,
+        )
         t0 = time.perf_counter()
-        report = ws.store_analysis(lesson_id, result.run, result.utterances, result.speakers, duration_s=result.duration_s)
+        report = ws.store_analysis(
+            lesson_id, result.run, result.utterances, result.speakers, duration_s=result.duration_s
+        )
         result.run.timings_s["store"] = round(time.perf_counter() - t0, 3)
         result.run.id = report.run_id
     except BaseException:

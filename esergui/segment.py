@@ -111,8 +111,10 @@ class VadSettings:
         if self.detector not in DETECTORS:
             problems.append(f"detector must be one of {', '.join(DETECTORS)} (got {self.detector!r})")
         if not 0.0 < self.silence_threshold <= self.speech_threshold < 1.0 or not 0.0 < self.gate_bypass_prob <= 1.0:
-            problems.append("need 0 < silence_threshold <= speech_threshold < 1 and 0 < gate_bypass_prob <= 1 "
-                            f"(got {self.silence_threshold}, {self.speech_threshold}, {self.gate_bypass_prob})")
+            problems.append(
+                "need 0 < silence_threshold <= speech_threshold < 1 and 0 < gate_bypass_prob <= 1 "
+                f"(got {self.silence_threshold}, {self.speech_threshold}, {self.gate_bypass_prob})"
+            )
         if self.frame_ms not in (10, 20, 30):
             problems.append(f"frame_ms must be 10, 20 or 30 (got {self.frame_ms})")
         if self.aggressiveness not in (0, 1, 2, 3):
@@ -121,8 +123,19 @@ class VadSettings:
             problems.append(f"vad_min_fraction must be within [0, 1] (got {self.vad_min_fraction})")
         if not 0 < self.band_hz[0] < self.band_hz[1]:
             problems.append(f"band_hz must be (low, high) with 0 < low < high (got {self.band_hz})")
-        for name in ("vad_context_s", "max_gain_db", "gate_min_db", "min_loud_s", "onset_s", "offset_s",
-                     "min_speech_s", "min_pause_s", "max_utterance_s", "pad_s", "one_class_db"):
+        for name in (
+            "vad_context_s",
+            "max_gain_db",
+            "gate_min_db",
+            "min_loud_s",
+            "onset_s",
+            "offset_s",
+            "min_speech_s",
+            "min_pause_s",
+            "max_utterance_s",
+            "pad_s",
+            "one_class_db",
+        ):
             if getattr(self, name) < 0:
                 problems.append(f"{name} must not be negative (got {getattr(self, name)})")
         if self.background_window_s < 2.0:
@@ -186,8 +199,11 @@ def _probe_levels_db(source: AudioSource, sos: np.ndarray, hop: int, excerpts: i
     1 s excerpts spread over the recording: the background and the loud-speech level."""
     sr, n = source.sample_rate, source.n_samples
     starts = np.unique(np.linspace(0, max(0, n - sr), num=min(excerpts, max(1, n // sr))).astype(int))
-    values = [_frame_db(signal.sosfilt(sos, source.read(int(a), int(a) + sr).astype(np.float64)), hop)[5:]
-              for a in starts] if n else []
+    values = (
+        [_frame_db(signal.sosfilt(sos, source.read(int(a), int(a) + sr).astype(np.float64)), hop)[5:] for a in starts]
+        if n
+        else []
+    )
     pool = np.concatenate(values) if values else np.zeros(0, np.float32)
     if pool.size == 0:
         return _SILENCE_DB, _SILENCE_DB
@@ -346,7 +362,9 @@ def _bridge(starts: np.ndarray, ends: np.ndarray, min_gap: int) -> tuple[np.ndar
     return starts[keep_start], ends[keep_end]
 
 
-def speech_mask(features: FrameFeatures, settings: VadSettings | None = None) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+def speech_mask(
+    features: FrameFeatures, settings: VadSettings | None = None
+) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """Pass 2: the boolean speech decision per 10 ms frame, and the arrays behind it
     (``energy``: smoothed dB, ``background``: background mean dB)."""
     s = settings or VadSettings()
@@ -361,7 +379,9 @@ def speech_mask(features: FrameFeatures, settings: VadSettings | None = None) ->
     if prob is not None:
         vote = hysteresis(prob, s.speech_threshold, s.silence_threshold)
     elif ctx > 1:
-        vote = ndimage.uniform_filter1d(features.vad.astype(np.float32), ctx, mode="constant") >= s.vad_min_fraction - 1e-6
+        vote = (
+            ndimage.uniform_filter1d(features.vad.astype(np.float32), ctx, mode="constant") >= s.vad_min_fraction - 1e-6
+        )
     if s.energy_gate:
         bg_mean, bg_std = background_stats(es, s.background_window_s, s.one_class_db)
         low = bg_mean + np.maximum(s.gate_min_db, s.gate_low_sigma * bg_std)
@@ -404,7 +424,9 @@ def _split_long(a: int, b: int, smooth_e: np.ndarray, max_frames: int) -> list[t
 
 
 def segments_from_mask(
-    mask: np.ndarray, features: FrameFeatures, settings: VadSettings | None = None,
+    mask: np.ndarray,
+    features: FrameFeatures,
+    settings: VadSettings | None = None,
     arrays: dict[str, np.ndarray] | None = None,
 ) -> list[Segment]:
     """Speech regions of a frame mask as :class:`Segment` objects (long ones split, padded)."""
@@ -433,8 +455,14 @@ def segments_from_mask(
             next_start = spans[i + 1][0] * HOP_S if i + 1 < len(spans) else duration
             start = max(start - pad, (prev_end + start) / 2 if i > 0 else 0.0)
             end = min(end + pad, (end + next_start) / 2 if i + 1 < len(spans) else duration)
-        out.append(Segment(round(start, 3), round(end, 3), None if level is None else round(level, 2),
-                           None if snr is None else round(snr, 2)))
+        out.append(
+            Segment(
+                round(start, 3),
+                round(end, 3),
+                None if level is None else round(level, 2),
+                None if snr is None else round(snr, 2),
+            )
+        )
     return out
 
 

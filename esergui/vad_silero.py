@@ -46,7 +46,9 @@ def model_path() -> Path:
         raise SileroUnavailable("Speech detection needs the silero-vad package (pip install silero-vad).")
     path = Path(next(iter(spec.submodule_search_locations))) / "data" / MODEL_FILE
     if not path.is_file():
-        raise SileroUnavailable(f"The installed silero-vad package lacks {MODEL_FILE} (version 6.2 or newer is needed).")
+        raise SileroUnavailable(
+            f"The installed silero-vad package lacks {MODEL_FILE} (version 6.2 or newer is needed)."
+        )
     return path
 
 
@@ -65,8 +67,9 @@ class SileroVad:
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
         options.log_severity_level = 3
-        self.session = ort.InferenceSession(str(path or model_path()), sess_options=options,
-                                            providers=["CPUExecutionProvider"])
+        self.session = ort.InferenceSession(
+            str(path or model_path()), sess_options=options, providers=["CPUExecutionProvider"]
+        )
 
     @staticmethod
     @functools.cache
@@ -106,8 +109,8 @@ class SileroStream:
             ctx[1:] = f[:-1, -CONTEXT:]
             self._context = f[-1, -CONTEXT:].copy()
             probs, self._h, self._c = self._session.run(
-                ["speech_probs", "hn", "cn"],
-                {"input": np.concatenate([ctx, f], axis=1), "h": self._h, "c": self._c})
+                ["speech_probs", "hn", "cn"], {"input": np.concatenate([ctx, f], axis=1), "h": self._h, "c": self._c}
+            )
             out.append(np.asarray(probs, np.float32).reshape(-1))
         return np.concatenate(out) if out else np.zeros(0, np.float32)
 

@@ -57,8 +57,9 @@ def main(out: Path = OUT) -> int:
             raise SystemExit(f"make_icons: could not write {path}")
     rendered = {size: Image.open(png_path(size, out)).convert("RGBA") for size in SIZES}
     # Each size of the .ico and .icns is the one Qt drew, not a resized bitmap.
-    rendered[max(ICO_SIZES)].save(out / "eser-studio.ico", sizes=[(s, s) for s in ICO_SIZES],
-                                  append_images=[rendered[s] for s in ICO_SIZES])
+    rendered[max(ICO_SIZES)].save(
+        out / "eser-studio.ico", sizes=[(s, s) for s in ICO_SIZES], append_images=[rendered[s] for s in ICO_SIZES]
+    )
     rendered[max(SIZES)].save(out / "eser-studio.icns", append_images=list(rendered.values()))
     print(f"wrote {len(SIZES)} PNG sizes, eser-studio.ico and eser-studio.icns under {out}")
     return 0

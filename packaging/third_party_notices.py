@@ -77,8 +77,12 @@ def _licence_files(dist: metadata.Distribution) -> list[str]:
     names = set()
     for file in dist.files or []:
         parts = file.parts
-        if (parts and parts[0].endswith(".dist-info") and not file.name.endswith((".py", ".pyc"))
-                and re.search(r"(LICEN[CS]E|COPYING|NOTICE)", file.name, re.IGNORECASE)):
+        if (
+            parts
+            and parts[0].endswith(".dist-info")
+            and not file.name.endswith((".py", ".pyc"))
+            and re.search(r"(LICEN[CS]E|COPYING|NOTICE)", file.name, re.IGNORECASE)
+        ):
             names.add("/".join(parts[1:]))
     return sorted(names, key=lambda n: (n.count("/"), n))
 

@@ -15,8 +15,17 @@ import pytest
 from esergui.cli import main
 from esergui.lesson import UNCERTAIN, Lesson, Utterance
 from esergui.pipeline import Pipeline, PipelineSettings, analyze_into_workspace
-from esergui.report import (FigureSize, ReportError, ReportLesson, figure_export, from_analysis, from_workspace,
-                            lesson_report, parse_time, render_report)
+from esergui.report import (
+    FigureSize,
+    ReportError,
+    ReportLesson,
+    figure_export,
+    from_analysis,
+    from_workspace,
+    lesson_report,
+    parse_time,
+    render_report,
+)
 from esergui.report.page import FOOTER_TOP
 from esergui.report.palette import UNCERTAIN_COLOUR, label_colours
 from esergui.report.timeline import block_colour, lanes, tick_step
@@ -88,7 +97,7 @@ def test_report_png_is_an_a4_page(demo, tmp_path):
     image = mpimg.imread(out)
     assert image.shape[:2] == (1753, 1240)  # A4 at 150 dpi
     ink = (image[..., :3] < 0.5).any(axis=2)
-    assert ink[: image.shape[0] // 10].any() and ink[-image.shape[0] // 4:].any()  # title on top, model at the bottom
+    assert ink[: image.shape[0] // 10].any() and ink[-image.shape[0] // 4 :].any()  # title on top, model at the bottom
     assert ink.mean() < 0.2
 
 
@@ -96,8 +105,14 @@ def test_report_from_an_analysed_file_matches_the_workspace(analysed, demo):
     _, result = analysed
     fresh = from_analysis(result, "demo_lesson")
     a, b = fresh.summary(), demo.summary()
-    for column in ("utterances", "teacher_talk_s", "student_turns_per_min", "longest_teacher_monologue_s",
-                   "wait_proxy_teacher_to_student_median_s", "emotion_uncertain_pct"):
+    for column in (
+        "utterances",
+        "teacher_talk_s",
+        "student_turns_per_min",
+        "longest_teacher_monologue_s",
+        "wait_proxy_teacher_to_student_median_s",
+        "emotion_uncertain_pct",
+    ):
         assert a[column] == pytest.approx(b[column]), column
     assert fresh.date and fresh.date_source == "file modified"
 
@@ -105,8 +120,28 @@ def test_report_from_an_analysed_file_matches_the_workspace(analysed, demo):
 def test_cli_report_and_figure_from_a_workspace_lesson(analysed, tmp_path, capsys):
     folder, _ = analysed
     pdf, svg = tmp_path / "r.pdf", tmp_path / "fig.svg"
-    assert main(["report", "--workspace", str(folder), "--lesson", "demo_lesson", "--out", str(pdf),
-                 "--figure", str(svg), "--from", "1:00", "--to", "2:00", "--figure-size", "180x60mm"]) == 0
+    assert (
+        main(
+            [
+                "report",
+                "--workspace",
+                str(folder),
+                "--lesson",
+                "demo_lesson",
+                "--out",
+                str(pdf),
+                "--figure",
+                str(svg),
+                "--from",
+                "1:00",
+                "--to",
+                "2:00",
+                "--figure-size",
+                "180x60mm",
+            ]
+        )
+        == 0
+    )
     assert capsys.readouterr().out.split() == [str(pdf), str(svg)]
     assert pdf_pages(pdf) == 1
     drawing = svg.read_text()
@@ -120,12 +155,19 @@ def test_cli_refuses_bad_requests_with_one_line(analysed, tmp_path, capsys):
     cases = [
         (["--workspace", str(folder), "--lesson", "nope", "--out", str(tmp_path / "a.pdf")], "no lesson 'nope'"),
         (["--workspace", str(folder), "--lesson", "1", "--out", str(tmp_path / "a.docx")], "output format"),
-        (["--workspace", str(tmp_path / "none"), "--lesson", "1", "--out", str(tmp_path / "a.pdf")], "no workspace here"),
+        (
+            ["--workspace", str(tmp_path / "none"), "--lesson", "1", "--out", str(tmp_path / "a.pdf")],
+            "no workspace here",
+        ),
         (["--workspace", str(folder), "--lesson", "1"], "nothing to write"),
-        (["--workspace", str(folder), "--lesson", "1", "--figure", str(tmp_path / "f.png"), "--figure-size", "big"],
-         "cannot read the size"),
-        (["--workspace", str(folder), "--lesson", "1", "--figure", str(tmp_path / "f.png"), "--from", "9:00"],
-         "is empty"),
+        (
+            ["--workspace", str(folder), "--lesson", "1", "--figure", str(tmp_path / "f.png"), "--figure-size", "big"],
+            "cannot read the size",
+        ),
+        (
+            ["--workspace", str(folder), "--lesson", "1", "--figure", str(tmp_path / "f.png"), "--from", "9:00"],
+            "is empty",
+        ),
         ([str(DEMO), "--workspace", str(folder), "--out", str(tmp_path / "a.pdf")], "--workspace goes with --lesson"),
     ]
     for args, words in cases:
@@ -155,10 +197,21 @@ def test_figure_export_size_dpi_and_range(demo, tmp_path):
 
 def _records() -> list[Utterance]:
     return [
-        Utterance(0.0, 2.0, role="teacher", emotion="anger", confidence=0.9, probabilities={"anger": 0.9, "neutral": 0.1}),
-        Utterance(2.5, 4.0, role="teacher", emotion="anger", confidence=0.3, probabilities={"anger": 0.3, "neutral": 0.7}),
-        Utterance(5.0, 6.0, role="student", emotion="neutral", confidence=0.2, human_emotion="anger",
-                  probabilities={"anger": 0.8, "neutral": 0.2}),
+        Utterance(
+            0.0, 2.0, role="teacher", emotion="anger", confidence=0.9, probabilities={"anger": 0.9, "neutral": 0.1}
+        ),
+        Utterance(
+            2.5, 4.0, role="teacher", emotion="anger", confidence=0.3, probabilities={"anger": 0.3, "neutral": 0.7}
+        ),
+        Utterance(
+            5.0,
+            6.0,
+            role="student",
+            emotion="neutral",
+            confidence=0.2,
+            human_emotion="anger",
+            probabilities={"anger": 0.8, "neutral": 0.2},
+        ),
         Utterance(7.0, 8.0, emotion=None),
     ]
 
@@ -176,8 +229,9 @@ def test_uncertain_utterances_are_grey_never_a_class_and_human_labels_never_unce
 
 
 def test_a_lesson_without_roles_or_emotions_still_renders(tmp_path):
-    lesson = ReportLesson.from_records(Lesson("no roles", "x.wav", duration_s=30.0),
-                                       [Utterance(1.0, 3.0), Utterance(5.0, 9.0)])
+    lesson = ReportLesson.from_records(
+        Lesson("no roles", "x.wav", duration_s=30.0), [Utterance(1.0, 3.0), Utterance(5.0, 9.0)]
+    )
     out = lesson_report(lesson, None, tmp_path / "r.pdf")
     text = pdf_text(out)
     assert "Talk time per role Not available" in text
@@ -195,11 +249,21 @@ def test_the_fullest_page_still_fits_above_the_footer():
     while t < 7200:
         p = rng.dirichlet(np.full(len(labels), 0.5))
         role = ("teacher", "student", None)[int(rng.integers(0, 3))]
-        records.append(Utterance(t, t + 4.0, speaker=role and f"S{rng.integers(1, 9)}", role=role,
-                                 emotion=labels[int(p.argmax())], confidence=float(p.max()),
-                                 probabilities=dict(zip(labels, p.tolist()))))
+        records.append(
+            Utterance(
+                t,
+                t + 4.0,
+                speaker=role and f"S{rng.integers(1, 9)}",
+                role=role,
+                emotion=labels[int(p.argmax())],
+                confidence=float(p.max()),
+                probabilities=dict(zip(labels, p.tolist())),
+            )
+        )
         t += 4.0 + float(rng.uniform(0.1, 9.0))
-    lesson = ReportLesson.from_records(Lesson("A very long lesson name " * 4, "x.wav", duration_s=7200.0), records, labels)
+    lesson = ReportLesson.from_records(
+        Lesson("A very long lesson name " * 4, "x.wav", duration_s=7200.0), records, labels
+    )
     page = render_report(lesson)
     assert page.content_bottom > FOOTER_TOP and page.scale < 1.0  # drawn more compactly to fit
     assert len(lanes(lesson)[0]) == 3

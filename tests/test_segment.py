@@ -224,8 +224,16 @@ def test_settings_round_trip_and_validation():
     assert VadSettings.from_dict(d) == s
     assert VadSettings.from_dict({**d, "from_the_future": 1}) == s
     assert VadSettings.from_dict({}) == VadSettings()
-    for bad in ({"frame_ms": 15}, {"aggressiveness": 4}, {"min_pause_s": -1}, {"band_hz": (4000, 100)},
-                {"max_utterance_s": 0.5}, {"vad_min_fraction": 2}, {"detector": "energy"},
-                {"speech_threshold": 0.2, "silence_threshold": 0.4}, {"speech_threshold": 1.0}):
+    for bad in (
+        {"frame_ms": 15},
+        {"aggressiveness": 4},
+        {"min_pause_s": -1},
+        {"band_hz": (4000, 100)},
+        {"max_utterance_s": 0.5},
+        {"vad_min_fraction": 2},
+        {"detector": "energy"},
+        {"speech_threshold": 0.2, "silence_threshold": 0.4},
+        {"speech_threshold": 1.0},
+    ):
         with pytest.raises(ValueError):
             VadSettings(**bad)

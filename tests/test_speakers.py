@@ -142,9 +142,17 @@ def test_enrolment_fixes_a_lesson_where_students_talk_most(emodb):
     """Short teacher turns, long student turns: the dominant voice is the student's."""
     enrol_clips = _clips("03", 3, seed=7)
     keep_back = tuple(_files("03", 3, seed=7))  # never used in the lesson
-    lesson = build_lesson(seed=14, duration_s=90.0, teacher="03", students=("16",), student_rel_db=(-6.0, -6.0),
-                          teacher_turn_utterances=(1, 1), student_turn_utterances=5, teacher_again_prob=0.0,
-                          exclude_files=keep_back)
+    lesson = build_lesson(
+        seed=14,
+        duration_s=90.0,
+        teacher="03",
+        students=("16",),
+        student_rel_db=(-6.0, -6.0),
+        teacher_turn_utterances=(1, 1),
+        student_turn_utterances=5,
+        teacher_again_prob=0.0,
+        exclude_files=keep_back,
+    )
     truth = [(t.start_s, t.end_s, t.speaker, t.role) for t in lesson.truth]
     segments = [Seg(t.start_s, t.end_s) for t in lesson.truth]
     duration = len(lesson.audio) / SR
@@ -215,7 +223,8 @@ def test_co_teaching_gives_two_teachers(emodb):
     audio = np.concatenate([lesson.audio, np.zeros(SR, np.float32), second.astype(np.float32)])
     start2 = (len(lesson.audio) + SR) / SR
     segments = [Seg(t.start_s, t.end_s) for t in lesson.truth] + [
-        Seg(start2 + k * 3.0, min(start2 + k * 3.0 + 2.8, len(audio) / SR)) for k in range(int(len(second) / SR // 3))]
+        Seg(start2 + k * 3.0, min(start2 + k * 3.0 + 2.8, len(audio) / SR)) for k in range(int(len(second) / SR // 3))
+    ]
     turns = attribute_speakers(audio, segments, SpeakerSettings(co_teaching=True))
     teachers = {t.speaker for t in turns if t.role == "teacher"}
     assert len(teachers) == 2

@@ -30,7 +30,9 @@ def diarization(conversation: Path):
 def _der(reference, turns, uri: str) -> float:
     from pyannote.metrics.diarization import DiarizationErrorRate
 
-    return float(DiarizationErrorRate(collar=0.25, skip_overlap=False)(annotation(reference, uri), annotation(turns, uri)))
+    return float(
+        DiarizationErrorRate(collar=0.25, skip_overlap=False)(annotation(reference, uri), annotation(turns, uri))
+    )
 
 
 def test_six_real_voices_are_told_apart(diarization):
@@ -83,8 +85,11 @@ def test_demo_students_are_mostly_not_the_teacher(demo):
 def test_a_student_turn_given_to_the_teacher_is_not_sure(demo):
     rows, turns = demo
     students = [(float(r["start_s"]), float(r["end_s"])) for r in rows if r["role"] == "student"]
-    wrong = [t for t in turns if t.role == "teacher"
-             and sum(_overlap(a, b, t.start_s, t.end_s) for a, b in students) > 0.5 * t.duration_s]
+    wrong = [
+        t
+        for t in turns
+        if t.role == "teacher" and sum(_overlap(a, b, t.start_s, t.end_s) for a, b in students) > 0.5 * t.duration_s
+    ]
     right = [t for t in turns if t.role == "teacher" and t not in wrong]
     assert all(t.role_confidence < 0.95 for t in wrong), [t.role_confidence for t in wrong]
     assert np.mean([t.role_confidence for t in right]) > max([t.role_confidence for t in wrong], default=0.0)

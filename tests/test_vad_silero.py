@@ -22,11 +22,18 @@ def test_model_comes_from_the_installed_package_under_mit():
 
 def test_loading_neither_imports_silero_vad_nor_torch():
     """Importing silero_vad would set torch to one thread for the whole process."""
-    code = ("import sys; from esergui.segment import segment_speech; import numpy as np; "
-            "segment_speech(np.zeros(32000, np.float32)); "
-            "print('silero_vad' in sys.modules, 'torch' in sys.modules)")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         cwd=Path(__file__).resolve().parent.parent)
+    code = (
+        "import sys; from esergui.segment import segment_speech; import numpy as np; "
+        "segment_speech(np.zeros(32000, np.float32)); "
+        "print('silero_vad' in sys.modules, 'torch' in sys.modules)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).resolve().parent.parent,
+    )
     assert out.stdout.split() == ["False", "False"]
 
 

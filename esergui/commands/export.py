@@ -17,16 +17,32 @@ HELP = "write workspace lessons as ELAN, Praat, RTTM, Audacity-label, CSV or JSO
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--workspace", required=True, metavar="DIR", help="the workspace folder")
-    parser.add_argument("--lesson", action="append", required=True, metavar="NAME|ID|all",
-                        help="lesson to export: its name, its id or 'all' (repeatable)")
-    parser.add_argument("--format", default="csv", metavar="LIST",
-                        help="comma-separated: eaf, textgrid, rttm, audacity, csv, json (default: csv)")
+    parser.add_argument(
+        "--lesson",
+        action="append",
+        required=True,
+        metavar="NAME|ID|all",
+        help="lesson to export: its name, its id or 'all' (repeatable)",
+    )
+    parser.add_argument(
+        "--format",
+        default="csv",
+        metavar="LIST",
+        help="comma-separated: eaf, textgrid, rttm, audacity, csv, json (default: csv)",
+    )
     parser.add_argument("--out", required=True, metavar="DIR", help="folder for the files (created if missing)")
-    parser.add_argument("--tiers", choices=["fields", "speakers"], default="fields",
-                        help="eaf/textgrid layout: one tier per field (default) or per speaker and field")
+    parser.add_argument(
+        "--tiers",
+        choices=["fields", "speakers"],
+        default="fields",
+        help="eaf/textgrid layout: one tier per field (default) or per speaker and field",
+    )
     parser.add_argument("--csv-bom", action="store_true", help="start CSVs with a UTF-8 byte-order mark (Excel)")
-    parser.add_argument("--csv-semicolon", action="store_true",
-                        help="CSVs with ';' between cells and a decimal comma (European spreadsheets)")
+    parser.add_argument(
+        "--csv-semicolon",
+        action="store_true",
+        help="CSVs with ';' between cells and a decimal comma (European spreadsheets)",
+    )
     parser.add_argument("--quiet", action="store_true", help="print nothing but errors")
 
 
@@ -41,7 +57,9 @@ def find_lessons(ws: Any, specs: list[str]) -> list[Any]:
         if spec.strip().lower() == "all":
             found = lessons
         else:
-            found = [x for x in lessons if x.name == spec] or [x for x in lessons if spec.isdigit() and x.id == int(spec)]
+            found = [x for x in lessons if x.name == spec] or [
+                x for x in lessons if spec.isdigit() and x.id == int(spec)
+            ]
         if not found:
             names = ", ".join(f"{x.id}: {x.name}" for x in lessons[:10]) or "none"
             raise EserError(f"no lesson '{spec}' in {ws.folder} (lessons: {names})")
@@ -63,6 +81,9 @@ def run(args: argparse.Namespace) -> int:
         for r in results:
             print(f"{r.lesson} -> {', '.join(str(p) for p in r.files)}")
             if r.clipped or r.dropped:
-                print(f"esergui export: {r.lesson}: overlapping utterances on one tier: {r.clipped} clipped, "
-                      f"{r.dropped} left off (use --tiers speakers to keep speakers apart)", file=sys.stderr)
+                print(
+                    f"esergui export: {r.lesson}: overlapping utterances on one tier: {r.clipped} clipped, "
+                    f"{r.dropped} left off (use --tiers speakers to keep speakers apart)",
+                    file=sys.stderr,
+                )
     return 0

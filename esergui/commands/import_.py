@@ -20,17 +20,31 @@ FIELDS = ("emotion", "role", "speaker", "note", "codes")
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("file", metavar="FILE", help="annotation file (.eaf, .TextGrid, .rttm, .txt, .csv, .json)")
     parser.add_argument("--workspace", required=True, metavar="DIR", help="the workspace folder")
-    parser.add_argument("--lesson", metavar="NAME|ID", help="the lesson the annotations belong to (not needed in a one-lesson workspace)")
+    parser.add_argument(
+        "--lesson",
+        metavar="NAME|ID",
+        help="the lesson the annotations belong to (not needed in a one-lesson workspace)",
+    )
     parser.add_argument("--list-tiers", action="store_true", help="list the tiers of an .eaf/TextGrid and stop")
-    parser.add_argument("--tier", action="append", default=[], metavar="NAME=FIELD",
-                        help=f"import tier NAME as FIELD ({', '.join(FIELDS)}); repeatable; default: tiers by name")
-    parser.add_argument("--fields", default=",".join(FIELDS), metavar="LIST",
-                        help=f"which fields to set (default: {','.join(FIELDS)})")
+    parser.add_argument(
+        "--tier",
+        action="append",
+        default=[],
+        metavar="NAME=FIELD",
+        help=f"import tier NAME as FIELD ({', '.join(FIELDS)}); repeatable; default: tiers by name",
+    )
+    parser.add_argument(
+        "--fields", default=",".join(FIELDS), metavar="LIST", help=f"which fields to set (default: {','.join(FIELDS)})"
+    )
     parser.add_argument("--overwrite", action="store_true", help="replace human labels the lesson already has")
     parser.add_argument("--annotator", metavar="NAME", help="who made the annotations (the edits' author)")
     parser.add_argument("--file-id", metavar="ID", help="RTTM: the recording to read when the file holds several")
-    parser.add_argument("--min-overlap", type=float, default=0.5,
-                        help="pair an annotation with an utterance overlapping this share of the shorter (default 0.5)")
+    parser.add_argument(
+        "--min-overlap",
+        type=float,
+        default=0.5,
+        help="pair an annotation with an utterance overlapping this share of the shorter (default 0.5)",
+    )
 
 
 def _tier_map(specs: list[str]) -> dict[str, str]:

@@ -17,23 +17,32 @@ HELP = "write a one-page lesson report (PDF/PNG) and/or an emotion timeline figu
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("audio", nargs="?", metavar="AUDIO", help="a lesson recording to analyse and report on "
-                        "(instead of --workspace/--lesson)")
+    parser.add_argument(
+        "audio",
+        nargs="?",
+        metavar="AUDIO",
+        help="a lesson recording to analyse and report on (instead of --workspace/--lesson)",
+    )
     parser.add_argument("--workspace", metavar="DIR", help="workspace that holds the lesson")
     parser.add_argument("--lesson", metavar="NAME|ID", help="the workspace lesson to report on")
     parser.add_argument("--out", metavar="FILE", help="the report: FILE.pdf or FILE.png (one A4 page)")
     fig = parser.add_argument_group("figure for papers")
     fig.add_argument("--figure", metavar="FILE", help="write the emotion timeline as FILE.png, .pdf or .svg")
-    fig.add_argument("--figure-size", default="180x65mm", metavar="WxH[mm|cm|in]",
-                     help="figure size (default: 180x65mm)")
+    fig.add_argument(
+        "--figure-size", default="180x65mm", metavar="WxH[mm|cm|in]", help="figure size (default: 180x65mm)"
+    )
     fig.add_argument("--dpi", type=int, default=300, help="resolution of PNG figures, dots per inch (default: 300)")
     fig.add_argument("--from", dest="start", metavar="TIME", help="start of the range shown (seconds or m:ss)")
     fig.add_argument("--to", dest="end", metavar="TIME", help="end of the range shown (seconds or m:ss)")
     fig.add_argument("--title", help="figure title (default: '<lesson>: emotion by role'; '' for none)")
     fig.add_argument("--lanes", choices=["role", "speaker"], default="role", help="one lane per role or per speaker")
     fig.add_argument("--no-arousal", action="store_true", help="leave the arousal curve out of the figure")
-    parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"],
-                        help="compute device when analysing AUDIO (default: auto)")
+    parser.add_argument(
+        "--device",
+        default="auto",
+        choices=["auto", "cpu", "cuda"],
+        help="compute device when analysing AUDIO (default: auto)",
+    )
     parser.add_argument("--model", metavar="FILE", help="emotion model file when analysing AUDIO (default: bundled)")
     parser.add_argument("--quiet", action="store_true", help="print nothing but errors")
 
@@ -76,8 +85,19 @@ def run(args: argparse.Namespace) -> int:
     if args.out:
         written.append(lesson_report(lesson, None, args.out))
     if args.figure:
-        written.append(figure_export(lesson, args.figure, start_s=start, end_s=end, size=size, dpi=args.dpi,
-                                     title=args.title, by=args.lanes, arousal=False if args.no_arousal else None))
+        written.append(
+            figure_export(
+                lesson,
+                args.figure,
+                start_s=start,
+                end_s=end,
+                size=size,
+                dpi=args.dpi,
+                title=args.title,
+                by=args.lanes,
+                arousal=False if args.no_arousal else None,
+            )
+        )
     if not args.quiet:
         for path in written:
             print(path, flush=True)

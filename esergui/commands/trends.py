@@ -18,7 +18,12 @@ HELP = "per teacher or class, talk share, student turns, wait-time proxies and a
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("source", metavar="SOURCE", help="an 'esergui batch' output folder, or a lesson summary CSV")
-    parser.add_argument("--by", default="teacher", metavar="COLUMN", help="group lessons by this column (default: teacher; e.g. class, subject)")
+    parser.add_argument(
+        "--by",
+        default="teacher",
+        metavar="COLUMN",
+        help="group lessons by this column (default: teacher; e.g. class, subject)",
+    )
     parser.add_argument("--out", metavar="DIR", help="folder for the table and the plot (default: the source's folder)")
 
 

@@ -121,8 +121,12 @@ def _is_missing(value: Any) -> bool:
         return False
 
 
-def csv_text(columns: Sequence[str], rows: Iterable[Sequence[Any]], options: CsvOptions = CsvOptions(),
-             decimals: Sequence[int] | None = None) -> str:
+def csv_text(
+    columns: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    options: CsvOptions = CsvOptions(),
+    decimals: Sequence[int] | None = None,
+) -> str:
     """The whole CSV as text (no BOM): header, then ``rows`` (each as long as ``columns``).
     ``decimals`` per column, default :func:`decimals_for` of each column name."""
     places = list(decimals) if decimals is not None else [decimals_for(str(c)) for c in columns]
@@ -143,8 +147,9 @@ def encode(text: str, options: CsvOptions = CsvOptions()) -> bytes:
     return ("\ufeff" + text if options.bom else text).encode("utf-8")
 
 
-def write_rows(columns: Sequence[str], rows: Iterable[Sequence[Any]], path: str | Path,
-               options: CsvOptions = CsvOptions()) -> Path:
+def write_rows(
+    columns: Sequence[str], rows: Iterable[Sequence[Any]], path: str | Path, options: CsvOptions = CsvOptions()
+) -> Path:
     """Write a CSV of ``rows`` under ``columns`` to ``path``, all or nothing."""
     return write_bytes(path, encode(csv_text(columns, rows, options), options))
 

@@ -30,9 +30,18 @@ LINGUISTIC_TYPE = "eser"
 EAF_VERSION = "3.0"
 AUTHOR = "ESER Studio"
 MIME_TYPES = {
-    ".wav": "audio/x-wav", ".flac": "audio/flac", ".ogg": "audio/ogg", ".oga": "audio/ogg", ".opus": "audio/ogg",
-    ".mp3": "audio/mpeg", ".m4a": "audio/mp4", ".aac": "audio/aac", ".mp4": "video/mp4", ".webm": "audio/webm",
-    ".aif": "audio/x-aiff", ".aiff": "audio/x-aiff",
+    ".wav": "audio/x-wav",
+    ".flac": "audio/flac",
+    ".ogg": "audio/ogg",
+    ".oga": "audio/ogg",
+    ".opus": "audio/ogg",
+    ".mp3": "audio/mpeg",
+    ".m4a": "audio/mp4",
+    ".aac": "audio/aac",
+    ".mp4": "video/mp4",
+    ".webm": "audio/webm",
+    ".aif": "audio/x-aiff",
+    ".aiff": "audio/x-aiff",
 }
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 
@@ -81,8 +90,13 @@ def eaf_document(tierset: TierSet, eaf_path: str | Path, audio: str | Path | Non
     if audio is not None:
         uri, relative, mime = media_links(audio, eaf_path)
         eaf.add_linked_file(uri, relpath=relative, mimetype=mime)
-    eaf.adocument.update({"VERSION": EAF_VERSION, "FORMAT": EAF_VERSION,
-                          "xsi:noNamespaceSchemaLocation": f"http://www.mpi.nl/tools/elan/EAFv{EAF_VERSION}.xsd"})
+    eaf.adocument.update(
+        {
+            "VERSION": EAF_VERSION,
+            "FORMAT": EAF_VERSION,
+            "xsi:noNamespaceSchemaLocation": f"http://www.mpi.nl/tools/elan/EAFv{EAF_VERSION}.xsd",
+        }
+    )
     eaf.header["TIME_UNITS"] = "milliseconds"
     last = max((int(k[1:]) for t in eaf.tiers.values() for k in t[0] if k[1:].isdigit()), default=0)
     eaf.properties = [(k, v) for k, v in eaf.properties if k != "lastUsedAnnotation"] + [("lastUsedAnnotation", last)]
@@ -138,18 +152,24 @@ def _check_references(root: ET.Element) -> None:
             raise EafError("a <TIER> element has no TIER_ID")
         parent = tier.get("PARENT_REF")
         if parent and parent not in tiers:
-            raise EafError(f"<TIER TIER_ID=\"{tid}\"> names a parent tier \"{parent}\" that the file lacks")
+            raise EafError(f'<TIER TIER_ID="{tid}"> names a parent tier "{parent}" that the file lacks')
         for ann in tier.iter("ALIGNABLE_ANNOTATION"):
             for ref in ("TIME_SLOT_REF1", "TIME_SLOT_REF2"):
                 if ann.get(ref) not in slots:
-                    raise EafError(f"<ALIGNABLE_ANNOTATION ANNOTATION_ID=\"{ann.get('ANNOTATION_ID')}\"> in tier "
-                                   f"\"{tid}\": {ref} \"{ann.get(ref)}\" is not a TIME_SLOT of the file")
+                    raise EafError(
+                        f'<ALIGNABLE_ANNOTATION ANNOTATION_ID="{ann.get("ANNOTATION_ID")}"> in tier '
+                        f'"{tid}": {ref} "{ann.get(ref)}" is not a TIME_SLOT of the file'
+                    )
         for ann in tier.iter("REF_ANNOTATION"):
             if ann.get("ANNOTATION_REF") not in ids:
-                raise EafError(f"<REF_ANNOTATION ANNOTATION_ID=\"{ann.get('ANNOTATION_ID')}\"> in tier \"{tid}\" "
-                               f"refers to annotation \"{ann.get('ANNOTATION_REF')}\" that the file lacks")
+                raise EafError(
+                    f'<REF_ANNOTATION ANNOTATION_ID="{ann.get("ANNOTATION_ID")}"> in tier "{tid}" '
+                    f'refers to annotation "{ann.get("ANNOTATION_REF")}" that the file lacks'
+                )
     for ts in root.iter("TIME_SLOT"):
         value = ts.get("TIME_VALUE")
         if value is not None and not value.strip().isdigit():
-            raise EafError(f"<TIME_SLOT TIME_SLOT_ID=\"{ts.get('TIME_SLOT_ID')}\"> has TIME_VALUE \"{value}\", "
-                           "not a whole number of milliseconds")
+            raise EafError(
+                f'<TIME_SLOT TIME_SLOT_ID="{ts.get("TIME_SLOT_ID")}"> has TIME_VALUE "{value}", '
+                "not a whole number of milliseconds"
+            )

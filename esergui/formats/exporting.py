@@ -75,15 +75,25 @@ def check_formats(formats: Iterable[str]) -> list[str]:
 def shown_items(utterances: Sequence[Utterance], speakers: Sequence[Speaker]) -> list[Annotated]:
     """The utterances as shown (human edits applied), speakers by display name."""
     names = {s.label: s.name for s in speakers}
-    return [replace(a, speaker=names.get(a.speaker or "", a.speaker))
-            for a in (Annotated.from_utterance(u) for u in utterances if not u.deleted)]
+    return [
+        replace(a, speaker=names.get(a.speaker or "", a.speaker))
+        for a in (Annotated.from_utterance(u) for u in utterances if not u.deleted)
+    ]
 
 
 def export_lesson(
-    out_dir: str | Path, lesson: str, utterances: Sequence[Utterance], duration_s: float,
-    labels: Sequence[str] = (), speakers: Sequence[Speaker] = (), formats: Iterable[str] = ("csv",),
-    audio_path: str | None = None, options: ExportOptions = ExportOptions(), stem: str | None = None,
-    run: AnalysisRun | None = None, taken: MutableSet[str] | None = None,
+    out_dir: str | Path,
+    lesson: str,
+    utterances: Sequence[Utterance],
+    duration_s: float,
+    labels: Sequence[str] = (),
+    speakers: Sequence[Speaker] = (),
+    formats: Iterable[str] = ("csv",),
+    audio_path: str | None = None,
+    options: ExportOptions = ExportOptions(),
+    stem: str | None = None,
+    run: AnalysisRun | None = None,
+    taken: MutableSet[str] | None = None,
 ) -> LessonExport:
     """Write one lesson in ``formats`` to ``out_dir``. The file stem is ``stem`` when given,
     else :func:`output_stem` of the lesson name, unique among ``taken`` (which gets it)."""
@@ -100,11 +110,19 @@ def export_lesson(
         result.clipped, result.dropped = tierset.clipped, tierset.dropped
     for fmt in fmts:
         if fmt == "csv":
-            result.utterances_csv = csvout.write_csv(tables.utterances_frame(utterances, labels, lesson, speakers),
-                                                     out / f"{stem}_utterances.csv", options.csv)
-            result.summary_csv = csvout.write_csv(tables.summaries_frame([result.summary]), out / f"{stem}_summary.csv", options.csv)
-            result.bins_csv = csvout.write_csv(tables.bins_frame(lesson, utterances, duration_s, labels, options.summary.bin_s),
-                                               out / f"{stem}_bins.csv", options.csv)
+            result.utterances_csv = csvout.write_csv(
+                tables.utterances_frame(utterances, labels, lesson, speakers),
+                out / f"{stem}_utterances.csv",
+                options.csv,
+            )
+            result.summary_csv = csvout.write_csv(
+                tables.summaries_frame([result.summary]), out / f"{stem}_summary.csv", options.csv
+            )
+            result.bins_csv = csvout.write_csv(
+                tables.bins_frame(lesson, utterances, duration_s, labels, options.summary.bin_s),
+                out / f"{stem}_bins.csv",
+                options.csv,
+            )
             result.files += [result.utterances_csv, result.summary_csv, result.bins_csv]
             continue
         if fmt == "eaf" and tierset is not None:
@@ -127,8 +145,12 @@ def write_summaries(rows: Sequence[dict[str, Any]], path: str | Path, options: C
 
 
 def export_workspace(
-    ws: Any, lesson_ids: Sequence[int], out_dir: str | Path, formats: Iterable[str] = ("csv",),
-    options: ExportOptions = ExportOptions(), taken: MutableSet[str] | None = None,
+    ws: Any,
+    lesson_ids: Sequence[int],
+    out_dir: str | Path,
+    formats: Iterable[str] = ("csv",),
+    options: ExportOptions = ExportOptions(),
+    taken: MutableSet[str] | None = None,
 ) -> list[LessonExport]:
     """Export lessons of a :class:`~esergui.workspace.Workspace` as they are stored (no
     re-analysis); with ``csv`` and several lessons also ``lessons_summary.csv``. Stems are
@@ -143,8 +165,21 @@ def export_workspace(
         utts = ws.utterances(lesson_id)
         labels = emotion_labels(utts, ws.labels(lesson_id))
         duration = lesson.duration_s or max((u.end_s for u in utts), default=0.0)
-        results.append(export_lesson(out_dir, lesson.name, utts, duration, labels, ws.speakers(lesson_id), fmts,
-                                     str(ws.audio_file(lesson)), options, run=ws.latest_run(lesson_id), taken=taken))
+        results.append(
+            export_lesson(
+                out_dir,
+                lesson.name,
+                utts,
+                duration,
+                labels,
+                ws.speakers(lesson_id),
+                fmts,
+                str(ws.audio_file(lesson)),
+                options,
+                run=ws.latest_run(lesson_id),
+                taken=taken,
+            )
+        )
     if len(results) > 1 and "csv" in fmts:
         write_summaries([r.summary for r in results], Path(out_dir) / LESSONS_SUMMARY, options.csv)
     return results

@@ -39,7 +39,12 @@ from esergui.formats import eaf, jsonfmt, lines, textgrid
 from esergui.formats.tiers import RawTier, assemble, tier_fields
 
 IMPORT_SUFFIXES = {
-    ".eaf": "eaf", ".textgrid": "textgrid", ".rttm": "rttm", ".txt": "audacity", ".csv": "csv", ".json": "json",
+    ".eaf": "eaf",
+    ".textgrid": "textgrid",
+    ".rttm": "rttm",
+    ".txt": "audacity",
+    ".csv": "csv",
+    ".json": "json",
 }
 
 
@@ -72,8 +77,9 @@ def read_tiers(path: str | Path) -> list[RawTier]:
     raise AnnotationImportError(f"{path}: a {fmt} file has no tiers to choose")
 
 
-def read_annotations(path: str | Path, tiers: Mapping[str, str] | None = None, lesson: str | None = None,
-                     file_id: str | None = None) -> list[Annotated]:
+def read_annotations(
+    path: str | Path, tiers: Mapping[str, str] | None = None, lesson: str | None = None, file_id: str | None = None
+) -> list[Annotated]:
     """One annotator's utterances from ``path`` (format by suffix). ``tiers`` (tier name ->
     field) chooses tiers of an ``.eaf``/TextGrid (default: by name, see
     :mod:`esergui.formats.tiers`); ``lesson`` picks a lesson of a several-lesson CSV;
@@ -88,10 +94,14 @@ def read_annotations(path: str | Path, tiers: Mapping[str, str] | None = None, l
             chosen = tier_fields(raw, tiers)
             missing = sorted(set(tiers or ()) - {t.name for t in raw})
             if missing:
-                raise AnnotationImportError(f"{path}: no tier named {', '.join(repr(m) for m in missing)} "
-                                   f"(tiers: {', '.join(t.name for t in raw)})")
+                raise AnnotationImportError(
+                    f"{path}: no tier named {', '.join(repr(m) for m in missing)} "
+                    f"(tiers: {', '.join(t.name for t in raw)})"
+                )
             if not chosen:
-                raise AnnotationImportError(f"{path}: no tier to import (tiers: {', '.join(t.name for t in raw) or 'none'})")
+                raise AnnotationImportError(
+                    f"{path}: no tier to import (tiers: {', '.join(t.name for t in raw) or 'none'})"
+                )
             items = assemble(raw, chosen)
         elif fmt == "rttm":
             items = lines.read_rttm(path, file_id)
@@ -127,10 +137,16 @@ class ImportReport:
 
     def lines(self) -> list[str]:
         set_ = ", ".join(f"{n} {k}" for k, n in sorted(self.labels_set.items()) if n) or "nothing"
-        out = [(f"{self.imported} annotations: {self.paired} paired with utterances, {self.created} added, "
-                f"{self.skipped} outside the audio; set {set_}")]
+        out = [
+            (
+                f"{self.imported} annotations: {self.paired} paired with utterances, {self.created} added, "
+                f"{self.skipped} outside the audio; set {set_}"
+            )
+        ]
         if self.kept:
-            out.append(f"{self.kept} human labels already in the lesson differ from the file and were kept (use overwrite)")
+            out.append(
+                f"{self.kept} human labels already in the lesson differ from the file and were kept (use overwrite)"
+            )
         if self.new_speakers:
             out.append(f"new speakers: {', '.join(self.new_speakers)}")
         if self.agreement is not None:
@@ -138,7 +154,13 @@ class ImportReport:
         return out
 
 
-_FIELDS = {"emotion": "human_emotion", "role": "human_role", "speaker": "human_speaker", "note": "note", "codes": "codes"}
+_FIELDS = {
+    "emotion": "human_emotion",
+    "role": "human_role",
+    "speaker": "human_speaker",
+    "note": "note",
+    "codes": "codes",
+}
 
 
 def _match_key(name: str) -> str:
@@ -165,8 +187,14 @@ def _speaker_labels(ws: Any, lesson_id: int, items: Sequence[Annotated], report:
     return out
 
 
-def apply_to_lesson(ws: Any, lesson_id: int, items: Sequence[Annotated], overwrite: bool = False,
-                    min_overlap: float = 0.5, fields: Sequence[str] = tuple(_FIELDS)) -> ImportReport:
+def apply_to_lesson(
+    ws: Any,
+    lesson_id: int,
+    items: Sequence[Annotated],
+    overwrite: bool = False,
+    min_overlap: float = 0.5,
+    fields: Sequence[str] = tuple(_FIELDS),
+) -> ImportReport:
     """Make ``items`` the human layer of lesson ``lesson_id`` (module doc)."""
     report = ImportReport(imported=len(items))
     lesson = ws.lesson(lesson_id)
@@ -193,9 +221,14 @@ def apply_to_lesson(ws: Any, lesson_id: int, items: Sequence[Annotated], overwri
         ws.update_human(changes, "import")
     for a in unmatched:
         ws.create_utterance(
-            lesson_id, a.start_s, a.end_s, speaker=speakers.get(a.speaker or "") if "speaker" in fields else None,
-            role=a.role if "role" in fields else None, emotion=a.emotion if "emotion" in fields else None,
-            note=a.note if "note" in fields else "", codes=a.codes if "codes" in fields else (),
+            lesson_id,
+            a.start_s,
+            a.end_s,
+            speaker=speakers.get(a.speaker or "") if "speaker" in fields else None,
+            role=a.role if "role" in fields else None,
+            emotion=a.emotion if "emotion" in fields else None,
+            note=a.note if "note" in fields else "",
+            codes=a.codes if "codes" in fields else (),
         )
         report.created += 1
         for name in fields:
@@ -218,8 +251,9 @@ def _imported(a: Annotated, name: str, speakers: Mapping[str, str]) -> Any:
     return getattr(a, name)
 
 
-def _changes(u: Any, a: Annotated, speakers: Mapping[str, str], fields: Sequence[str], overwrite: bool,
-             report: ImportReport) -> dict[str, Any]:
+def _changes(
+    u: Any, a: Annotated, speakers: Mapping[str, str], fields: Sequence[str], overwrite: bool, report: ImportReport
+) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name in fields:
         value = _imported(a, name, speakers)

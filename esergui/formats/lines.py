@@ -53,7 +53,8 @@ def rttm_text(items: Sequence[Annotated], file_id: str) -> str:
     uri = _token(file_id)
     lines = [
         f"SPEAKER {uri} 1 {a.start_s:.3f} {a.end_s - a.start_s:.3f} <NA> <NA> {_token(a.speaker or UNATTRIBUTED)} <NA> <NA>"
-        for a in sorted(items, key=lambda a: (a.start_s, a.end_s)) if a.end_s > a.start_s
+        for a in sorted(items, key=lambda a: (a.start_s, a.end_s))
+        if a.end_s > a.start_s
     ]
     return "\n".join(lines) + ("\n" if lines else "")
 
@@ -74,7 +75,9 @@ def read_rttm(path: str | Path, file_id: str | None = None) -> list[Annotated]:
         try:
             onset, duration = float(fields[3]), float(fields[4])
         except ValueError:
-            raise LinesError(f"line {n}: onset '{fields[3]}' and duration '{fields[4]}' must be numbers of seconds") from None
+            raise LinesError(
+                f"line {n}: onset '{fields[3]}' and duration '{fields[4]}' must be numbers of seconds"
+            ) from None
         if not (math.isfinite(onset) and math.isfinite(duration)) or onset < 0 or duration < 0:
             raise LinesError(f"line {n}: onset and duration must not be negative")
         if duration > 0:
@@ -123,7 +126,9 @@ def read_audacity(path: str | Path) -> list[Annotated]:
         try:
             start, end = float(fields[0].replace(",", ".")), float(fields[1].replace(",", "."))
         except ValueError:
-            raise LinesError(f"line {n}: start '{fields[0]}' and end '{fields[1]}' must be numbers of seconds") from None
+            raise LinesError(
+                f"line {n}: start '{fields[0]}' and end '{fields[1]}' must be numbers of seconds"
+            ) from None
         if end < start or start < 0:
             raise LinesError(f"line {n}: the label ends ({end}) before it starts ({start}) or starts before 0")
         parts = [_part(p) for p in ("\t".join(fields[2:])).split("|")]

@@ -22,14 +22,32 @@ from esergui.summary import SummarySettings, binned, lesson_summary, summary_fra
 
 #: The fixed leading columns of an utterances CSV (then ``p_<label>`` columns, then the rest).
 UTTERANCE_COLUMNS = (
-    "lesson", "utterance_id", "start_s", "end_s", "duration_s", "speaker", "speaker_name", "role",
-    "role_confidence", "emotion", "confidence",
+    "lesson",
+    "utterance_id",
+    "start_s",
+    "end_s",
+    "duration_s",
+    "speaker",
+    "speaker_name",
+    "role",
+    "role_confidence",
+    "emotion",
+    "confidence",
 )
 #: Arousal and valence (in [-1, 1]) where the utterance data has them; after ``p_<label>``.
 AFFECT_COLUMNS = ("arousal", "valence")
 TRAILING_COLUMNS = (
-    "emotion_source", "role_source", "model_emotion", "model_confidence", "model_role", "model_speaker",
-    "note", "codes", "reviewed", "edited_by", "edited_at",
+    "emotion_source",
+    "role_source",
+    "model_emotion",
+    "model_confidence",
+    "model_role",
+    "model_speaker",
+    "note",
+    "codes",
+    "reviewed",
+    "edited_by",
+    "edited_at",
 )
 
 
@@ -65,37 +83,62 @@ def utterances_frame(
     rows = []
     for k, u in enumerate(u for u in utterances if not u.deleted):
         row: dict[str, Any] = {
-            "lesson": lesson, "utterance_id": u.id if u.id is not None else k + 1,
-            "start_s": _r(u.start_s, 3), "end_s": _r(u.end_s, 3), "duration_s": _r(u.duration_s, 3),
-            "speaker": u.final_speaker, "speaker_name": names.get(u.final_speaker or "", u.final_speaker),
-            "role": u.final_role, "role_confidence": _r(u.role_confidence, 4),
-            "emotion": u.final_emotion, "confidence": shown_confidence(u),
+            "lesson": lesson,
+            "utterance_id": u.id if u.id is not None else k + 1,
+            "start_s": _r(u.start_s, 3),
+            "end_s": _r(u.end_s, 3),
+            "duration_s": _r(u.duration_s, 3),
+            "speaker": u.final_speaker,
+            "speaker_name": names.get(u.final_speaker or "", u.final_speaker),
+            "role": u.final_role,
+            "role_confidence": _r(u.role_confidence, 4),
+            "emotion": u.final_emotion,
+            "confidence": shown_confidence(u),
         }
         for label in labels:
             row[f"p_{label}"] = _r(u.probabilities.get(label), 4)
         for name in AFFECT_COLUMNS:
             row[name] = affect(u, name)
-        row.update({
-            "emotion_source": u.emotion_source, "role_source": u.role_source, "model_emotion": u.emotion,
-            "model_confidence": _r(u.confidence, 4), "model_role": u.role, "model_speaker": u.speaker,
-            "note": u.note, "codes": ";".join(u.codes), "reviewed": int(u.reviewed), "edited_by": u.edited_by,
-            "edited_at": u.edited_at,
-        })
+        row.update(
+            {
+                "emotion_source": u.emotion_source,
+                "role_source": u.role_source,
+                "model_emotion": u.emotion,
+                "model_confidence": _r(u.confidence, 4),
+                "model_role": u.role,
+                "model_speaker": u.speaker,
+                "note": u.note,
+                "codes": ";".join(u.codes),
+                "reviewed": int(u.reviewed),
+                "edited_by": u.edited_by,
+                "edited_at": u.edited_at,
+            }
+        )
         rows.append(row)
     columns = [*UTTERANCE_COLUMNS, *(f"p_{x}" for x in labels), *AFFECT_COLUMNS, *TRAILING_COLUMNS]
     return pd.DataFrame(rows, columns=columns)
 
 
 def summary_row(
-    lesson: str, utterances: Sequence[Utterance], duration_s: float, labels: Sequence[str] = (),
-    settings: SummarySettings = SummarySettings(), run: AnalysisRun | None = None,
+    lesson: str,
+    utterances: Sequence[Utterance],
+    duration_s: float,
+    labels: Sequence[str] = (),
+    settings: SummarySettings = SummarySettings(),
+    run: AnalysisRun | None = None,
 ) -> dict[str, Any]:
     """A lesson's summary row; ``run`` (the analysis that made the model layer) adds
     ``model``, ``model_version``, ``device`` and ``stages_skipped``."""
     row = lesson_summary(utterances, duration_s, labels, lesson=lesson, settings=settings)
     if run is not None:
-        row.update({"model": run.model_name, "model_version": run.model_version, "device": run.device,
-                    "stages_skipped": ";".join(run.skipped)})
+        row.update(
+            {
+                "model": run.model_name,
+                "model_version": run.model_version,
+                "device": run.device,
+                "stages_skipped": ";".join(run.skipped),
+            }
+        )
     return row
 
 
@@ -104,7 +147,8 @@ def summaries_frame(rows: Sequence[dict[str, Any]]) -> pd.DataFrame:
     return summary_frame(rows)
 
 
-def bins_frame(lesson: str, utterances: Sequence[Utterance], duration_s: float, labels: Sequence[str] = (),
-               bin_s: float = 300.0) -> pd.DataFrame:
+def bins_frame(
+    lesson: str, utterances: Sequence[Utterance], duration_s: float, labels: Sequence[str] = (), bin_s: float = 300.0
+) -> pd.DataFrame:
     """Figures per time bin (``esergui.summary.binned``)."""
     return binned(utterances, duration_s, labels, lesson=lesson, bin_s=bin_s)

@@ -98,7 +98,9 @@ def read_textgrid(path: str | Path) -> list[RawTier]:
         for entry in tier.get("entries", []):
             start, end, label = float(entry[0]), float(entry[1]), str(entry[2])
             if end < start:
-                raise TextGridError(f"tier {k} (\"{tier.get('name')}\"): an interval ends ({end}) before it starts ({start})")
+                raise TextGridError(
+                    f'tier {k} ("{tier.get("name")}"): an interval ends ({end}) before it starts ({start})'
+                )
             intervals.append((start, end, label))
         out.append(RawTier(str(tier.get("name", f"tier {k}")), intervals))
     return out

@@ -140,7 +140,9 @@ def parse_tier_name(name: str) -> tuple[str | None, str | None]:
     return None, None
 
 
-def tier_fields(tiers: Sequence[RawTier], mapping: Mapping[str, str] | None = None) -> dict[str, tuple[str | None, str]]:
+def tier_fields(
+    tiers: Sequence[RawTier], mapping: Mapping[str, str] | None = None
+) -> dict[str, tuple[str | None, str]]:
     """Tier name -> ``(speaker, field)`` for the tiers to import (module doc). ``mapping``
     (tier name -> field) chooses tiers; tiers it does not name are left out."""
     if mapping:
@@ -200,9 +202,13 @@ def assemble(tiers: Sequence[RawTier], chosen: Mapping[str, tuple[str | None, st
     for speaker, fields in by_speaker.items():
         names = [n for n, _ in fields]
         anchor = next((a for a in ANCHORS if a in names), names[0])
-        items = [_apply(_blank(start, end, speaker), name, text)
-                 for name, intervals in fields if name == anchor
-                 for start, end, text in intervals if end > start and text.strip()]  # an empty interval is a gap
+        items = [
+            _apply(_blank(start, end, speaker), name, text)
+            for name, intervals in fields
+            if name == anchor
+            for start, end, text in intervals
+            if end > start and text.strip()
+        ]  # an empty interval is a gap
         out.extend(_attach(items, [(n, iv) for n, iv in fields if n != anchor], speaker))
     if floating:
         out = _attach(out, floating, None)
@@ -235,7 +241,9 @@ def _blank(start: float, end: float, speaker: str | None) -> Annotated:
     return Annotated(float(start), float(end), None, None, speaker, frozenset({"emotion", "role"}))
 
 
-def _best_overlap(items: Sequence[Annotated], starts: Sequence[float], longest: float, start: float, end: float) -> int | None:
+def _best_overlap(
+    items: Sequence[Annotated], starts: Sequence[float], longest: float, start: float, end: float
+) -> int | None:
     """Index of the item that overlaps ``[start, end)`` most (``None``: none overlaps)."""
     best, best_ov = None, 0.0
     k = bisect.bisect_left(starts, end) - 1

@@ -15,5 +15,16 @@ from esergui.report.paper import FigureSize, figure_export, parse_time, render_f
 from esergui.report.save import ReportError
 from esergui.report.source import ReportLesson, find_lesson, from_analysis, from_workspace
 
-__all__ = ["FigureSize", "ReportError", "ReportLesson", "figure_export", "find_lesson", "from_analysis",
-           "from_workspace", "lesson_report", "parse_time", "render_figure", "render_report"]
+__all__ = [
+    "FigureSize",
+    "ReportError",
+    "ReportLesson",
+    "figure_export",
+    "find_lesson",
+    "from_analysis",
+    "from_workspace",
+    "lesson_report",
+    "parse_time",
+    "render_figure",
+    "render_report",
+]

@@ -8,28 +8,44 @@ page never overflows whatever the lesson's length.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from collections.abc import Mapping
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Mapping, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 import pandas as pd
-
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.font_manager import FontProperties
 from matplotlib.figure import Figure as MplFigure
+from matplotlib.font_manager import FontProperties
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from esergui import __version__
+from esergui.lesson import UNCERTAIN
 from esergui.report.palette import ROLE_COLOURS, UNCERTAIN_HATCH, UNCERTAIN_PATTERN, label_colours
 from esergui.report.save import output_format, save_figure
 from esergui.report.source import ReportLesson
-from esergui.report.timeline import (Span, arousal_handles, arousal_sigma_s, draw_arousal, draw_timeline, has_arousal,
-                                     lanes, legend_row, legend_rows)
-from esergui.report.wording import (arousal_sentence, headline, key_figures, missing, model_caveat, model_figures,
-                                    uncertain_sentence)
-from esergui.lesson import UNCERTAIN
+from esergui.report.timeline import (
+    Span,
+    arousal_handles,
+    arousal_sigma_s,
+    draw_arousal,
+    draw_timeline,
+    has_arousal,
+    lanes,
+    legend_row,
+    legend_rows,
+)
+from esergui.report.wording import (
+    arousal_sentence,
+    headline,
+    key_figures,
+    missing,
+    model_caveat,
+    model_figures,
+    uncertain_sentence,
+)
 from esergui.summary import emotion_by_role
 
 A4_IN = (8.27, 11.69)
@@ -62,13 +78,29 @@ class _Flow:
                 lines.append(word)
         return lines or [""]
 
-    def text(self, text: str, size: float = 9.0, colour: str = "black", weight: str = "normal",
-             style: str = "normal", indent: float = 0.0, after: float = 2.0) -> None:
-        font = FontProperties(size=size * self.scale ** 0.5, weight=weight, style=style)
+    def text(
+        self,
+        text: str,
+        size: float = 9.0,
+        colour: str = "black",
+        weight: str = "normal",
+        style: Literal["normal", "italic", "oblique"] = "normal",
+        indent: float = 0.0,
+        after: float = 2.0,
+    ) -> None:
+        font = FontProperties(size=size * self.scale**0.5, weight=weight, style=style)
         width_px = 0.97 * (RIGHT - LEFT - indent) * self.w_in * self.fig.dpi  # hinting differs by resolution
         lines = self._wrap(text, font, width_px)
-        artist = self.fig.text(LEFT + indent, self.y, "\n".join(lines), fontproperties=font, color=colour,
-                               va="top", ha="left", linespacing=1.25)
+        artist = self.fig.text(
+            LEFT + indent,
+            self.y,
+            "\n".join(lines),
+            fontproperties=font,
+            color=colour,
+            va="top",
+            ha="left",
+            linespacing=1.25,
+        )
         height_px = artist.get_window_extent(self.renderer).height
         self.y -= height_px / self.fig.dpi / self.h_in
         self.space(after)
@@ -91,7 +123,7 @@ def elide_middle(text: str, most: int) -> str:
     if len(text) <= most:
         return text
     head = (most - 1) // 2
-    return text[:head] + "…" + text[len(text) - (most - 1 - head):]
+    return text[:head] + "…" + text[len(text) - (most - 1 - head) :]
 
 
 def _rule(fig: MplFigure, y: float) -> Line2D:
@@ -113,13 +145,15 @@ def _talk_bar(ax: Axes, legend_ax: Axes, row: Mapping[str, Any]) -> None:
     silence (the summary's percentages of the lesson), with its legend on ``legend_ax``."""
     duration = row["duration_s"] or 1.0
     no_role = row.get("unattributed_talk_s")
-    parts = [("teacher", row.get("teacher_talk_pct_lesson"), ROLE_COLOURS["teacher"]),
-             ("students", row.get("student_talk_pct_lesson"), ROLE_COLOURS["student"]),
-             ("no role", None if missing(no_role) else 100 * no_role / duration, "#999999"),
-             ("silence", row.get("silence_pct"), "#E4E4E4")]
+    parts = [
+        ("teacher", row.get("teacher_talk_pct_lesson"), ROLE_COLOURS["teacher"]),
+        ("students", row.get("student_talk_pct_lesson"), ROLE_COLOURS["student"]),
+        ("no role", None if no_role is None or missing(no_role) else 100 * no_role / duration, "#999999"),
+        ("silence", row.get("silence_pct"), "#E4E4E4"),
+    ]
     left, handles = 0.0, []
     for name, pct, colour in parts:
-        if missing(pct) or pct <= 0:
+        if pct is None or missing(pct) or pct <= 0:
             continue
         ax.barh(0, pct, left=left, height=0.8, color=colour, edgecolor="white", linewidth=0.8)
         handles.append(Patch(facecolor=colour, label=f"{name} {pct:.0f} %"))
@@ -143,11 +177,26 @@ def _shares(ax: Axes, table: pd.DataFrame) -> None:
             if pct <= 0:
                 continue
             uncertain = label == UNCERTAIN
-            ax.barh(i, pct, left=left, height=0.7, color=colours[label], hatch=UNCERTAIN_PATTERN if uncertain else None,
-                    edgecolor=UNCERTAIN_HATCH if uncertain else "white", linewidth=0.5)
+            ax.barh(
+                i,
+                pct,
+                left=left,
+                height=0.7,
+                color=colours[label],
+                hatch=UNCERTAIN_PATTERN if uncertain else None,
+                edgecolor=UNCERTAIN_HATCH if uncertain else "white",
+                linewidth=0.5,
+            )
             if pct >= 9:
-                ax.text(left + pct / 2, i, f"{pct:.0f}", ha="center", va="center", fontsize=6.5,
-                        color="white" if colours.get(label, "#FFFFFF") in ("#0072B2", "#D55E00", "#000000") else "#222222")
+                ax.text(
+                    left + pct / 2,
+                    i,
+                    f"{pct:.0f}",
+                    ha="center",
+                    va="center",
+                    fontsize=6.5,
+                    color="white" if colours.get(label, "#FFFFFF") in ("#0072B2", "#D55E00", "#000000") else "#222222",
+                )
             left += pct
     ax.set_yticks(range(len(rows)), [names.get(r, r) for r in rows], fontsize=8)
     ax.set_ylim(len(rows) - 0.5, -0.5)
@@ -195,8 +244,14 @@ def _render(lesson: ReportLesson, row: Mapping[str, Any], scale: float) -> Rende
     _talk_section(flow, lesson, row)
     _emotion_section(flow, lesson, row)
     _model_section(flow, lesson)
-    fig.text(LEFT, 0.02, f"ESER Studio {__version__} · made {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC · "
-             "definitions: docs/REPORT.md", fontsize=7, color=LIGHT, va="bottom")
+    fig.text(
+        LEFT,
+        0.02,
+        f"ESER Studio {__version__} · made {datetime.now(UTC):%Y-%m-%d %H:%M} UTC · definitions: docs/REPORT.md",
+        fontsize=7,
+        color=LIGHT,
+        va="bottom",
+    )
     return RenderedPage(fig, flow.y, scale)
 
 
@@ -227,12 +282,21 @@ def _emotion_section(flow: _Flow, lesson: ReportLesson, row: Mapping[str, Any]) 
     flow.space(26, fixed=True)  # the time axis' labels
     legend_row(flow.axes(0.18 * legend_rows(handles)), handles)
     flow.space(4)
-    flow.text(uncertain_sentence(row) + (" " + arousal_sentence(row, arousal_sigma_s(span)) if arousal else ""),
-              8, GREY, style="italic")
+    flow.text(
+        uncertain_sentence(row) + (" " + arousal_sentence(row, arousal_sigma_s(span)) if arousal else ""),
+        8,
+        GREY,
+        style="italic",
+    )
     if lesson.labels and lesson.utterances:
         flow.space(3)
-        flow.text("Emotions as a share of each role's speech time (from the lesson summary)", 8.5, weight="bold",
-                  indent=0.07, after=1)
+        flow.text(
+            "Emotions as a share of each role's speech time (from the lesson summary)",
+            8.5,
+            weight="bold",
+            indent=0.07,
+            after=1,
+        )
         table = emotion_by_role(lesson.utterances, lesson.labels).fillna(0.0)
         rows = [r for r in table.index if r != "all"] or ["all"]
         _shares(flow.axes(0.17 * len(rows) + 0.27, left=0.07), table.loc[rows])
@@ -252,12 +316,24 @@ def _model_section(flow: _Flow, lesson: ReportLesson) -> None:
         flow.text(f"•  {bullet}", 7.2, GREY, indent=0.012, after=0.3)
 
 
-def lesson_report(lesson: ReportLesson, summary: Mapping[str, Any] | None, out_path: str | Path,
-                  fmt: str | None = None, dpi: int = 150) -> Path:
+def lesson_report(
+    lesson: ReportLesson,
+    summary: Mapping[str, Any] | None,
+    out_path: str | Path,
+    fmt: str | None = None,
+    dpi: int = 150,
+) -> Path:
     """Write the one-page report of ``lesson`` to ``out_path`` as ``fmt`` (``"pdf"`` or
     ``"png"``; default: from the file's suffix). ``summary``: the lesson's
     :func:`esergui.summary.lesson_summary` row (``None``: computed from ``lesson``)."""
     kind = output_format(out_path, fmt, REPORT_FORMATS)  # a bad name fails before the rendering
     fig = render_report(lesson, summary).figure
-    return save_figure(fig, out_path, kind, dpi, allowed=REPORT_FORMATS,
-                       title=f"Lesson report: {lesson.name}", subject="ESER Studio lesson report")
+    return save_figure(
+        fig,
+        out_path,
+        kind,
+        dpi,
+        allowed=REPORT_FORMATS,
+        title=f"Lesson report: {lesson.name}",
+        subject="ESER Studio lesson report",
+    )

@@ -8,7 +8,7 @@ sadness = blue, ...), so a retrained model with other label names still gets dis
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from esergui.lesson import UNCERTAIN
 
@@ -27,9 +27,18 @@ OKABE_ITO = {
 
 # Name prefixes of common emotion labels -> palette entry.
 _KNOWN = (
-    ("ang", "vermillion"), ("hap", "orange"), ("joy", "orange"), ("sad", "blue"),
-    ("neu", "grey"), ("fea", "reddish_purple"), ("dis", "bluish_green"), ("bor", "sky_blue"),
-    ("sur", "yellow"), ("exc", "yellow"), ("fru", "reddish_purple"), ("cal", "sky_blue"),
+    ("ang", "vermillion"),
+    ("hap", "orange"),
+    ("joy", "orange"),
+    ("sad", "blue"),
+    ("neu", "grey"),
+    ("fea", "reddish_purple"),
+    ("dis", "bluish_green"),
+    ("bor", "sky_blue"),
+    ("sur", "yellow"),
+    ("exc", "yellow"),
+    ("fru", "reddish_purple"),
+    ("cal", "sky_blue"),
 )
 _CYCLE = ("vermillion", "orange", "blue", "bluish_green", "reddish_purple", "sky_blue", "yellow", "black")
 

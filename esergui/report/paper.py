@@ -26,7 +26,7 @@ class FigureSize:
     height_in: float
 
     @classmethod
-    def parse(cls, text: str) -> "FigureSize":
+    def parse(cls, text: str) -> FigureSize:
         """``"180x60mm"``, ``"7x2.5in"``, ``"7x2.5"`` (inches) -> a size; 1-1000 mm a side."""
         match = re.fullmatch(r"\s*([\d.]+)\s*[x×]\s*([\d.]+)\s*(mm|in|cm)?\s*", text.lower())
         if not match:
@@ -57,9 +57,16 @@ def parse_time(text: str) -> float:
     return seconds
 
 
-def render_figure(lesson: ReportLesson, start_s: float | None = None, end_s: float | None = None,
-                  size: FigureSize = FigureSize(7.0, 2.6), title: str | None = None, by: str = "role",
-                  arousal: bool | None = None, fontsize: float = 8.0) -> MplFigure:
+def render_figure(
+    lesson: ReportLesson,
+    start_s: float | None = None,
+    end_s: float | None = None,
+    size: FigureSize = FigureSize(7.0, 2.6),
+    title: str | None = None,
+    by: str = "role",
+    arousal: bool | None = None,
+    fontsize: float = 8.0,
+) -> MplFigure:
     """The figure (see :func:`figure_export`)."""
     try:
         span = Span.of(lesson, start_s, end_s)
@@ -79,15 +86,31 @@ def render_figure(lesson: ReportLesson, start_s: float | None = None, end_s: flo
     default = f"{lesson.name}: emotion by {by}" + ("" if whole else f", {clock(span.start_s)}-{clock(span.end_s)}")
     fig.suptitle(default if title is None else title, fontsize=fontsize + 2)
     if handles:
-        fig.legend(handles=handles, loc="outside lower center", ncol=min(len(handles), 6 if size.width_in >= 6 else 3), frameon=False,
-                   fontsize=fontsize - 0.5, handlelength=1.3, columnspacing=1.0)
+        fig.legend(
+            handles=handles,
+            loc="outside lower center",
+            ncol=min(len(handles), 6 if size.width_in >= 6 else 3),
+            frameon=False,
+            fontsize=fontsize - 0.5,
+            handlelength=1.3,
+            columnspacing=1.0,
+        )
     return fig
 
 
-def figure_export(lesson: ReportLesson, out_path: str | Path, *, start_s: float | None = None,
-                  end_s: float | None = None, size: FigureSize | str = FigureSize(7.0, 2.6), dpi: int = 300,
-                  title: str | None = None, by: str = "role", arousal: bool | None = None,
-                  fmt: str | None = None) -> Path:
+def figure_export(
+    lesson: ReportLesson,
+    out_path: str | Path,
+    *,
+    start_s: float | None = None,
+    end_s: float | None = None,
+    size: FigureSize | str = FigureSize(7.0, 2.6),
+    dpi: int = 300,
+    title: str | None = None,
+    by: str = "role",
+    arousal: bool | None = None,
+    fmt: str | None = None,
+) -> Path:
     """Write the emotion timeline of ``lesson`` (lanes ``by`` role or speaker; the arousal
     curve under it when the lesson has one, unless ``arousal=False``) for ``start_s``-``end_s``
     (default: the whole lesson) at ``size`` (a :class:`FigureSize` or ``"180x60mm"``) and

@@ -3,8 +3,8 @@ PDF's words can be searched and copied, and an SVG's edited), clear one-line err
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import matplotlib
 from matplotlib.figure import Figure
@@ -28,14 +28,25 @@ def output_format(path: str | Path, fmt: str | None, allowed: Sequence[str] = FO
     return chosen
 
 
-def save_figure(fig: Figure, path: str | Path, fmt: str | None = None, dpi: int = 300,
-                allowed: Sequence[str] = FORMATS, title: str = "", subject: str = "") -> Path:
+def save_figure(
+    fig: Figure,
+    path: str | Path,
+    fmt: str | None = None,
+    dpi: int = 300,
+    allowed: Sequence[str] = FORMATS,
+    title: str = "",
+    subject: str = "",
+) -> Path:
     """Save ``fig`` to ``path`` (folders created) and return the path."""
     out = Path(path)
     kind = output_format(out, fmt, allowed)
     if not 30 <= dpi <= 2400:
         raise ReportError(f"a resolution of {dpi} dpi is out of range (30-2400)")
-    metadata = {"Creator": f"ESER Studio {__version__}"} if kind in ("pdf", "svg") else {"Software": f"ESER Studio {__version__}"}
+    metadata = (
+        {"Creator": f"ESER Studio {__version__}"}
+        if kind in ("pdf", "svg")
+        else {"Software": f"ESER Studio {__version__}"}
+    )
     if title:
         metadata["Title"] = title
     if subject and kind == "pdf":

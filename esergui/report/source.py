@@ -7,10 +7,11 @@ as the app's Summary panel and the CSV exports), so a report never disagrees wit
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from esergui.errors import WorkspaceError
 from esergui.lesson import AnalysisRun, Lesson, Utterance
@@ -37,14 +38,29 @@ class ReportLesson:
     settings: SummarySettings = SummarySettings()
 
     @classmethod
-    def from_records(cls, lesson: Lesson, utterances: Sequence[Utterance], labels: Sequence[str] = (),
-                     run: AnalysisRun | None = None, speaker_names: Mapping[str, str] | None = None,
-                     settings: SummarySettings = SummarySettings()) -> "ReportLesson":
+    def from_records(
+        cls,
+        lesson: Lesson,
+        utterances: Sequence[Utterance],
+        labels: Sequence[str] = (),
+        run: AnalysisRun | None = None,
+        speaker_names: Mapping[str, str] | None = None,
+        settings: SummarySettings = SummarySettings(),
+    ) -> ReportLesson:
         """From a workspace lesson's records (what the app holds for the current lesson)."""
         utts = tuple(u for u in utterances if not u.deleted)
         duration = lesson.duration_s or max((u.end_s for u in utts), default=0.0)
-        return cls(lesson.name, float(duration), utts, tuple(emotion_labels(utts, labels)), lesson.created,
-                   "added to the workspace", run, dict(speaker_names or {}), settings)
+        return cls(
+            lesson.name,
+            float(duration),
+            utts,
+            tuple(emotion_labels(utts, labels)),
+            lesson.created,
+            "added to the workspace",
+            run,
+            dict(speaker_names or {}),
+            settings,
+        )
 
     def summary(self) -> dict[str, Any]:
         """The lesson's :func:`esergui.summary.lesson_summary` row."""
@@ -61,8 +77,9 @@ def from_workspace(ws: Any, lesson: str | int) -> ReportLesson:
     lesson_id = find_lesson(ws, lesson)
     record = ws.lesson(lesson_id)
     names = {s.label: s.name for s in ws.speakers(lesson_id)}
-    return ReportLesson.from_records(record, ws.utterances(lesson_id), ws.labels(lesson_id),
-                                     ws.latest_run(lesson_id), names)
+    return ReportLesson.from_records(
+        record, ws.utterances(lesson_id), ws.labels(lesson_id), ws.latest_run(lesson_id), names
+    )
 
 
 def find_lesson(ws: Any, lesson: str | int) -> int:
@@ -71,7 +88,9 @@ def find_lesson(ws: Any, lesson: str | int) -> int:
     text = str(lesson).strip()
     if text.isdigit() and any(les.id == int(text) for les in lessons):
         return int(text)
-    same = [les for les in lessons if les.name == text] or [les for les in lessons if les.name.casefold() == text.casefold()]
+    same = [les for les in lessons if les.name == text] or [
+        les for les in lessons if les.name.casefold() == text.casefold()
+    ]
     if len(same) == 1:
         return int(same[0].id)
     if same:
@@ -86,10 +105,18 @@ def from_analysis(result: Any, name: str | None = None) -> ReportLesson:
     the date is the audio file's modification time."""
     path = Path(result.audio_path)
     try:
-        date = datetime.fromtimestamp(path.stat().st_mtime, timezone.utc).isoformat(timespec="seconds")
+        date = datetime.fromtimestamp(path.stat().st_mtime, UTC).isoformat(timespec="seconds")
     except OSError:
         date = ""
     names = {s.label: s.name for s in getattr(result, "speakers", [])}
     utts = tuple(u for u in result.utterances if not u.deleted)
-    return ReportLesson(name or path.stem, float(result.duration_s), utts, tuple(emotion_labels(utts, result.labels)),
-                        date, "file modified" if date else "", result.run, names)
+    return ReportLesson(
+        name or path.stem,
+        float(result.duration_s),
+        utts,
+        tuple(emotion_labels(utts, result.labels)),
+        date,
+        "file modified" if date else "",
+        result.run,
+        names,
+    )

@@ -8,19 +8,27 @@ Drawing only: which utterances are uncertain and every share come from :mod:`ese
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
+from matplotlib.artist import Artist
 from matplotlib.axes import Axes
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, MultipleLocator
 
 from esergui.lesson import ROLES, Utterance
-from esergui.report.palette import (ROLE_COLOURS, UNCERTAIN_COLOUR, UNCERTAIN_HATCH, UNCERTAIN_PATTERN, UNKNOWN_COLOUR,
-                                    label_colours,
-                                    role_colour)
+from esergui.report.palette import (
+    ROLE_COLOURS,
+    UNCERTAIN_COLOUR,
+    UNCERTAIN_HATCH,
+    UNCERTAIN_PATTERN,
+    UNKNOWN_COLOUR,
+    label_colours,
+    role_colour,
+)
 from esergui.report.source import ReportLesson
 from esergui.report.wording import clock
 
@@ -37,7 +45,7 @@ class Span:
     end_s: float
 
     @classmethod
-    def of(cls, lesson: ReportLesson, start_s: float | None = None, end_s: float | None = None) -> "Span":
+    def of(cls, lesson: ReportLesson, start_s: float | None = None, end_s: float | None = None) -> Span:
         a = 0.0 if start_s is None else max(0.0, float(start_s))
         b = lesson.duration_s if end_s is None else min(float(end_s), max(lesson.duration_s, float(end_s)))
         if not b > a:
@@ -97,8 +105,9 @@ def block_colour(u: Utterance, colours: dict[str, str], threshold: float) -> str
     return colours.get(u.final_emotion or "", UNKNOWN_COLOUR)
 
 
-def draw_timeline(ax: Axes, lesson: ReportLesson, span: Span, by: str = "role", fontsize: float = 8,
-                  time_label: bool = True) -> list[Patch]:
+def draw_timeline(
+    ax: Axes, lesson: ReportLesson, span: Span, by: str = "role", fontsize: float = 8, time_label: bool = True
+) -> list[Artist]:
     """Draw the lanes on ``ax``; returns legend handles for what was drawn (emotions in the
     model's order, then "uncertain" and "no emotion" where present)."""
     keys, names = lanes(lesson, by)
@@ -115,8 +124,14 @@ def draw_timeline(ax: Axes, lesson: ReportLesson, span: Span, by: str = "role", 
             used.add(fill)
         for fill, bars in groups.items():
             uncertain = fill == UNCERTAIN_COLOUR
-            ax.broken_barh(bars, (lane - 0.38, 0.76), facecolors=fill, edgecolors=UNCERTAIN_HATCH if uncertain else "none",
-                           linewidth=0.3, hatch=UNCERTAIN_PATTERN if uncertain else None)
+            ax.broken_barh(
+                bars,
+                (lane - 0.38, 0.76),
+                facecolors=fill,
+                edgecolors=UNCERTAIN_HATCH if uncertain else "none",
+                linewidth=0.3,
+                hatch=UNCERTAIN_PATTERN if uncertain else None,
+            )
     ax.set_ylim(len(keys) - 0.5, -0.5)
     ax.set_yticks(range(len(keys)), names, fontsize=fontsize)
     for lane, key in enumerate(keys):
@@ -127,10 +142,19 @@ def draw_timeline(ax: Axes, lesson: ReportLesson, span: Span, by: str = "role", 
     ax.set_axisbelow(True)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
-    handles = [Patch(facecolor=colours[label], label=label) for label in lesson.labels if colours[label] in used]
+    handles: list[Artist] = [
+        Patch(facecolor=colours[label], label=label) for label in lesson.labels if colours[label] in used
+    ]
     if UNCERTAIN_COLOUR in used:
-        handles.append(Patch(facecolor=UNCERTAIN_COLOUR, edgecolor=UNCERTAIN_HATCH, hatch=UNCERTAIN_PATTERN, linewidth=0.3,
-                             label=f"uncertain (< {100 * threshold:.0f} %)"))
+        handles.append(
+            Patch(
+                facecolor=UNCERTAIN_COLOUR,
+                edgecolor=UNCERTAIN_HATCH,
+                hatch=UNCERTAIN_PATTERN,
+                linewidth=0.3,
+                label=f"uncertain (< {100 * threshold:.0f} %)",
+            )
+        )
     if UNKNOWN_COLOUR in used:
         handles.append(Patch(facecolor=UNKNOWN_COLOUR, label="no emotion"))
     return handles
@@ -184,10 +208,13 @@ def draw_arousal(ax: Axes, lesson: ReportLesson, span: Span, fontsize: float = 8
         ax.spines[side].set_visible(False)
 
 
-def arousal_handles(ax: Axes) -> list[Line2D]:
+def arousal_handles(ax: Axes) -> list[Artist]:
     """Legend handles for the arousal curves drawn on ``ax`` by :func:`draw_arousal`."""
-    return [Line2D([], [], color=line.get_color(), lw=1.2, label=f"arousal, {line.get_label()}")
-            for line in ax.get_lines() if not line.get_label().startswith("_")]
+    return [
+        Line2D([], [], color=line.get_color(), lw=1.2, label=f"arousal, {line.get_label()}")
+        for line in ax.get_lines()
+        if not str(line.get_label()).startswith("_")
+    ]
 
 
 def legend_rows(handles: Sequence[Any], columns: int = 6) -> int:
@@ -200,5 +227,12 @@ def legend_row(ax: Axes, handles: Sequence[Any], fontsize: float = 7.5, columns:
     covers a plot's labels)."""
     ax.axis("off")
     if handles:
-        ax.legend(handles=list(handles), loc="center", ncol=min(len(handles), columns), frameon=False,
-                  fontsize=fontsize, handlelength=1.4, columnspacing=1.2)
+        ax.legend(
+            handles=list(handles),
+            loc="center",
+            ncol=min(len(handles), columns),
+            frameon=False,
+            fontsize=fontsize,
+            handlelength=1.4,
+            columnspacing=1.2,
+        )

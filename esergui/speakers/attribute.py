@@ -74,15 +74,17 @@ def attribute_speakers(
     windows = embed_windows(source, segments, settings.window_s, progress=scaled(progress, 0.0, 0.95), cancel=cancel)
     check(cancel)
     report(progress, 0.95, "grouping voices")
-    result = assign_roles(windows.embedding, windows.duration_s, windows.segment, settings, teacher_embedding,
-                          windows.start_s)
+    result = assign_roles(
+        windows.embedding, windows.duration_s, windows.segment, settings, teacher_embedding, windows.start_s
+    )
     turns = windows_to_turns(windows, segments, result.speaker, result.teacher, result.confidence)
     report(progress, 1.0, f"{len({t.speaker for t in turns})} speakers")
     return turns
 
 
-def windows_to_turns(windows: Windows, segments: Sequence[Any], speaker: np.ndarray, teacher: np.ndarray,
-                     confidence: np.ndarray) -> list[SpeakerTurn]:
+def windows_to_turns(
+    windows: Windows, segments: Sequence[Any], speaker: np.ndarray, teacher: np.ndarray, confidence: np.ndarray
+) -> list[SpeakerTurn]:
     """Merge consecutive same-speaker windows of a segment into turns; a turn's confidence is
     the duration-weighted mean of its windows'. Every segment is covered: one without windows
     (past the end of the audio) takes the previous turn's speaker with confidence 0.5."""
@@ -102,8 +104,15 @@ def windows_to_turns(windows: Windows, segments: Sequence[Any], speaker: np.ndar
         end = float(seg.end_s) if last else float(windows.end_s[j - 1])
         w = windows.duration_s[i:j]
         conf = float(np.sum(confidence[i:j] * w) / max(float(np.sum(w)), 1e-9))
-        turns.append(SpeakerTurn(start, end, f"S{int(speaker[i]) + 1}", TEACHER if teacher[i] else STUDENT,
-                                 round(min(1.0, max(0.0, conf)), 4)))
+        turns.append(
+            SpeakerTurn(
+                start,
+                end,
+                f"S{int(speaker[i]) + 1}",
+                TEACHER if teacher[i] else STUDENT,
+                round(min(1.0, max(0.0, conf)), 4),
+            )
+        )
         covered[seg_idx] = True
         i = j
     for k in np.flatnonzero(~covered):

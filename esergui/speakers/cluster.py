@@ -57,8 +57,9 @@ def best_cut(tree: np.ndarray, x: np.ndarray, max_clusters: int) -> np.ndarray:
     return best
 
 
-def _ahc(x: np.ndarray, threshold: float, num_clusters: int | None, max_clusters: int = 31,
-         second_look: bool = True) -> np.ndarray:
+def _ahc(
+    x: np.ndarray, threshold: float, num_clusters: int | None, max_clusters: int = 31, second_look: bool = True
+) -> np.ndarray:
     if len(x) == 1:
         return np.zeros(1, int)
     tree = linkage(x.astype(np.float64), method="average", metric="cosine")

@@ -80,8 +80,7 @@ class VoiceEncoder:
 
     def mel(self, clips: torch.Tensor) -> torch.Tensor:
         """``(B, S)`` float32 samples -> ``(B, 1 + S // 160, 40)`` mel power."""
-        spec = torch.stft(clips, N_FFT, HOP, window=self._window, center=True, pad_mode="constant",
-                          return_complex=True)
+        spec = torch.stft(clips, N_FFT, HOP, window=self._window, center=True, pad_mode="constant", return_complex=True)
         power = spec.real**2 + spec.imag**2  # (B, F, T)
         return torch.matmul(power.transpose(1, 2), self._fbank)
 

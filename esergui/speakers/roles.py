@@ -89,8 +89,9 @@ def _renumber(labels: np.ndarray, weights: np.ndarray) -> np.ndarray:
     return rank[dense]
 
 
-def _loo_similarity(x: np.ndarray, labels: np.ndarray, sums: np.ndarray, counts: np.ndarray,
-                    members: np.ndarray) -> np.ndarray:
+def _loo_similarity(
+    x: np.ndarray, labels: np.ndarray, sums: np.ndarray, counts: np.ndarray, members: np.ndarray
+) -> np.ndarray:
     """``(N,)`` mean similarity of each window to the union of the clusters ``members``,
     leaving the window itself out; ``-1`` where the union has no other window."""
     total = sums[members].sum(axis=0)
@@ -115,8 +116,14 @@ def assign_roles(
     n = len(x)
     if n == 0:
         return Assignment(np.zeros(0, int), np.zeros(0, bool), np.zeros(0), ())
-    labels = cluster_embeddings(x, settings.cluster_threshold, settings.num_speakers, settings.max_cluster_items,
-                                max_clusters=settings.max_speakers, second_look=settings.second_look)
+    labels = cluster_embeddings(
+        x,
+        settings.cluster_threshold,
+        settings.num_speakers,
+        settings.max_cluster_items,
+        max_clusters=settings.max_speakers,
+        second_look=settings.second_look,
+    )
     labels = smooth_within_segments(labels, segment)
     if settings.num_speakers is None:
         labels = split_outliers(x, np.unique(labels, return_inverse=True)[1], settings.cluster_threshold)
@@ -140,8 +147,9 @@ def assign_roles(
     return Assignment(labels, is_teacher, confidence, teachers)
 
 
-def pick_teachers(sums: np.ndarray, counts: np.ndarray, settings: SpeakerSettings,
-                  teacher_embedding: np.ndarray | None) -> tuple[int, ...]:
+def pick_teachers(
+    sums: np.ndarray, counts: np.ndarray, settings: SpeakerSettings, teacher_embedding: np.ndarray | None
+) -> tuple[int, ...]:
     """Teacher speaker indices (speakers are numbered by talk time, 0 = most)."""
     k = len(sums)
     wanted = 2 if settings.co_teaching else 1
@@ -162,8 +170,15 @@ def pick_teachers(sums: np.ndarray, counts: np.ndarray, settings: SpeakerSetting
     return tuple(sorted(picked))
 
 
-def merge_teacher_fragments(labels: np.ndarray, sums: np.ndarray, counts: np.ndarray, start_s: np.ndarray,
-                            end_s: np.ndarray, teachers: tuple[int, ...], settings: SpeakerSettings) -> tuple[int, ...]:
+def merge_teacher_fragments(
+    labels: np.ndarray,
+    sums: np.ndarray,
+    counts: np.ndarray,
+    start_s: np.ndarray,
+    end_s: np.ndarray,
+    teachers: tuple[int, ...],
+    settings: SpeakerSettings,
+) -> tuple[int, ...]:
     """Speakers that are the teacher's voice in another guise (step 5), plus ``teachers``."""
     order = np.argsort(start_s, kind="stable")
     close = (start_s[order[1:]] - end_s[order[:-1]]) <= settings.turn_gap_s  # (N-1,) consecutive pairs
@@ -183,23 +198,27 @@ def merge_teacher_fragments(labels: np.ndarray, sums: np.ndarray, counts: np.nda
                 continue
             distance = 1.0 - float(sums[c] @ t_sum) / (counts[c] * t_count)
             mine = lab == c
-            if distance < settings.teacher_merge_threshold and \
-                    next_to_t[mine].mean() >= settings.teacher_merge_adjacency:
+            if (
+                distance < settings.teacher_merge_threshold
+                and next_to_t[mine].mean() >= settings.teacher_merge_adjacency
+            ):
                 merged.add(c)
                 changed = True
     return tuple(sorted(merged))
 
 
-def role_confidence(x: np.ndarray, labels: np.ndarray, sums: np.ndarray, counts: np.ndarray,
-                    teachers: tuple[int, ...]) -> np.ndarray:
+def role_confidence(
+    x: np.ndarray, labels: np.ndarray, sums: np.ndarray, counts: np.ndarray, teachers: tuple[int, ...]
+) -> np.ndarray:
     """Confidence ``(N,)`` in the role given to each window, in ``(0, 1)``."""
     margin, typicality = role_features(x, labels, sums, counts, teachers).T
     p = 1.0 / (1.0 + np.exp(-(CONF_SLOPE * margin + CONF_OFFSET)))
     return np.where(typicality < OUTLIER_Z, np.minimum(p, OUTLIER_CAP), p)
 
 
-def role_features(x: np.ndarray, labels: np.ndarray, sums: np.ndarray, counts: np.ndarray,
-                  teachers: tuple[int, ...]) -> np.ndarray:
+def role_features(
+    x: np.ndarray, labels: np.ndarray, sums: np.ndarray, counts: np.ndarray, teachers: tuple[int, ...]
+) -> np.ndarray:
     """``(N, 2)`` features of each window's role decision:
 
     * ``margin``: mean similarity to the windows of the role it got minus to those of the
@@ -229,7 +248,9 @@ def typicality(x: np.ndarray, labels: np.ndarray, sums: np.ndarray, counts: np.n
         mine = labels == c
         if mine.sum() <= 2:
             continue
-        sim = _loo_similarity(x[mine], np.zeros(int(mine.sum()), int), sums[c : c + 1], counts[c : c + 1], np.asarray([0]))
+        sim = _loo_similarity(
+            x[mine], np.zeros(int(mine.sum()), int), sums[c : c + 1], counts[c : c + 1], np.asarray([0])
+        )
         centre = np.median(sim)
         spread = max(1.4826 * float(np.median(np.abs(sim - centre))), 0.01)
         z[mine] = np.clip((sim - centre) / spread, -10.0, 10.0)

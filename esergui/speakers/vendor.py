@@ -34,10 +34,14 @@ def convert(wheel: Path, out: Path = WEIGHTS) -> Path:
     if digest != SOURCE_SHA256:
         raise SystemExit(f"unexpected pretrained.pt (sha256 {digest}); expected Resemblyzer 0.1.4")
     checkpoint = torch.load(io.BytesIO(raw), map_location="cpu", weights_only=True)
-    state = {k: v.float().contiguous() for k, v in checkpoint["model_state"].items()
-             if k.startswith(("lstm.", "linear."))}
-    save_file(state, str(out), metadata={"source": "Resemblyzer 0.1.4 pretrained.pt", "sha256": digest,
-                                         "license": "Apache-2.0"})
+    state = {
+        k: v.float().contiguous() for k, v in checkpoint["model_state"].items() if k.startswith(("lstm.", "linear."))
+    }
+    save_file(
+        state,
+        str(out),
+        metadata={"source": "Resemblyzer 0.1.4 pretrained.pt", "sha256": digest, "license": "Apache-2.0"},
+    )
     return out
 
 

@@ -70,7 +70,9 @@ class Windows:
         return len(self.start_s)
 
 
-def cut_windows(segments: Sequence[Any], window_s: float, duration_s: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def cut_windows(
+    segments: Sequence[Any], window_s: float, duration_s: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``(start_s, end_s, segment_index)`` of the windows covering ``segments`` (clipped to the audio)."""
     starts: list[float] = []
     ends: list[float] = []

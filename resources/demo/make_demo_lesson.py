@@ -65,42 +65,85 @@ VOICES = {
 
 # (speaker, text, pause after in seconds)
 SCRIPT: list[tuple[str, str, float]] = [
-    ("teacher", "Good morning, everyone. Please sit down and take out your notebooks. "
-                "Today we are going to talk about the water cycle, which is how water moves around our planet.", 1.2),
+    (
+        "teacher",
+        "Good morning, everyone. Please sit down and take out your notebooks. "
+        "Today we are going to talk about the water cycle, which is how water moves around our planet.",
+        1.2,
+    ),
     ("teacher", "Let's start with a question. When a puddle disappears on a sunny day, where does the water go?", 2.6),
     ("anna", "Does it go up into the air?", 0.8),
-    ("teacher", "Yes, Anna, exactly. The sun heats the water, and it turns into an invisible gas called water vapour. "
-                "We call this evaporation. Can anyone spell evaporation for me?", 2.2),
+    (
+        "teacher",
+        "Yes, Anna, exactly. The sun heats the water, and it turns into an invisible gas called water vapour. "
+        "We call this evaporation. Can anyone spell evaporation for me?",
+        2.2,
+    ),
     ("ben", "E, V, A, P, O, R, A, T, I, O, N.", 0.7),
-    ("teacher", "Very good, Ben. Now, the water vapour rises and cools down high in the sky. "
-                "What happens to it when it cools?", 3.0),
+    (
+        "teacher",
+        "Very good, Ben. Now, the water vapour rises and cools down high in the sky. What happens to it when it cools?",
+        3.0,
+    ),
     ("chloe", "It makes clouds! Tiny drops of water stick together and make clouds!", 0.9),
-    ("teacher", "Wonderful, Chloe. That step is called condensation. The same thing happens on a cold glass of "
-                "lemonade in summer. The little drops on the outside come from the air, not from inside the glass.", 1.5),
+    (
+        "teacher",
+        "Wonderful, Chloe. That step is called condensation. The same thing happens on a cold glass of "
+        "lemonade in summer. The little drops on the outside come from the air, not from inside the glass.",
+        1.5,
+    ),
     ("david", "But why does it rain, then?", 0.6),
-    ("teacher", "That is a great question, David. When the drops in a cloud grow too heavy, they fall down as rain, "
-                "snow or hail. This is called precipitation.", 1.0),
+    (
+        "teacher",
+        "That is a great question, David. When the drops in a cloud grow too heavy, they fall down as rain, "
+        "snow or hail. This is called precipitation.",
+        1.0,
+    ),
     ("teacher", "And where does the rain go after it falls? Think about rivers and the sea.", 2.8),
     ("anna", "Into rivers, and then the rivers go to the sea.", 0.7),
     ("ben", "And some goes into the ground.", 1.1),
-    ("teacher", "Both correct. Water collects in rivers, lakes, oceans and under the ground. "
-                "Then the sun heats it again, and the whole cycle starts over. It never really stops.", 1.4),
+    (
+        "teacher",
+        "Both correct. Water collects in rivers, lakes, oceans and under the ground. "
+        "Then the sun heats it again, and the whole cycle starts over. It never really stops.",
+        1.4,
+    ),
     ("chloe", "So the water in my glass could be really old?", 0.8),
-    ("teacher", "Yes! The water you drink today may once have been in a dinosaur's lake. "
-                "It goes round and round for millions of years.", 1.6),
-    ("teacher", "Let's do a quick experiment in our heads. I put a pot of water on the stove and forget about it. "
-                "What do I find an hour later?", 2.9),
+    (
+        "teacher",
+        "Yes! The water you drink today may once have been in a dinosaur's lake. "
+        "It goes round and round for millions of years.",
+        1.6,
+    ),
+    (
+        "teacher",
+        "Let's do a quick experiment in our heads. I put a pot of water on the stove and forget about it. "
+        "What do I find an hour later?",
+        2.9,
+    ),
     ("ben", "An empty pot.", 0.6),
     ("chloe", "And the kitchen window is all foggy.", 0.9),
-    ("teacher", "Right, both of you. The water evaporated from the pot, and it condensed again on the cold window. "
-                "That is the water cycle, in your own kitchen.", 1.3),
+    (
+        "teacher",
+        "Right, both of you. The water evaporated from the pot, and it condensed again on the cold window. "
+        "That is the water cycle, in your own kitchen.",
+        1.3,
+    ),
     ("teacher", "David, you look puzzled. Is something not clear?", 2.4),
     ("david", "Where does the snow go in spring?", 0.7),
-    ("teacher", "The snow melts into water, and the water runs into streams and rivers. "
-                "Some of it soaks into the soil and feeds the plants. So snow is part of the cycle too.", 1.2),
+    (
+        "teacher",
+        "The snow melts into water, and the water runs into streams and rivers. "
+        "Some of it soaks into the soil and feeds the plants. So snow is part of the cycle too.",
+        1.2,
+    ),
     ("anna", "Plants drink it, and then they breathe it out again!", 0.8),
-    ("teacher", "Very good, Anna, plants also give water back to the air through their leaves. "
-                "Now, in pairs, draw the four steps of the water cycle with arrows. You have ten minutes.", 2.0),
+    (
+        "teacher",
+        "Very good, Anna, plants also give water back to the air through their leaves. "
+        "Now, in pairs, draw the four steps of the water cycle with arrows. You have ten minutes.",
+        2.0,
+    ),
     ("david", "Can we use colours?", 0.6),
     ("teacher", "Of course you can. Blue for water, and maybe yellow for the sun. Off you go.", 1.5),
 ]
@@ -112,8 +155,11 @@ def speak(voice: Voice, text: str, folder: Path, index: int) -> np.ndarray:
     if exe is None:
         raise SystemExit("espeak-ng is not installed (bash packaging/setup.sh --dev installs it)")
     raw = folder / f"u{index:02d}.wav"
-    subprocess.run([exe, "-v", voice.espeak, "-p", str(voice.pitch), "-s", str(voice.speed), "-w", str(raw), text],
-                   check=True, capture_output=True)
+    subprocess.run(
+        [exe, "-v", voice.espeak, "-p", str(voice.pitch), "-s", str(voice.speed), "-w", str(raw), text],
+        check=True,
+        capture_output=True,
+    )
     audio, rate = sf.read(raw, dtype="float32")
     audio = soxr.resample(audio, rate, SR).astype(np.float32)
     a, b = voiced_span(audio, SR, floor_db=-40.0)
@@ -143,8 +189,16 @@ def build() -> tuple[np.ndarray, list[dict[str, str]]]:
                 if voice.far:
                     clip = reverb(clip, rng, rt60_s=0.35)
                 pieces.append((pos, clip.astype(np.float32)))
-                rows.append({"start_s": f"{pos / SR:.2f}", "end_s": f"{(pos + clip.size) / SR:.2f}",
-                             "speaker": who, "role": voice.role, "turn": str(turn), "text": sentence})
+                rows.append(
+                    {
+                        "start_s": f"{pos / SR:.2f}",
+                        "end_s": f"{(pos + clip.size) / SR:.2f}",
+                        "speaker": who,
+                        "role": voice.role,
+                        "turn": str(turn),
+                        "text": sentence,
+                    }
+                )
                 pos += clip.size
                 if k < len(said) - 1:
                     pos += int(rng.uniform(0.25, 0.45) * SR)  # between sentences of one turn
@@ -179,8 +233,10 @@ def main() -> None:
         print("truth CSV matches" if same else "truth CSV differs (another espeak-ng version?)")
         raise SystemExit(0 if same else 1)
     write(audio, rows)
-    print(f"{AUDIO.name}: {audio.size / SR:.1f} s, {AUDIO.stat().st_size / 1e6:.2f} MB; "
-          f"{TRUTH.name}: {len(rows)} utterances")
+    print(
+        f"{AUDIO.name}: {audio.size / SR:.1f} s, {AUDIO.stat().st_size / 1e6:.2f} MB; "
+        f"{TRUTH.name}: {len(rows)} utterances"
+    )
 
 
 if __name__ == "__main__":
