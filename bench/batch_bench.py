@@ -12,6 +12,8 @@ every lesson is a different recording (different content hash), written as 16 kH
 * ``local, jobs 1``: one worker process with all cores as torch threads;
 * ``local, jobs 2``: two worker processes, cores / 2 threads each;
 * ``dask LocalCluster, 2 workers``: two Dask worker processes, cores / 2 threads each.
+* ``jobs1t1`` (only when named in ``--configs``): one worker process with one thread, the
+  per-worker thread count of the two-worker rows (a fair jobs-1 baseline on a busy machine).
 
 Reported: wall time, throughput in audio hours per wall hour, scaling ratio (jobs-1 wall time /
 this wall time), CPU seconds of the workers (all threads), and the peak resident memory of
@@ -34,7 +36,8 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "resources" / "demo" / "demo_lesson.ogg"
-CONFIGS = {"jobs1": ("local, jobs 1", 1, None), "jobs2": ("local, jobs 2", 2, None), "dask2": ("Dask LocalCluster, 2 workers", 2, "local")}
+CONFIGS = {"jobs1": ("local, jobs 1", 1, None), "jobs2": ("local, jobs 2", 2, None), "dask2": ("Dask LocalCluster, 2 workers", 2, "local"),
+           "jobs1t1": ("local, jobs 1, 1 thread", 1, None)}  # jobs1t1: the thread count of jobs 2, for a busy machine
 
 
 def build_lessons(work: Path, count: int, minutes: float) -> list[Path]:
@@ -67,7 +70,7 @@ def run_config(name: str, lessons: list[Path], work: Path) -> dict:
     label, jobs, scheduler = CONFIGS[name]
     out = work / f"out_{name}"
     shutil.rmtree(out, ignore_errors=True)
-    config = make_config(out, device="cpu", threads=default_threads(jobs))
+    config = make_config(out, device="cpu", threads=1 if name.endswith("t1") else default_threads(jobs))
     load_before = os.getloadavg()[0]
     t0 = time.perf_counter()
     result = run_batch(collect_inputs(lessons), config, jobs=jobs, scheduler=scheduler)
