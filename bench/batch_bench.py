@@ -36,8 +36,12 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "resources" / "demo" / "demo_lesson.ogg"
-CONFIGS = {"jobs1": ("local, jobs 1", 1, None), "jobs2": ("local, jobs 2", 2, None), "dask2": ("Dask LocalCluster, 2 workers", 2, "local"),
-           "jobs1t1": ("local, jobs 1, 1 thread", 1, None)}  # jobs1t1: the thread count of jobs 2, for a busy machine
+CONFIGS = {
+    "jobs1": ("local, jobs 1", 1, None),
+    "jobs2": ("local, jobs 2", 2, None),
+    "dask2": ("Dask LocalCluster, 2 workers", 2, "local"),
+    "jobs1t1": ("local, jobs 1, 1 thread", 1, None),
+}  # jobs1t1: the thread count of jobs 2, for a busy machine
 
 
 def build_lessons(work: Path, count: int, minutes: float) -> list[Path]:
@@ -81,26 +85,45 @@ def run_config(name: str, lessons: list[Path], work: Path) -> dict:
         peaks[o.worker] = max(peaks.get(o.worker, 0.0), o.peak_rss_mb or 0.0)
     audio_h = sum(o.duration_s for o in ok) / 3600
     figures = {
-        "label": label, "jobs": jobs, "threads": config.threads, "lessons": len(ok), "failed": len(result.failures),
-        "audio_h": audio_h, "wall_s": wall, "throughput": audio_h / (wall / 3600), "cpu_s": sum(o.cpu_s for o in ok),
-        "workers": len(peaks), "peak_mb": max(peaks.values(), default=float("nan")), "load": (load_before, os.getloadavg()[0]),
+        "label": label,
+        "jobs": jobs,
+        "threads": config.threads,
+        "lessons": len(ok),
+        "failed": len(result.failures),
+        "audio_h": audio_h,
+        "wall_s": wall,
+        "throughput": audio_h / (wall / 3600),
+        "cpu_s": sum(o.cpu_s for o in ok),
+        "workers": len(peaks),
+        "peak_mb": max(peaks.values(), default=float("nan")),
+        "load": (load_before, os.getloadavg()[0]),
         "lesson_s": float(np.median([o.seconds for o in ok])) if ok else float("nan"),
     }
-    print(f"{label}: {figures['lessons']} lessons in {wall:.0f} s, {figures['throughput']:.0f} audio h/h, "
-          f"peak {figures['peak_mb']:.0f} MB per worker, load {load_before:.1f}", file=sys.stderr, flush=True)
+    print(
+        f"{label}: {figures['lessons']} lessons in {wall:.0f} s, {figures['throughput']:.0f} audio h/h, "
+        f"peak {figures['peak_mb']:.0f} MB per worker, load {load_before:.1f}",
+        file=sys.stderr,
+        flush=True,
+    )
     return figures
 
 
 def table(rows: list[dict]) -> str:
     base = next((r["wall_s"] for r in rows if r["jobs"] == 1 and "Dask" not in r["label"]), None)
-    lines = [("| configuration | threads per worker | lessons | audio h | wall s | audio h per h | scaling vs jobs 1 | "
-              "worker CPU s | median s per lesson | peak memory per worker | load avg (start, end) |"),
-             "|---|---|---|---|---|---|---|---|---|---|---|"]
+    lines = [
+        (
+            "| configuration | threads per worker | lessons | audio h | wall s | audio h per h | scaling vs jobs 1 | "
+            "worker CPU s | median s per lesson | peak memory per worker | load avg (start, end) |"
+        ),
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
     for r in rows:
         scaling = f"{base / r['wall_s']:.2f}x" if base else "n/a"
-        lines.append(f"| {r['label']} | {r['threads']} | {r['lessons']} (failed {r['failed']}) | {r['audio_h']:.2f} | "
-                     f"{r['wall_s']:.0f} | {r['throughput']:.0f} | {scaling} | {r['cpu_s']:.0f} | {r['lesson_s']:.1f} | "
-                     f"{r['peak_mb']:.0f} MB ({r['workers']} workers) | {r['load'][0]:.1f}, {r['load'][1]:.1f} |")
+        lines.append(
+            f"| {r['label']} | {r['threads']} | {r['lessons']} (failed {r['failed']}) | {r['audio_h']:.2f} | "
+            f"{r['wall_s']:.0f} | {r['throughput']:.0f} | {scaling} | {r['cpu_s']:.0f} | {r['lesson_s']:.1f} | "
+            f"{r['peak_mb']:.0f} MB ({r['workers']} workers) | {r['load'][0]:.1f}, {r['load'][1]:.1f} |"
+        )
     return "\n".join(lines)
 
 
@@ -109,16 +132,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--lessons", type=int, default=20)
     parser.add_argument("--minutes", type=float, default=45.0)
     parser.add_argument("--configs", default="jobs1,jobs2,dask2", help="comma-separated: " + ", ".join(CONFIGS))
-    parser.add_argument("--work", default="/tmp/batch_bench", help="where lessons and outputs go (never the repository)")
+    parser.add_argument(
+        "--work", default="/tmp/batch_bench", help="where lessons and outputs go (never the repository)"
+    )
     parser.add_argument("--write", metavar="FILE", help="also write the results as Markdown here")
-    parser.add_argument("--budget-min", type=float, default=float("inf"),
-                        help="skip a configuration when the previous one's wall time would end the run past this many minutes")
+    parser.add_argument(
+        "--budget-min",
+        type=float,
+        default=float("inf"),
+        help="skip a configuration when the previous one's wall time would end the run past this many minutes",
+    )
     parser.add_argument("--note", default="", help="a paragraph for the Markdown file (conditions, why scaled down)")
     args = parser.parse_args(argv)
     work = Path(args.work)
     t0 = time.perf_counter()
     lessons = build_lessons(work, args.lessons, args.minutes)
-    print(f"{len(lessons)} lessons of {args.minutes:g} min ready in {time.perf_counter() - t0:.0f} s", file=sys.stderr, flush=True)
+    print(
+        f"{len(lessons)} lessons of {args.minutes:g} min ready in {time.perf_counter() - t0:.0f} s",
+        file=sys.stderr,
+        flush=True,
+    )
     rows, skipped, start = [], [], time.perf_counter()
     for name in args.configs.split(","):
         elapsed = time.perf_counter() - start
@@ -128,14 +161,18 @@ def main(argv: list[str] | None = None) -> int:
         rows.append(run_config(name, lessons, work))
     text = table(rows)
     if skipped:
-        text += (f"\n\nNot run (the previous configuration's wall time would have taken the run past "
-                 f"--budget-min {args.budget_min:g}): {', '.join(skipped)}.")
+        text += (
+            f"\n\nNot run (the previous configuration's wall time would have taken the run past "
+            f"--budget-min {args.budget_min:g}): {', '.join(skipped)}."
+        )
     print(text)
     if args.write:
         command = "python -m bench.batch_bench " + shlex.join(argv if argv is not None else sys.argv[1:])
-        head = (f"# Batch benchmark\n\nCommand: `.venv/bin/{command}`\n\n"
-                f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
-                f"run {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}.\n\n" + (f"{args.note}\n\n" if args.note else ""))
+        head = (
+            f"# Batch benchmark\n\nCommand: `.venv/bin/{command}`\n\n"
+            f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
+            f"run {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}.\n\n" + (f"{args.note}\n\n" if args.note else "")
+        )
         Path(args.write).write_text(head + text + "\n", encoding="utf-8")
     return 0
 

@@ -45,17 +45,36 @@ def test_inputs_from_folders_and_manifests(tmp_path: Path) -> None:
         collect_inputs([tmp_path / "bad.csv"])
 
 
-def test_batch_manifest_folder_failure_and_resume(lessons: list[Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_batch_manifest_folder_failure_and_resume(
+    lessons: list[Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     folder = tmp_path / "folder"
     folder.mkdir()
     os.link(lessons[2], folder / "third.wav")
     (folder / "broken.wav").write_bytes(b"RIFF not really audio")
     manifest = tmp_path / "manifest.csv"
-    manifest.write_text(f"path,teacher,class,date,subject\n{lessons[0]},Ms A,7a,2024-01-10,maths\n"
-                        f"{lessons[1]},Mr B,8b,2024-01-11,history\n")
+    manifest.write_text(
+        f"path,teacher,class,date,subject\n{lessons[0]},Ms A,7a,2024-01-10,maths\n"
+        f"{lessons[1]},Mr B,8b,2024-01-11,history\n"
+    )
     out = tmp_path / "out"
-    code = main(["batch", str(manifest), str(folder), "--out", str(out), "--jobs", "2", "--threads", "1", "--device", "cpu",
-                 "--workspace", str(tmp_path / "ws")])
+    code = main(
+        [
+            "batch",
+            str(manifest),
+            str(folder),
+            "--out",
+            str(out),
+            "--jobs",
+            "2",
+            "--threads",
+            "1",
+            "--device",
+            "cpu",
+            "--workspace",
+            str(tmp_path / "ws"),
+        ]
+    )
     err = capsys.readouterr().err
     assert code == 1
     assert "1 failed:" in err and "broken.wav" in err
@@ -96,8 +115,14 @@ def test_killed_run_resumes_without_loss_or_repeats(lessons: list[Path], tmp_pat
     env = no_qt_env(tmp_path / "noqt")
     out = tmp_path / "out"
     inputs = [str(p) for p in lessons]
-    proc = subprocess.Popen(batch_command(*inputs, "--out", str(out), "--jobs", "1", "--device", "cpu", "--quiet"),
-                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+    proc = subprocess.Popen(
+        batch_command(*inputs, "--out", str(out), "--jobs", "1", "--device", "cpu", "--quiet"),
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
     try:
         deadline = time.monotonic() + 240
         while not list(out.glob("lessons/*/done.json")):
@@ -117,8 +142,15 @@ def test_killed_run_resumes_without_loss_or_repeats(lessons: list[Path], tmp_pat
         if _group_alive(proc.pid):
             os.killpg(proc.pid, signal.SIGKILL)
 
-    resumed = subprocess.run(batch_command(*inputs, "--out", str(out), "--jobs", "1", "--device", "cpu", "--resume", "--quiet"),
-                             cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False)
+    resumed = subprocess.run(
+        batch_command(*inputs, "--out", str(out), "--jobs", "1", "--device", "cpu", "--resume", "--quiet"),
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     assert resumed.returncode == 0, resumed.stderr
     assert "blocked" not in resumed.stderr
     done = {p.parent.name: p.stat().st_mtime_ns for p in out.glob("lessons/*/done.json")}
@@ -138,9 +170,15 @@ def test_a_killed_worker_costs_no_lesson(lessons: list[Path], tmp_path: Path) ->
     """SIGKILL the worker process (as the out-of-memory killer would) while it analyses: the
     lesson is run again alone in a fresh worker and the batch completes."""
     out = tmp_path / "out"
-    proc = subprocess.Popen(batch_command(*map(str, lessons[:3]), "--out", str(out), "--jobs", "1", "--device", "cpu", "--quiet"),
-                            cwd=ROOT, env=dict(os.environ, OMP_NUM_THREADS="1"), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, start_new_session=True)
+    proc = subprocess.Popen(
+        batch_command(*map(str, lessons[:3]), "--out", str(out), "--jobs", "1", "--device", "cpu", "--quiet"),
+        cwd=ROOT,
+        env=dict(os.environ, OMP_NUM_THREADS="1"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
     try:
         deadline = time.monotonic() + 120
         while not (workers := [pid for pid in _children(proc.pid) if _is_pool_worker(_cmdline(pid))]):
@@ -200,8 +238,16 @@ def test_batch_on_a_dask_local_cluster(lessons: list[Path], tmp_path: Path, work
     def qt_modules() -> list[str]:
         return sorted(m for m in sys.modules if m.split(".")[0] in ("PySide6", "shiboken6", "pyqtgraph"))
 
-    with distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
-                                  env={"OMP_NUM_THREADS": "1"}) as cluster, distributed.Client(cluster) as client:
+    with (
+        distributed.LocalCluster(
+            n_workers=workers,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            env={"OMP_NUM_THREADS": "1"},
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
         config = make_config(tmp_path / "out", device="cpu", threads=1)
         result = run_batch(collect_inputs(lessons[:3]), config, scheduler=cluster.scheduler_address)
         assert client.run(qt_modules) == {addr: [] for addr in client.scheduler_info()["workers"]}

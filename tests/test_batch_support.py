@@ -27,7 +27,7 @@ def cut_lessons(folder: Path, count: int, seconds: float = 12.0) -> list[Path]:
     for k in range(count):
         start = int(16000 * (5 + 37 * k))
         path = folder / f"lesson{k}.wav"
-        sf.write(path, audio[start:start + int(16000 * seconds)], 16000, subtype="PCM_16")
+        sf.write(path, audio[start : start + int(16000 * seconds)], 16000, subtype="PCM_16")
         paths.append(path)
     return paths
 

@@ -11,21 +11,25 @@ import pytest
 from esergui.batch.trends import TrendsError, lesson_trends, plot_trends
 from esergui.cli import main
 
-SUMMARIES = pd.DataFrame({
-    "lesson": ["a1", "a2", "a3", "b1", "b2"],
-    "teacher": ["Ms A", "Ms A", "Ms A", "Mr B", "Mr B"],
-    "class": ["7a", "7a", "7a", "8b", "8b"],
-    "date": ["2024-01-10", "2024-01-10", "2024-02-01", "2024-01-11", "not a date"],
-    "teacher_talk_pct_speech": [80.0, 60.0, 50.0, 90.0, 70.0],
-    "student_turns_per_min": [1.0, 3.0, 4.0, 0.5, 1.0],
-    "wait_proxy_teacher_to_student_mean_s": [1.0, 2.0, 3.5, 0.8, 1.0],
-})
-UTTERANCES = pd.DataFrame({
-    "lesson": ["a1", "a1", "a2", "a3", "b1"],
-    "role": ["teacher", "student", "teacher", "teacher", "teacher"],
-    "duration_s": [3.0, 1.0, 2.0, 2.0, 1.0],
-    "arousal": [0.2, 0.6, -0.2, 0.1, 0.4],
-})
+SUMMARIES = pd.DataFrame(
+    {
+        "lesson": ["a1", "a2", "a3", "b1", "b2"],
+        "teacher": ["Ms A", "Ms A", "Ms A", "Mr B", "Mr B"],
+        "class": ["7a", "7a", "7a", "8b", "8b"],
+        "date": ["2024-01-10", "2024-01-10", "2024-02-01", "2024-01-11", "not a date"],
+        "teacher_talk_pct_speech": [80.0, 60.0, 50.0, 90.0, 70.0],
+        "student_turns_per_min": [1.0, 3.0, 4.0, 0.5, 1.0],
+        "wait_proxy_teacher_to_student_mean_s": [1.0, 2.0, 3.5, 0.8, 1.0],
+    }
+)
+UTTERANCES = pd.DataFrame(
+    {
+        "lesson": ["a1", "a1", "a2", "a3", "b1"],
+        "role": ["teacher", "student", "teacher", "teacher", "teacher"],
+        "duration_s": [3.0, 1.0, 2.0, 2.0, 1.0],
+        "arousal": [0.2, 0.6, -0.2, 0.1, 0.4],
+    }
+)
 
 
 def test_trends_per_teacher_over_dates() -> None:

@@ -12,8 +12,9 @@ comes from the current inputs (a corrected manifest needs no re-analysis).
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import pandas as pd
 
@@ -81,11 +82,18 @@ def write_utterances(path: str | Path, lessons: Sequence[LessonTask]) -> Path:
             for file, name, meta, _ in parts:
                 table = pq.read_table(file)
                 n = table.num_rows
-                given = {"lesson": pa.array([name] * n, pa.string()),
-                         **{k: pa.array([v] * n, pa.string()) for k, v in meta.items()}}
-                arrays = [given[f.name] if f.name in given else
-                          table.column(f.name).cast(f.type) if f.name in table.column_names else pa.nulls(n, f.type)
-                          for f in schema]
+                given = {
+                    "lesson": pa.array([name] * n, pa.string()),
+                    **{k: pa.array([v] * n, pa.string()) for k, v in meta.items()},
+                }
+                arrays = [
+                    given[f.name]
+                    if f.name in given
+                    else table.column(f.name).cast(f.type)
+                    if f.name in table.column_names
+                    else pa.nulls(n, f.type)
+                    for f in schema
+                ]
                 writer.write_table(pa.Table.from_arrays(arrays, schema=schema))
 
     from esergui.formats.files import write_atomic
@@ -99,7 +107,9 @@ def write_combined(out_dir: str | Path, lessons: Sequence[LessonTask], failures:
     return {
         "summaries": write_csv(summaries_table(lessons), out / SUMMARIES_CSV),
         "utterances": write_utterances(out / UTTERANCES_PARQUET, lessons),
-        "failures": write_csv(pd.DataFrame([f.__dict__ for f in failures], columns=["path", "reason"]), out / FAILURES_CSV),
+        "failures": write_csv(
+            pd.DataFrame([f.__dict__ for f in failures], columns=["path", "reason"]), out / FAILURES_CSV
+        ),
     }
 
 
@@ -111,8 +121,10 @@ def store_in_workspace(ws: Any, task: LessonTask) -> int:
     data = json.loads((Path(task.folder) / "analysis.json").read_text(encoding="utf-8"))
     run_fields = {k: v for k, v in data["run"].items() if k not in ("id", "lesson_id")}
     run = AnalysisRun(**{**run_fields, "labels": tuple(run_fields.get("labels", ()))})
-    utts = [Utterance(**{**u, "codes": tuple(u.get("codes", ())), "id": None, "lesson_id": None, "run_id": None})
-            for u in data["utterances"]]
+    utts = [
+        Utterance(**{**u, "codes": tuple(u.get("codes", ())), "id": None, "lesson_id": None, "run_id": None})
+        for u in data["utterances"]
+    ]
     speakers = [Speaker(**{**s, "id": None, "lesson_id": None}) for s in data["speakers"]]
     lesson = ws.add_lesson(task.audio_path, name=task.name)
     ws.store_analysis(lesson.id, run, utts, speakers, duration_s=data["duration_s"])

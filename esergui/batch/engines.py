@@ -16,9 +16,9 @@ from __future__ import annotations
 import multiprocessing
 import os
 import uuid
+from collections.abc import Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from typing import Iterator, Sequence
 
 from esergui.batch.plan import LessonTask
 from esergui.batch.worker import LessonOutcome, analyse_lesson, init_worker
@@ -44,8 +44,12 @@ def default_threads(jobs: int) -> int:
 
 
 def _pool(jobs: int, threads: int | None) -> ProcessPoolExecutor:
-    return ProcessPoolExecutor(max_workers=max(1, jobs), mp_context=multiprocessing.get_context("spawn"),
-                               initializer=init_worker, initargs=(threads, os.getpid()))
+    return ProcessPoolExecutor(
+        max_workers=max(1, jobs),
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=init_worker,
+        initargs=(threads, os.getpid()),
+    )
 
 
 def _run_pool(tasks: list[LessonTask], jobs: int, suspects: list[LessonTask]) -> Iterator[LessonOutcome]:
@@ -98,25 +102,41 @@ def run_dask(tasks: Sequence[LessonTask], scheduler: str, jobs: int = 1) -> Iter
     try:
         from distributed import Client, LocalCluster, as_completed
     except ImportError:
-        raise EngineError("--scheduler needs Dask's 'distributed' package: pip install 'eser-studio[cluster]'") from None
+        raise EngineError(
+            "--scheduler needs Dask's 'distributed' package: pip install 'eser-studio[cluster]'"
+        ) from None
 
     cluster = None
     if scheduler == "local":
         threads = tasks[0].config.threads
-        env = {name: str(threads) for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")} if threads else {}
-        cluster = LocalCluster(n_workers=max(1, jobs), threads_per_worker=1, processes=True, dashboard_address=None, env=env)
+        env = (
+            {name: str(threads) for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")}
+            if threads
+            else {}
+        )
+        cluster = LocalCluster(
+            n_workers=max(1, jobs), threads_per_worker=1, processes=True, dashboard_address=None, env=env
+        )
     try:
         client = Client(cluster if cluster is not None else scheduler, timeout=CONNECT_TIMEOUT_S)
     except (OSError, TimeoutError, ValueError) as exc:
-        raise EngineError(f"cannot reach the Dask scheduler at {scheduler} ({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})") from None
+        raise EngineError(
+            f"cannot reach the Dask scheduler at {scheduler} ({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})"
+        ) from None
     try:
         batch_id = uuid.uuid4().hex[:8]
-        futures = {client.submit(analyse_lesson, t, key=f"esergui-lesson-{t.key[:16]}-{batch_id}", pure=False): t for t in tasks}
+        futures = {
+            client.submit(analyse_lesson, t, key=f"esergui-lesson-{t.key[:16]}-{batch_id}", pure=False): t
+            for t in tasks
+        }
         for future in as_completed(futures):
             task = futures[future]
             if future.status == "error":
-                exc = future.exception()
-                yield failed(task, f"the Dask worker failed ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})")
+                error = future.exception()
+                yield failed(
+                    task,
+                    f"the Dask worker failed ({type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''})",
+                )
             else:
                 yield future.result()
             future.release()

@@ -14,9 +14,9 @@ from __future__ import annotations
 import csv
 import glob
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
 
 from esergui.audio.info import AUDIO_EXTENSIONS
 from esergui.errors import EserError
@@ -60,7 +60,9 @@ def read_manifest(path: Path) -> list[LessonInput]:
     except (OSError, UnicodeDecodeError) as exc:
         raise BatchInputError(f"cannot read the manifest {path}: {getattr(exc, 'strerror', None) or exc}") from None
     try:
-        dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(text.splitlines()[0] if text else "", delimiters=",;\t")
+        dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(
+            text.splitlines()[0] if text else "", delimiters=",;\t"
+        )
     except csv.Error:
         dialect = csv.excel
     rows = list(csv.DictReader(text.splitlines(), dialect=dialect))
@@ -89,8 +91,11 @@ def collect_inputs(arguments: Iterable[str | Path]) -> list[LessonInput]:
     for arg in arguments:
         path = Path(arg).expanduser()
         if not path.exists() and any(c in str(path) for c in "*?["):  # a pattern the shell left alone (Windows)
-            lessons.extend(LessonInput(Path(p), {}, str(arg)) for p in sorted(glob.glob(str(path), recursive=True))
-                           if is_audio_file(Path(p)))
+            lessons.extend(
+                LessonInput(Path(p), {}, str(arg))
+                for p in sorted(glob.glob(str(path), recursive=True))
+                if is_audio_file(Path(p))
+            )
         elif path.is_dir():
             lessons.extend(LessonInput(p, {}, str(path)) for p in find_audio(path))
         elif path.suffix.lower() in MANIFEST_SUFFIXES and path.is_file():

@@ -20,9 +20,10 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 from esergui.batch.inputs import LessonInput
 from esergui.batch.provenance import file_sha256, resume_key
@@ -69,7 +70,7 @@ class Failure:
 def one_line(exc: BaseException, path: str) -> str:
     """An error's first line, without a ``"<path>: "`` in front (the failures list shows it)."""
     text = (str(exc).splitlines() or [type(exc).__name__])[0]
-    return text[len(path) + 2:] if text.startswith(f"{path}: ") else text
+    return text[len(path) + 2 :] if text.startswith(f"{path}: ") else text
 
 
 @dataclass
@@ -168,7 +169,9 @@ def plan_batch(
             continue
         by_key[key] = str(lesson.path)
         folder = out / LESSONS_DIR / f"{readable_stem(name)}_{sha[:10]}"
-        task = LessonTask(name, str(lesson.path.absolute()), sha, key, str(folder), duration, config, dict(lesson.metadata))
+        task = LessonTask(
+            name, str(lesson.path.absolute()), sha, key, str(folder), duration, config, dict(lesson.metadata)
+        )
         done = read_done(folder) if resume else None
         (plan.done if done is not None and done.get("key") == key else plan.todo).append(task)
     cache.save()

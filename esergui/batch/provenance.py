@@ -47,7 +47,9 @@ def settings_fingerprint(pipeline_settings: Any, summary: SummarySettings = _SUM
 
 def settings_hash(pipeline_settings: Any, summary: SummarySettings = _SUMMARY_DEFAULTS) -> str:
     """SHA-256 (hex) of :func:`settings_fingerprint` as key-sorted compact JSON."""
-    text = json.dumps(settings_fingerprint(pipeline_settings, summary), sort_keys=True, separators=(",", ":"), default=str)
+    text = json.dumps(
+        settings_fingerprint(pipeline_settings, summary), sort_keys=True, separators=(",", ":"), default=str
+    )
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 

@@ -17,9 +17,10 @@ from __future__ import annotations
 import json
 import shutil
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 from esergui import __version__
 from esergui.batch.combine import store_in_workspace, write_combined
@@ -46,8 +47,9 @@ def resolve_model(model_path: str | None) -> tuple[str | None, str]:
     return (None, file_sha256(bundled)) if bundled is not None else (None, "")
 
 
-def make_config(out_dir: str | Path, model_path: str | None = None, device: str = "auto",
-                threads: int | None = None) -> BatchConfig:
+def make_config(
+    out_dir: str | Path, model_path: str | None = None, device: str = "auto", threads: int | None = None
+) -> BatchConfig:
     """A batch's shared configuration (the model is resolved and hashed here, once)."""
     from esergui.pipeline import PipelineSettings
 
@@ -119,14 +121,25 @@ def run_batch(
                 _store(workspace, task, result)
     result.written = write_combined(out, plan.lessons, result.failures)
     result.wall_s = round(time.perf_counter() - t0, 3)
-    write_json({
-        "program_version": __version__, "started": started, "finished": now_iso(), "wall_s": result.wall_s,
-        "engine": f"dask {scheduler}" if scheduler else f"local processes ({jobs})",
-        "model_path": config.pipeline_settings.model_path or "bundled", "model_sha256": config.model_sha256,
-        "settings_hash": config.settings_hash, "settings": settings_fingerprint(config.pipeline_settings),
-        "lessons": len(plan.lessons) + len(plan.failed), "analysed": result.analysed, "resumed": len(plan.done),
-        "duplicates": [list(d) for d in plan.duplicates], "failed": len(result.failures),
-    }, out / "batch.json")
+    write_json(
+        {
+            "program_version": __version__,
+            "started": started,
+            "finished": now_iso(),
+            "wall_s": result.wall_s,
+            "engine": f"dask {scheduler}" if scheduler else f"local processes ({jobs})",
+            "model_path": config.pipeline_settings.model_path or "bundled",
+            "model_sha256": config.model_sha256,
+            "settings_hash": config.settings_hash,
+            "settings": settings_fingerprint(config.pipeline_settings),
+            "lessons": len(plan.lessons) + len(plan.failed),
+            "analysed": result.analysed,
+            "resumed": len(plan.done),
+            "duplicates": [list(d) for d in plan.duplicates],
+            "failed": len(result.failures),
+        },
+        out / "batch.json",
+    )
     return result
 
 

@@ -57,7 +57,9 @@ class Trends:
 def _arousal_from_utterances(utterances: pd.DataFrame) -> pd.DataFrame:
     """Per lesson: speech-time-weighted mean arousal, overall and per role."""
     utts = utterances.dropna(subset=["arousal"])
-    utts = utts.assign(_w=utts["duration_s"].astype(float), _wa=utts["duration_s"].astype(float) * utts["arousal"].astype(float))
+    utts = utts.assign(
+        _w=utts["duration_s"].astype(float), _wa=utts["duration_s"].astype(float) * utts["arousal"].astype(float)
+    )
     out = pd.DataFrame({"arousal_mean": utts.groupby("lesson")["_wa"].sum() / utts.groupby("lesson")["_w"].sum()})
     if "role" in utts.columns:
         for role in ("teacher", "student"):
@@ -69,8 +71,10 @@ def _arousal_from_utterances(utterances: pd.DataFrame) -> pd.DataFrame:
 def lesson_trends(summaries: pd.DataFrame, by: str = "teacher", utterances: pd.DataFrame | None = None) -> Trends:
     """The trend table (see the module doc) of a batch's tables, grouped by column ``by``."""
     if by not in summaries.columns:
-        raise TrendsError(f"the lesson table has no '{by}' column (give it in the manifest; columns: "
-                          f"{', '.join(c for c in summaries.columns if not c.startswith(('emotion_', 'teacher_', 'student_')))[:200]})")
+        raise TrendsError(
+            f"the lesson table has no '{by}' column (give it in the manifest; columns: "
+            f"{', '.join(c for c in summaries.columns if not c.startswith(('emotion_', 'teacher_', 'student_')))[:200]})"
+        )
     if "date" not in summaries.columns:
         raise TrendsError("the lesson table has no 'date' column (give each lesson's date in the manifest)")
     lessons = summaries.copy()

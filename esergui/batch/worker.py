@@ -62,6 +62,7 @@ def init_worker(threads: int | None, parent_pid: int | None = None) -> None:
         for name in _THREAD_VARIABLES:
             os.environ[name] = str(threads)
     if parent_pid is not None:
+
         def watch() -> None:
             while os.getppid() == parent_pid:
                 time.sleep(0.5)
@@ -95,8 +96,10 @@ def _pipeline(task: LessonTask) -> Any:
         path = getattr(pipeline.recognizer, "path", None)
         cached = _local.pipeline = (repr(settings), pipeline, file_sha256(path) if path is not None else "")
     if cached[2] != task.config.model_sha256:
-        raise WorkerSetupError(f"this worker's emotion model (SHA-256 {cached[2][:12] or 'none'}) is not the batch's "
-                               f"({task.config.model_sha256[:12] or 'none'}); install the same ESER Studio and model on every worker")
+        raise WorkerSetupError(
+            f"this worker's emotion model (SHA-256 {cached[2][:12] or 'none'}) is not the batch's "
+            f"({task.config.model_sha256[:12] or 'none'}); install the same ESER Studio and model on every worker"
+        )
     return cached[1]
 
 
@@ -122,10 +125,23 @@ def analyse_lesson(task: LessonTask) -> LessonOutcome:
         if os.environ.get("ESERGUI_DEBUG"):
             traceback.print_exc()
     else:
-        return LessonOutcome(**common, ok=True, duration_s=result.duration_s, utterances=n, seconds=round(time.perf_counter() - t0, 3),
-                             cpu_s=round(time.process_time() - c0, 3), peak_rss_mb=peak_rss_mb())
-    return LessonOutcome(**common, ok=False, reason=reason, seconds=round(time.perf_counter() - t0, 3),
-                         cpu_s=round(time.process_time() - c0, 3), peak_rss_mb=peak_rss_mb())
+        return LessonOutcome(
+            **common,
+            ok=True,
+            duration_s=result.duration_s,
+            utterances=n,
+            seconds=round(time.perf_counter() - t0, 3),
+            cpu_s=round(time.process_time() - c0, 3),
+            peak_rss_mb=peak_rss_mb(),
+        )
+    return LessonOutcome(
+        **common,
+        ok=False,
+        reason=reason,
+        seconds=round(time.perf_counter() - t0, 3),
+        cpu_s=round(time.process_time() - c0, 3),
+        peak_rss_mb=peak_rss_mb(),
+    )
 
 
 def write_lesson(task: LessonTask, result: Any, seconds: float, worker: str = "") -> int:
@@ -146,8 +162,12 @@ def write_lesson(task: LessonTask, result: Any, seconds: float, worker: str = ""
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     run = result.run
-    prov = Provenance(model_name=run.model_name or "", model_sha256=task.config.model_sha256 if run.model_name else "",
-                      settings_hash=task.config.settings_hash, analysed_at=now_iso()).columns()
+    prov = Provenance(
+        model_name=run.model_name or "",
+        model_sha256=task.config.model_sha256 if run.model_name else "",
+        settings_hash=task.config.settings_hash,
+        analysed_at=now_iso(),
+    ).columns()
     ident = {"audio_path": task.audio_path, "audio_sha256": task.audio_sha256}
     labels = emotion_labels(result.utterances, result.labels)
     stem = readable_stem(task.name)
@@ -160,13 +180,30 @@ def write_lesson(task: LessonTask, result: Any, seconds: float, worker: str = ""
         write_csv(pd.DataFrame([summary]), tmp / f"{stem}_summary.csv"),
         write_csv(bins, tmp / f"{stem}_bins.csv"),
         write_parquet(utts, tmp / "utterances.parquet"),
-        write_json({"duration_s": result.duration_s, "labels": list(result.labels), "run": dataclasses.asdict(run),
-                    "speakers": [dataclasses.asdict(s) for s in result.speakers],
-                    "utterances": [dataclasses.asdict(u) for u in result.utterances], "provenance": prov},
-                   tmp / "analysis.json"),
+        write_json(
+            {
+                "duration_s": result.duration_s,
+                "labels": list(result.labels),
+                "run": dataclasses.asdict(run),
+                "speakers": [dataclasses.asdict(s) for s in result.speakers],
+                "utterances": [dataclasses.asdict(u) for u in result.utterances],
+                "provenance": prov,
+            },
+            tmp / "analysis.json",
+        ),
     ]
-    write_json({"key": task.key, "name": task.name, **ident, "utterances": len(utts), "provenance": prov,
-                "summary": summary, "files": [f.name for f in files]}, tmp / DONE_FILE)
+    write_json(
+        {
+            "key": task.key,
+            "name": task.name,
+            **ident,
+            "utterances": len(utts),
+            "provenance": prov,
+            "summary": summary,
+            "files": [f.name for f in files],
+        },
+        tmp / DONE_FILE,
+    )
     if final.exists():  # an older analysis (other settings or model, or not resumed)
         old = final.with_name(f".{final.name}.old-{os.getpid()}")
         os.replace(final, old)

@@ -20,15 +20,52 @@ HELP = "analyse many lessons (files, folders, manifest CSVs) on local processes 
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("inputs", nargs="+", metavar="INPUT", help="audio files, folders (recursive) and manifest CSVs (path, teacher, class, date, subject)")
-    parser.add_argument("--out", required=True, metavar="DIR", help="output folder (per-lesson folders and the combined tables)")
-    parser.add_argument("--workspace", metavar="DIR", help="also store the analysed lessons in this workspace (created if missing)")
-    parser.add_argument("--jobs", type=int, default=1, metavar="N", help="lessons analysed at once: local worker processes (default 1), or workers of --scheduler local")
-    parser.add_argument("--scheduler", metavar="ADDRESS", help="run on a Dask cluster: its scheduler address (tcp://host:8786), or 'local' for a local Dask cluster of --jobs processes")
-    parser.add_argument("--resume", action="store_true", help="skip lessons whose outputs exist for the same audio content, settings and model")
-    parser.add_argument("--threads", type=int, metavar="N", help="compute threads per worker (default: cores / jobs locally; the worker's own on a remote cluster)")
-    parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"], help="compute device for the emotion model on each worker (default: auto)")
-    parser.add_argument("--model", metavar="FILE", help="emotion model file (default: the workspace's active model, else the bundled one)")
+    parser.add_argument(
+        "inputs",
+        nargs="+",
+        metavar="INPUT",
+        help="audio files, folders (recursive) and manifest CSVs (path, teacher, class, date, subject)",
+    )
+    parser.add_argument(
+        "--out", required=True, metavar="DIR", help="output folder (per-lesson folders and the combined tables)"
+    )
+    parser.add_argument(
+        "--workspace", metavar="DIR", help="also store the analysed lessons in this workspace (created if missing)"
+    )
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        default=1,
+        metavar="N",
+        help="lessons analysed at once: local worker processes (default 1), or workers of --scheduler local",
+    )
+    parser.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="run on a Dask cluster: its scheduler address (tcp://host:8786), or 'local' for a local Dask cluster of --jobs processes",
+    )
+    parser.add_argument(
+        "--resume",
+        action="store_true",
+        help="skip lessons whose outputs exist for the same audio content, settings and model",
+    )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        metavar="N",
+        help="compute threads per worker (default: cores / jobs locally; the worker's own on a remote cluster)",
+    )
+    parser.add_argument(
+        "--device",
+        default="auto",
+        choices=["auto", "cpu", "cuda"],
+        help="compute device for the emotion model on each worker (default: auto)",
+    )
+    parser.add_argument(
+        "--model",
+        metavar="FILE",
+        help="emotion model file (default: the workspace's active model, else the bundled one)",
+    )
     parser.add_argument("--quiet", action="store_true", help="print nothing but errors and the failures list")
 
 
@@ -82,11 +119,20 @@ def _run(args: argparse.Namespace, inputs: list, config: Any, ws: Any, tqdm: Any
         if not args.quiet:
             extra = f", {len(plan.done)} already done" if plan.done else ""
             extra += f", {len(plan.duplicates)} duplicate recordings analysed once" if plan.duplicates else ""
-            print(f"esergui batch: {len(plan.todo)} lessons to analyse ({sum(durations.values()) / 3600:.1f} h of audio){extra}",
-                  file=sys.stderr, flush=True)
-        bars["main"] = tqdm(total=sum(durations.values()) / 60, desc="analysing", unit="audio min",
-                            file=sys.stderr, disable=args.quiet or not plan.todo, dynamic_ncols=True,
-                            bar_format="{l_bar}{bar}| {n:.1f}/{total:.1f} audio min [{elapsed}<{remaining}{postfix}]")
+            print(
+                f"esergui batch: {len(plan.todo)} lessons to analyse ({sum(durations.values()) / 3600:.1f} h of audio){extra}",
+                file=sys.stderr,
+                flush=True,
+            )
+        bars["main"] = tqdm(
+            total=sum(durations.values()) / 60,
+            desc="analysing",
+            unit="audio min",
+            file=sys.stderr,
+            disable=args.quiet or not plan.todo,
+            dynamic_ncols=True,
+            bar_format="{l_bar}{bar}| {n:.1f}/{total:.1f} audio min [{elapsed}<{remaining}{postfix}]",
+        )
 
     def on_outcome(outcome: Any) -> None:
         counts["done" if outcome.ok else "failed"] += 1
@@ -95,15 +141,27 @@ def _run(args: argparse.Namespace, inputs: list, config: Any, ws: Any, tqdm: Any
         bar.set_postfix_str(f"{counts['done']} done, {counts['failed']} failed")
 
     try:
-        result = run_batch(inputs, config, jobs=args.jobs, scheduler=args.scheduler, resume=args.resume, workspace=ws,
-                           on_file=lambda _lesson: hashing.update(1), on_planned=on_planned, on_outcome=on_outcome)
+        result = run_batch(
+            inputs,
+            config,
+            jobs=args.jobs,
+            scheduler=args.scheduler,
+            resume=args.resume,
+            workspace=ws,
+            on_file=lambda _lesson: hashing.update(1),
+            on_planned=on_planned,
+            on_outcome=on_outcome,
+        )
     finally:
         hashing.close()
         if "main" in bars:
             bars["main"].close()
     if not args.quiet:
-        print(f"esergui batch: {result.analysed} analysed, {len(result.plan.done)} resumed, {len(result.failures)} failed "
-              f"in {result.wall_s:.0f} s -> {result.written['summaries']}, {result.written['utterances']}", file=sys.stderr)
+        print(
+            f"esergui batch: {result.analysed} analysed, {len(result.plan.done)} resumed, {len(result.failures)} failed "
+            f"in {result.wall_s:.0f} s -> {result.written['summaries']}, {result.written['utterances']}",
+            file=sys.stderr,
+        )
     if result.failures:
         print(f"esergui batch: {len(result.failures)} failed:", file=sys.stderr)
         for failure in result.failures:
