@@ -10,7 +10,8 @@ Public API::
 Method and figures: ``docs/SPEAKERS.md``.
 """
 
+from esergui.lesson import STUDENT, TEACHER
 from esergui.speakers.attribute import attribute_speakers, embed_voice
-from esergui.speakers.settings import STUDENT, TEACHER, SpeakerSettings, SpeakerTurn
+from esergui.speakers.settings import SpeakerSettings, SpeakerTurn
 
 __all__ = ["SpeakerSettings", "SpeakerTurn", "attribute_speakers", "embed_voice", "TEACHER", "STUDENT"]

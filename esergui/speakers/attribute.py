@@ -8,10 +8,11 @@ from typing import Any
 import numpy as np
 
 from esergui.errors import EserError
+from esergui.lesson import STUDENT, TEACHER
 from esergui.progress import ProgressCallback, check, report, scaled
 from esergui.speakers.encoder import SR, VoiceEncoder
 from esergui.speakers.roles import assign_roles
-from esergui.speakers.settings import STUDENT, TEACHER, SpeakerSettings, SpeakerTurn
+from esergui.speakers.settings import SpeakerSettings, SpeakerTurn
 from esergui.speakers.windows import Windows, as_source, embed_windows, voiced_level_db
 
 

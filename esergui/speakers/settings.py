@@ -8,9 +8,6 @@ from typing import Any
 
 from esergui.errors import EserError
 
-TEACHER = "teacher"
-STUDENT = "student"
-
 
 class SpeakerSettingsError(EserError, ValueError):
     """A speaker-attribution setting is out of range."""
