@@ -98,7 +98,7 @@ def _clock(seconds: float) -> str:
 
 def run(args: argparse.Namespace) -> int:
     from esergui.errors import AudioError
-    from esergui.recording import LiveMonitor, Recorder, find_unfinished
+    from esergui.recording import LiveMonitor, Recorder, RecorderState, find_unfinished
 
     if args.list_devices:
         return _list_devices()
@@ -154,7 +154,7 @@ def run(args: argparse.Namespace) -> int:
             pass
         result = recorder.stop()
     finally:
-        if recorder.state not in ("idle", "stopped"):
+        if recorder.state not in (RecorderState.IDLE, RecorderState.STOPPED):
             recorder.stop()
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)

@@ -16,7 +16,7 @@ from esergui.recording.devices import (
 )
 from esergui.recording.disk import DiskStatus, disk_status, pcm_bytes_per_second
 from esergui.recording.monitor import LevelReading, LiveMonitor
-from esergui.recording.recorder import PauseLog, Recorder, RecordingResult
+from esergui.recording.recorder import PauseLog, Recorder, RecorderState, RecordingResult
 from esergui.recording.recovery import (
     EmptyRecording,
     RepairResult,
@@ -40,6 +40,7 @@ __all__ = [
     "LiveMonitor",
     "PauseLog",
     "Recorder",
+    "RecorderState",
     "RecordingResult",
     "EmptyRecording",
     "RepairResult",

@@ -20,6 +20,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +35,17 @@ from esergui.recording.ring import FrameRing
 #: finished_callback=)`` -> an object with ``start()``, ``stop()``, ``close()``; by default
 #: ``sounddevice.InputStream``.
 StreamFactory = Callable[..., Any]
+
+
+class RecorderState(StrEnum):
+    """Where a :class:`Recorder` is; str-valued, so each state equals and prints as its name."""
+
+    IDLE = "idle"
+    RECORDING = "recording"
+    PAUSED = "paused"
+    FINISHED = "finished"  # max_seconds reached; call stop
+    FAILED = "failed"  # see Recorder.error; call stop
+    STOPPED = "stopped"
 
 
 class PauseLog:
@@ -148,7 +160,7 @@ class Recorder:
         self._done = threading.Event()
         self._pauses = PauseLog()
         self._lock = threading.Lock()  # guards _pauses between controller and writer thread
-        self._state = "idle"
+        self._state = RecorderState.IDLE
         self._stream_ended = False
         self._overflows = 0
         self._frames_written = 0
@@ -162,11 +174,11 @@ class Recorder:
     # ----------------------------------------------------------------------- state, for the UI
 
     @property
-    def state(self) -> str:
+    def state(self) -> RecorderState:
         """``idle``, ``recording``, ``paused``, ``finished`` (max_seconds reached; call stop),
         ``failed`` (see :attr:`error`; call stop) or ``stopped``."""
-        if self._state in ("recording", "paused") and self._done.is_set():
-            return "failed" if self.error is not None else "finished"
+        if self._state in (RecorderState.RECORDING, RecorderState.PAUSED) and self._done.is_set():
+            return RecorderState.FAILED if self.error is not None else RecorderState.FINISHED
         return self._state
 
     @property
@@ -212,7 +224,7 @@ class Recorder:
 
     def start(self) -> None:
         """Check the disk, open the device, create the file and start recording."""
-        if self._state != "idle":
+        if self._state != RecorderState.IDLE:
             raise RuntimeError("a Recorder starts only once")
         if self.path is not None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -244,39 +256,39 @@ class Recorder:
             if isinstance(exc, _sd().PortAudioError):
                 raise portaudio_error(exc, self.device, self.samplerate, self.channels) from exc
             raise
-        self._state = "recording"
+        self._state = RecorderState.RECORDING
         self._thread = threading.Thread(target=self._run, name="esergui-recorder-writer", daemon=True)
         self._thread.start()
 
     def pause(self) -> None:
         """Leave out what comes in from now on (the device keeps running for the meters)."""
-        if self.state == "recording":
+        if self.state == RecorderState.RECORDING:
             with self._lock:
                 self._pauses.pause(self.ring.written)
-            self._state = "paused"
+            self._state = RecorderState.PAUSED
 
     def resume(self) -> None:
-        if self.state == "paused":
+        if self.state == RecorderState.PAUSED:
             with self._lock:
                 self._pauses.resume(self.ring.written)
-            self._state = "recording"
+            self._state = RecorderState.RECORDING
 
     @property
     def is_paused(self) -> bool:
-        return self._state == "paused"
+        return self._state == RecorderState.PAUSED
 
     def stop(self) -> RecordingResult:
         """Close the device, write what is left, close the file; returns the result.
 
         Safe to call in any state after :meth:`start` (also after a failure, and twice).
         """
-        if self._state == "idle":
+        if self._state == RecorderState.IDLE:
             raise RuntimeError("the Recorder was not started")
         self._close_stream()
         self._stop_event.set()
         if self._thread is not None:
             self._thread.join()
-        self._state = "stopped"
+        self._state = RecorderState.STOPPED
         return RecordingResult(
             path=self.path,
             frames=self._frames_written,
@@ -292,7 +304,7 @@ class Recorder:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self._state != "stopped":
+        if self._state != RecorderState.STOPPED:
             self.stop()
 
     # ------------------------------------------------------------------- PortAudio side

@@ -48,6 +48,7 @@ from esergui.recording import (
     InputDevice,
     LiveMonitor,
     Recorder,
+    RecorderState,
     disk_status,
     list_input_devices,
     pcm_bytes_per_second,
@@ -376,7 +377,7 @@ class RecordingPanel(MicCheckPanel):
         self._show_levels(monitor)
         self.elapsed_label.setText(format_clock(recorder.elapsed_s))
         self._show_disk_warning(recorder.disk_warning)
-        if recorder.state in ("failed", "finished"):
+        if recorder.state in (RecorderState.FAILED, RecorderState.FINISHED):
             self.stop_recording()
 
     def _show_levels(self, monitor: LiveMonitor) -> None:
