@@ -57,17 +57,22 @@ class LessonController:
             return
         try:
             self.win.workspace.lesson(lesson_id)
-        except USER_ERRORS as exc:  # removed meanwhile
-            self.win.statusBar().showMessage(one_line(exc), 5000)
+        except USER_ERRORS as exc:  # removed meanwhile, or its row is damaged
+            self.win.errors.error("Cannot open lesson", one_line(exc))
             return
         if lesson_id != self.win.current_id:
+            source = self._cached_source(lesson_id)
+            try:  # read first: a lesson that cannot be read leaves the shown one as it is
+                data = load_lesson_data(self.win.require_workspace(), lesson_id, source)
+            except USER_ERRORS as exc:
+                self.win.errors.error("Cannot open lesson", one_line(exc))
+                return
             self.save_view()
             self.win.player.stop()
             self.cancel_loading()
             self.win.undo_stack.clear()
             self.win.current_id = lesson_id
-            source = self._cached_source(lesson_id)
-            self._load(lesson_id, source, keep_view=False)
+            self.show(data, keep_view=False)
             if source is None:
                 self._prepare_audio(lesson_id)
             else:

@@ -36,6 +36,7 @@ class WorkspaceController:
     def __init__(self, win: MainWindow) -> None:
         self.win = win
         self._add_runner: TaskRunner | None = None
+        self._listing_problem = ""  # the last reason the lessons could not be listed (shown once)
 
     def open_workspace(self, folder: str | Path) -> bool:
         """Open (creating if needed) the workspace in ``folder``; errors go to a dialog."""
@@ -76,7 +77,15 @@ class WorkspaceController:
         if self.win.workspace is None:
             return
         queued = set(self.win.queue.keys())
-        self.win.library.set_lessons(self.win.workspace.lessons(), queued, self.win.current_id)
+        try:
+            lessons = self.win.workspace.lessons()
+        except USER_ERRORS as exc:  # a damaged lesson row: the list keeps what it showed
+            if one_line(exc) != self._listing_problem:
+                self._listing_problem = one_line(exc)
+                self.win.errors.error("Cannot list the lessons", self._listing_problem)
+            return
+        self._listing_problem = ""
+        self.win.library.set_lessons(lessons, queued, self.win.current_id)
 
     def add_files(
         self, paths: list[str], analyse: bool | None = None, open_first: bool = True, notice: str = ""
