@@ -19,9 +19,10 @@ the timeline while the model runs).
 Optional stages: emotions run when the bundled weights (or the model file named) load;
 otherwise the stage is skipped and the reason is in ``result.run.skipped`` (the CLI prints
 it). The stages are imported plainly (:mod:`esergui.speakers`, :mod:`model.inference`). Both are injectable
-(``Pipeline(recognizer=..., speaker_stage=...)``): any object with ``labels`` and
-``predict(waveforms, progress=None, cancel=None) -> (N, C) probabilities``, and any callable
-like :func:`esergui.speakers.attribute_speakers`; ``None`` skips the stage.
+(``Pipeline(recognizer=..., speaker_stage=...)``): a :class:`Recognizer` (any object with
+``labels`` and ``predict(waveforms, progress=None, cancel=None) -> (N, C) probabilities``),
+and a :class:`SpeakerStage` (any callable like :func:`esergui.speakers.attribute_speakers`);
+``None`` skips the stage.
 """
 
 from __future__ import annotations
@@ -32,24 +33,74 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal, Protocol, cast
 
 import numpy as np
 
 from esergui.errors import EserError
 from esergui.lesson import AnalysisRun, LessonStatus, Speaker, Utterance
-from esergui.progress import Cancelled, CancelToken, check
+from esergui.progress import Cancelled, CancelToken, ProgressCallback, check
 from esergui.speakers import attribute_speakers
 from esergui.workspace.reanalysis import OverlapIndex, trim_to_free
 from model.errors import ModelFileError
 from model.inference import EmotionRecognizer
+
+if TYPE_CHECKING:
+    from esergui.audio import AudioSource
+    from esergui.speakers import SpeakerSettings, SpeakerTurn
 
 STAGES = ("decode", "segment", "speakers", "emotions")
 
 StageProgress = Callable[[str, float, str], None]
 PartialCallback = Callable[[list[Utterance]], None]
 
-AUTO = "auto"
+AUTO: Literal["auto"] = "auto"
+
+
+class Recognizer(Protocol):
+    """What the pipeline calls on an emotion recognizer (:class:`model.inference.EmotionRecognizer`
+    or any object like it). Read with ``getattr`` when present: ``speaker_normalised`` (then
+    ``speaker_stats``, see :class:`SpeakerNormalisingRecognizer`), ``model_name``/``name``,
+    ``info``, ``path``, ``device_name``/``device``."""
+
+    @property
+    def labels(self) -> Sequence[str]: ...
+
+    def predict(
+        self,
+        waveforms: Sequence[np.ndarray],
+        *,
+        sample_rate: int = 16000,
+        progress: Callable[[float, str], None] | None = None,
+        cancel: Any = None,
+    ) -> Any:
+        """``(N, C)`` probabilities for ``N`` waveforms at ``sample_rate``."""
+        ...
+
+
+class SpeakerNormalisingRecognizer(Recognizer, Protocol):
+    """A recognizer whose ``speaker_normalised`` is true: the pipeline gathers each speaker's
+    statistics first and passes ``speakers`` and ``stats`` to ``predict``."""
+
+    def speaker_stats(
+        self, waveforms: Sequence[np.ndarray], speakers: Sequence[Any], sample_rate: int = 16000, stats: Any = None, /
+    ) -> Any: ...
+
+
+class SpeakerStage(Protocol):
+    """The speaker stage: a callable like :func:`esergui.speakers.attribute_speakers`."""
+
+    def __call__(
+        self,
+        source: AudioSource,
+        segments: Sequence[Utterance],
+        settings: SpeakerSettings | None,
+        teacher_embedding: np.ndarray | None,
+        /,
+        *,
+        progress: ProgressCallback | None = None,
+        cancel: CancelToken | None = None,
+    ) -> Sequence[SpeakerTurn]: ...
 
 
 @dataclass
@@ -127,7 +178,11 @@ class Pipeline:
     """Runs the stages; holds the loaded emotion model and speaker stage between lessons."""
 
     def __init__(
-        self, settings: PipelineSettings | None = None, *, recognizer: Any = AUTO, speaker_stage: Any = AUTO
+        self,
+        settings: PipelineSettings | None = None,
+        *,
+        recognizer: Recognizer | Literal["auto"] | None = AUTO,
+        speaker_stage: SpeakerStage | Literal["auto"] | None = AUTO,
     ) -> None:
         self.settings = settings or PipelineSettings()
         self._recognizer = recognizer
@@ -143,15 +198,15 @@ class Pipeline:
         return dict(self._skip_reasons)
 
     @property
-    def recognizer(self) -> Any:
+    def recognizer(self) -> Recognizer | None:
         """The emotion recognizer, loaded on first use (None when skipped)."""
-        if self._recognizer is AUTO:
+        if self._recognizer == AUTO:
             self._recognizer = self._load_recognizer()
         elif self._recognizer is None:
             self._skip_reasons.setdefault("emotions", "no emotion model was given")
         return self._recognizer
 
-    def _load_recognizer(self) -> Any:
+    def _load_recognizer(self) -> Recognizer | None:
         try:
             return EmotionRecognizer.load(self.settings.model_path, device=self.settings.device)
         except ModelFileError as exc:
@@ -161,8 +216,8 @@ class Pipeline:
             return None
 
     @property
-    def speaker_stage(self) -> Callable[..., Any] | None:
-        if self._speaker_stage is AUTO:
+    def speaker_stage(self) -> SpeakerStage | None:
+        if self._speaker_stage == AUTO:
             self._speaker_stage = attribute_speakers
         elif self._speaker_stage is None:
             self._skip_reasons.setdefault("speakers", "speaker attribution was switched off")
@@ -263,8 +318,8 @@ class Pipeline:
 
     def _emotions(
         self,
-        recognizer: Any,
-        source: Any,
+        recognizer: Recognizer,
+        source: AudioSource,
         utterances: list[Utterance],
         stage: _Stage,
         cancel: CancelToken | None,
@@ -287,7 +342,9 @@ class Pipeline:
                 waves = [
                     np.asarray(source.read(int(u.start_s * sr), int(u.end_s * sr)), dtype=np.float32) for u in part
                 ]
-                stats = recognizer.speaker_stats(waves, [u.speaker for u in part], sr, stats)
+                stats = cast(SpeakerNormalisingRecognizer, recognizer).speaker_stats(
+                    waves, [u.speaker for u in part], sr, stats
+                )
 
         def flush() -> None:
             nonlocal done
@@ -333,15 +390,16 @@ class Pipeline:
         return out
 
 
-def _model_identity(recognizer: Any) -> tuple[str | None, str | None]:
+def _model_identity(recognizer: Recognizer | None) -> tuple[str | None, str | None]:
     """``(name, version)`` of a recognizer (version: from its metadata, else its file name)."""
     if recognizer is None:
         return None, None
     name = getattr(recognizer, "model_name", None) or getattr(recognizer, "name", None)
     info = getattr(recognizer, "info", None) or {}
     version = info.get("version") or info.get("checksum") or info.get("created")
-    if version is None and getattr(recognizer, "path", None) is not None:
-        version = Path(recognizer.path).name
+    path = getattr(recognizer, "path", None)
+    if version is None and path is not None:
+        version = Path(path).name
     return (None if name is None else str(name)), (None if version is None else str(version))
 
 

@@ -7,7 +7,7 @@ split, moved edges), without re-analysing the lesson: the workspace's active emo
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
@@ -16,6 +16,9 @@ from esergui.lesson import Utterance, stored_id
 from esergui.progress import CancelToken
 from esergui.review.jobs import active_model_path, pipeline_for
 from esergui.workspace import Workspace
+
+if TYPE_CHECKING:
+    from esergui.pipeline import SpeakerNormalisingRecognizer
 
 #: Seconds of a speaker's other speech read for a speaker-normalised model's statistics.
 SPEAKER_STATS_S = 300.0
@@ -48,7 +51,8 @@ def recognise_job(ws: Workspace, utterance_id: int, source: Any, device: str):
                     )
                     total += other.duration_s
             cancel.raise_if_cancelled()
-            stats = rec.speaker_stats(peers or [wave], [speaker] * max(1, len(peers)), sr)
+            normalising = cast("SpeakerNormalisingRecognizer", rec)
+            stats = normalising.speaker_stats(peers or [wave], [speaker] * max(1, len(peers)), sr)
             extra = {"speakers": [speaker], "stats": stats}
         progress("emotions", 0.5, "recognising")
         probs = np.asarray(rec.predict([wave], sample_rate=sr, cancel=cancel, **extra), dtype=np.float64)[0]
