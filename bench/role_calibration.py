@@ -49,17 +49,18 @@ def fit(seeds: Sequence[int], minutes: float) -> None:
     """Features and correctness of every window of the tuning lessons -> logistic regression."""
     from sklearn.linear_model import LogisticRegression
 
+    from esergui.audio import ArrayAudio
     from esergui.speakers import SpeakerSettings
     from esergui.speakers.cluster import cluster_sums
     from esergui.speakers.roles import OUTLIER_Z, assign_roles, role_features
-    from esergui.speakers.windows import ArraySource, embed_windows
+    from esergui.speakers.windows import embed_windows
 
     settings = SpeakerSettings()
     feats, right = [], []
     for spec in lesson_matrix(seeds, minutes * 60):
         lesson = make_lesson(spec)
         segments = sorted(oracle_segments(lesson.truth), key=lambda s: s.start_s)
-        win = embed_windows(ArraySource(lesson.audio), segments, settings.window_s)
+        win = embed_windows(ArrayAudio(lesson.audio), segments, settings.window_s)
         a = assign_roles(win.embedding, win.duration_s, win.segment, settings, None, win.start_s)
         sums, counts = cluster_sums(win.embedding, a.speaker, int(a.speaker.max()) + 1)
         f = role_features(win.embedding, a.speaker, sums, counts, a.teacher_speakers)

@@ -244,10 +244,11 @@ def evaluate(seeds: Sequence[int], duration_s: float, settings: Any, use_vad: bo
     Windows are embedded once per lesson and segment source; both role modes then run the same
     code as :func:`esergui.speakers.attribute_speakers` on them."""
     from bench.role_calibration import turn_outcomes
+    from esergui.audio import ArrayAudio
     from esergui.speakers import embed_voice
     from esergui.speakers.attribute import windows_to_turns
     from esergui.speakers.roles import assign_roles
-    from esergui.speakers.windows import ArraySource, embed_windows
+    from esergui.speakers.windows import embed_windows
 
     results: dict[str, dict[str, list[dict[str, float]]]] = {}
     outcomes: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {}
@@ -262,7 +263,7 @@ def evaluate(seeds: Sequence[int], duration_s: float, settings: Any, use_vad: bo
         voice = embed_voice(lesson.enrol)
         for seg_name, segments in variants:
             segments = sorted(segments, key=lambda s: s.start_s)
-            win = embed_windows(ArraySource(lesson.audio), segments, settings.window_s)
+            win = embed_windows(ArrayAudio(lesson.audio), segments, settings.window_s)
             for enrol in (False, True):
                 a = assign_roles(
                     win.embedding, win.duration_s, win.segment, settings, voice if enrol else None, win.start_s
@@ -315,10 +316,11 @@ def print_reliability(outcomes: dict[str, list[tuple[np.ndarray, np.ndarray]]]) 
 def sweep(seeds: Sequence[int], duration_s: float, thresholds: Sequence[float]) -> None:
     """Role accuracy and teacher-share error per clustering threshold (oracle segments, no
     enrolment): how the default was chosen, on the tuning seeds."""
+    from esergui.audio import ArrayAudio
     from esergui.speakers import SpeakerSettings
     from esergui.speakers.attribute import windows_to_turns
     from esergui.speakers.roles import assign_roles
-    from esergui.speakers.windows import ArraySource, embed_windows
+    from esergui.speakers.windows import embed_windows
 
     figs: dict[tuple[float, bool], list[dict[str, float]]] = {}
     for spec in lesson_matrix(seeds, duration_s):
@@ -326,7 +328,7 @@ def sweep(seeds: Sequence[int], duration_s: float, thresholds: Sequence[float]) 
             continue
         lesson = make_lesson(spec)
         segments = oracle_segments(lesson.truth)
-        win = embed_windows(ArraySource(lesson.audio), [s for s in segments if s.end_s < 300], 1.5)
+        win = embed_windows(ArrayAudio(lesson.audio), [s for s in segments if s.end_s < 300], 1.5)
         for th in thresholds:
             for merge in (False, True):
                 settings = SpeakerSettings(cluster_threshold=th, teacher_merge_adjacency=0.3 if merge else None)
@@ -515,9 +517,10 @@ def speed(threads: int) -> None:
         f"{wall:.1f} s wall, {cpu:.1f} s CPU (all threads); load average then {_load():.1f}",
         flush=True,
     )
-    from esergui.speakers.windows import ArraySource, embed_windows
+    from esergui.audio import ArrayAudio
+    from esergui.speakers.windows import embed_windows
 
-    win = embed_windows(ArraySource(lesson.audio), [s for s in segments if s.end_s < 300], 1.5)
+    win = embed_windows(ArrayAudio(lesson.audio), [s for s in segments if s.end_s < 300], 1.5)
     rng = np.random.default_rng(0)
     reps = int(np.ceil(10_000 / len(win)))
     x = np.concatenate(

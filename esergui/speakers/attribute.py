@@ -7,13 +7,14 @@ from typing import Any
 
 import numpy as np
 
+from esergui.audio import as_source
 from esergui.errors import EserError
 from esergui.lesson import STUDENT, TEACHER
 from esergui.progress import ProgressCallback, check, report, scaled
 from esergui.speakers.encoder import SR, VoiceEncoder
 from esergui.speakers.roles import assign_roles
 from esergui.speakers.settings import SpeakerSettings, SpeakerTurn
-from esergui.speakers.windows import Windows, as_source, embed_windows, voiced_level_db
+from esergui.speakers.windows import Windows, embed_windows, voiced_level_db
 
 
 class VoiceRecordingError(EserError, ValueError):

@@ -10,46 +10,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 
+from esergui.audio import AudioSource
 from esergui.progress import check
 from esergui.speakers.encoder import SR, VoiceEncoder
 
 #: Clips shorter than this are repeated up to it before embedding (helps sub-second answers).
 MIN_EMBED_S = 1.0
-
-
-class AudioSourceLike(Protocol):
-    sample_rate: int
-    n_samples: int
-
-    def read(self, start: int, stop: int) -> np.ndarray: ...
-
-
-class ArraySource:
-    """An in-memory mono float32 waveform seen as an ``AudioSource``."""
-
-    def __init__(self, audio: np.ndarray, sample_rate: int = SR) -> None:
-        audio = np.asarray(audio, dtype=np.float32)
-        if audio.ndim != 1:
-            raise ValueError(f"expected a mono waveform (1-D array), got shape {audio.shape}")
-        self.audio = audio
-        self.sample_rate = int(sample_rate)
-        self.n_samples = len(audio)
-
-    def read(self, start: int, stop: int) -> np.ndarray:
-        return self.audio[max(0, start) : max(0, stop)]
-
-
-def as_source(source: Any) -> AudioSourceLike:
-    if isinstance(source, np.ndarray):
-        return ArraySource(source)
-    for attr in ("read", "sample_rate", "n_samples"):
-        if not hasattr(source, attr):
-            raise TypeError(f"source must be a float32 array or an AudioSource (missing .{attr})")
-    return source
 
 
 @dataclass
@@ -108,7 +78,7 @@ def _resample(clip: np.ndarray, rate: int) -> np.ndarray:
 
 
 def embed_windows(
-    source: AudioSourceLike,
+    source: AudioSource,
     segments: Sequence[Any],
     window_s: float,
     encoder: VoiceEncoder | None = None,
