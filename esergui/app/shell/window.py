@@ -42,6 +42,7 @@ from esergui.app.common.icons import icon
 from esergui.app.common.workers import JobQueue
 from esergui.app.library.analysis_panel import AnalysisPanel
 from esergui.app.library.lessons import LessonLibrary, audio_paths
+from esergui.app.library.trends_dialog import install as install_trends
 from esergui.app.playback.controller import PlaybackController
 from esergui.app.playback.player import Player, StreamFactory
 from esergui.app.recording.panel import RecordingPanel
@@ -151,6 +152,7 @@ class MainWindow(QMainWindow):
         self.status.probe_device()
         self.annotation: AnnotationController = install_annotation(self)
         install_retraining(self)
+        install_trends(self)
         fit_window(self)  # the docks restored after the geometry may have grown the window
         if self.settings.value("window/state") is None:  # first start: sizes once the docks are laid out
             QTimer.singleShot(0, self._default_dock_sizes)
