@@ -34,8 +34,6 @@ thresholds with the demo lesson) and the figures are in ``docs/AUDIO_AND_VAD.md`
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,6 +43,7 @@ from scipy import ndimage, signal
 
 from esergui.audio.source import AudioSource, as_source
 from esergui.progress import CancelToken, ProgressCallback, check, report
+from esergui.settings_io import JsonSettings
 from esergui.vad_silero import SR as SILERO_SR
 from esergui.vad_silero import SileroVad, hysteresis, to_grid
 
@@ -76,8 +75,9 @@ class Segment:
 
 
 @dataclass
-class VadSettings:
-    """Segmentation settings; stored with an analysis run via :meth:`to_dict`."""
+class VadSettings(JsonSettings):
+    """Segmentation settings; stored with an analysis run via ``to_dict`` (``band_hz`` as a
+    list) and read back with ``from_dict`` (:class:`esergui.settings_io.JsonSettings`)."""
 
     detector: str = "silero"  # "silero" (neural, esergui.vad_silero) or "webrtc" (webrtcvad evidence)
     speech_threshold: float = 0.15  # silero: a region needs a frame with speech probability >= this
@@ -144,22 +144,6 @@ class VadSettings:
             problems.append(f"max_utterance_s must be 0 (no limit) or at least 1 s (got {self.max_utterance_s})")
         if problems:
             raise ValueError("invalid VAD settings: " + "; ".join(problems))
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain JSON-able values (``band_hz`` as a list)."""
-        d = dataclasses.asdict(self)
-        d["band_hz"] = list(self.band_hz)
-        return d
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> VadSettings:
-        """Settings from :meth:`to_dict` output; missing keys take defaults, unknown keys are ignored
-        (settings stored by another version still load). Raises ValueError for bad values."""
-        names = {f.name for f in dataclasses.fields(cls)}
-        kwargs = {k: v for k, v in dict(data).items() if k in names}
-        if "band_hz" in kwargs:
-            kwargs["band_hz"] = tuple(kwargs["band_hz"])
-        return cls(**kwargs)
 
 
 @dataclass

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import asdict, dataclass, fields
-from typing import Any
+from dataclasses import dataclass
 
 from esergui.errors import EserError
+from esergui.settings_io import JsonSettings
 
 
 class SpeakerSettingsError(EserError, ValueError):
@@ -14,7 +13,7 @@ class SpeakerSettingsError(EserError, ValueError):
 
 
 @dataclass
-class SpeakerSettings:
+class SpeakerSettings(JsonSettings):
     """How :func:`esergui.speakers.attribute_speakers` works. Defaults were tuned on synthetic
     lessons with seeds disjoint from the reported ones (``bench/speaker_bench.py --tune``).
 
@@ -65,16 +64,6 @@ class SpeakerSettings:
             raise SpeakerSettingsError("cluster_threshold must be between 0 and 1")
         if self.max_cluster_items < 50:
             raise SpeakerSettingsError("max_cluster_items must be at least 50")
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain JSON-able dict (stored with the analysis run)."""
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> SpeakerSettings:
-        """Inverse of :meth:`to_dict`; unknown keys (from newer versions) are ignored."""
-        known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in known})
 
 
 @dataclass(frozen=True)
