@@ -1,7 +1,7 @@
 """The workspace's database connection and its transaction helpers.
 
 :class:`WorkspaceConnection` is the base of :class:`esergui.workspace.Workspace` and of the
-parts mixed into it (:mod:`.edits`, :mod:`.voices`): it holds the folder, the user who makes
+parts mixed into it (:mod:`.reading`, :mod:`.analysis`, :mod:`.edits`, :mod:`.voices`): it holds the folder, the user who makes
 the edits and the one SQLite connection a process shares between its threads under a lock,
 and gives them one transaction per public write (:meth:`WorkspaceConnection._tx`), reads
 (:meth:`~WorkspaceConnection._rows`, :meth:`~WorkspaceConnection._one`) and the edit log

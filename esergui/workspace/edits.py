@@ -16,9 +16,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from esergui.errors import WorkspaceError
-from esergui.lesson import HUMAN, HUMAN_FIELDS, MODEL, Lesson, Speaker, Utterance, dumps, now_iso, stored_id
-from esergui.workspace.connection import WorkspaceConnection, inserted_id
+from esergui.lesson import HUMAN, HUMAN_FIELDS, MODEL, Speaker, Utterance, dumps, now_iso, stored_id
+from esergui.workspace.connection import inserted_id
 from esergui.workspace.guard import clean_name, clean_note
+from esergui.workspace.reading import ReadingMixin
 
 if TYPE_CHECKING:
     import sqlite3
@@ -53,17 +54,8 @@ def _snapshot(u: Utterance) -> dict[str, Any]:
     return d
 
 
-class EditsMixin(WorkspaceConnection):
-    """Edit operations; besides the connection's helpers they read through the store's
-    ``utterance``, ``lesson`` and ``speakers`` (declared here for the type checker)."""
-
-    if TYPE_CHECKING:  # defined by esergui.workspace.store.Workspace
-
-        def utterance(self, utterance_id: int) -> Utterance: ...
-
-        def lesson(self, lesson_id: int) -> Lesson: ...
-
-        def speakers(self, lesson_id: int) -> list[Speaker]: ...
+class EditsMixin(ReadingMixin):
+    """Edit operations (one transaction and one edit-log row each)."""
 
     # -------------------------------------------------------------- helpers
     def _lesson_of(self, ids: Iterable[int]) -> tuple[int, list[Utterance]]:
