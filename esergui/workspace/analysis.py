@@ -174,39 +174,27 @@ class AnalysisMixin(ReadingMixin):
                 stored = mapping.get(label) if label is not None else None
                 return ids.get(stored) if stored is not None else None
 
-            for u in refreshed:
-                con.execute(
-                    "UPDATE utterances SET run_id = ?, speaker_id = ?, role = ?, role_confidence = ?, emotion = ?,"
-                    " confidence = ?, probabilities = ? WHERE id = ?",
-                    (
-                        run_id,
-                        speaker_id(u.speaker),
-                        u.role,
-                        u.role_confidence,
-                        u.emotion,
-                        u.confidence,
-                        dumps(u.probabilities or {}),
-                        u.id,
-                    ),
+            def model_layer(u: Utterance) -> tuple[object, ...]:
+                """The columns of an utterance's model layer, after its run and speaker."""
+                return (
+                    run_id,
+                    speaker_id(u.speaker),
+                    u.role,
+                    u.role_confidence,
+                    u.emotion,
+                    u.confidence,
+                    dumps(u.probabilities or {}),
                 )
+
             con.executemany(
-                "INSERT INTO utterances (lesson_id, run_id, start_s, end_s, speaker_id, role, role_confidence,"
-                " emotion, confidence, probabilities) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    (
-                        lesson_id,
-                        run_id,
-                        float(u.start_s),
-                        float(u.end_s),
-                        speaker_id(u.speaker),
-                        u.role,
-                        u.role_confidence,
-                        u.emotion,
-                        u.confidence,
-                        dumps(u.probabilities or {}),
-                    )
-                    for u in fresh
-                ],
+                "UPDATE utterances SET run_id = ?, speaker_id = ?, role = ?, role_confidence = ?, emotion = ?,"
+                " confidence = ?, probabilities = ? WHERE id = ?",
+                [(*model_layer(u), u.id) for u in refreshed],
+            )
+            con.executemany(
+                "INSERT INTO utterances (run_id, speaker_id, role, role_confidence, emotion, confidence,"
+                " probabilities, lesson_id, start_s, end_s) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [(*model_layer(u), lesson_id, float(u.start_s), float(u.end_s)) for u in fresh],
             )
             status = LessonStatus.EDITED if pinned else LessonStatus.ANALYSED
             con.execute("UPDATE lessons SET status = ? WHERE id = ?", (status.value, lesson_id))
