@@ -29,7 +29,8 @@ from model.data import Item, load_waveforms, make_folds, validation_split
 from model.errors import DatasetError
 from model.metrics import Figures, compute_figures
 from model.network import predict_logits
-from model.train import group_keys, normalise_features, raw_features, speaker_keys, speaker_stats, train_model
+from model.normalising import group_keys, normalise_features, raw_features, speaker_keys, speaker_stats
+from model.train import train_model
 
 Progress = Callable[[float, str], None]
 METHODS = VARIANTS + ("baseline",)

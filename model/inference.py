@@ -19,11 +19,12 @@ import numpy as np
 import torch
 
 from model.bundle import ModelBundle
+from model.device import device_name, resolve_device
 from model.errors import ModelError, ModelFileError
 from model.features import SpeakerStats
 from model.io import bundle_meta, load_model
 from model.network import predict_logits
-from model.train import device_name, group_keys, normalise_features, raw_features, resolve_device
+from model.normalising import group_keys, normalise_features, raw_features
 
 BUNDLED_NAME = "esernet-emodb.safetensors"
 #: Utterances featurised at a time (bounds memory for very long lessons).

@@ -1,4 +1,5 @@
-"""Training: :func:`train_model` (from scratch or from a bundle) and :func:`fine_tune`.
+"""Training: :func:`train_model` (from scratch or from a bundle; fine-tuning a model file is
+:func:`model.fine_tune.fine_tune`).
 
 Data: lists of :class:`model.data.Item`. Each epoch draws random ``crop_s`` crops of the
 training clips, augments the waveform (noise/babble at random SNR, gain, speed), computes
@@ -31,11 +32,13 @@ from model.augment import Augmenter, spec_augment
 from model.bundle import ModelBundle
 from model.config import FeatureConfig, ModelConfig, TrainConfig
 from model.data import Item, check_items, label_counts, load_waveforms
+from model.device import device_name, resolve_device
 from model.errors import ModelError
 from model.features import SpeakerStats, n_frames
 from model.masking import span_mask
 from model.metrics import compute_figures
 from model.network import predict_logits
+from model.normalising import clean_features, raw_features, speaker_keys, speaker_stats
 
 Progress = Callable[[float, str], None]
 #: ``on_epoch(epoch, train_loss, val_loss, val_accuracy, val_ua)``; val values are NaN without validation.
@@ -82,17 +85,6 @@ def _check(cancel: Any) -> None:
             raise _Stop(exc) from exc
 
 
-def resolve_device(device: str | torch.device = "auto") -> torch.device:
-    """``auto`` -> CUDA, else MPS, else CPU; otherwise ``torch.device(device)``."""
-    if str(device) == "auto":
-        if torch.cuda.is_available():
-            return torch.device("cuda")
-        if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
-            return torch.device("mps")
-        return torch.device("cpu")
-    return torch.device(device)
-
-
 def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
     np.random.seed(seed % 2**32)
@@ -136,66 +128,6 @@ def wave_batch(
     mean = torch.stack([m for m, _ in rows])[:, None, :].to(device)
     std = torch.stack([s for _, s in rows])[:, None, :].to(device)
     return bundle.features.normalise(raw, mean, std), lengths
-
-
-def group_keys(keys: Sequence[Any] | None, n: int) -> list[Any]:
-    """Normalisation group of each of ``n`` utterances: ``keys[i]``, or a key of its own
-    where that is None (or where no ``keys`` are given)."""
-    return [("utterance", i) if keys is None or keys[i] is None else keys[i] for i in range(n)]
-
-
-def speaker_keys(items: Sequence[Item]) -> list[Any]:
-    """Normalisation group of each item: its speaker, or a key of its own when unknown."""
-    return group_keys([it.speaker or None for it in items], len(items))
-
-
-@torch.no_grad()
-def raw_features(wavs: Sequence[np.ndarray], bundle: ModelBundle) -> list[torch.Tensor]:
-    """Un-normalised log-mel ``(T_i, n_mels)`` per utterance, on the bundle's device."""
-    out = []
-    for w in wavs:
-        x = torch.from_numpy(np.asarray(w, dtype=np.float32))[None].to(bundle.device)
-        out.append(bundle.features.raw(x)[0])
-    return out
-
-
-def speaker_stats(raw: Sequence[torch.Tensor], keys: Sequence[Any], bundle: ModelBundle) -> SpeakerStats:
-    """:class:`SpeakerStats` of raw features ``raw`` grouped by ``keys``."""
-    stats = SpeakerStats(bundle.features)
-    for f, k in zip(raw, keys):
-        stats.add(k, f)
-    return stats
-
-
-def normalise_features(
-    raw: Sequence[torch.Tensor],
-    bundle: ModelBundle,
-    keys: Sequence[Any] | None = None,
-    stats: SpeakerStats | None = None,
-) -> list[torch.Tensor]:
-    """Standardise raw features as the model expects: with the global statistics, or (speaker
-    normalisation) with the statistics of each utterance's speaker ``keys[i]`` (``None``
-    keys: each utterance alone), from ``stats`` or else from ``raw`` itself."""
-    if not bundle.feature_config.speaker_normalised:
-        return [bundle.features.normalise(f) for f in raw]
-    keys = group_keys(keys, len(raw))
-    stats = stats or speaker_stats(raw, keys, bundle)
-    out = []
-    for f, k in zip(raw, keys):
-        mean, std = stats.get(k)
-        out.append(bundle.features.normalise(f, mean.to(f.device), std.to(f.device)))
-    return out
-
-
-@torch.no_grad()
-def clean_features(
-    wavs: Sequence[np.ndarray], bundle: ModelBundle, normalised: bool = True, keys: Sequence[Any] | None = None
-) -> list[torch.Tensor]:
-    """Per-utterance log-mel ``(T_i, n_mels)`` on the bundle's device (one clip at a time),
-    normalised as the model expects (``keys``: speaker of each clip, for speaker
-    normalisation; see :func:`normalise_features`)."""
-    raw = raw_features(wavs, bundle)
-    return normalise_features(raw, bundle, keys) if normalised else raw
 
 
 def _lr_lambda(cfg: TrainConfig, steps_per_epoch: int) -> Callable[[int], float]:
@@ -431,81 +363,3 @@ def train_model(
     }
     report(1.0, "training finished" if not cancelled else "training cancelled")
     return TrainResult(bundle, history, best_epoch, cancelled, seconds)
-
-
-def device_name(dev: torch.device) -> str:
-    if dev.type == "cuda":
-        return f"CUDA: {torch.cuda.get_device_name(dev)}"
-    if dev.type == "mps":
-        return "MPS: Apple GPU"
-    return f"CPU ({platform.processor() or platform.machine()})"
-
-
-def fine_tune(
-    base_model_path: str | Path,
-    items: Sequence[Item],
-    labels: Sequence[str] | None = None,
-    mode: str = "full",
-    *,
-    val_items: Sequence[Item] | None = None,
-    train_config: TrainConfig | None = None,
-    device: str | torch.device = "auto",
-    name: str = "esernet-finetuned",
-    cache_dir: str | Path | None = None,
-    progress: Progress | None = None,
-    cancel: Any = None,
-    on_epoch: EpochCallback | None = None,
-    log: Callable[[str], None] | None = None,
-) -> TrainResult:
-    """Fine-tune an existing model file on new data.
-
-    ``mode="full"`` trains the whole network, ``"classifier"`` only the classifier (the
-    pathways are frozen). ``labels``: the new label set (default: the base model's labels if
-    they cover the data, else the sorted labels of the data). With a new label set the last
-    classifier layer is replaced (new classes start from random weights); the feature
-    normalisation of the base model is kept. Default settings: 20 epochs, lr 3e-4 (full) or
-    1e-3 (classifier), patience 5.
-    """
-    from model.io import load_model
-
-    if mode not in ("full", "classifier"):
-        raise ModelError(f"mode must be 'full' or 'classifier', not {mode!r}.")
-    base = load_model(base_model_path, "cpu")
-    found = sorted({it.label for it in list(items) + list(val_items or [])})
-    if labels is None:
-        labels = base.labels if set(found) <= set(base.labels) else found
-    labels = list(labels)
-    if labels != base.labels:
-        net = base.net
-        old = net.classifier[-1]
-        assert isinstance(old, torch.nn.Linear)  # ESERNet's classifier ends in a Linear (model.network)
-        new = torch.nn.Linear(old.in_features, len(labels))
-        with torch.no_grad():  # keep the weights of classes the base model already knew
-            for j, lab in enumerate(labels):
-                if lab in base.labels:
-                    new.weight[j] = old.weight[base.labels.index(lab)]
-                    new.bias[j] = old.bias[base.labels.index(lab)]
-        net.classifier[-1] = new
-        base.model_config = dataclasses.replace(base.model_config, n_classes=len(labels))
-        net.cfg = base.model_config
-        base.labels = labels
-    tcfg = train_config or dataclasses.replace(
-        base.train_config, epochs=20, lr=3e-4 if mode == "full" else 1e-3, patience=5, warmup_epochs=1
-    )
-    return train_model(
-        base.model_config,
-        items,
-        val_items,
-        labels=labels,
-        train_config=tcfg,
-        feature_config=base.feature_config,
-        device=device,
-        init=base,
-        trainable="all" if mode == "full" else "classifier",
-        cache_dir=cache_dir,
-        name=name,
-        progress=progress,
-        cancel=cancel,
-        on_epoch=on_epoch,
-        log=log,
-    )

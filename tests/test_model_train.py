@@ -11,8 +11,9 @@ import torch
 
 from esergui.progress import Cancelled, CancelToken
 from model.errors import DatasetError, ModelError
+from model.fine_tune import fine_tune
 from model.metrics import compute_figures
-from model.train import fine_tune, train_model
+from model.train import train_model
 from tests.model_helpers import few_clips, tiny_config, tiny_train
 
 torch.set_num_threads(1)

@@ -44,7 +44,8 @@ def run(args: argparse.Namespace) -> int:
     from esergui.commands.evaluate import default_cache
     from model.config import ModelConfig, TrainConfig
     from model.data import EMODB_LABELS, load_items, validation_split
-    from model.train import fine_tune, train_model
+    from model.fine_tune import fine_tune
+    from model.train import train_model
 
     if args.threads:
         torch.set_num_threads(args.threads)

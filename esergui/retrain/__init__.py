@@ -13,7 +13,7 @@ The steps mirror the wizard's pages:
    to 15 epochs, lr 3e-4, augmentation on, validation on held-out speakers);
    :func:`measure_speed` times two real training epochs on a sample of the data on this
    machine, and :func:`estimate_seconds` turns that into a time estimate.
-4. **Training**: :func:`run_retraining` calls :func:`model.train.fine_tune` (or
+4. **Training**: :func:`run_retraining` calls :func:`model.fine_tune.fine_tune` (or
    :func:`model.train.train_model` from scratch) with progress, a per-epoch callback and a
    cancel token; a cancelled run keeps the best epoch so far.
 5. **Results**: :class:`RetrainOutcome` holds the new model's validation figures (UA, WA,

@@ -78,8 +78,8 @@ class RetrainSettings:
 
 def available_devices() -> list[str]:
     """``auto`` and ``cpu``, plus the accelerator that ``auto`` picks (``cuda`` or ``mps``) where
-    there is one: the same choice as :func:`model.train.resolve_device`."""
-    from model.train import resolve_device  # imports torch
+    there is one: the same choice as :func:`model.device.resolve_device`."""
+    from model.device import resolve_device  # imports torch
 
     best = resolve_device("auto").type
     return ["auto", "cpu"] + ([best] if best != "cpu" else [])
@@ -139,8 +139,8 @@ def measure_speed(
     device as the real run. Takes a few seconds."""
     import torch  # heavy: imported only when a retraining step needs it
 
+    from model.device import device_name, resolve_device
     from model.evaluate import predict_waveforms
-    from model.train import device_name, resolve_device
 
     rng = np.random.default_rng(settings.seed)
     items = list(items)
@@ -183,8 +183,9 @@ def train_with_settings(
     name: str,
 ) -> TrainResult:
     """Train with ``settings``: fine-tune ``base_model`` or train from scratch (``model.train``)."""
+    from model.fine_tune import fine_tune
     from model.io import read_model_file  # imports torch
-    from model.train import fine_tune, train_model
+    from model.train import train_model
 
     if settings.start == "finetune":
         if base_model is None:

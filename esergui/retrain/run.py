@@ -1,4 +1,4 @@
-"""Running a retraining: :func:`run_retraining` trains (``model.train.fine_tune`` or
+"""Running a retraining: :func:`run_retraining` trains (``model.fine_tune.fine_tune`` or
 ``train_model``) with progress, per-epoch callback and cancel; :class:`RetrainOutcome` holds
 the new and the base model's validation figures; :func:`save_outcome` writes the model file.
 """
