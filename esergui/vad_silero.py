@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from esergui.errors import EserError
+from esergui.frame_arrays import mask_of_runs, true_runs
 
 SR = 16000
 FRAME = 512  # samples per model frame (32 ms)
@@ -148,14 +149,10 @@ def hysteresis(p: np.ndarray, on: float, off: float) -> np.ndarray:
     low = p >= off
     if not low.any():
         return low
-    d = np.diff(np.concatenate([[0], low.astype(np.int8), [0]]))
-    starts, ends = np.flatnonzero(d == 1), np.flatnonzero(d == -1)
+    starts, ends = true_runs(low)
     high_cum = np.concatenate([[0], np.cumsum(p >= on)])
     keep = (high_cum[ends] - high_cum[starts]) > 0
-    delta = np.zeros(p.size + 1, np.int32)
-    np.add.at(delta, starts[keep], 1)
-    np.add.at(delta, ends[keep], -1)
-    return np.cumsum(delta[:-1]) > 0
+    return mask_of_runs(starts[keep], ends[keep], p.size)
 
 
 def licence_text() -> str | None:
