@@ -33,21 +33,23 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, Protocol, cast
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
-from esergui.errors import EserError
+from esergui.audio import decode_to_cache
+from esergui.emotion_stage import model_identity, recognise_emotions
 from esergui.lesson import AnalysisRun, LessonStatus, Speaker, Utterance
-from esergui.progress import Cancelled, CancelToken, ProgressCallback, check
+from esergui.progress import Cancelled, CancelToken, check
+from esergui.segment import VadSettings, segment_speech
 from esergui.speakers import attribute_speakers
+from esergui.stage_protocols import Recognizer, SpeakerStage
 from esergui.workspace.reanalysis import OverlapIndex, trim_to_free
 from model.errors import ModelFileError
 from model.inference import EmotionRecognizer
 
 if TYPE_CHECKING:
-    from esergui.audio import AudioSource
-    from esergui.speakers import SpeakerSettings, SpeakerTurn
+    from esergui.workspace import StoreReport, Workspace
 
 STAGES = ("decode", "segment", "speakers", "emotions")
 
@@ -55,52 +57,6 @@ StageProgress = Callable[[str, float, str], None]
 PartialCallback = Callable[[list[Utterance]], None]
 
 AUTO: Literal["auto"] = "auto"
-
-
-class Recognizer(Protocol):
-    """What the pipeline calls on an emotion recognizer (:class:`model.inference.EmotionRecognizer`
-    or any object like it). Read with ``getattr`` when present: ``speaker_normalised`` (then
-    ``speaker_stats``, see :class:`SpeakerNormalisingRecognizer`), ``model_name``/``name``,
-    ``info``, ``path``, ``device_name``/``device``."""
-
-    @property
-    def labels(self) -> Sequence[str]: ...
-
-    def predict(
-        self,
-        waveforms: Sequence[np.ndarray],
-        *,
-        sample_rate: int = 16000,
-        progress: Callable[[float, str], None] | None = None,
-        cancel: Any = None,
-    ) -> Any:
-        """``(N, C)`` probabilities for ``N`` waveforms at ``sample_rate``."""
-        ...
-
-
-class SpeakerNormalisingRecognizer(Recognizer, Protocol):
-    """A recognizer whose ``speaker_normalised`` is true: the pipeline gathers each speaker's
-    statistics first and passes ``speakers`` and ``stats`` to ``predict``."""
-
-    def speaker_stats(
-        self, waveforms: Sequence[np.ndarray], speakers: Sequence[Any], sample_rate: int = 16000, stats: Any = None, /
-    ) -> Any: ...
-
-
-class SpeakerStage(Protocol):
-    """The speaker stage: a callable like :func:`esergui.speakers.attribute_speakers`."""
-
-    def __call__(
-        self,
-        source: AudioSource,
-        segments: Sequence[Utterance],
-        settings: SpeakerSettings | None,
-        teacher_embedding: np.ndarray | None,
-        /,
-        *,
-        progress: ProgressCallback | None = None,
-        cancel: CancelToken | None = None,
-    ) -> Sequence[SpeakerTurn]: ...
 
 
 @dataclass
@@ -268,9 +224,6 @@ class Pipeline:
         cancel: CancelToken | None,
         on_utterances: PartialCallback | None,
     ) -> AnalysisResult:
-        from esergui.audio import decode_to_cache
-        from esergui.segment import VadSettings, segment_speech
-
         recognizer, speaker_stage = self.recognizer, self.speaker_stage  # load before timing
         timings: dict[str, float] = {}
         check(cancel)
@@ -301,10 +254,12 @@ class Pipeline:
             check(cancel)
             with _Stage("emotions", progress, timings) as stage:
                 labels = tuple(recognizer.labels)
-                utterances = self._emotions(recognizer, source, utterances, stage, cancel, on_utterances)
+                utterances = recognise_emotions(
+                    recognizer, source, utterances, self.settings.batch_s, stage, cancel, on_utterances
+                )
         else:
             utterances = [dataclasses.replace(u, emotion=None, confidence=None, probabilities={}) for u in utterances]
-        model_name, model_version = _model_identity(recognizer)
+        model_name, model_version = model_identity(recognizer)
         run = AnalysisRun(
             settings=self.settings.to_dict(),
             model_name=model_name,
@@ -315,92 +270,6 @@ class Pipeline:
             skipped={s: r for s, r in self._skip_reasons.items() if s in STAGES},
         )
         return AnalysisResult(audio_path, duration, utterances, speakers, run, labels)
-
-    def _emotions(
-        self,
-        recognizer: Recognizer,
-        source: AudioSource,
-        utterances: list[Utterance],
-        stage: _Stage,
-        cancel: CancelToken | None,
-        on_utterances: PartialCallback | None,
-    ) -> list[Utterance]:
-        """Recognise emotions batch by batch (``settings.batch_s`` seconds of speech each)."""
-        sr = int(source.sample_rate)
-        labels = list(recognizer.labels)
-        total = sum(u.duration_s for u in utterances) or 1.0
-        out: list[Utterance] = []
-        done = 0.0
-        batch: list[Utterance] = []
-        stats = None
-        if getattr(recognizer, "speaker_normalised", False):
-            # The model reads each voice relative to that speaker's own average: gather every
-            # speaker's statistics over the whole lesson first (one more read of the speech).
-            for a in range(0, len(utterances), 256):
-                check(cancel)
-                part = utterances[a : a + 256]
-                waves = [
-                    np.asarray(source.read(int(u.start_s * sr), int(u.end_s * sr)), dtype=np.float32) for u in part
-                ]
-                stats = cast(SpeakerNormalisingRecognizer, recognizer).speaker_stats(
-                    waves, [u.speaker for u in part], sr, stats
-                )
-
-        def flush() -> None:
-            nonlocal done
-            if not batch:
-                return
-            check(cancel)
-            waves = [np.asarray(source.read(int(u.start_s * sr), int(u.end_s * sr)), dtype=np.float32) for u in batch]
-            batch_dur = sum(u.duration_s for u in batch)
-
-            def inner(fraction: float, message: str = "") -> None:
-                stage((done + fraction * batch_dur) / total, f"{len(out)} of {len(utterances)} utterances")
-
-            by_speaker = {} if stats is None else {"speakers": [u.speaker for u in batch], "stats": stats}
-            probs = np.asarray(recognizer.predict(waves, progress=inner, cancel=cancel, **by_speaker), dtype=np.float64)
-            if probs.shape != (len(batch), len(labels)):
-                raise EserError(f"the emotion model returned {probs.shape} probabilities for {len(batch)} utterances")
-            fresh = []
-            for u, p in zip(batch, probs):
-                k = int(np.argmax(p))
-                fresh.append(
-                    dataclasses.replace(
-                        u,
-                        emotion=labels[k],
-                        confidence=float(p[k]),
-                        probabilities={lab: float(x) for lab, x in zip(labels, p)},
-                    )
-                )
-            out.extend(fresh)
-            done += batch_dur
-            batch.clear()
-            stage(done / total, f"{len(out)} of {len(utterances)} utterances")
-            if on_utterances is not None:
-                on_utterances(fresh)
-
-        batch_s = 0.0
-        for u in utterances:
-            batch.append(u)
-            batch_s += u.duration_s
-            if batch_s >= self.settings.batch_s:
-                flush()
-                batch_s = 0.0
-        flush()
-        return out
-
-
-def _model_identity(recognizer: Recognizer | None) -> tuple[str | None, str | None]:
-    """``(name, version)`` of a recognizer (version: from its metadata, else its file name)."""
-    if recognizer is None:
-        return None, None
-    name = getattr(recognizer, "model_name", None) or getattr(recognizer, "name", None)
-    info = getattr(recognizer, "info", None) or {}
-    version = info.get("version") or info.get("checksum") or info.get("created")
-    path = getattr(recognizer, "path", None)
-    if version is None and path is not None:
-        version = Path(path).name
-    return (None if name is None else str(name)), (None if version is None else str(version))
 
 
 def _apply_turns(
@@ -437,7 +306,7 @@ def _apply_turns(
 
 
 def analyze_into_workspace(
-    ws: Any,
+    ws: Workspace,
     lesson_id: int,
     pipeline: Pipeline,
     *,
@@ -445,7 +314,7 @@ def analyze_into_workspace(
     cancel: CancelToken | None = None,
     on_utterances: PartialCallback | None = None,
     search: Sequence[str | Path] = (),
-) -> tuple[AnalysisResult, Any]:
+) -> tuple[AnalysisResult, StoreReport]:
     """Analyse a workspace lesson (decode cache in ``cache/``, the lesson's enrolled teacher
     voice, pinned human edits kept) and store the result. The lesson is ``analysing``
     meanwhile and gets its old status back on failure or cancel. Returns the result and the
@@ -478,4 +347,13 @@ def analyze_into_workspace(
     return result, report
 
 
-__all__ = ["Pipeline", "PipelineSettings", "AnalysisResult", "STAGES", "analyze_into_workspace", "Cancelled"]
+__all__ = [
+    "Pipeline",
+    "PipelineSettings",
+    "AnalysisResult",
+    "STAGES",
+    "analyze_into_workspace",
+    "Cancelled",
+    "Recognizer",
+    "SpeakerStage",
+]

@@ -18,7 +18,7 @@ from esergui.review.jobs import active_model_path, pipeline_for
 from esergui.workspace import Workspace
 
 if TYPE_CHECKING:
-    from esergui.pipeline import SpeakerNormalisingRecognizer
+    from esergui.stage_protocols import SpeakerNormalisingRecognizer
 
 #: Seconds of a speaker's other speech read for a speaker-normalised model's statistics.
 SPEAKER_STATS_S = 300.0
