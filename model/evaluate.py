@@ -30,7 +30,7 @@ from model.errors import DatasetError
 from model.metrics import Figures, compute_figures
 from model.network import predict_logits
 from model.normalising import group_keys, normalise_features, raw_features, speaker_keys, speaker_stats
-from model.train import train_model
+from model.train import TrainResult, train_model
 
 Progress = Callable[[float, str], None]
 METHODS = VARIANTS + ("baseline",)
@@ -217,20 +217,25 @@ def cross_validate(
                 return svm.predict_proba(x, len(labels)), svm.predict(x)  # noqa: B023
         else:
             cfg = dataclasses.replace(model_config or ModelConfig(), variant=method)
-            res = train_model(
-                cfg,
-                [items[i] for i in tr],
-                [items[i] for i in va],
-                labels=labels,
-                train_config=train_config,
-                feature_config=feature_config,
-                device=device,
-                audio=audio,
-                name=f"{method}-fold{k}",
-                progress=scale,
-                cancel=cancel,
-                log=log,
-            )
+
+            def fit(train_idx: Sequence[int], val_idx: Sequence[int], tcfg: TrainConfig | None) -> TrainResult:
+                """This fold's network trained on ``train_idx`` (early stopping on ``val_idx``)."""
+                return train_model(
+                    cfg,  # noqa: B023 (called in this fold's iteration only, as predict() below)
+                    [items[i] for i in train_idx],
+                    [items[i] for i in val_idx],
+                    labels=labels,
+                    train_config=tcfg,
+                    feature_config=feature_config,
+                    device=device,
+                    audio=audio,
+                    name=f"{method}-fold{k}",  # noqa: B023
+                    progress=scale,  # noqa: B023
+                    cancel=cancel,
+                    log=log,
+                )
+
+            res = fit(tr, va, train_config)
             va_logp = np.log(
                 np.clip(
                     predict_waveforms(res.bundle, [audio[items[i].path] for i in va], keys=[keys[i] for i in va]),
@@ -246,20 +251,7 @@ def cross_validate(
             )
             if nested:  # the same epoch count, now on all training speakers
                 tcfg = dataclasses.replace(train_config or TrainConfig(), stop_after=max(1, res.best_epoch))
-                res = train_model(
-                    cfg,
-                    [items[i] for i in tr_all],
-                    None,
-                    labels=labels,
-                    train_config=tcfg,
-                    feature_config=feature_config,
-                    device=device,
-                    audio=audio,
-                    name=f"{method}-fold{k}",
-                    progress=scale,
-                    cancel=cancel,
-                    log=log,
-                )
+                res = fit(tr_all, (), tcfg)
             res.bundle.metadata["temperature"] = temperature
             res.save(out / "models" / f"fold{k}.safetensors")
 
