@@ -6,10 +6,10 @@
 from esergui.errors import WorkspaceError
 from esergui.workspace.analysis import StoreReport
 from esergui.workspace.connection import DB_NAME
-from esergui.workspace.edits import SpeakerMerge
 from esergui.workspace.hashing import Fingerprint, fingerprint, full_hash, quick_hash
 from esergui.workspace.reading import Disagreement
 from esergui.workspace.schema import SCHEMA_VERSION
+from esergui.workspace.speaker_edits import SpeakerMerge
 from esergui.workspace.store import Workspace
 
 __all__ = [

@@ -102,6 +102,10 @@ class WorkspaceConnection:
             except sqlite3.Error as exc:
                 raise failure(self.db_path, exc, "read") from None
 
+    def _mark_edited(self, con: sqlite3.Connection, lesson_id: int) -> None:
+        """A person changed the lesson (not while a run is storing its analysis)."""
+        con.execute("UPDATE lessons SET status = 'edited' WHERE id = ? AND status != 'analysing'", (lesson_id,))
+
     def _log(self, lesson_id: int, action: str, ids: Iterable[int], before: Any, after: Any) -> None:
         self._con.execute(
             "INSERT INTO edits (lesson_id, at, user, action, utterance_ids, before, after) VALUES (?, ?, ?, ?, ?, ?, ?)",

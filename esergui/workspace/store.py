@@ -13,7 +13,8 @@ write is one transaction (``BEGIN IMMEDIATE`` ... ``COMMIT``), so a crash or a k
 loses nothing that a call already returned. One connection is shared by the threads of a
 process under a lock (:mod:`esergui.workspace.connection`, the base of the classes here).
 The class is put together from parts: reads in :mod:`esergui.workspace.reading`, storing
-analysis runs in :mod:`esergui.workspace.analysis`, human edits in :mod:`esergui.workspace.edits`,
+analysis runs in :mod:`esergui.workspace.analysis`, human edits of utterances in :mod:`esergui.workspace.edits` and of speakers in
+:mod:`esergui.workspace.speaker_edits`,
 teacher voices, model rows and settings in :mod:`esergui.workspace.voices`; opening, lessons
 and their audio files are here.
 """
@@ -33,10 +34,11 @@ from esergui.workspace.connection import DB_NAME, inserted_id
 from esergui.workspace.edits import EditsMixin
 from esergui.workspace.guard import check_layout, clean_name, failure, make_subfolders
 from esergui.workspace.reading import LESSON_COLUMNS, lesson_from_row
+from esergui.workspace.speaker_edits import SpeakerEditsMixin
 from esergui.workspace.voices import VoicesModelsMixin
 
 
-class Workspace(EditsMixin, VoicesModelsMixin, AnalysisMixin):
+class Workspace(EditsMixin, SpeakerEditsMixin, VoicesModelsMixin, AnalysisMixin):
     """A workspace folder. Open with :meth:`open`; close (or use as a context manager).
 
     ``user`` names who makes the edits (default: the login name)."""
