@@ -53,6 +53,17 @@ def model_path() -> Path:
     return path
 
 
+def _interrupted(exc: BaseException) -> bool:
+    """Whether a KeyboardInterrupt is in ``exc``'s chain of causes (an import that a signal
+    stopped half-way can surface as an ImportError)."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, KeyboardInterrupt):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
 class SileroVad:
     """Per-frame speech probabilities of 16 kHz audio, fed block by block (:meth:`feed`).
 
@@ -62,8 +73,12 @@ class SileroVad:
     def __init__(self, path: Path | None = None, threads: int = 1) -> None:
         try:
             import onnxruntime as ort
-        except ImportError as exc:  # pragma: no cover - onnxruntime is a dependency
-            raise SileroUnavailable("Speech detection needs onnxruntime (pip install onnxruntime).") from exc
+        except ImportError as exc:
+            if _interrupted(exc):  # Ctrl+C or SIGTERM during the import, re-raised as ImportError by it
+                raise KeyboardInterrupt from None
+            if importlib.util.find_spec("onnxruntime") is None:
+                raise SileroUnavailable("Speech detection needs onnxruntime (pip install onnxruntime).") from exc
+            raise SileroUnavailable(f"onnxruntime is installed but could not be loaded: {exc}") from exc
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1

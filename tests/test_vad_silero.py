@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 import soundfile as sf
 
 from esergui.vad_silero import FRAME, SileroVad, hysteresis, licence_text, model_path, to_grid
@@ -58,3 +59,21 @@ def test_grid_and_hysteresis():
     p = np.array([0.0, 0.2, 0.6, 0.2, 0.0, 0.25, 0.25, 0.0])
     assert hysteresis(p, 0.5, 0.15).tolist() == [False, True, True, True, False, False, False, False]
     assert not hysteresis(np.zeros(5), 0.5, 0.15).any()
+
+
+def test_a_signal_during_the_onnxruntime_import_is_told_from_a_missing_package():
+    """A Ctrl+C or SIGTERM that lands inside a library's import can come out as an ImportError
+    (numpy and onnxruntime re-raise that way); it must stop the run (exit 130), not be reported
+    as "needs onnxruntime" (seen: tests/test_hardening_workspace.py's SIGTERM test)."""
+    from esergui.vad_silero import _interrupted
+
+    def import_stopped_by_a_signal() -> None:
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt as ki:
+            raise ImportError("import numpy failed") from ki
+
+    with pytest.raises(ImportError) as info:
+        import_stopped_by_a_signal()
+    assert _interrupted(info.value)
+    assert not _interrupted(ImportError("No module named 'onnxruntime'"))
