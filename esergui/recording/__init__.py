@@ -16,7 +16,7 @@ from esergui.recording.devices import (
 )
 from esergui.recording.disk import DiskStatus, disk_status, pcm_bytes_per_second
 from esergui.recording.monitor import LevelReading, LiveMonitor
-from esergui.recording.recorder import PauseLog, Recorder, RecorderState, RecordingResult
+from esergui.recording.recorder import Recorder, RecorderState, RecordingResult
 from esergui.recording.recovery import (
     EmptyRecording,
     RepairResult,
@@ -25,7 +25,7 @@ from esergui.recording.recovery import (
     find_unfinished,
     repair_recording,
 )
-from esergui.recording.ring import FrameRing
+from esergui.recording.ring import FrameRing, PauseLog
 
 __all__ = [
     "InputDevice",

@@ -29,7 +29,7 @@ from esergui.recording.devices import InputDevice, _sd, close_stream, find_input
 from esergui.recording.disk import disk_status, pcm_bytes_per_second
 from esergui.recording.files import AudioWriter, file_format, open_writer
 from esergui.recording.recovery import remove_marker, touch_marker, write_marker
-from esergui.recording.ring import FrameRing
+from esergui.recording.ring import FrameRing, PauseLog
 
 #: ``stream_factory(device=, samplerate=, channels=, dtype=, blocksize=, callback=,
 #: finished_callback=)`` -> an object with ``start()``, ``stop()``, ``close()``; by default
@@ -46,45 +46,6 @@ class RecorderState(StrEnum):
     FINISHED = "finished"  # max_seconds reached; call stop
     FAILED = "failed"  # see Recorder.error; call stop
     STOPPED = "stopped"
-
-
-class PauseLog:
-    """Paused stretches ``[start, end)`` in absolute ring frames (``end`` None while paused)."""
-
-    def __init__(self) -> None:
-        self._spans: list[list[int | None]] = []
-
-    @property
-    def paused(self) -> bool:
-        return bool(self._spans) and self._spans[-1][1] is None
-
-    def pause(self, at: int) -> None:
-        if not self.paused:
-            self._spans.append([at, None])
-
-    def resume(self, at: int) -> None:
-        if self.paused:
-            start = self._spans[-1][0]
-            assert start is not None
-            self._spans[-1][1] = max(at, start)
-
-    def kept(self, a: int, b: int) -> list[tuple[int, int]]:
-        """The parts of ``[a, b)`` that are not paused."""
-        parts, cursor = [], a
-        for start, end in self._spans:
-            assert start is not None
-            end = b if end is None else end
-            if end <= cursor or start >= b:
-                continue
-            if start > cursor:
-                parts.append((cursor, start))
-            cursor = max(cursor, end)
-        if cursor < b:
-            parts.append((cursor, b))
-        return parts
-
-    def kept_count(self, upto: int) -> int:
-        return sum(e - s for s, e in self.kept(0, upto))
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,9 @@ Positions are absolute frame counts since the ring was created (Python ints neve
 ``written`` is also "frames captured so far". Under CPython the integer store that publishes
 new frames is atomic, and the data is stored before the counter moves, so a reader never sees a
 position whose frames are not there yet.
+
+:class:`PauseLog` keeps the paused stretches of a recording in the same absolute positions,
+so the writer leaves them out of the file while the meters go on reading.
 """
 
 from __future__ import annotations
@@ -93,3 +96,42 @@ class FrameRing:
             return self._buf[s : s + n].copy()
         first = self.capacity - s
         return np.concatenate([self._buf[s:], self._buf[: n - first]])
+
+
+class PauseLog:
+    """Paused stretches ``[start, end)`` in absolute ring frames (``end`` None while paused)."""
+
+    def __init__(self) -> None:
+        self._spans: list[list[int | None]] = []
+
+    @property
+    def paused(self) -> bool:
+        return bool(self._spans) and self._spans[-1][1] is None
+
+    def pause(self, at: int) -> None:
+        if not self.paused:
+            self._spans.append([at, None])
+
+    def resume(self, at: int) -> None:
+        if self.paused:
+            start = self._spans[-1][0]
+            assert start is not None
+            self._spans[-1][1] = max(at, start)
+
+    def kept(self, a: int, b: int) -> list[tuple[int, int]]:
+        """The parts of ``[a, b)`` that are not paused."""
+        parts, cursor = [], a
+        for start, end in self._spans:
+            assert start is not None
+            end = b if end is None else end
+            if end <= cursor or start >= b:
+                continue
+            if start > cursor:
+                parts.append((cursor, start))
+            cursor = max(cursor, end)
+        if cursor < b:
+            parts.append((cursor, b))
+        return parts
+
+    def kept_count(self, upto: int) -> int:
+        return sum(e - s for s, e in self.kept(0, upto))
