@@ -282,3 +282,16 @@ def test_times_sizes_and_ticks_parse_as_written():
     assert clock(201.2) == "3:21" and clock(3725) == "1:02:05"
     assert [tick_step(s) for s in (60, 201, 2700)] == [10, 30, 300]
     assert np.isfinite(tick_step(1e6))
+
+
+def test_times_round_at_the_shown_precision():
+    """A position shown with a decimal never reads ``0:60.0`` and a length never ``1 h 60 min``;
+    the report's clock rounds to whole seconds through the same formatter."""
+    from esergui.report.wording import clock
+    from esergui.timefmt import format_duration, format_time
+
+    assert format_time(59.96, 1) == "1:00.0" and format_time(3599.97, 1) == "1:00:00.0"
+    assert format_time(59.6) == "0:59"  # a position shows the second it is in
+    assert format_duration(7190) == "2 h 00 min" and format_duration(3590) == "1 h 00 min"
+    assert format_duration(3725) == "1 h 02 min" and format_duration(600) == "10 min"
+    assert clock(201.2) == "3:21" and clock(3725) == "1:02:05" and clock(59.6) == "1:00"

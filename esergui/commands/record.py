@@ -13,6 +13,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from esergui.timefmt import format_clock
+
 NAME = "record"
 HELP = "record from a microphone into a WAV or FLAC file (Ctrl+C stops and keeps the file)"
 
@@ -91,11 +93,6 @@ def _on_sigterm(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt
 
 
-def _clock(seconds: float) -> str:
-    s = int(seconds)
-    return f"{s // 3600:02d}:{s % 3600 // 60:02d}:{s % 60:02d}"
-
-
 def run(args: argparse.Namespace) -> int:
     from esergui.errors import AudioError
     from esergui.recording import LiveMonitor, Recorder, RecorderState, find_unfinished
@@ -145,7 +142,7 @@ def run(args: argparse.Namespace) -> int:
                     clip = "  CLIP" if level.clipped else ""
                     speech = "speech" if monitor.speech else "      "
                     print(
-                        f"\r{_clock(recorder.elapsed_s)}  peak {level.peak_dbfs:6.1f} dBFS  "
+                        f"\r{format_clock(recorder.elapsed_s)}  peak {level.peak_dbfs:6.1f} dBFS  "
                         f"rms {level.rms_dbfs:6.1f} dBFS  {speech}{clip}   ",
                         end="",
                         file=sys.stderr,

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from esergui.lesson import CONFIDENCE_THRESHOLD, UNCERTAIN
+from esergui.timefmt import format_time
 
 NOT_AVAILABLE = "not available"
 
@@ -36,9 +37,7 @@ def missing(value: Any) -> bool:
 
 def clock(seconds: float) -> str:
     """``201.2 -> '3:21'``, ``3725 -> '1:02:05'`` (whole seconds, rounded)."""
-    total = int(round(max(0.0, float(seconds))))
-    hours, rest = divmod(total, 3600)
-    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
+    return format_time(round(max(0.0, float(seconds))))
 
 
 def _pct(value: Any) -> str:
