@@ -160,6 +160,29 @@ def test_playback_plays_the_range_and_moves_the_playhead(qtbot, long_source):
     assert not player.playing
 
 
+def test_a_stopped_stream_does_not_stop_or_restart_the_next(qtbot, long_source):
+    """A stream closed by stop() or by a new play() also reports "finished" (PortAudio does,
+    and so does the capture stream); that late signal must not end a playback that took its
+    place (a speed change restarts at the playhead) nor start a loop the user stopped."""
+    player = Player(stream_factory=_CaptureStream)
+    assert player.play(long_source, 0.0, 10.0)
+    player.set_speed(1.5)  # restarts the playback where it is
+    qtbot.wait(500)  # let the old stream's queued signal arrive
+    assert player.playing and player.speed == 1.5
+    player.loop = True
+    player.stop()
+    qtbot.wait(500)
+    assert not player.playing  # Stop with Loop on stays stopped
+    starts: list[int] = []
+    player.started.connect(lambda: starts.append(1))
+    assert player.play(long_source, 1.0, 1.3)
+    qtbot.waitUntil(lambda: len(starts) >= 2, timeout=5000)  # a loop still restarts at its end
+    player.loop = False
+    player.stop()
+    qtbot.wait(500)
+    assert not player.playing
+
+
 def test_no_audio_device_is_a_notice_not_a_crash(qtbot, long_source):
     def no_device(**kw):
         raise RuntimeError("no audio output device could be opened (Error querying device -1)")

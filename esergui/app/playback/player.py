@@ -102,7 +102,7 @@ class Player(QObject):
     stopped = Signal()
     positionChanged = Signal(float)
     unavailable = Signal(str)
-    _finished_from_audio = Signal()
+    _finished_from_audio = Signal(object)  # the _Feed whose stream finished
 
     def __init__(
         self, stream_factory: StreamFactory | None = None, device: Any = None, parent: QObject | None = None
@@ -121,9 +121,6 @@ class Player(QObject):
         self.speed = 1.0  # playback speed, pitch kept (set_speed)
         self.loop = False  # play the range again when it ends
         self._last: tuple[LockedSource | None, float, float] | None = None  # (source, t0, t1) of the last play()
-
-    def _audio_finished(self) -> None:  # PortAudio thread; must return None
-        self._finished_from_audio.emit()
 
     @property
     def playing(self) -> bool:
@@ -146,8 +143,12 @@ class Player(QObject):
             self.play(source, self.position(), end)
             self._last = (source, start, end)  # a loop still starts where it did
 
-    def _on_audio_finished(self) -> None:
-        """The range played to its end: stop, or start it again when :attr:`loop` is on."""
+    def _on_audio_finished(self, feed: object) -> None:
+        """The range played to its end: stop, or start it again when :attr:`loop` is on. A
+        stream ends too when :meth:`stop` (or a new :meth:`play`) closes it; its late signal
+        belongs to a feed that is no longer playing and changes nothing."""
+        if feed is not self._feed:
+            return
         last = self._last
         self.stop()
         if self.loop and last is not None:
@@ -183,7 +184,7 @@ class Player(QObject):
                 dtype="float32",
                 blocksize=BLOCK,
                 callback=callback,
-                finished_callback=self._audio_finished,
+                finished_callback=lambda: self._finished_from_audio.emit(feed),  # PortAudio thread
                 device=self.device,
             )
             stream.start()
