@@ -4,6 +4,7 @@ real demo lesson, analysed by the real pipeline."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -99,6 +100,12 @@ def test_batch_manifest_folder_failure_and_resume(
     finally:
         ws.close()
     assert stored == summaries.set_index("lesson")["utterances"].to_dict()
+
+    def strict(constant: str) -> None:
+        raise AssertionError(f"{constant} in a JSON file")
+
+    for path in out.glob("**/*.json"):  # strict JSON: a missing figure is null, never NaN
+        json.loads(path.read_text(encoding="utf-8"), parse_constant=strict)
 
     # resumed: nothing is analysed again, the tables are whole, the failure is still listed
     code = main(["batch", str(manifest), str(folder), "--out", str(out), "--resume", "--jobs", "2", "--device", "cpu"])
