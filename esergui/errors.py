@@ -28,9 +28,10 @@ class DeviceError(EserError):
 _ERRNO_TEXT = {
     errno.ENOSPC: "the disk is full",
     errno.EDQUOT: "the disk quota is used up",
+    errno.EFBIG: "the file is larger than this system allows",
     errno.EROFS: "the disk or folder is read-only",
-    errno.EACCES: "no permission to write there",
-    errno.EPERM: "no permission to write there",
+    errno.EACCES: "permission denied",
+    errno.EPERM: "permission denied",
     errno.ENAMETOOLONG: "the file name or path is too long for this system",
     errno.ENOTDIR: "a part of the path is a file, not a folder",
     errno.EISDIR: "it is a folder, not a file",

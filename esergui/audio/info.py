@@ -17,7 +17,7 @@ from pathlib import Path
 
 import soundfile as sf
 
-from esergui.errors import AudioError
+from esergui.errors import AudioError, os_problem
 
 #: What the user is told the app reads.
 SUPPORTED = "wav, flac, ogg, mp3, m4a/aac"
@@ -85,7 +85,7 @@ def check_file(path: str | os.PathLike[str]) -> tuple[Path, bytes]:
     except PermissionError:
         raise AudioError(f"No permission to read {p} (a folder on its path is not accessible)") from None
     except OSError as exc:
-        raise AudioError(f"Cannot read {p}: {exc.strerror or exc}") from None
+        raise AudioError(f"Cannot read {p}: {os_problem(exc)}") from None
     if p.is_dir():
         raise AudioError(f"{p} is a folder, not an audio file")
     if not p.is_file():
@@ -96,7 +96,7 @@ def check_file(path: str | os.PathLike[str]) -> tuple[Path, bytes]:
     except PermissionError:
         raise AudioError(f"No permission to read {p}") from None
     except OSError as exc:
-        raise AudioError(f"Cannot read {p}: {exc.strerror or exc}") from None
+        raise AudioError(f"Cannot read {p}: {os_problem(exc)}") from None
     if st.st_size == 0 or not head:
         raise AudioError(f"{p} is empty (0 bytes)")
     return p, head

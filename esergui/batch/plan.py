@@ -27,7 +27,7 @@ from typing import Any
 
 from esergui.batch.inputs import LessonInput
 from esergui.batch.provenance import file_sha256, resume_key
-from esergui.errors import USER_ERRORS
+from esergui.errors import USER_ERRORS, os_problem
 
 LESSONS_DIR = "lessons"
 DONE_FILE = "done.json"
@@ -158,7 +158,7 @@ def plan_batch(
             plan.failed.append(Failure(str(lesson.path), one_line(exc, str(lesson.path))))
             continue
         except OSError as exc:
-            plan.failed.append(Failure(str(lesson.path), f"cannot read it ({exc.strerror or exc})"))
+            plan.failed.append(Failure(str(lesson.path), f"cannot read it ({os_problem(exc)})"))
             continue
         finally:
             if on_file is not None:

@@ -30,7 +30,7 @@ from esergui.batch.inputs import BatchInputError, LessonInput
 from esergui.batch.plan import LESSONS_DIR, STATE_DIR, BatchConfig, BatchPlan, Failure, LessonTask, plan_batch
 from esergui.batch.provenance import file_sha256, settings_fingerprint, settings_hash
 from esergui.batch.worker import LessonOutcome
-from esergui.errors import USER_ERRORS
+from esergui.errors import USER_ERRORS, os_problem
 from esergui.lesson import now_iso
 
 
@@ -96,7 +96,7 @@ def run_batch(
     try:
         (out / STATE_DIR).mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise BatchInputError(f"cannot create the output folder {out}: {exc.strerror or exc}") from None
+        raise BatchInputError(f"cannot create the output folder {out}: {os_problem(exc)}") from None
     started = now_iso()
     _remove_leftovers(out / LESSONS_DIR)
     plan = plan_batch(inputs, config, resume=resume, on_file=on_file)

@@ -12,36 +12,17 @@ Errors are :class:`ExportError` with one line naming the file and the cause in w
 
 from __future__ import annotations
 
-import errno
 import os
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from esergui.errors import EserError
+from esergui.errors import EserError, os_problem
 
 
 class ExportError(EserError):
     """An export could not be written (folder not writable, disk full...) or was asked for
     something it cannot do (an unknown format)."""
-
-
-_CAUSES = {
-    errno.ENOSPC: "the disk is full",
-    errno.EDQUOT: "the disk quota is exceeded",
-    errno.EFBIG: "the file is larger than this system allows",
-    errno.EROFS: "the folder is on a read-only file system",
-    errno.EACCES: "permission denied",
-    errno.EPERM: "permission denied",
-    errno.ENAMETOOLONG: "the file name is too long",
-    errno.ENOTDIR: "a part of the path is a file, not a folder",
-    errno.EISDIR: "a folder of that name is in the way",
-}
-
-
-def describe_os_error(exc: OSError) -> str:
-    """The cause of ``exc`` in words (``"the disk is full"``...), else its ``strerror``."""
-    return _CAUSES.get(exc.errno or 0, exc.strerror or str(exc))
 
 
 def write_atomic(path: str | Path, write: Callable[[Path], object]) -> Path:
@@ -53,7 +34,7 @@ def write_atomic(path: str | Path, write: Callable[[Path], object]) -> Path:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise ExportError(f"cannot write {path}: {describe_os_error(exc)}") from None
+        raise ExportError(f"cannot write {path}: {os_problem(exc)}") from None
     tmp: Path | None = None
     try:
         fd, name = tempfile.mkstemp(prefix=".eser-", suffix=".tmp", dir=path.parent)
@@ -65,7 +46,7 @@ def write_atomic(path: str | Path, write: Callable[[Path], object]) -> Path:
         os.replace(tmp, path)
         tmp = None
     except OSError as exc:
-        raise ExportError(f"cannot write {path}: {describe_os_error(exc)}") from None
+        raise ExportError(f"cannot write {path}: {os_problem(exc)}") from None
     finally:
         if tmp is not None:
             tmp.unlink(missing_ok=True)

@@ -34,7 +34,7 @@ from esergui.agreement import (
     compare,
     read_csv,
 )
-from esergui.errors import EserError
+from esergui.errors import EserError, os_problem
 from esergui.formats import eaf, jsonfmt, lines, textgrid
 from esergui.formats.tiers import RawTier, assemble, tier_fields
 
@@ -71,7 +71,7 @@ def read_tiers(path: str | Path) -> list[RawTier]:
         if fmt == "textgrid":
             return textgrid.read_textgrid(path)
     except OSError as exc:
-        raise AnnotationImportError(f"{path}: cannot read ({exc.strerror or exc})") from None
+        raise AnnotationImportError(f"{path}: cannot read ({os_problem(exc)})") from None
     except ValueError as exc:
         raise AnnotationImportError(f"{path}: {exc}") from None
     raise AnnotationImportError(f"{path}: a {fmt} file has no tiers to choose")
@@ -114,7 +114,7 @@ def read_annotations(
     except AgreementError as exc:
         raise AnnotationImportError(str(exc)) from None
     except OSError as exc:
-        raise AnnotationImportError(f"{path}: cannot read ({exc.strerror or exc})") from None
+        raise AnnotationImportError(f"{path}: cannot read ({os_problem(exc)})") from None
     except ValueError as exc:
         raise AnnotationImportError(f"{path}: {exc}") from None
     if not items:

@@ -13,7 +13,7 @@ from PySide6.QtGui import QColor, QImage, QPainter, QRegion
 from PySide6.QtWidgets import QFileDialog, QGraphicsView, QWidget
 
 from esergui.app.common.workers import one_line
-from esergui.errors import USER_ERRORS
+from esergui.errors import USER_ERRORS, os_problem
 from esergui.formats.csvout import CsvOptions
 from esergui.formats.exporting import ExportOptions, export_workspace, write_summaries
 from esergui.formats.files import ExportError
@@ -78,7 +78,7 @@ def save_image(image: QImage, path: str | Path) -> Path:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise ExportError(f"cannot write {path}: {exc.strerror or exc}") from None
+        raise ExportError(f"cannot write {path}: {os_problem(exc)}") from None
     # ignore: the PySide6 stubs type the format as bytes, but save() takes a str (bytes raise ValueError)
     if not image.save(str(path), "PNG"):  # type: ignore[call-overload]
         raise ExportError(f"cannot write {path}: the image could not be saved")
