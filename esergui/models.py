@@ -39,25 +39,12 @@ class ModelRegistryError(EserError):
 
 
 def bundled_model_path() -> Path | None:
-    """The bundled model file, or ``None`` when this installation has none (yet).
+    """The bundled model file (:func:`model.inference.bundled_model_path`), or ``None`` when
+    this installation lacks it (a damaged install; the app then says so)."""
+    from model.inference import bundled_model_path as bundled  # imports torch: only when asked
 
-    Uses :func:`model.inference.bundled_model_path` when the model layer provides it, else the
-    first ``*.safetensors`` under ``model/weights/``."""
-    try:
-        from model.inference import bundled_model_path as from_model
-    except ImportError:
-        pass  # a model layer without it: the first file under model/weights/ (below)
-    else:
-        try:
-            path = Path(from_model())
-            if path.is_file():
-                return path
-        except (ModelError, OSError, TypeError):
-            pass
-    import model
-
-    files = sorted((Path(model.__file__).parent / "weights").glob(f"*{MODEL_SUFFIX}"))
-    return files[0] if files else None
+    path = bundled()
+    return path if path.is_file() else None
 
 
 @dataclass(frozen=True)

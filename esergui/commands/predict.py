@@ -4,12 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    import numpy as np
 
 NAME = "predict"
 HELP = "classify the emotion of each audio file (one utterance per file)"
@@ -31,24 +26,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _loader() -> Callable[[Path], np.ndarray]:
-    """The app's decoder (any format, any rate), else the model layer's reader."""
-    try:
-        from esergui.audio import load_audio as decode
-    except ImportError:
-        from model.data import load_audio
-
-        return load_audio
-    return lambda p: decode(p)
-
-
 def run(args: argparse.Namespace) -> int:
+    from esergui.audio import load_audio
     from model.affect import affect_matrix
     from model.inference import EmotionRecognizer
 
     rec = EmotionRecognizer.load(args.model, device=args.device)
-    load = _loader()
-    wavs = [load(Path(f)) for f in args.files]
+    wavs = [load_audio(Path(f)) for f in args.files]
     probs = rec.predict(
         wavs, batch_size=args.batch_size, speakers=["speaker"] * len(wavs) if args.same_speaker else None
     )
