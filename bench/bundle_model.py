@@ -4,9 +4,11 @@
     .venv/bin/python -m bench.bundle_model --attach-only  # re-attach figures, weights unchanged
 
 The epoch count is the median best epoch (chosen on held-out *training* speakers) of the
-speaker-independent folds of the recipe (``bench/out/<recipe>-speaker-pairs[-s<seed>]/folds.csv``,
-every seed found), and for the second recipe the confidence temperature is the median of those
-folds' temperatures; the LR schedule is the cross-validation one (``TrainConfig.epochs``),
+speaker-independent folds of one seed of the recipe (``--cv-seed``, default 0), read from the
+committed fold rows ``bench/results/cv_<recipe>-speaker-pairs-s<seed>_folds.csv`` (recipe 1:
+``cv_<recipe>-speaker-pairs_folds.csv``), so a fresh clone trains the same model; for the second
+recipe the confidence temperature is the median of those folds' temperatures. Without those rows
+the command stops (give ``--epochs`` to train anyway); the LR schedule is the cross-validation one (``TrainConfig.epochs``),
 stopped after that many epochs.
 Figures come from ``bench/out/<method>-<protocol>/summary.csv`` where they exist, else from the
 evaluation figures already stored in the file being replaced (runs of earlier sessions).
@@ -24,6 +26,7 @@ from pathlib import Path
 import torch
 
 OUT = Path("bench/out")
+RESULTS = Path("bench/results")
 RUNS = [
     ("esernet2", "speaker-pairs-s0"),
     ("esernet2", "speaker-pairs-s1"),
@@ -82,18 +85,23 @@ def figures(previous: dict | None = None) -> dict:
     return ev
 
 
-def fold_rows(recipe: str) -> list[dict[str, str]]:
-    """Clean-condition fold rows of the recipe's speaker-independent runs (every seed)."""
-    runs = [OUT / f"{recipe}-speaker-pairs"] + sorted(OUT.glob(f"{recipe}-speaker-pairs-s[0-9]"))
-    return [r for run in runs for r in read(run / "folds.csv") if r["condition"] == "clean"]
+def folds_file(recipe: str, seed: int) -> Path:
+    """The committed fold rows of the recipe's speaker-independent run of that seed."""
+    seeded = RESULTS / f"cv_{recipe}-speaker-pairs-s{seed}_folds.csv"
+    return seeded if seeded.is_file() else RESULTS / f"cv_{recipe}-speaker-pairs_folds.csv"
 
 
-def best_epochs(recipe: str) -> list[int]:
-    return [int(r["best_epoch"]) for r in fold_rows(recipe)]
+def fold_rows(recipe: str, seed: int) -> list[dict[str, str]]:
+    """Clean-condition fold rows of the recipe's speaker-independent run of one seed."""
+    return [r for r in read(folds_file(recipe, seed)) if r["condition"] == "clean"]
 
 
-def temperatures(recipe: str) -> list[float]:
-    return [float(r["temperature"]) for r in fold_rows(recipe) if r.get("temperature")]
+def best_epochs(recipe: str, seed: int) -> list[int]:
+    return [int(r["best_epoch"]) for r in fold_rows(recipe, seed) if r.get("best_epoch")]
+
+
+def temperatures(recipe: str, seed: int) -> list[float]:
+    return [float(r["temperature"]) for r in fold_rows(recipe, seed) if r.get("temperature")]
 
 
 def main() -> int:
@@ -102,6 +110,9 @@ def main() -> int:
     ap.add_argument("--attach-only", action="store_true")
     ap.add_argument("--epochs", type=int, help="override the epoch count from cross-validation")
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument(
+        "--cv-seed", type=int, default=0, help="the cross-validation seed whose folds give epochs and temperature"
+    )
     ap.add_argument(
         "--recipe",
         default="esernet2",
@@ -125,13 +136,16 @@ def main() -> int:
         fcfg, mcfg, base_tcfg = FeatureConfig(), ModelConfig(), TrainConfig()
     if args.attach_only:
         bundle = load_model(args.out)
-        eps = best_epochs(recipe)  # record what all finished SI folds say next to what was used
+        eps = best_epochs(recipe, args.cv_seed)  # record what all finished SI folds say next to what was used
         cv = bundle.metadata.setdefault("training", {}).setdefault("epochs_from_cv", {})
         cv["si_best_epochs_all_folds"] = eps
         cv["median_all_folds"] = statistics.median(eps) if eps else None
     else:
-        eps = best_epochs(recipe)
-        n = args.epochs or (int(round(statistics.median(eps))) if eps else base_tcfg.epochs)
+        eps = best_epochs(recipe, args.cv_seed)
+        if not eps and not args.epochs:
+            print(f"bundle_model: no fold rows in {folds_file(recipe, args.cv_seed)}; give --epochs", flush=True)
+            return 2
+        n = args.epochs or int(round(statistics.median(eps)))
         tcfg = dataclasses.replace(base_tcfg, stop_after=n)
         print(f"best epochs of the SI folds: {eps} -> training {n} epochs on all EmoDB", flush=True)
         t0 = time.time()
@@ -148,8 +162,8 @@ def main() -> int:
             log=lambda s: print(s, flush=True),
         )
         bundle = res.bundle
-        bundle.metadata["training"]["epochs_from_cv"] = {"si_best_epochs": eps, "median": n}
-        temps = temperatures(recipe)
+        bundle.metadata["training"]["epochs_from_cv"] = {"si_best_epochs": eps, "median": n, "seed": args.cv_seed}
+        temps = temperatures(recipe, args.cv_seed)
         if temps:  # fitted per fold on held-out training speakers (model/calibration.py)
             bundle.metadata["temperature"] = round(statistics.median(temps), 4)
             bundle.metadata["training"]["temperature_from_cv"] = {

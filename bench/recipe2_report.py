@@ -1,10 +1,11 @@
 """Tables of the second ESERNet recipe from its cross-validation runs, and the committed copies
 of their per-clip predictions, so every figure can be recomputed.
 
-    .venv/bin/python -m bench.recipe2_report            # reads bench/out, writes bench/results
+    .venv/bin/python -m bench.recipe2_report            # reads bench/out (else bench/results), writes bench/results
 
 Reads ``bench/out/<run>/{predictions,folds}.csv`` (written by ``esergui evaluate`` or
-``bench.cv_jobs merge``); writes ``bench/results/esernet2.md``, ``bench/results/esernet2_reliability.png``
+``bench.cv_jobs merge``), or, for a run not in bench/out, its committed copies
+``bench/results/cv_<run>_{predictions,folds}.csv``; writes ``bench/results/esernet2.md``, ``bench/results/esernet2_reliability.png``
 and ``bench/results/cv_<run>_{predictions,folds}.csv``. Calibration: the stored probabilities are
 the calibrated ones (each fold's temperature applied); the uncalibrated ones are recovered as
 ``softmax(T * log p)`` with the fold's ``T`` from ``folds.csv`` (exact up to the 5-decimal rounding).
@@ -44,8 +45,23 @@ def read(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(fh))
 
 
-def seed_dirs(stem: str, protocol: str) -> list[Path]:
-    return sorted(p for p in OUT.glob(f"{stem}-{protocol}-s[0-9]") if (p / "folds.csv").is_file())
+def run_csv(run: str, name: str) -> Path:
+    """``bench/out/<run>/<name>.csv`` when that run is on this machine, else its committed copy
+    ``bench/results/cv_<run>_<name>.csv`` (so a fresh clone regenerates the tables)."""
+    fresh = OUT / run / f"{name}.csv"
+    return fresh if fresh.is_file() else RESULTS / f"cv_{run}_{name}.csv"
+
+
+def seed_runs(stem: str, protocol: str) -> list[str]:
+    """Names of the run's seeds (``<stem>-<protocol>-s<N>``) found in bench/out or bench/results."""
+    names = {p.name for p in OUT.glob(f"{stem}-{protocol}-s[0-9]") if (p / "folds.csv").is_file()}
+    names |= {p.name[3 : -len("_folds.csv")] for p in RESULTS.glob(f"cv_{stem}-{protocol}-s[0-9]_folds.csv")}
+    return sorted(names)
+
+
+def sd(values) -> float:
+    """Sample standard deviation (ddof=1); 0 for a single value."""
+    return float(np.std(values, ddof=1)) if len(values) > 1 else 0.0
 
 
 def probs_of(rows: list[dict[str, str]]) -> np.ndarray:
@@ -59,13 +75,13 @@ def figures(rows: list[dict[str, str]]):
 def run_line(stem: str, protocol: str, n_folds: int) -> tuple[str, list[dict[str, str]]]:
     """One table row: pooled figures of seed 0, mean ± sd of pooled UA over seeds, the seed
     ensemble (mean probability) where every seed has the same clips, inner validation UA."""
-    dirs = seed_dirs(stem, protocol)
-    if not dirs:
+    runs = seed_runs(stem, protocol)
+    if not runs:
         return "", []
     per_seed = []
-    for d in dirs:
-        preds = [r for r in read(d / "predictions.csv") if r["condition"] == "clean"]
-        folds = [r for r in read(d / "folds.csv") if r["condition"] == "clean"]
+    for d in runs:
+        preds = [r for r in read(run_csv(d, "predictions")) if r["condition"] == "clean"]
+        folds = [r for r in read(run_csv(d, "folds")) if r["condition"] == "clean"]
         per_seed.append((d, preds, folds))
     _, p0, f0 = per_seed[0]
     fig = figures(p0)
@@ -79,7 +95,7 @@ def run_line(stem: str, protocol: str, n_folds: int) -> tuple[str, list[dict[str
     ens = ""
     if len(per_seed) > 1:
         seeds = (
-            f"{np.mean(uas):.1f} ± {np.std(uas):.1f} ({len(uas)} seeds: "
+            f"{np.mean(uas):.1f} ± {sd(uas):.1f} ({len(uas)} seeds: "
             f"{', '.join(f'{u:.1f}' for u in uas)}; folds {' '.join(sorted(common))})"
         )
         mean_p = np.mean([probs_of(p) for p in on_common], axis=0)
@@ -87,7 +103,7 @@ def run_line(stem: str, protocol: str, n_folds: int) -> tuple[str, list[dict[str
         ens = f"{100 * compute_figures(truth, mean_p.argmax(1).tolist(), LABELS).ua:.1f}"
     line = (
         f"| {stem} | {len(f0)} of {n_folds} | {100 * fig.wa:.1f} | {100 * fig.ua:.1f} | {100 * fig.macro_f1:.1f} | "
-        f"{fold_ua.mean():.1f} ± {fold_ua.std():.1f} | {seeds} | {ens} | "
+        f"{fold_ua.mean():.1f} ± {sd(fold_ua):.1f} | {seeds} | {ens} | "
         f"{100 * np.mean(inner):.1f} |"
         if inner
         else ""
@@ -98,8 +114,8 @@ def run_line(stem: str, protocol: str, n_folds: int) -> tuple[str, list[dict[str
 def noise_table(stems: list[str]) -> list[str]:
     conds = ["clean", "babble20", "babble10", "babble5", "room20", "room10", "room5"]
     out = ["| run | folds | " + " | ".join(conds) + " |", "|---" * (len(conds) + 2) + "|"]
-    for stem, protocol_dir in stems:
-        rows = read(protocol_dir / "predictions.csv")
+    for stem, run in stems:
+        rows = read(run_csv(run, "predictions"))
         folds = sorted({r["fold"] for r in rows})
         cells = []
         for c in conds:
@@ -154,8 +170,9 @@ def main() -> None:
         "# ESERNet recipe 2: cross-validation on EmoDB",
         "",
         (
-            "Generated by `.venv/bin/python -m bench.recipe2_report` from the runs in `bench/out/` (per-clip "
-            "predictions copied to `bench/results/cv_<run>_predictions.csv`). Pooled figures are seed 0's; seeds are compared on the folds every seed finished; "
+            "Generated by `.venv/bin/python -m bench.recipe2_report` from the runs in `bench/out/`, or where a "
+            "run is not there from its committed per-clip predictions and fold rows "
+            "(`bench/results/cv_<run>_{predictions,folds}.csv`). Standard deviations are sample ones (n - 1). Pooled figures are seed 0's; seeds are compared on the folds every seed finished; "
             "UA in %."
         ),
         "",
@@ -166,9 +183,9 @@ def main() -> None:
         line, _ = run_line(stem, SI, 5)
         if line:
             md.append(line)
-    base = OUT / "esernet2-baseline-speaker-pairs"
-    if (base / "predictions.csv").is_file():
-        b = figures([r for r in read(base / "predictions.csv") if r["condition"] == "clean"])
+    base = "esernet2-baseline-speaker-pairs"
+    if run_csv(base, "predictions").is_file():
+        b = figures([r for r in read(run_csv(base, "predictions")) if r["condition"] == "clean"])
         md.append(
             f"| eGeMAPS + SVM (same folds, all 8 training speakers, speaker-standardised) | 5 of 5 | "
             f"{100 * b.wa:.1f} | {100 * b.ua:.1f} | {100 * b.macro_f1:.1f} | | deterministic | | |"
@@ -183,23 +200,23 @@ def main() -> None:
     line, _ = run_line("esernet2", "random10", 10)
     if line:
         md.append(line)
-    base10 = OUT / "esernet2-baseline-random10"
-    if (base10 / "predictions.csv").is_file():
-        b = figures([r for r in read(base10 / "predictions.csv") if r["condition"] == "clean"])
+    base10 = "esernet2-baseline-random10"
+    if run_csv(base10, "predictions").is_file():
+        b = figures([r for r in read(run_csv(base10, "predictions")) if r["condition"] == "clean"])
         md.append(
             f"| eGeMAPS + SVM | 10 of 10 | {100 * b.wa:.1f} | {100 * b.ua:.1f} | {100 * b.macro_f1:.1f} | | | | |"
         )
-    noisy = [(s, d) for s in ("esernet2", "esernet2-noise") for d in seed_dirs(s, SI)[:1]]
-    noisy += [("eGeMAPS + SVM", base)] if base.is_dir() else []
+    noisy = [(s, d) for s in ("esernet2", "esernet2-noise") for d in seed_runs(s, SI)[:1]]
+    noisy += [("eGeMAPS + SVM", base)] if run_csv(base, "predictions").is_file() else []
     md += ["", "## Robustness: UA (pooled over the folds run, %) with babble / room noise at 20, 10, 5 dB SNR", ""]
     md += noise_table(noisy)
     # calibration of the main run, seed 0
-    dirs = seed_dirs("esernet2", SI)
-    if dirs:
-        rows = [r for r in read(dirs[0] / "predictions.csv") if r["condition"] == "clean"]
+    runs = seed_runs("esernet2", SI)
+    if runs:
+        rows = [r for r in read(run_csv(runs[0], "predictions")) if r["condition"] == "clean"]
         temps = {
             r["fold"]: float(r["temperature"])
-            for r in read(dirs[0] / "folds.csv")
+            for r in read(run_csv(runs[0], "folds"))
             if r["condition"] == "clean" and r.get("temperature")
         }
         y = [LABELS.index(r["true"]) for r in rows]

@@ -342,9 +342,10 @@ def summarise(
         fr = [r for r in fold_rows if r["condition"] == cond]
         wa = np.array([float(r["wa"]) for r in fr])
         ua = np.array([float(r["ua"]) for r in fr])
+        ddof = 1 if len(fr) > 1 else 0  # sample standard deviation over folds
         md.append(
             f"| {cond} | {fig.n} | {100 * fig.wa:.2f} | {100 * fig.ua:.2f} | {100 * fig.macro_f1:.2f} | "
-            f"{100 * wa.mean():.2f} ± {100 * wa.std():.2f} | {100 * ua.mean():.2f} ± {100 * ua.std():.2f} |"
+            f"{100 * wa.mean():.2f} ± {100 * wa.std(ddof=ddof):.2f} | {100 * ua.mean():.2f} ± {100 * ua.std(ddof=ddof):.2f} |"
         )
         csv_rows.append(
             {
@@ -355,7 +356,7 @@ def summarise(
                 "macro_f1": round(fig.macro_f1, 4),
                 "wa_fold_mean": round(float(wa.mean()), 4),
                 "ua_fold_mean": round(float(ua.mean()), 4),
-                "ua_fold_sd": round(float(ua.std()), 4),
+                "ua_fold_sd": round(float(ua.std(ddof=ddof)), 4),
                 **{f"recall_{k}": round(v, 4) for k, v in fig.recall.items()},
             }
         )

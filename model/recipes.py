@@ -10,8 +10,9 @@ protocol, so a cross-validation run, the bundled model and the model card name o
   classifier, no waveform noise/gain augmentation (speed perturbation and SpecAugment stay),
   and the nested protocol: epoch count and temperature chosen on held-out *training* speakers,
   then the fold model trained on all training speakers.
-* ``esernet2-noise``: recipe 2 with mild noise augmentation (30 % of crops, 10-30 dB); the
-  candidate the recipe was chosen against on inner validation UA (see the model card).
+* ``esernet2-noise``: recipe 2 with mild noise augmentation (30 % of crops, 10-30 dB); run
+  beside recipe 2 for comparison only (the augmentation choice was fixed before the runs; see
+  the model card).
 """
 
 from __future__ import annotations
