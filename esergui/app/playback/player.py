@@ -177,6 +177,9 @@ class Player(QObject):
                 outdata[len(x) :, 0] = 0.0
                 raise _stop_exception()
 
+        def finished() -> None:  # PortAudio thread; must return None (emit returns a bool)
+            self._finished_from_audio.emit(feed)
+
         try:
             stream = self.stream_factory(
                 samplerate=sr,
@@ -184,7 +187,7 @@ class Player(QObject):
                 dtype="float32",
                 blocksize=BLOCK,
                 callback=callback,
-                finished_callback=lambda: self._finished_from_audio.emit(feed),  # PortAudio thread
+                finished_callback=finished,
                 device=self.device,
             )
             stream.start()
