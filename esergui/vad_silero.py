@@ -11,7 +11,8 @@ The sequence export computes the same per-frame probabilities as the streaming m
 package documents it as bit-exact), but one ONNX call handles a whole block of 512-sample
 (32 ms) frames, each prefixed by the last 64 samples of the previous frame, with the LSTM
 state carried from block to block. So a recording is processed in a handful of calls
-(~530x real time on one core of the development machine, ``bench/vad_bench.py --speed``).
+(345-370x real time wall, 475x in CPU time, one thread on the shared development machine;
+``bench/results/vad_speed.md``).
 
 Qt-free, 16 kHz only (the pipeline decodes to 16 kHz).
 """

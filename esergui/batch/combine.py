@@ -14,12 +14,15 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from esergui.batch.files import write_csv
 from esergui.batch.plan import Failure, LessonTask, read_done
+
+if TYPE_CHECKING:
+    from esergui.workspace import Workspace
 
 SUMMARIES_CSV = "all_summaries.csv"
 UTTERANCES_PARQUET = "all_utterances.parquet"
@@ -113,10 +116,10 @@ def write_combined(out_dir: str | Path, lessons: Sequence[LessonTask], failures:
     }
 
 
-def store_in_workspace(ws: Any, task: LessonTask) -> int:
+def store_in_workspace(ws: Workspace, task: LessonTask) -> int:
     """Add a finished lesson to a workspace and store its analysis (keeping any human edits
     already there, as re-analysis always does). Returns the workspace lesson id."""
-    from esergui.lesson import AnalysisRun, Speaker, Utterance
+    from esergui.lesson import AnalysisRun, Speaker, Utterance, stored_id
 
     data = json.loads((Path(task.folder) / "analysis.json").read_text(encoding="utf-8"))
     run_fields = {k: v for k, v in data["run"].items() if k not in ("id", "lesson_id")}
@@ -127,5 +130,6 @@ def store_in_workspace(ws: Any, task: LessonTask) -> int:
     ]
     speakers = [Speaker(**{**s, "id": None, "lesson_id": None}) for s in data["speakers"]]
     lesson = ws.add_lesson(task.audio_path, name=task.name)
-    ws.store_analysis(lesson.id, run, utts, speakers, duration_s=data["duration_s"])
-    return int(lesson.id)
+    lesson_id = stored_id(lesson.id)
+    ws.store_analysis(lesson_id, run, utts, speakers, duration_s=data["duration_s"])
+    return lesson_id

@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from esergui import __version__
 from esergui.batch.combine import store_in_workspace, write_combined
@@ -32,6 +32,9 @@ from esergui.batch.provenance import file_sha256, settings_fingerprint, settings
 from esergui.batch.worker import LessonOutcome
 from esergui.errors import USER_ERRORS, os_problem
 from esergui.lesson import now_iso
+
+if TYPE_CHECKING:
+    from esergui.workspace import Workspace
 
 
 def resolve_model(model_path: str | None) -> tuple[str | None, str]:
@@ -83,7 +86,7 @@ def run_batch(
     jobs: int = 1,
     scheduler: str | None = None,
     resume: bool = False,
-    workspace: Any = None,
+    workspace: Workspace | None = None,
     on_file: Callable[[LessonInput], None] | None = None,
     on_planned: Callable[[BatchPlan], None] | None = None,
     on_outcome: Callable[[LessonOutcome], None] | None = None,
@@ -150,7 +153,7 @@ def _remove_leftovers(lessons_dir: Path) -> None:
             shutil.rmtree(stale, ignore_errors=True)
 
 
-def _store(workspace: Any, task: LessonTask, result: BatchResult) -> None:
+def _store(workspace: Workspace, task: LessonTask, result: BatchResult) -> None:
     try:
         store_in_workspace(workspace, task)
     except USER_ERRORS as exc:

@@ -13,7 +13,10 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from esergui.workspace import Workspace
 
 NAME = "batch"
 HELP = "analyse many lessons (files, folders, manifest CSVs) on local processes or a Dask cluster, with resume"
@@ -98,7 +101,7 @@ def run(args: argparse.Namespace) -> int:
             ws.close()
 
 
-def _active_model(ws: Any) -> str | None:
+def _active_model(ws: Workspace | None) -> str | None:
     if ws is None or ws.active_model is None:
         return None
     from esergui.models import active_model_path
@@ -107,7 +110,7 @@ def _active_model(ws: Any) -> str | None:
     return str(path) if path is not None else None
 
 
-def _run(args: argparse.Namespace, inputs: list, config: Any, ws: Any, tqdm: Any, run_batch: Any) -> int:
+def _run(args: argparse.Namespace, inputs: list, config: Any, ws: Workspace | None, tqdm: Any, run_batch: Any) -> int:
     bars: dict[str, Any] = {}
     counts = {"done": 0, "failed": 0}
     durations: dict[str, float] = {}

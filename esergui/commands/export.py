@@ -9,7 +9,11 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from esergui.lesson import Lesson
+    from esergui.workspace import Workspace
 
 NAME = "export"
 HELP = "write workspace lessons as ELAN, Praat, RTTM, Audacity-label, CSV or JSON files (no re-analysis)"
@@ -46,7 +50,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quiet", action="store_true", help="print nothing but errors")
 
 
-def find_lessons(ws: Any, specs: list[str]) -> list[Any]:
+def find_lessons(ws: Workspace, specs: list[str]) -> list[Lesson]:
     """Lessons named by ``specs`` (name, id or ``all``), in workspace order, each once.
     Raises :class:`esergui.errors.EserError` for a spec that matches none."""
     from esergui.errors import EserError
@@ -70,13 +74,14 @@ def find_lessons(ws: Any, specs: list[str]) -> list[Any]:
 def run(args: argparse.Namespace) -> int:
     from esergui.formats.csvout import CsvOptions
     from esergui.formats.exporting import ExportOptions, check_formats, export_workspace
+    from esergui.lesson import stored_id
     from esergui.workspace import Workspace
 
     formats = check_formats(f for f in args.format.split(",") if f.strip())
     options = ExportOptions(CsvOptions(bom=args.csv_bom, semicolon=args.csv_semicolon), args.tiers)
     with Workspace.open(args.workspace, create=False) as ws:
         lessons = find_lessons(ws, args.lesson)
-        results = export_workspace(ws, [int(x.id) for x in lessons], args.out, formats, options)
+        results = export_workspace(ws, [stored_id(x.id) for x in lessons], args.out, formats, options)
     if not args.quiet:
         for r in results:
             print(f"{r.lesson} -> {', '.join(str(p) for p in r.files)}")

@@ -63,6 +63,7 @@ def run(args: argparse.Namespace) -> int:
     from esergui.commands.export import find_lessons
     from esergui.errors import EserError
     from esergui.formats.importing import apply_to_lesson, read_annotations, read_tiers
+    from esergui.lesson import stored_id
     from esergui.workspace import Workspace
 
     if args.list_tiers:
@@ -86,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
             raise EserError(f"'{args.lesson}' names {len(lessons)} lessons; give the lesson id")
         lesson = lessons[0]
         items = read_annotations(args.file, _tier_map(args.tier) or None, lesson=lesson.name, file_id=args.file_id)
-        report = apply_to_lesson(ws, int(lesson.id), items, args.overwrite, args.min_overlap, fields)
+        report = apply_to_lesson(ws, stored_id(lesson.id), items, args.overwrite, args.min_overlap, fields)
     print(f"{args.file} -> lesson {lesson.id} '{lesson.name}' in {args.workspace}")
     for line in report.lines():
         print(line)

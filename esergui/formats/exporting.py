@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterable, MutableSet, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from esergui.agreement import Annotated
 from esergui.formats import csvout, eaf, jsonfmt, lines, tables, textgrid
@@ -31,6 +31,9 @@ from esergui.formats.names import output_stem
 from esergui.formats.tiers import build_tiers
 from esergui.lesson import AnalysisRun, Speaker, Utterance
 from esergui.summary import SummarySettings, emotion_labels
+
+if TYPE_CHECKING:
+    from esergui.workspace import Workspace
 
 EXPORT_FORMATS = ("csv", "eaf", "textgrid", "rttm", "audacity", "json")
 LESSONS_SUMMARY = "lessons_summary.csv"
@@ -145,7 +148,7 @@ def write_summaries(rows: Sequence[dict[str, Any]], path: str | Path, options: C
 
 
 def export_workspace(
-    ws: Any,
+    ws: Workspace,
     lesson_ids: Sequence[int],
     out_dir: str | Path,
     formats: Iterable[str] = ("csv",),

@@ -24,7 +24,7 @@ import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from esergui.agreement import (
     AgreementError,
@@ -37,6 +37,10 @@ from esergui.agreement import (
 from esergui.errors import EserError, os_problem
 from esergui.formats import eaf, jsonfmt, lines, textgrid
 from esergui.formats.tiers import RawTier, assemble, tier_fields
+from esergui.lesson import stored_id
+
+if TYPE_CHECKING:
+    from esergui.workspace import Workspace
 
 IMPORT_SUFFIXES = {
     ".eaf": "eaf",
@@ -170,7 +174,7 @@ def _match_key(name: str) -> str:
     return " ".join(text.replace("_", " ").split()).casefold()
 
 
-def _speaker_labels(ws: Any, lesson_id: int, items: Sequence[Annotated], report: ImportReport) -> dict[str, str]:
+def _speaker_labels(ws: Workspace, lesson_id: int, items: Sequence[Annotated], report: ImportReport) -> dict[str, str]:
     """Imported speaker name -> lesson speaker label (new speakers added)."""
     by_name: dict[str, str] = {}
     for s in ws.speakers(lesson_id):
@@ -188,7 +192,7 @@ def _speaker_labels(ws: Any, lesson_id: int, items: Sequence[Annotated], report:
 
 
 def apply_to_lesson(
-    ws: Any,
+    ws: Workspace,
     lesson_id: int,
     items: Sequence[Annotated],
     overwrite: bool = False,
@@ -215,7 +219,7 @@ def apply_to_lesson(
         u = by_id[p.a.utterance_id]
         change = _changes(u, p.b, speakers, fields, overwrite, report)
         if change:
-            changes[int(u.id)] = change
+            changes[stored_id(u.id)] = change
     report.paired = len(pairs)
     if changes:
         ws.update_human(changes, "import")

@@ -11,11 +11,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from esergui.errors import WorkspaceError
-from esergui.lesson import AnalysisRun, Lesson, Utterance
+from esergui.lesson import AnalysisRun, Lesson, Utterance, stored_id
 from esergui.summary import SummarySettings, emotion_labels, lesson_summary
+
+if TYPE_CHECKING:
+    from esergui.workspace import Workspace
 
 
 @dataclass(frozen=True)
@@ -71,7 +74,7 @@ class ReportLesson:
         return self.run.model_name if self.run is not None else None
 
 
-def from_workspace(ws: Any, lesson: str | int) -> ReportLesson:
+def from_workspace(ws: Workspace, lesson: str | int) -> ReportLesson:
     """A workspace lesson by id (an int, or a string of digits naming an existing id) or by
     name; a name several lessons share raises :class:`WorkspaceError` listing their ids."""
     lesson_id = find_lesson(ws, lesson)
@@ -82,7 +85,7 @@ def from_workspace(ws: Any, lesson: str | int) -> ReportLesson:
     )
 
 
-def find_lesson(ws: Any, lesson: str | int) -> int:
+def find_lesson(ws: Workspace, lesson: str | int) -> int:
     """The id of the lesson named (or numbered) ``lesson`` in workspace ``ws``."""
     lessons = ws.lessons()
     text = str(lesson).strip()
@@ -92,7 +95,7 @@ def find_lesson(ws: Any, lesson: str | int) -> int:
         les for les in lessons if les.name.casefold() == text.casefold()
     ]
     if len(same) == 1:
-        return int(same[0].id)
+        return stored_id(same[0].id)
     if same:
         ids = ", ".join(str(les.id) for les in same)
         raise WorkspaceError(f"{len(same)} lessons are named {text!r} (ids {ids}); give the id instead")

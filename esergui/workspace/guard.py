@@ -26,9 +26,12 @@ import sqlite3
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from esergui.errors import WorkspaceError, os_problem
+
+if TYPE_CHECKING:
+    from esergui.workspace import Workspace
 
 try:  # POSIX; elsewhere an interrupted analysis is recovered by re-analysing
     import fcntl
@@ -128,7 +131,7 @@ def reporting_workspace(method: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def _lesson_label(ws: Any, lesson_id: int) -> str:
+def _lesson_label(ws: Workspace, lesson_id: int) -> str:
     try:
         row = ws._con.execute("SELECT name FROM lessons WHERE id = ?", (lesson_id,)).fetchone()
         return f"lesson '{row[0]}' (id {lesson_id})" if row else f"lesson id {lesson_id}"

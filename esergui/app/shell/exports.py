@@ -165,7 +165,9 @@ class ExportController:
                 return []
             self.win.settings.setValue("export/dir", folder)
         try:
-            results = export_workspace(self.win.workspace, ids, folder, formats, ExportOptions(self.csv_options()))
+            results = export_workspace(
+                self.win.require_workspace(), ids, folder, formats, ExportOptions(self.csv_options())
+            )
         except USER_ERRORS as exc:
             self.win.errors.error("Export failed", one_line(exc))
             return []
