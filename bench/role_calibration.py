@@ -1,7 +1,7 @@
 """Role-confidence calibration: fit the logistic model of ``esergui.speakers.roles`` on the
 tuning lessons, and measure how well the confidences hold (reliability table, ECE) elsewhere.
 
-    .venv/bin/python bench/role_calibration.py --fit        # tuning seeds 101-104: print CONF_COEF / CONF_BIAS
+    .venv/bin/python bench/role_calibration.py --fit        # tuning seeds 101-102: print CONF_SLOPE / CONF_OFFSET
     .venv/bin/python bench/role_calibration.py              # report: seeds 1-2, the demo lesson, the conversation
 
 A *turn* (what a reviewer sees) is right when its role is the role of most of its frames in the
