@@ -8,8 +8,6 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-
-pytest.importorskip("PySide6")
 from annotation_support import LABELS, main_window, template_ws, win  # noqa: E402,F401 (fixtures)
 from PySide6.QtCore import Qt  # noqa: E402
 from PySide6.QtTest import QTest  # noqa: E402

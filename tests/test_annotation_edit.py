@@ -9,8 +9,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
-pytest.importorskip("PySide6")
 from annotation_support import LABELS, main_window, model_output, template_ws, win  # noqa: E402,F401 (fixtures)
 from PySide6.QtCore import QEvent, QPoint, QPointF, Qt  # noqa: E402
 from PySide6.QtGui import QKeySequence, QMouseEvent  # noqa: E402

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-pytest.importorskip("PySide6")
 pytestmark = pytest.mark.qt
 
 from PySide6.QtCore import QSettings  # noqa: E402
@@ -19,8 +18,8 @@ from esergui.app.shell.main import configure_app  # noqa: E402
 from esergui.app.shell.window import MainWindow  # noqa: E402
 from esergui.lesson import AnalysisRun, Speaker, stored_id  # noqa: E402
 from esergui.workspace import Workspace  # noqa: E402
-from tests.test_app_window import wait_until  # noqa: E402
-from tests.test_hardening_workspace import LABELS, _corrupt, _utterances  # noqa: E402
+from tests.app_support import wait_until  # noqa: E402
+from tests.workspace_support import LABELS, corrupt, utterances  # noqa: E402
 
 
 @pytest.fixture
@@ -34,7 +33,7 @@ def studio(qapp, tmp_path: Path, emodb: Path):
         for wav, name in (("03a01Fa.wav", "Monday maths"), ("03a01Nc.wav", "Tuesday history")):
             lesson = ws.add_lesson(emodb / "wav" / wav, name=name, duration_s=12.0)
             speakers = [Speaker("S1", "teacher"), Speaker("S2", "student")]
-            ws.store_analysis(stored_id(lesson.id), AnalysisRun(labels=LABELS), _utterances(4), speakers)
+            ws.store_analysis(stored_id(lesson.id), AnalysisRun(labels=LABELS), utterances(4), speakers)
             ids.append(stored_id(lesson.id))
     win = MainWindow(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
     win.resize(1200, 800)
@@ -70,7 +69,7 @@ def _still_usable(win: MainWindow, healthy: int) -> None:
 def _open_damaged(win: MainWindow, damaged: int, *sql: str) -> tuple[str, str, list[tuple[str, str]]]:
     """Damage the workspace with ``sql``, open lesson ``damaged``: the dialog's title and text,
     and the list that collects every later error shown."""
-    _corrupt(win.require_workspace().folder, *sql)
+    corrupt(win.require_workspace().folder, *sql)
     errors: list[tuple[str, str]] = []
     win.errors.errorShown.connect(lambda title, reason: errors.append((title, reason)))
     win.open_lesson(damaged)
@@ -104,7 +103,7 @@ def test_damaged_lesson_row_opens_a_dialog(studio) -> None:
     title, text = _take_dialog(win, errors[1:])
     assert title == "Cannot list the lessons" and "is damaged" in text and "unknown status" in text
     assert [int(lesson.id) for lesson in win.library.model.lessons] == [healthy, damaged]
-    _corrupt(win.require_workspace().folder, f"UPDATE lessons SET status = 'analysed' WHERE id = {damaged}")
+    corrupt(win.require_workspace().folder, f"UPDATE lessons SET status = 'analysed' WHERE id = {damaged}")
     win.refresh_library()
     assert len(errors) == 2
     _still_usable(win, healthy)

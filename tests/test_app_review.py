@@ -14,7 +14,6 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-pytest.importorskip("PySide6")
 pytestmark = pytest.mark.qt
 
 from PySide6.QtCore import QPointF, QRect, QSettings, Qt  # noqa: E402
@@ -37,9 +36,8 @@ from esergui.lesson import CONFIDENCE_THRESHOLD, UNCERTAIN, AnalysisRun, Lesson,
 from esergui.recording import InputDevice  # noqa: E402
 from esergui.retrain_evidence import assess  # noqa: E402
 from esergui.workspace import Workspace  # noqa: E402
+from tests.app_support import CaptureStream, wait_until  # noqa: E402
 from tests.recording_support import sound_server  # noqa: E402, F401, F811 (fixture: a private PulseAudio server)
-from tests.test_app_window import wait_until  # noqa: E402
-from tests.test_app_workers import _CaptureStream  # noqa: E402
 
 LABELS = ("anger", "boredom", "disgust", "fear", "happiness", "sadness", "neutral")
 CLIPS = ["03a01Fa.wav", "03a01Nc.wav", "08a01Ab.wav", "09a01Ea.wav", "10a01Ac.wav", "11a01Wc.wav"]
@@ -115,7 +113,7 @@ def open_studio(tmp_path: Path) -> MainWindow:
     """A main window with the settings and workspace under ``tmp_path``, its lesson open with
     audio; sound goes to a capture stream (what a sound card would play)."""
     win = MainWindow(
-        QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat), stream_factory=_CaptureStream
+        QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat), stream_factory=CaptureStream
     )
     win.show()
     assert win.open_workspace(tmp_path / "workspace")
@@ -299,7 +297,7 @@ def test_zoom_to_selection_play_it_at_speed_and_loop(studio):
     wait_until(lambda: "▶" in win.status.time_label.text(), timeout=10)
     assert "(2×)" in win.status.time_label.text()
     wait_until(lambda: not win.player.playing, timeout=10)
-    played = np.concatenate(_CaptureStream.last.played)
+    played = np.concatenate(CaptureStream.last.played)
     length = data.end[3] - data.start[3]
     assert abs(len(played) / 16000 - length / 2) < 0.1
     assert "Cursor" in win.status.time_label.text()

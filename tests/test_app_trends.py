@@ -10,7 +10,6 @@ import pandas as pd
 import pytest
 import torch
 
-pytest.importorskip("PySide6")
 pytestmark = pytest.mark.qt
 
 from PySide6.QtCore import QSettings  # noqa: E402
@@ -20,7 +19,7 @@ from esergui.app.shell.main import configure_app  # noqa: E402
 from esergui.app.shell.window import MainWindow  # noqa: E402
 from esergui.review.adapters import summary_rows  # noqa: E402
 from esergui.review.trends import date_in_name  # noqa: E402
-from tests.test_app_window import wait_until  # noqa: E402
+from tests.app_support import wait_until  # noqa: E402
 
 torch.set_num_threads(1)
 DATES = ("2026-03-02", "2026-03-09")

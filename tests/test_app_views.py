@@ -10,7 +10,6 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-pytest.importorskip("PySide6")
 pytestmark = pytest.mark.qt
 
 from PySide6.QtCore import Qt  # noqa: E402

@@ -15,7 +15,6 @@ import pytest
 import soundfile as sf
 import torch
 
-pytest.importorskip("PySide6")
 pytestmark = pytest.mark.qt
 
 from PySide6.QtCore import QSettings  # noqa: E402
@@ -31,20 +30,10 @@ from esergui.pipeline import STAGES  # noqa: E402
 from esergui.progress import CancelToken  # noqa: E402
 from esergui.review import jobs  # noqa: E402
 from esergui.workspace import Workspace  # noqa: E402
+from tests.app_support import wait_until  # noqa: E402
 from tests.recording_support import sound_server  # noqa: E402, F401 (fixture: a private PulseAudio server)
 
 torch.set_num_threads(1)
-
-
-def wait_until(condition, timeout: float = 60.0) -> None:
-    """Process Qt events until ``condition()`` is true (fails after ``timeout`` seconds)."""
-    app = QApplication.instance()
-    end = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > end:
-            raise AssertionError(f"timed out after {timeout} s waiting for {condition}")
-        app.processEvents()
-        time.sleep(0.01)
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,6 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-pytest.importorskip("PySide6")
 pytestmark = pytest.mark.qt
 
 from esergui.app.common.workers import JobQueue, TaskRunner, one_line  # noqa: E402
@@ -20,6 +19,7 @@ from esergui.audio import ArrayAudio  # noqa: E402
 from esergui.audio.envelope import compute_envelope  # noqa: E402
 from esergui.audio.locked import LockedSource  # noqa: E402
 from esergui.errors import AudioError  # noqa: E402
+from tests.app_support import CaptureStream  # noqa: E402
 from tests.recording_support import sound_server  # noqa: E402, F401 (fixture: a private PulseAudio server)
 
 
@@ -108,51 +108,13 @@ def test_failure_is_one_line_and_queue_runs_in_order(qtbot, long_source, tmp_pat
 
 
 # ---------------------------------------------------------------------------- playback
-class _CaptureStream:
-    """An output stream that pulls the callback in real time from a thread and keeps the audio
-    (what a sound card would play); for machines without one."""
-
-    def __init__(self, samplerate, channels, dtype, blocksize, callback, finished_callback, device):
-        self.sr, self.block, self.callback, self.finished = samplerate, blocksize, callback, finished_callback
-        self.played: list[np.ndarray] = []
-        self.latency = 0.0
-        self._stop = threading.Event()
-        self.thread = threading.Thread(target=self._run, daemon=True)
-        _CaptureStream.last = self
-
-    def _run(self):
-        import sounddevice as sd
-
-        while not self._stop.is_set():
-            out = np.zeros((self.block, 1), np.float32)
-            try:
-                self.callback(out, self.block, None, None)
-            except sd.CallbackStop:
-                self.played.append(out[:, 0].copy())
-                break
-            self.played.append(out[:, 0].copy())
-            time.sleep(self.block / self.sr)
-        self.finished()
-
-    def start(self):
-        self.thread.start()
-
-    def stop(self):
-        self._stop.set()
-        if threading.current_thread() is not self.thread:
-            self.thread.join(2)
-
-    def close(self):
-        pass
-
-
 def test_playback_plays_the_range_and_moves_the_playhead(qtbot, long_source):
-    player = Player(stream_factory=_CaptureStream)
+    player = Player(stream_factory=CaptureStream)
     positions = []
     player.positionChanged.connect(positions.append)
     with qtbot.waitSignal(player.stopped, timeout=5000):
         assert player.play(long_source, 2.0, 2.6)
-    played = np.concatenate(_CaptureStream.last.played)
+    played = np.concatenate(CaptureStream.last.played)
     expected = long_source.read(32000, 41600)
     assert len(played) >= len(expected)
     assert np.allclose(played[: len(expected)], expected)
@@ -164,7 +126,7 @@ def test_a_stopped_stream_does_not_stop_or_restart_the_next(qtbot, long_source):
     """A stream closed by stop() or by a new play() also reports "finished" (PortAudio does,
     and so does the capture stream); that late signal must not end a playback that took its
     place (a speed change restarts at the playhead) nor start a loop the user stopped."""
-    player = Player(stream_factory=_CaptureStream)
+    player = Player(stream_factory=CaptureStream)
     assert player.play(long_source, 0.0, 10.0)
     player.set_speed(1.5)  # restarts the playback where it is
     qtbot.wait(500)  # let the old stream's queued signal arrive

@@ -19,7 +19,7 @@ from esergui.batch.inputs import BatchInputError, collect_inputs
 from esergui.batch.provenance import PROVENANCE_COLUMNS
 from esergui.cli import main
 from esergui.workspace import Workspace
-from tests.test_batch_support import ROOT, batch_command, cut_lessons, log_events, no_qt_env
+from tests.batch_support import ROOT, batch_command, cut_lessons, log_events, no_qt_env
 
 
 @pytest.fixture(scope="module")
@@ -239,7 +239,8 @@ def _group_alive(pgid: int) -> bool:
 
 @pytest.mark.parametrize("workers", [2])
 def test_batch_on_a_dask_local_cluster(lessons: list[Path], tmp_path: Path, workers: int) -> None:
-    distributed = pytest.importorskip("distributed")
+    import distributed
+
     from esergui.batch.inputs import collect_inputs
     from esergui.batch.run import make_config, run_batch
 

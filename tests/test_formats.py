@@ -106,7 +106,8 @@ SPEAKERS = [Speaker("S1", "teacher", "Frau Ünal\x07"), Speaker("S2", "student",
 
 @pytest.fixture(scope="module")
 def eaf_schemas() -> list:
-    xmlschema = pytest.importorskip("xmlschema")
+    import xmlschema
+
     paths = [SCHEMAS / "eser-eaf-3.0.xsd"]
     if (SCHEMAS / "EAFv3.0.xsd").is_file():  # ELAN's own schema, where someone put it there
         paths.append(SCHEMAS / "EAFv3.0.xsd")

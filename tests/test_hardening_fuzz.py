@@ -246,8 +246,7 @@ def test_fuzzed_model_file_gives_clear_messages(tmp_path: Path) -> None:
     from esergui.models import bundled_model_path
 
     path = bundled_model_path()
-    if path is None:
-        pytest.skip("the bundled model is not installed")
+    assert path is not None, "the bundled model file is missing from model/weights/"
     results = _fuzz("model", path, tmp_path, MODEL_CASES, limit_s=300)
     assert sum(r["outcome"] == "message" for r in results) > MODEL_CASES // 2
 

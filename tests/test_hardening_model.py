@@ -28,8 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 @pytest.fixture(scope="module")
 def bundled() -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
     path = bundled_model_path()
-    if path is None:
-        pytest.skip("the bundled model is not installed")
+    assert path is not None, "the bundled model file is missing from model/weights/"
     return read_model_file(path)
 
 
@@ -162,9 +161,9 @@ def test_registry_refuses_and_keeps_nothing(bundled, tmp_path: Path) -> None:
 
 
 def test_export_to_a_full_disk_leaves_no_partial_file(tmp_path: Path) -> None:
-    from test_hardening_workspace import _small_disk
+    from tests.workspace_support import small_disk
 
-    with Workspace.open(tmp_path / "ws") as ws, _small_disk(tmp_path / "disk", "1m") as disk:  # the model is 2 MB
+    with Workspace.open(tmp_path / "ws") as ws, small_disk(tmp_path / "disk", "1m") as disk:  # the model is 2 MB
         with pytest.raises(ModelRegistryError, match="the disk is full"):
             ModelRegistry(ws).export("bundled", disk)
         assert list(disk.iterdir()) == []

@@ -18,26 +18,11 @@ from pathlib import Path
 import pytest
 
 from esergui.errors import WorkspaceError
-from esergui.lesson import AnalysisRun, LessonStatus, Speaker, Utterance
+from esergui.lesson import AnalysisRun, LessonStatus, Speaker
 from esergui.workspace import DB_NAME, Workspace
+from tests.workspace_support import LABELS, corrupt, small_disk, utterances
 
 ROOT = Path(__file__).resolve().parents[1]
-LABELS = ("anger", "neutral")
-
-
-def _utterances(n: int = 6) -> list[Utterance]:
-    return [
-        Utterance(
-            i * 3.0,
-            i * 3.0 + 2.0,
-            speaker="S1" if i % 2 else "S2",
-            role="teacher" if i % 2 else "student",
-            emotion="neutral",
-            confidence=0.8,
-            probabilities={"anger": 0.2, "neutral": 0.8},
-        )
-        for i in range(n)
-    ]
 
 
 @pytest.fixture()
@@ -47,7 +32,7 @@ def analysed(tmp_path: Path, emodb: Path) -> tuple[Path, int]:
     with Workspace.open(folder) as ws:
         lesson = ws.add_lesson(emodb / "wav" / "03a01Fa.wav", name="Monday maths", duration_s=20.0)
         ws.store_analysis(
-            lesson.id, AnalysisRun(labels=LABELS), _utterances(), [Speaker("S1", "teacher"), Speaker("S2", "student")]
+            lesson.id, AnalysisRun(labels=LABELS), utterances(), [Speaker("S1", "teacher"), Speaker("S2", "student")]
         )
     return folder, int(lesson.id)
 
@@ -112,7 +97,7 @@ def test_two_runs_of_one_lesson_in_one_process_keep_the_mark_until_both_end(anal
     with Workspace.open(folder) as first, Workspace.open(folder) as second:
         assert first.begin_analysis(lid) is LessonStatus.ANALYSED
         assert second.begin_analysis(lid) is LessonStatus.ANALYSED  # not "analysing": what the data says
-        first.store_analysis(lid, AnalysisRun(labels=LABELS), _utterances(4))
+        first.store_analysis(lid, AnalysisRun(labels=LABELS), utterances(4))
         assert first.lesson(lid).status is LessonStatus.ANALYSED
         second.set_status(lid, LessonStatus.ANALYSED)
 
@@ -190,14 +175,6 @@ def test_two_processes_create_the_same_new_workspace(tmp_path: Path) -> None:
 # ------------------------------------------------------------------------ damaged contents
 
 
-def _corrupt(folder: Path, *sql: str) -> None:
-    con = sqlite3.connect(folder / DB_NAME)
-    for statement in sql:
-        con.execute(statement)
-    con.commit()
-    con.close()
-
-
 @pytest.mark.parametrize(
     "damage, says",
     [
@@ -214,7 +191,7 @@ def _corrupt(folder: Path, *sql: str) -> None:
 )
 def test_damaged_utterance_rows_name_the_lesson(analysed: tuple[Path, int], damage: str, says: str) -> None:
     folder, lid = analysed
-    _corrupt(folder, damage)
+    corrupt(folder, damage)
     with Workspace.open(folder) as ws:
         with pytest.raises(WorkspaceError, match=r"lesson 'Monday maths' \(id 1\)") as info:
             ws.utterances(lid)
@@ -226,9 +203,7 @@ def test_damaged_utterance_rows_name_the_lesson(analysed: tuple[Path, int], dama
 
 def test_damaged_lesson_status_and_run_are_named(analysed: tuple[Path, int]) -> None:
     folder, lid = analysed
-    _corrupt(
-        folder, "PRAGMA ignore_check_constraints = ON", "UPDATE runs SET labels = '[\"anger\"' WHERE lesson_id = 1"
-    )
+    corrupt(folder, "PRAGMA ignore_check_constraints = ON", "UPDATE runs SET labels = '[\"anger\"' WHERE lesson_id = 1")
     with Workspace.open(folder) as ws:
         with pytest.raises(
             WorkspaceError, match=r"lesson 'Monday maths'.*run 1: the labels: the stored JSON is broken"
@@ -242,7 +217,7 @@ def test_corrupt_teacher_voice_is_named(analysed: tuple[Path, int], emodb: Path)
     folder, _lid = analysed
     with Workspace.open(folder) as ws:
         voice = ws.enrol_teacher("Ms Weber", emodb / "wav" / "03a01Fa.wav", np.ones(256, np.float32), "test")
-    _corrupt(folder, f"UPDATE teacher_voices SET embedding = X'0000803f0000' WHERE id = {voice.id}")
+    corrupt(folder, f"UPDATE teacher_voices SET embedding = X'0000803f0000' WHERE id = {voice.id}")
     with Workspace.open(folder) as ws:
         with pytest.raises(WorkspaceError, match=r"teacher voice 'Ms Weber' .* is damaged"):
             ws.teacher_voices()
@@ -275,7 +250,7 @@ def test_flipped_byte_in_the_schema_is_refused_untouched(analysed: tuple[Path, i
 
 def test_cli_reports_a_damaged_lesson_in_one_line(analysed: tuple[Path, int], emodb: Path, tmp_path: Path) -> None:
     folder, _lid = analysed
-    _corrupt(folder, "UPDATE utterances SET probabilities = '{' WHERE id = 1")
+    corrupt(folder, "UPDATE utterances SET probabilities = '{' WHERE id = 1")
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     proc = subprocess.run(
         [
@@ -311,32 +286,14 @@ def test_full_database_is_named_and_loses_nothing(analysed: tuple[Path, int]) ->
         pages = ws._one("PRAGMA page_count")[0]
         ws._con.execute(f"PRAGMA max_page_count = {pages}")
         with pytest.raises(WorkspaceError, match="the disk is full") as info:
-            ws.store_analysis(lid, AnalysisRun(labels=LABELS), _utterances(3000))
+            ws.store_analysis(lid, AnalysisRun(labels=LABELS), utterances(3000))
         assert "rollback" not in str(info.value)
         assert len(ws.utterances(lid)) == 6
         assert ws.lesson(lid).status is LessonStatus.ANALYSED
 
 
-@contextlib.contextmanager
-def _small_disk(path: Path, size: str):
-    """A real tmpfs of ``size`` at ``path`` (root only; skips elsewhere)."""
-    path.mkdir()
-    if (
-        os.geteuid() != 0
-        or subprocess.run(
-            ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)], capture_output=True
-        ).returncode
-        != 0
-    ):
-        pytest.skip("mounting a small tmpfs needs root")
-    try:
-        yield path
-    finally:
-        subprocess.run(["umount", "-l", str(path)], capture_output=True)
-
-
 def test_really_full_disk_is_named(tmp_path: Path, emodb: Path) -> None:
-    with _small_disk(tmp_path / "disk", "2m") as disk:
+    with small_disk(tmp_path / "disk", "2m") as disk:
         with Workspace.open(disk / "ws") as ws:
             lesson = ws.add_lesson(emodb / "wav" / "03a01Fa.wav")
             filler = disk / "filler"
@@ -345,7 +302,7 @@ def test_really_full_disk_is_named(tmp_path: Path, emodb: Path) -> None:
                     fh.write(b"\0" * 65536)
                     fh.flush()
             with pytest.raises(WorkspaceError, match="the disk is full"):
-                ws.store_analysis(lesson.id, AnalysisRun(labels=LABELS), _utterances(3000))
+                ws.store_analysis(lesson.id, AnalysisRun(labels=LABELS), utterances(3000))
             filler.unlink()
             assert ws.utterances(lesson.id) == []
 
@@ -377,7 +334,7 @@ def test_decode_cache_on_a_full_disk_leaves_no_part(tmp_path: Path, conversation
     from esergui.audio import decode_to_cache
     from esergui.errors import AudioError
 
-    with _small_disk(tmp_path / "disk", "256k") as disk:  # the sample decodes to 0.9 MB
+    with small_disk(tmp_path / "disk", "256k") as disk:  # the sample decodes to 0.9 MB
         with pytest.raises(AudioError, match="the disk is full"):
             decode_to_cache(conversation / "sample.wav", disk / "cache" / "x_16k.wav")
         assert list((disk / "cache").iterdir()) == []
@@ -467,7 +424,7 @@ def test_same_lesson_analysed_twice_at_once_by_the_cli(tmp_path: Path, emodb: Pa
 def test_teacher_voice_copy_on_a_full_disk_leaves_nothing(tmp_path: Path, conversation: Path) -> None:
     import numpy as np
 
-    with _small_disk(tmp_path / "disk", "512k") as disk:  # the 30 s recording is 0.9 MB
+    with small_disk(tmp_path / "disk", "512k") as disk:  # the 30 s recording is 0.9 MB
         with Workspace.open(disk / "ws") as ws:
             with pytest.raises(WorkspaceError, match="the disk is full"):
                 ws.enrol_teacher("Ms Weber", conversation / "sample.wav", np.ones(256, np.float32), "test")
@@ -476,7 +433,7 @@ def test_teacher_voice_copy_on_a_full_disk_leaves_nothing(tmp_path: Path, conver
 
 def test_damaged_lesson_row_names_the_workspace(analysed: tuple[Path, int]) -> None:
     folder, lid = analysed
-    _corrupt(folder, "PRAGMA ignore_check_constraints = ON", "UPDATE lessons SET status = 'analysed?' WHERE id = 1")
+    corrupt(folder, "PRAGMA ignore_check_constraints = ON", "UPDATE lessons SET status = 'analysed?' WHERE id = 1")
     with Workspace.open(folder) as ws:
         with pytest.raises(
             WorkspaceError, match=rf"the workspace {re.escape(str(folder))} is damaged: lesson 1: unknown status"

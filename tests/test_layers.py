@@ -17,23 +17,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-
-BLOCKER = textwrap.dedent(
-    """
-    import sys
-
-    class _NoQt:
-        BLOCKED = ("PySide6", "shiboken6", "pyqtgraph", "PyQt5", "PyQt6")
-
-        def find_spec(self, name, path=None, target=None):
-            if name.split(".")[0] in self.BLOCKED:
-                raise ImportError(f"{name} is blocked: this process must run without Qt")
-            return None
-
-    sys.meta_path.insert(0, _NoQt())
-    """
-)
+from tests.no_qt_support import ROOT, no_qt_env
 
 IMPORT_ALL = textwrap.dedent(
     """
@@ -61,18 +45,13 @@ IMPORT_ALL = textwrap.dedent(
 
 
 @pytest.fixture(scope="module")
-def no_qt_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    folder = tmp_path_factory.mktemp("noqt")
-    (folder / "sitecustomize.py").write_text(BLOCKER)
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join([str(folder), str(ROOT), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
-    env.pop("QT_QPA_PLATFORM", None)
-    return env
+def no_qt(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    return no_qt_env(tmp_path_factory.mktemp("noqt"))
 
 
-def test_qt_free_modules_import_without_qt(no_qt_env: dict[str, str]) -> None:
+def test_qt_free_modules_import_without_qt(no_qt: dict[str, str]) -> None:
     proc = subprocess.run(
-        [sys.executable, "-c", IMPORT_ALL], cwd=ROOT, env=no_qt_env, capture_output=True, text=True, timeout=300
+        [sys.executable, "-c", IMPORT_ALL], cwd=ROOT, env=no_qt, capture_output=True, text=True, timeout=300
     )
     assert proc.returncode == 0, proc.stderr
     result = json.loads(proc.stdout.strip().splitlines()[-1])
@@ -91,9 +70,9 @@ def test_qt_free_modules_import_without_qt(no_qt_env: dict[str, str]) -> None:
         assert name in result["done"]
 
 
-def test_analyze_runs_without_qt(no_qt_env: dict[str, str], conversation: Path, tmp_path: Path) -> None:
+def test_analyze_runs_without_qt(no_qt: dict[str, str], conversation: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
-    env = dict(no_qt_env, OMP_NUM_THREADS="1")
+    env = no_qt
     proc = subprocess.run(
         [
             sys.executable,

@@ -96,8 +96,7 @@ def test_predict_command_writes_csv(tiny_model: Path, emodb: Path, tmp_path: Pat
 
 
 def test_bundled_model(emodb: Path) -> None:
-    if not bundled_model_path().is_file():
-        pytest.skip("the bundled model file is not there yet")
+    assert bundled_model_path().is_file(), "the bundled model file is missing from model/weights/"
     rec = EmotionRecognizer.load(device="cpu")
     assert rec.labels == ["anger", "boredom", "disgust", "fear", "happiness", "sadness", "neutral"]
     assert bundled_model_path().stat().st_size < 8_000_000

@@ -113,7 +113,6 @@ def test_figures() -> None:
 
 
 def test_egemaps_svm_baseline(clips) -> None:
-    pytest.importorskip("opensmile")
     from model.baseline import SvmBaseline, egemaps
     from model.data import load_waveforms
 

@@ -32,9 +32,8 @@ def test_bundled_first_and_active_by_default(ws: Workspace) -> None:
     infos = reg.models()
     assert infos[0].name == BUNDLED and infos[0].bundled and infos[0].active
     assert reg.active().bundled
-    assert reg.active_path() == bundled_model_path()
-    if bundled_model_path() is not None:
-        assert set(infos[0].labels) == set(EMODB_LABELS)
+    assert reg.active_path() == bundled_model_path() is not None
+    assert set(infos[0].labels) == set(EMODB_LABELS)
     with pytest.raises(ModelRegistryError, match="cannot be removed"):
         reg.remove(BUNDLED)
 

@@ -31,28 +31,13 @@ def lesson_file(tmp_path_factory: pytest.TempPathFactory, emodb: Path):
 
 
 @pytest.fixture(scope="module")
-def model_file(tmp_path_factory: pytest.TempPathFactory) -> str | None:
-    """The bundled model; until it is trained, a small untrained ESERNet file (real inference,
-    meaningless labels: these tests check the plumbing, bench/ measures accuracy)."""
+def pipeline() -> Pipeline:
+    """The pipeline with the bundled model (these tests check the plumbing on real inference;
+    bench/ measures accuracy)."""
     from model.inference import bundled_model_path
 
-    if bundled_model_path().is_file():
-        return None
-    from model.bundle import ModelBundle
-    from model.config import FeatureConfig
-    from model.io import save_model
-    from tests.model_helpers import tiny_config
-
-    torch.manual_seed(0)
-    labels = ["anger", "boredom", "disgust", "fear", "happiness", "sadness", "neutral"]
-    bundle = ModelBundle.create(tiny_config(n_classes=7), FeatureConfig(n_mels=40), labels)
-    bundle.metadata = {"name": "tiny-untrained"}
-    return str(save_model(bundle, tmp_path_factory.mktemp("model") / "tiny.safetensors"))
-
-
-@pytest.fixture(scope="module")
-def pipeline(model_file: str | None) -> Pipeline:
-    return Pipeline(PipelineSettings(device="cpu", batch_s=20.0, model_path=model_file))
+    assert bundled_model_path().is_file(), "the bundled model file is missing from model/weights/"
+    return Pipeline(PipelineSettings(device="cpu", batch_s=20.0))
 
 
 @pytest.fixture(scope="module")

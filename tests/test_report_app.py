@@ -9,7 +9,6 @@ import subprocess
 
 import pytest
 
-pytest.importorskip("PySide6")
 pytestmark = pytest.mark.qt
 
 from esergui.app.shell.reports import PaperFigureDialog, export_paper_figure, export_report, figure_ranges  # noqa: E402

@@ -16,7 +16,6 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-pytest.importorskip("PySide6")
 pytestmark = pytest.mark.qt
 
 from PySide6.QtCore import Qt, QTimer  # noqa: E402

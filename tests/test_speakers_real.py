@@ -91,6 +91,7 @@ def test_a_student_turn_given_to_the_teacher_is_not_sure(demo):
         if t.role == "teacher" and sum(_overlap(a, b, t.start_s, t.end_s) for a, b in students) > 0.5 * t.duration_s
     ]
     right = [t for t in turns if t.role == "teacher" and t not in wrong]
+    assert wrong, "no student turn was given the teacher role on the demo: this test then checks nothing"
     assert all(t.role_confidence < 0.95 for t in wrong), [t.role_confidence for t in wrong]
     assert np.mean([t.role_confidence for t in right]) > max([t.role_confidence for t in wrong], default=0.0)
 

@@ -13,8 +13,6 @@ import time
 from pathlib import Path
 
 import pytest
-
-pytest.importorskip("PySide6")
 from annotation_support import add_conversation  # noqa: E402
 from PySide6.QtGui import QUndoStack  # noqa: E402
 

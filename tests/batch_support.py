@@ -4,16 +4,14 @@ Qt blocker environment, and reading a batch's log."""
 from __future__ import annotations
 
 import json
-import os
 import sys
 from pathlib import Path
 
 import numpy as np
 import soundfile as sf
 
-from tests.test_layers import BLOCKER
+from tests.no_qt_support import ROOT, no_qt_env  # noqa: F401 (re-exported for the batch tests)
 
-ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "resources" / "demo" / "demo_lesson.ogg"
 
 
@@ -30,16 +28,6 @@ def cut_lessons(folder: Path, count: int, seconds: float = 12.0) -> list[Path]:
         sf.write(path, audio[start : start + int(16000 * seconds)], 16000, subtype="PCM_16")
         paths.append(path)
     return paths
-
-
-def no_qt_env(folder: Path) -> dict[str, str]:
-    """An environment whose Python processes (and their children) cannot import Qt."""
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "sitecustomize.py").write_text(BLOCKER)
-    env = dict(os.environ, OMP_NUM_THREADS="1")
-    env["PYTHONPATH"] = os.pathsep.join([str(folder), str(ROOT), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
-    env.pop("QT_QPA_PLATFORM", None)
-    return env
 
 
 def batch_command(*args: str) -> list[str]:
