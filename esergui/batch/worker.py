@@ -153,9 +153,9 @@ def write_lesson(task: LessonTask, result: Any, seconds: float, worker: str = ""
     from esergui.batch.plan import DONE_FILE
     from esergui.batch.provenance import Provenance
     from esergui.formats.names import readable_stem
-    from esergui.formats.tables import bins_frame, summary_row, utterances_frame
+    from esergui.formats.tables import summary_row, utterances_frame
     from esergui.lesson import now_iso
-    from esergui.summary import emotion_labels
+    from esergui.summary import binned, emotion_labels
 
     final = Path(task.folder)
     tmp = final.with_name(f".{final.name}.partial-{os.getpid()}")
@@ -174,7 +174,7 @@ def write_lesson(task: LessonTask, result: Any, seconds: float, worker: str = ""
     utts = utterances_frame(result.utterances, labels, task.name, result.speakers).assign(**ident, **prov)
     summary = summary_row(task.name, result.utterances, result.duration_s, labels, run=run)
     summary.update({"analysis_s": round(seconds, 3), "worker": worker, **ident, **prov})
-    bins = bins_frame(task.name, result.utterances, result.duration_s, labels).assign(**prov)
+    bins = binned(result.utterances, result.duration_s, labels, lesson=task.name).assign(**prov)
     files = [
         write_csv(utts, tmp / f"{stem}_utterances.csv"),
         write_csv(pd.DataFrame([summary]), tmp / f"{stem}_summary.csv"),

@@ -30,7 +30,7 @@ from esergui.formats.files import ExportError
 from esergui.formats.names import output_stem
 from esergui.formats.tiers import build_tiers
 from esergui.lesson import AnalysisRun, Speaker, Utterance
-from esergui.summary import SummarySettings, emotion_labels
+from esergui.summary import SummarySettings, binned, emotion_labels, lesson_duration, summary_frame
 
 if TYPE_CHECKING:
     from esergui.workspace import Workspace
@@ -119,10 +119,10 @@ def export_lesson(
                 options.csv,
             )
             result.summary_csv = csvout.write_csv(
-                tables.summaries_frame([result.summary]), out / f"{stem}_summary.csv", options.csv
+                summary_frame([result.summary]), out / f"{stem}_summary.csv", options.csv
             )
             result.bins_csv = csvout.write_csv(
-                tables.bins_frame(lesson, utterances, duration_s, labels, options.summary.bin_s),
+                binned(utterances, duration_s, labels, lesson=lesson, bin_s=options.summary.bin_s),
                 out / f"{stem}_bins.csv",
                 options.csv,
             )
@@ -144,7 +144,7 @@ def export_lesson(
 
 def write_summaries(rows: Sequence[dict[str, Any]], path: str | Path, options: CsvOptions = CsvOptions()) -> Path:
     """Several lessons' summaries in one CSV, one row per lesson."""
-    return csvout.write_csv(tables.summaries_frame(rows), path, options)
+    return csvout.write_csv(summary_frame(rows), path, options)
 
 
 def export_workspace(
@@ -167,7 +167,7 @@ def export_workspace(
         lesson = ws.lesson(lesson_id)
         utts = ws.utterances(lesson_id)
         labels = emotion_labels(utts, ws.labels(lesson_id))
-        duration = lesson.duration_s or max((u.end_s for u in utts), default=0.0)
+        duration = lesson_duration(lesson.duration_s, utts)
         results.append(
             export_lesson(
                 out_dir,

@@ -18,7 +18,7 @@ from typing import Any
 import pandas as pd
 
 from esergui.lesson import AnalysisRun, Speaker, Utterance
-from esergui.summary import SummarySettings, binned, lesson_summary, summary_frame
+from esergui.summary import SummarySettings, lesson_summary
 
 #: The fixed leading columns of an utterances CSV (then ``p_<label>`` columns, then the rest).
 UTTERANCE_COLUMNS = (
@@ -140,15 +140,3 @@ def summary_row(
             }
         )
     return row
-
-
-def summaries_frame(rows: Sequence[dict[str, Any]]) -> pd.DataFrame:
-    """Several lessons' summary rows, one row per lesson."""
-    return summary_frame(rows)
-
-
-def bins_frame(
-    lesson: str, utterances: Sequence[Utterance], duration_s: float, labels: Sequence[str] = (), bin_s: float = 300.0
-) -> pd.DataFrame:
-    """Figures per time bin (``esergui.summary.binned``)."""
-    return binned(utterances, duration_s, labels, lesson=lesson, bin_s=bin_s)

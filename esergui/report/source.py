@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from esergui.errors import WorkspaceError
 from esergui.lesson import AnalysisRun, Lesson, Utterance, stored_id
-from esergui.summary import SummarySettings, emotion_labels, lesson_summary
+from esergui.summary import SummarySettings, emotion_labels, lesson_duration, lesson_summary
 
 if TYPE_CHECKING:
     from esergui.workspace import Workspace
@@ -52,7 +52,7 @@ class ReportLesson:
     ) -> ReportLesson:
         """From a workspace lesson's records (what the app holds for the current lesson)."""
         utts = tuple(u for u in utterances if not u.deleted)
-        duration = lesson.duration_s or max((u.end_s for u in utts), default=0.0)
+        duration = lesson_duration(lesson.duration_s, utts)
         return cls(
             lesson.name,
             float(duration),

@@ -13,7 +13,7 @@ import numpy as np
 from esergui.audio.locked import LockedSource
 from esergui.lesson import Lesson, Utterance
 from esergui.review.lessondata import LessonData
-from esergui.summary import emotion_labels, lesson_duration, lesson_summary
+from esergui.summary import emotion_labels, lesson_duration
 
 if TYPE_CHECKING:
     from esergui.workspace import Workspace
@@ -126,13 +126,16 @@ def load_lesson_data(ws: Workspace, lesson_id: int, source: LockedSource | None 
 
 
 def summary_rows(ws: Workspace, lesson_ids: Sequence[int]) -> list[dict[str, Any]]:
-    """:func:`esergui.summary.lesson_summary` of each lesson (one CSV row per lesson), with the
-    same labels and duration that ``esergui.export.export_workspace`` uses."""
+    """Each lesson's summary row (:func:`esergui.formats.tables.summary_row`: the figures plus the
+    model, device and skipped stages of its latest analysis), with the same labels and duration
+    as :func:`esergui.formats.exporting.export_workspace`'s ``lessons_summary.csv``."""
+    from esergui.formats.tables import summary_row  # pandas: only when a summary is asked for
+
     rows = []
     for lesson_id in lesson_ids:
         lesson = ws.lesson(lesson_id)
         utts = ws.utterances(lesson_id)
         labels = emotion_labels(utts, ws.labels(lesson_id))
         duration = lesson_duration(lesson.duration_s, utts)
-        rows.append(lesson_summary(utts, duration, labels, lesson=lesson.name))
+        rows.append(summary_row(lesson.name, utts, duration, labels, run=ws.latest_run(lesson_id)))
     return rows
