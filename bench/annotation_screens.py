@@ -38,7 +38,8 @@ def main(argv: list[str] | None = None) -> int:
 
     from esergui.app.shell.main import configure_app
     from esergui.app.shell.window import MainWindow
-    from esergui.export import utterances_frame, write_csv
+    from esergui.formats.csvout import write_csv
+    from esergui.formats.tables import utterances_frame
     from esergui.lesson import AnalysisRun, Speaker
     from esergui.paths import conversation_dir
     from esergui.workspace import Workspace

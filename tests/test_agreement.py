@@ -19,7 +19,8 @@ from esergui.agreement import (
     read_csv,
     read_other,
 )
-from esergui.export import utterances_frame, write_csv
+from esergui.formats.csvout import write_csv
+from esergui.formats.tables import utterances_frame
 from esergui.lesson import AnalysisRun, Speaker, Utterance
 from esergui.workspace import Workspace
 

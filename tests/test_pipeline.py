@@ -146,6 +146,15 @@ def test_reanalysis_in_workspace_keeps_human_edits(tmp_path: Path, lesson_file, 
         assert ws.cache_file(ws.lesson(lesson.id)).is_file()  # the decode cache stays for the GUI
         utts = ws.utterances(lesson.id)
         assert len(utts) == report.utterances == len(result.utterances)
+        # "Recognise again" on an unchanged utterance reads its voice against the same speaker
+        # statistics as the analysis did, so it gives the stored probabilities back
+        from esergui.audio.source import WavAudio
+        from esergui.review.recognise import recognise_job
+
+        again = recognise_job(ws, int(utts[0].id), WavAudio(ws.cache_file(ws.lesson(lesson.id))), "cpu")(
+            lambda *a: None, CancelToken(), lambda *a: None
+        )
+        assert again == pytest.approx(utts[0].probabilities, abs=2e-3)
         labels = ws.labels(lesson.id)
         pick = labels[0] if labels else "anger"
         ws.set_emotion([utts[1].id], pick)
@@ -169,7 +178,7 @@ def test_reanalysis_in_workspace_keeps_human_edits(tmp_path: Path, lesson_file, 
 
 def test_a_lesson_without_speech(tmp_path: Path, pipeline: Pipeline) -> None:
     from bench.synth import room_noise
-    from esergui.export import export_lesson
+    from esergui.formats.exporting import export_lesson
 
     path = tmp_path / "empty_room.wav"
     sf.write(path, 0.003 * room_noise(16000 * 8, np.random.default_rng(0)), 16000)
