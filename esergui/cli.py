@@ -23,13 +23,7 @@ def _command_modules() -> dict[str, ModuleType]:
     modules: dict[str, ModuleType] = {}
     for name in COMMANDS:
         module_name = f"esergui.commands.{name}_" if name == "import" else f"esergui.commands.{name}"  # a keyword
-        try:
-            modules[name] = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            # A sub-command whose module is not written yet is left out (only when that very
-            # module is missing: a missing dependency inside it is a real error).
-            if exc.name != module_name:
-                raise
+        modules[name] = importlib.import_module(module_name)
     return modules
 
 

@@ -5,7 +5,6 @@ new model."""
 from __future__ import annotations
 
 import csv
-import importlib.util
 import math
 import subprocess
 import sys
@@ -102,10 +101,6 @@ def test_saved_model_loads_and_registers(finetuned, tmp_path: Path) -> None:
         assert "36 clips" in info.data and "base_ua" in info.figures
 
 
-@pytest.mark.skipif(
-    importlib.util.find_spec("esergui.commands.predict") is None,
-    reason="esergui predict is not implemented yet (model helper)",
-)
 def test_predict_cli_uses_the_new_model(finetuned, emodb: Path, tmp_path: Path) -> None:
     _, _, path, _, _ = finetuned
     out = tmp_path / "pred.csv"

@@ -8,16 +8,12 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from esergui.progress import CancelToken, ProgressCallback, check, report
 from esergui.retrain.sources import MIN_CLIP_S, Problem
 from model.data import SR, Item, load_waveforms
 from model.errors import ModelError
-
-if TYPE_CHECKING:  # heavy imports (torch) stay inside the functions that need them
-    pass
-
 
 FEW_EXAMPLES = 10  # labels with fewer examples get a warning
 MIN_EXAMPLES = 2  # labels need at least this many to train and validate
