@@ -9,9 +9,9 @@ partial results and of progress) and lays the probabilities on the utterances;
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
@@ -23,7 +23,28 @@ from esergui.stage_protocols import Recognizer, SpeakerNormalisingRecognizer
 if TYPE_CHECKING:
     from esergui.audio import AudioSource
 
-__all__ = ["model_identity", "recognise_emotions"]
+__all__ = ["model_identity", "recognise_emotions", "speaker_statistics"]
+
+
+def speaker_statistics(
+    recognizer: SpeakerNormalisingRecognizer,
+    source: AudioSource,
+    utterances: list[Utterance],
+    speakers: Sequence[object],
+    cancel: CancelToken | None = None,
+) -> Any:
+    """A speaker-normalising recognizer's statistics of every speaker's voice, gathered over all
+    of ``utterances`` (``speakers[i]`` says whose ``utterances[i]`` is), read from ``source`` in
+    chunks of 256. The one rule for the pipeline and for recognising one utterance again, so both
+    read a voice against the same average."""
+    sr = int(source.sample_rate)
+    stats = None
+    for a in range(0, len(utterances), 256):
+        check(cancel)
+        part = utterances[a : a + 256]
+        waves = [np.asarray(source.read(int(u.start_s * sr), int(u.end_s * sr)), dtype=np.float32) for u in part]
+        stats = recognizer.speaker_stats(waves, speakers[a : a + 256], sr, stats)
+    return stats
 
 
 def recognise_emotions(
@@ -53,13 +74,9 @@ def recognise_emotions(
     if getattr(recognizer, "speaker_normalised", False):
         # The model reads each voice relative to that speaker's own average: gather every
         # speaker's statistics over the whole lesson first (one more read of the speech).
-        for a in range(0, len(utterances), 256):
-            check(cancel)
-            part = utterances[a : a + 256]
-            waves = [samples(u) for u in part]
-            stats = cast(SpeakerNormalisingRecognizer, recognizer).speaker_stats(
-                waves, [u.speaker for u in part], sr, stats
-            )
+        stats = speaker_statistics(
+            cast(SpeakerNormalisingRecognizer, recognizer), source, utterances, [u.speaker for u in utterances], cancel
+        )
 
     def flush() -> None:
         nonlocal done

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
+from esergui.emotion_stage import speaker_statistics
 from esergui.errors import EserError
 from esergui.lesson import Utterance, stored_id
 from esergui.progress import CancelToken
@@ -20,14 +21,13 @@ from esergui.workspace import Workspace
 if TYPE_CHECKING:
     from esergui.stage_protocols import SpeakerNormalisingRecognizer
 
-#: Seconds of a speaker's other speech read for a speaker-normalised model's statistics.
-SPEAKER_STATS_S = 300.0
-
 
 def recognise_job(ws: Workspace, utterance_id: int, source: Any, device: str):
     """A job -> ``{label: probability}`` of the utterance ``utterance_id`` read from ``source``
-    (the lesson's decoded audio). A speaker-normalised model gets its speaker's statistics
-    from up to :data:`SPEAKER_STATS_S` seconds of that speaker's other utterances."""
+    (the lesson's decoded audio). A speaker-normalised model reads the voice against its
+    speaker's statistics over all of that speaker's utterances in the lesson (the speaker as
+    corrected by hand, else the model's), gathered as the pipeline does
+    (:func:`esergui.emotion_stage.speaker_statistics`)."""
 
     def job(progress, cancel: CancelToken, partial) -> dict[str, float]:
         progress("emotions", 0.0, "loading the emotion model")
@@ -43,16 +43,11 @@ def recognise_job(ws: Workspace, utterance_id: int, source: Any, device: str):
         extra: dict[str, Any] = {}
         speaker = u.final_speaker
         if getattr(rec, "speaker_normalised", False) and speaker:
-            peers, total = [], 0.0
-            for other in ws.utterances(stored_id(u.lesson_id)):
-                if other.final_speaker == speaker and total < SPEAKER_STATS_S:
-                    peers.append(
-                        np.asarray(source.read(int(other.start_s * sr), int(other.end_s * sr)), dtype=np.float32)
-                    )
-                    total += other.duration_s
-            cancel.raise_if_cancelled()
-            normalising = cast("SpeakerNormalisingRecognizer", rec)
-            stats = normalising.speaker_stats(peers or [wave], [speaker] * max(1, len(peers)), sr)
+            progress("emotions", 0.1, "reading the speaker's voice")
+            peers = [o for o in ws.utterances(stored_id(u.lesson_id)) if o.final_speaker == speaker and not o.deleted]
+            stats = speaker_statistics(
+                cast("SpeakerNormalisingRecognizer", rec), source, peers or [u], [speaker] * max(1, len(peers)), cancel
+            )
             extra = {"speakers": [speaker], "stats": stats}
         progress("emotions", 0.5, "recognising")
         probs = np.asarray(rec.predict([wave], sample_rate=sr, cancel=cancel, **extra), dtype=np.float64)[0]
