@@ -93,3 +93,33 @@ def test_file_menu_exports_and_imports_researchers_formats(window, tmp_path: Pat
     data = win.lesson_data  # the window shows the imported labels
     assert data.lesson_id == lesson_id and [data.labels[k] for k in data.label] == ["neutral", "happiness"]
     assert [(d.human, d.model) for d in win.workspace.disagreements(lesson_id)] == [("happiness", "anger")]
+
+
+def test_export_runs_off_the_gui_thread_and_a_failure_is_one_line(window, tmp_path: Path, monkeypatch) -> None:
+    """The files are written on a worker thread (the window keeps painting); writing into a
+    folder that is a file ends in the one-line "Export failed" dialog, nothing half-written."""
+    import threading
+
+    import esergui.app.shell.exports as exports
+
+    win, lesson_id = window
+    threads: list[str] = []
+    real = exports.export_workspace
+
+    def recording_thread(*args, **kwargs):
+        threads.append(threading.current_thread().name)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(exports, "export_workspace", recording_thread)
+    files = win.exports.export_formats(["eaf"], str(tmp_path / "out"), [lesson_id])
+    assert [p.name for p in files] == ["Ünit_1.eaf"]
+    assert threads and threads[0] != threading.main_thread().name
+
+    blocker = tmp_path / "a_file"
+    blocker.write_text("not a folder")
+    errors: list[tuple[str, str]] = []
+    win.errors.errorShown.connect(lambda title, reason: errors.append((title, reason)))
+    assert win.exports.export_csv(str(blocker / "csv"), [lesson_id]) == []
+    assert errors and errors[-1][0] == "Export failed" and "\n" not in errors[-1][1], errors
+    if win.errors.last_box is not None:
+        win.errors.last_box.close()

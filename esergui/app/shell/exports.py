@@ -4,15 +4,15 @@ as ``esergui analyze``) and a PNG of widgets (timelines, summary plots) for slid
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from PySide6.QtCore import QPoint, Qt
+from PySide6.QtCore import QEventLoop, QPoint, Qt
 from PySide6.QtGui import QColor, QImage, QPainter, QRegion
-from PySide6.QtWidgets import QFileDialog, QGraphicsView, QWidget
+from PySide6.QtWidgets import QFileDialog, QGraphicsView, QProgressDialog, QWidget
 
-from esergui.app.common.workers import one_line
+from esergui.app.common.workers import TaskRunner, one_line
 from esergui.errors import USER_ERRORS, os_problem
 from esergui.formats.csvout import CsvOptions
 from esergui.formats.exporting import ExportOptions, export_workspace, write_summaries
@@ -104,6 +104,35 @@ def lesson_figure(timeline: QWidget, plots: Sequence[Any], scale: float = 2.0) -
             c.deleteLater()
 
 
+T = TypeVar("T")
+
+
+def run_off_gui_thread(win: MainWindow, what: str, work: Callable[[], T]) -> T | None:
+    """``work()`` on a worker thread while the window stays responsive; a modal busy dialog
+    (shown after half a second) keeps the user from changing the workspace meanwhile. Returns
+    its result, or ``None`` after showing the one-line error dialog titled "``what`` failed"."""
+    outcome: dict[str, Any] = {}
+    runner = TaskRunner(lambda _progress, _cancel, _partial: work(), win)
+    runner.succeeded.connect(lambda result: outcome.__setitem__("result", result))
+    runner.failed.connect(lambda reason, _details: outcome.__setitem__("error", reason))
+    busy = QProgressDialog(f"{what}…", "", 0, 0, win)
+    busy.setWindowTitle(what)
+    busy.setCancelButton(None)  # writing files: nothing to cancel halfway
+    busy.setWindowModality(Qt.WindowModality.WindowModal)
+    busy.setMinimumDuration(500)
+    loop = QEventLoop()
+    runner.finished.connect(loop.quit)
+    runner.start()
+    if runner.running:
+        loop.exec()
+    busy.reset()
+    busy.deleteLater()
+    if "error" in outcome:
+        win.errors.error(f"{what} failed", outcome["error"])
+        return None
+    return outcome.get("result")
+
+
 __all__ = ["export_lessons_csv", "export_summary_csv", "render_rows", "save_image", "lesson_figure"]
 
 
@@ -133,10 +162,9 @@ class ExportController:
             if not folder:
                 return []
             self.win.settings.setValue("export/dir", folder)
-        try:
-            files = export_lessons_csv(self.win.require_workspace(), ids, folder, self.csv_options())
-        except USER_ERRORS as exc:
-            self.win.errors.error("Export failed", one_line(exc))
+        ws, options = self.win.require_workspace(), self.csv_options()
+        files = run_off_gui_thread(self.win, "Export", lambda: export_lessons_csv(ws, ids, folder, options))
+        if files is None:
             return []
         self.win.statusBar().showMessage(f"Exported {len(files)} file(s) to {folder}", 8000)
         return files
@@ -164,12 +192,9 @@ class ExportController:
             if not folder:
                 return []
             self.win.settings.setValue("export/dir", folder)
-        try:
-            results = export_workspace(
-                self.win.require_workspace(), ids, folder, formats, ExportOptions(self.csv_options())
-            )
-        except USER_ERRORS as exc:
-            self.win.errors.error("Export failed", one_line(exc))
+        ws, options = self.win.require_workspace(), ExportOptions(self.csv_options())
+        results = run_off_gui_thread(self.win, "Export", lambda: export_workspace(ws, ids, folder, formats, options))
+        if results is None:
             return []
         files = [p for r in results for p in r.files]
         clipped = sum(r.clipped + r.dropped for r in results)
@@ -194,10 +219,13 @@ class ExportController:
             )
             if not path:
                 return None
-        try:
-            report = apply_to_lesson(ws, lesson_id, read_annotations(path, lesson=ws.lesson(lesson_id).name), overwrite)
-        except USER_ERRORS as exc:
-            self.win.errors.error("Import failed", one_line(exc))
+        name, source = ws.lesson(lesson_id).name, path
+        report = run_off_gui_thread(
+            self.win,
+            "Import",
+            lambda: apply_to_lesson(ws, lesson_id, read_annotations(source, lesson=name), overwrite),
+        )
+        if report is None:
             return None
         self.win.undo_stack.clear()
         self.win.reload_current_lesson()
@@ -218,10 +246,9 @@ class ExportController:
             )
             if not path:
                 return None
-        try:
-            out = export_summary_csv(self.win.require_workspace(), ids, path)
-        except USER_ERRORS as exc:
-            self.win.errors.error("Export failed", one_line(exc))
+        ws, target = self.win.require_workspace(), path
+        out = run_off_gui_thread(self.win, "Export", lambda: export_summary_csv(ws, ids, target))
+        if out is None:
             return None
         self.win.statusBar().showMessage(f"Exported {out}", 8000)
         return out
