@@ -29,7 +29,7 @@ from esergui.app.shell.fit import FRAME, available_geometry, default_geometry, f
 from esergui.app.shell.main import configure_app  # noqa: E402
 from esergui.app.shell.window import MainWindow  # noqa: E402
 from esergui.app.timeline.overview import block_arrays, utterance_tooltip  # noqa: E402
-from esergui.app.timeline.table import COL  # noqa: E402
+from esergui.app.timeline.table_model import COL  # noqa: E402
 from esergui.app.timeline.timeaxis import TimeAxisItem, arousal_curve, lane_layout, round_tick_steps  # noqa: E402
 from esergui.audio.stretch import stretch  # noqa: E402
 from esergui.lesson import CONFIDENCE_THRESHOLD, UNCERTAIN, AnalysisRun, Lesson, Speaker, Utterance  # noqa: E402

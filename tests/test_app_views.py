@@ -19,7 +19,8 @@ from esergui.app.shell.selection import SelectionModel  # noqa: E402
 from esergui.app.timeline.blocks import LANE_FILL, BlocksItem, confidence_alpha  # noqa: E402
 from esergui.app.timeline.detail import DetailView  # noqa: E402
 from esergui.app.timeline.overview import OverviewTimeline  # noqa: E402
-from esergui.app.timeline.table import COL, UtteranceTable  # noqa: E402
+from esergui.app.timeline.table import UtteranceTable  # noqa: E402
+from esergui.app.timeline.table_model import COL  # noqa: E402
 from esergui.app.timeline.timeaxis import emotion_curve, lane_layout  # noqa: E402
 from esergui.audio import ArrayAudio  # noqa: E402
 from esergui.audio.envelope import compute_envelope, visible_waveform  # noqa: E402

@@ -14,7 +14,8 @@ pytestmark = pytest.mark.qt
 from PySide6.QtCore import QSettings  # noqa: E402
 from recording_support import best_correlation, sound_server  # noqa: E402,F401
 
-from esergui.app.recording.panel import SETTINGS_DEVICE, RecordingPanel  # noqa: E402
+from esergui.app.recording.devices import SETTINGS_DEVICE  # noqa: E402
+from esergui.app.recording.panel import RecordingPanel  # noqa: E402
 from esergui.app.recording.recovery import RecoveryDialog, offer_recovery  # noqa: E402
 from esergui.recording import disk_status, find_unfinished  # noqa: E402
 from esergui.recording.files import WavWriter  # noqa: E402

@@ -37,16 +37,15 @@ from esergui.app.annotation.boundaries import BoundaryEdits
 from esergui.app.annotation.codes import Code, CodesDialog, load_codes, save_codes
 from esergui.app.annotation.menus import AnnotationMenus
 from esergui.app.annotation.navigation import Navigation
+from esergui.app.annotation.speaker_commands import SpeakerCommands
 from esergui.app.annotation.undo import (
     NOTE_MERGE_ID,
     EditLayer,
-    MergeSpeakersEdit,
-    SpeakerEdit,
     UtteranceEdit,
     UtteranceOp,
 )
 from esergui.errors import USER_ERRORS
-from esergui.lesson import CONFIDENCE_THRESHOLD, TEACHER, LessonStatus, Speaker, Utterance, stored_id
+from esergui.lesson import CONFIDENCE_THRESHOLD, LessonStatus, Speaker, Utterance, stored_id
 from esergui.review.lessondata import LessonData
 from model.data import EMODB_LABELS
 
@@ -66,7 +65,7 @@ log = logging.getLogger(__name__)
 RESERVED_KEYS = {str(d) for d in range(10)} | {"T", "S", "R", "E", "X", "M", "U", "N"}
 
 
-class AnnotationController(BoundaryEdits, Navigation, QObject):
+class AnnotationController(BoundaryEdits, Navigation, SpeakerCommands, QObject):
     """The annotation logic over the main window (it uses ``workspace``, ``current_id``,
     ``selection``, ``undo_stack``, ``table``, ``detail``, ``overview``,
     ``reload_current_lesson()`` and ``relabel_current_lesson(records)``).
@@ -275,25 +274,6 @@ class AnnotationController(BoundaryEdits, Navigation, QObject):
         text = f"Speaker → {names.get(label, label)}" if label else "Speaker → model's"
         return self._push_utterances(text, ids, lambda ws: ws.set_speaker(ids, label))
 
-    def teacher_label(self) -> str | None:
-        """The teacher's speaker: the speaker with role teacher and the most talk time."""
-        talk: dict[str, float] = {}
-        for u in self.records():
-            if u.final_speaker:
-                talk[u.final_speaker] = talk.get(u.final_speaker, 0.0) + u.duration_s
-        teachers = [s for s in self.speakers() if s.role == TEACHER]
-        if not teachers:
-            return None
-        return max(teachers, key=lambda s: (talk.get(s.label, 0.0), -int(s.id or 0))).label
-
-    def assign_to_teacher(self, ids: Iterable[int] | None = None) -> bool:
-        """Give the utterances to the teacher's voice (speaker), so they count as teacher talk."""
-        label = self.teacher_label()
-        if label is None:
-            self.message.emit("No speaker is the teacher yet: set one in the Speakers panel.")
-            return False
-        return self.set_speaker(label, ids)
-
     def clear_human(self, ids: Iterable[int] | None = None) -> bool:
         """Back to the model: clear the human emotion, role and speaker."""
         ids = self._ids(ids)
@@ -340,39 +320,6 @@ class AnnotationController(BoundaryEdits, Navigation, QObject):
         ws = self._target()[0]
         flag = not all(ws.utterance(i).reviewed for i in ids)
         return self.set_reviewed(flag, ids)
-
-    # ============================================================== speakers
-    def rename_speaker(self, label: str, name: str) -> bool:
-        if not self.editable():
-            return False
-        lid = self._target()[1]
-        return self.layer.push(
-            SpeakerEdit(f"Rename speaker {label} → {name}", lid, label, lambda ws: ws.rename_speaker(lid, label, name))
-        )
-
-    def set_speaker_role(self, label: str, role: str | None) -> bool:
-        if not self.editable():
-            return False
-        lid = self._target()[1]
-        names = {s.label: s.name for s in self.speakers()}
-        return self.layer.push(
-            SpeakerEdit(
-                f"{names.get(label, label)} is {role or 'as the model says'}",
-                lid,
-                label,
-                lambda ws: ws.set_speaker_role(lid, label, role),
-            )
-        )
-
-    def merge_speakers(self, keep: str, remove: str) -> bool:
-        if not self.editable():
-            return False
-        names = {s.label: s.name for s in self.speakers()}
-        return self.layer.push(
-            MergeSpeakersEdit(
-                f"Merge {names.get(remove, remove)} into {names.get(keep, keep)}", self._target()[1], keep, remove
-            )
-        )
 
     # ================================================================ review
     def review_progress(self) -> tuple[int, int]:

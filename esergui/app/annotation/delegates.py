@@ -14,7 +14,7 @@ from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter
 from PySide6.QtWidgets import QApplication, QStyle, QStyledItemDelegate, QStyleOptionViewItem, QToolTip
 
-from esergui.app.timeline.table import COL
+from esergui.app.timeline.table_model import COL
 from esergui.lesson import HUMAN, Utterance
 
 if TYPE_CHECKING:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QEvent, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QIcon, QPixmap
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -14,7 +14,6 @@ from PySide6.QtWidgets import (
     QGridLayout,
     QGroupBox,
     QLabel,
-    QPlainTextEdit,
     QProgressBar,
     QPushButton,
     QScrollArea,
@@ -24,6 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from esergui.app.annotation.note_editor import NoteEditor
 from esergui.app.common.palette import label_colours
 from esergui.lesson import HUMAN, STUDENT, TEACHER, Utterance, stored_id
 from esergui.timefmt import format_time
@@ -131,16 +131,9 @@ class AnnotationPanel(QScrollArea):
         note_box = QGroupBox("Note  (E)")
         nl = QVBoxLayout(note_box)
         nl.setContentsMargins(6, 4, 6, 4)
-        self.note = QPlainTextEdit()
-        self.note.setPlaceholderText("Free-text note on the selected utterance(s); saved as you type")
-        self.note.setToolTip("Saved to the workspace as you type; Esc goes back to the table")
-        self.note.setFixedHeight(64)
-        self.note.textChanged.connect(self._note_typed)
-        self.note.installEventFilter(self)
+        self.note = NoteEditor(self._save_note, self._holds_note, self._back_to_table)
         nl.addWidget(self.note)
         lay.addWidget(note_box)
-        self._note_ids: list[int] = []
-        self._setting_note = False
 
         # ---- review
         rev_box = QGroupBox("Review")
@@ -302,7 +295,7 @@ class AnnotationPanel(QScrollArea):
             self.who.setText("")
             for b in (*self.emo_buttons, *self.role_buttons.values()):
                 b.setChecked(False)
-            self._show_note([], "")
+            self.note.show_note([], "")
             self._set_checks(recs)
             return
         if len(recs) == 1:
@@ -344,12 +337,7 @@ class AnnotationPanel(QScrollArea):
         )
         self._set_checks(recs)
         notes = [u.note for u in recs]
-        self._show_note([stored_id(u.id) for u in recs], "" if _mixed(notes) else notes[0])
-        self.note.setPlaceholderText(
-            "Different notes: typing replaces all of them"
-            if _mixed(notes)
-            else "Free-text note on the selected utterance(s); saved as you type"
-        )
+        self.note.show_note([stored_id(u.id) for u in recs], "" if _mixed(notes) else notes[0], _mixed(notes))
         edited = [u for u in recs if u.edited_at]
         if edited:
             last = max(edited, key=lambda u: u.edited_at or "")
@@ -390,29 +378,20 @@ class AnnotationPanel(QScrollArea):
             self.c.set_speaker(label)
 
     # ---------------------------------------------------------------- note
-    def _show_note(self, ids: list[int], text: str) -> None:
-        if self.note.hasFocus() and ids == self._note_ids:
-            return  # do not disturb typing
-        self._note_ids = ids
-        if self.note.toPlainText() != text:
-            self._setting_note = True
-            self.note.setPlainText(text)
-            self._setting_note = False
+    def _save_note(self, text: str, ids: list[int]) -> None:
+        self.c.set_note(text, ids)
 
-    def _note_typed(self) -> None:
-        """Every key stroke is saved at once (one transaction; the undo stack merges them)."""
-        if not self._setting_note:
-            self.commit_note()
+    def _holds_note(self, text: str, ids: list[int]) -> bool:
+        recs = {stored_id(u.id): u for u in self.c.selected_records()}
+        return all(i in recs and recs[i].note == text for i in ids)
+
+    def _back_to_table(self) -> None:
+        table = getattr(self.c.win, "table", None)
+        if table is not None:
+            table.view.setFocus()
 
     def commit_note(self) -> None:
-        ids = list(self._note_ids)
-        if not ids:
-            return
-        text = self.note.toPlainText()
-        recs = {stored_id(u.id): u for u in self.c.selected_records()}
-        if all(i in recs and recs[i].note == text for i in ids):
-            return
-        self.c.set_note(text, ids)
+        self.note.commit()
 
     def focus_note(self) -> None:
         if self.c.selected_ids():
@@ -422,16 +401,3 @@ class AnnotationPanel(QScrollArea):
                 parent.raise_()
             self.note.setFocus()
             self.note.moveCursor(self.note.textCursor().MoveOperation.End)
-
-    def eventFilter(self, obj, event) -> bool:  # noqa: N802 (Qt API)
-
-        if obj is getattr(self, "note", None):
-            if event.type() == QEvent.Type.FocusOut:
-                self.commit_note()
-            elif event.type() == QEvent.Type.KeyPress and event.key() == Qt.Key.Key_Escape:
-                self.commit_note()
-                table = getattr(self.c.win, "table", None)
-                if table is not None:
-                    table.view.setFocus()
-                return True
-        return super().eventFilter(obj, event)
