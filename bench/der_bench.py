@@ -56,14 +56,9 @@ def recordings() -> list[Recording]:
         )
     dia = shared_data_dir() / "diarization"
     if (dia / "reference.rttm").is_file():
-        by_uri: dict[str, list[RefTurn]] = {}
-        for line in (dia / "reference.rttm").read_text().splitlines():
-            parts = line.split()
-            if len(parts) >= 8 and parts[0] == "SPEAKER":
-                a, d = float(parts[3]), float(parts[4])
-                by_uri.setdefault(parts[1], []).append(RefTurn(a, a + d, parts[7]))
-        for uri, turns in sorted(by_uri.items()):
-            out.append(Recording("diarization", uri, load_audio(dia / f"{uri}.wav"), turns))
+        for wav in sorted(dia.glob("*.wav")):
+            turns = read_rttm(dia / "reference.rttm", wav.stem)
+            out.append(Recording("diarization", wav.stem, load_audio(wav), turns))
     rows = list(csv.DictReader((DEMO_LESSON.parent / "demo_lesson_truth.csv").open()))
     out.append(
         Recording(

@@ -18,15 +18,12 @@ class RefTurn:
     speaker: str
 
 
-def read_rttm(path: Path) -> list[RefTurn]:
-    """Speaker turns of an RTTM file (``SPEAKER uri 1 onset duration <NA> <NA> name ...``)."""
-    turns = []
-    for line in Path(path).read_text().splitlines():
-        parts = line.split()
-        if len(parts) >= 8 and parts[0] == "SPEAKER":
-            onset, dur = float(parts[3]), float(parts[4])
-            turns.append(RefTurn(onset, onset + dur, parts[7]))
-    return turns
+def read_rttm(path: Path, file_id: str | None = None) -> list[RefTurn]:
+    """Speaker turns of an RTTM file (of ``file_id`` when it holds several recordings), read by
+    the app's own reader (:func:`esergui.formats.lines.read_rttm`)."""
+    from esergui.formats.lines import read_rttm as read
+
+    return [RefTurn(a.start_s, a.end_s, str(a.speaker)) for a in read(path, file_id)]
 
 
 def frames(spans: Iterable[tuple[float, float]], duration_s: float, hop_s: float = HOP_S) -> np.ndarray:
