@@ -30,9 +30,9 @@ import logging
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
-from PySide6.QtWidgets import QDockWidget, QLabel, QUndoView, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QUndoView, QVBoxLayout, QWidget
 
 from esergui.errors import USER_ERRORS, WorkspaceError
 from esergui.lesson import Speaker, Utterance, stored_id
@@ -274,12 +274,3 @@ class UndoHistory(QWidget):
         lay.setContentsMargins(2, 2, 2, 2)
         lay.addWidget(self.view, 1)
         lay.addWidget(hint)
-
-
-def history_dock(stack: QUndoStack, parent: QWidget) -> QDockWidget:
-    """A dock with :class:`UndoHistory` (for windows without ``add_dock``)."""
-    dock = QDockWidget("Undo History", parent)
-    dock.setObjectName("dock_undo_history")
-    dock.setWidget(UndoHistory(stack))
-    dock.setAllowedAreas(Qt.DockWidgetArea.AllDockWidgetAreas)
-    return dock

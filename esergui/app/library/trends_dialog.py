@@ -243,7 +243,7 @@ def install(win: MainWindow) -> None:
     """Add Tools ▸ Trends Across Lessons… (needs an open workspace)."""
 
     def open_trends() -> None:
-        ws = getattr(win, "workspace", None)
+        ws = win.workspace
         if ws is None:
             win.errors.error("No workspace", "Open or create a workspace first (File ▸ Open Workspace).")
             return
@@ -258,5 +258,4 @@ def install(win: MainWindow) -> None:
     act.setToolTip(tip)
     act.triggered.connect(open_trends)
     win.menu("tools").addAction(act)
-    if hasattr(win, "actions_"):
-        win.actions_["trends"] = act
+    win.actions_["trends"] = act

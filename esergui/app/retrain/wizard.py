@@ -150,23 +150,19 @@ def install(win: MainWindow) -> None:
     (:class:`esergui.app.shell.window.MainWindow`): both need an open workspace; an activated
     model refreshes the window's model text and re-analysis goes to its analysis queue."""
 
-    def need_workspace() -> Any:
-        if getattr(win, "workspace", None) is None:
+    def need_workspace() -> Workspace | None:
+        if win.workspace is None:
             win.errors.error("No workspace", "Open or create a workspace first (File ▸ Open Workspace).")
-        return getattr(win, "workspace", None)
+        return win.workspace
 
     def model_changed(_name: str = "") -> None:
-        refresh = getattr(win, "refresh_model_status", None)  # the status bar's model text
-        if callable(refresh):
-            refresh()
+        win.refresh_model_status()  # the status bar's model text
 
     def open_wizard() -> None:
         ws = need_workspace()
         if ws is None:
             return
-        device = getattr(win, "compute_device", "auto")  # a property of MainWindow
-        device = str(device() if callable(device) else device)
-        wiz = RetrainWizard(ws, win, device)
+        wiz = RetrainWizard(ws, win, win.compute_device)
         wiz.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         wiz.activeModelChanged.connect(model_changed)
         wiz.reanalyseRequested.connect(lambda ids: win.analyse(list(ids)))
@@ -199,5 +195,4 @@ def install(win: MainWindow) -> None:
         act.setToolTip(tip)
         act.triggered.connect(slot)
         menu.addAction(act)
-        if hasattr(win, "actions_"):
-            win.actions_[key] = act
+        win.actions_[key] = act
