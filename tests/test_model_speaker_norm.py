@@ -181,3 +181,20 @@ def test_context_clips_join_a_speakers_statistics_without_being_classified(speak
         bundle, [wavs[test[0]]], keys=[spk], context=[wavs[i] for i in others], context_keys=[keys[i] for i in others]
     )
     np.testing.assert_allclose(foreign, alone, atol=1e-6)
+
+
+def test_evaluation_and_the_app_predict_alike(emodb: Path) -> None:
+    """The cross-validation figures come from model.evaluate.predict_waveforms; the app uses
+    EmotionRecognizer.predict. On the bundled model (speaker-normalised, temperature-scaled) both
+    give the same probabilities for the same clips and speakers, so the card's figures are the
+    app's."""
+    from model.evaluate import predict_waveforms
+    from model.inference import EmotionRecognizer
+
+    rec = EmotionRecognizer.load(device="cpu")
+    items = [it for it in few_clips(emodb, per_label=2) if it.speaker]
+    wavs = load_waveforms(items)
+    keys = [it.speaker for it in items]
+    app = rec.predict(wavs, speakers=keys)
+    evaluation = predict_waveforms(rec.bundle, wavs, keys=keys)
+    np.testing.assert_allclose(evaluation, app, atol=1e-4)
