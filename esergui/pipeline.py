@@ -42,6 +42,7 @@ from esergui.emotion_stage import model_identity, recognise_emotions
 from esergui.lesson import AnalysisRun, LessonStatus, Speaker, Utterance
 from esergui.progress import Cancelled, CancelToken, check
 from esergui.segment import VadSettings, segment_speech
+from esergui.settings_io import plain_settings
 from esergui.speakers import attribute_speakers
 from esergui.stage_protocols import Recognizer, SpeakerStage
 from esergui.workspace.reanalysis import OverlapIndex, trim_to_free
@@ -76,18 +77,9 @@ class PipelineSettings:
     batch_s: float = 240.0
 
     def to_dict(self) -> dict[str, Any]:
-        def plain(obj: Any) -> Any:
-            if obj is None:
-                return None
-            if hasattr(obj, "to_dict"):
-                return obj.to_dict()
-            if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-                return dataclasses.asdict(obj)
-            return obj
-
         return {
-            "vad": plain(self.vad),
-            "speakers": plain(self.speakers),
+            "vad": plain_settings(self.vad),
+            "speakers": plain_settings(self.speakers),
             "model": {"path": self.model_path, "device": self.device, "batch_s": self.batch_s},
         }
 

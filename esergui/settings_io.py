@@ -11,6 +11,16 @@ from collections.abc import Mapping
 from typing import Any, Self
 
 
+def plain_settings(obj: Any) -> Any:
+    """Settings as plain JSON-able values: ``to_dict()`` where the object has it, a dataclass
+    as its fields, anything else (``None`` included) as it is."""
+    if hasattr(obj, "to_dict"):
+        return obj.to_dict()
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return dataclasses.asdict(obj)
+    return obj
+
+
 class JsonSettings:
     """Mixin for a settings dataclass. ``to_dict`` gives plain JSON-able values (tuples as
     lists); ``from_dict`` is its inverse: lists become tuples again, missing keys take their

@@ -10,7 +10,6 @@ settings hash plus the model hash: a lesson is analysed again exactly when one o
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
 from dataclasses import dataclass
@@ -18,18 +17,11 @@ from pathlib import Path
 from typing import Any
 
 from esergui import __version__
+from esergui.settings_io import plain_settings
 from esergui.summary import SummarySettings
 
 PROVENANCE_COLUMNS = ("program_version", "model_name", "model_sha256", "settings_hash", "analysed_at")
 _SUMMARY_DEFAULTS = SummarySettings()
-
-
-def _plain(obj: Any) -> Any:
-    if hasattr(obj, "to_dict"):
-        return obj.to_dict()
-    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        return dataclasses.asdict(obj)
-    return obj
 
 
 def settings_fingerprint(pipeline_settings: Any, summary: SummarySettings = _SUMMARY_DEFAULTS) -> dict[str, Any]:
@@ -39,9 +31,9 @@ def settings_fingerprint(pipeline_settings: Any, summary: SummarySettings = _SUM
     from esergui.speakers import SpeakerSettings
 
     return {
-        "vad": _plain(pipeline_settings.vad or VadSettings()),
-        "speakers": _plain(pipeline_settings.speakers or SpeakerSettings()),
-        "summary": _plain(summary),
+        "vad": plain_settings(pipeline_settings.vad or VadSettings()),
+        "speakers": plain_settings(pipeline_settings.speakers or SpeakerSettings()),
+        "summary": plain_settings(summary),
     }
 
 
