@@ -7,7 +7,7 @@ Oracle segments (the reference turns), 1.5 s windows embedded as the speaker sta
 (:func:`esergui.speakers.windows.embed_windows`); a window's label is the reference speaker
 covering most of it. Per recording, raw and centred (minus the mean window embedding,
 re-normalised): mean cosine within and between speakers, pairwise EER
-(:func:`bench.speaker_bench.eer`), purity of an average-linkage cut at the true speaker count,
+(:func:`bench.speaker_encoders.eer`), purity of an average-linkage cut at the true speaker count,
 and the silhouette of the true labels. Results: docs/SPEAKERS.md (limits).
 """
 
@@ -20,7 +20,8 @@ import numpy as np
 from scipy.cluster.hierarchy import fcluster, linkage
 
 from bench.der_bench import recordings
-from bench.speaker_bench import LessonSpec, eer, make_lesson
+from bench.speaker_bench import LessonSpec, make_lesson
+from bench.speaker_encoders import eer
 from esergui.audio import as_source
 from esergui.speakers.cluster import silhouette
 from esergui.speakers.windows import embed_windows
