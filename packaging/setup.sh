@@ -41,4 +41,9 @@ if [[ ! -f "$stamp" || pyproject.toml -nt "$stamp" ]]; then
   .venv/bin/python -m pip install -q --disable-pip-version-check -e ".$extras"
   touch "$stamp"
 fi
+# 3. (--dev) ELAN's own EAF 3.0 schema for the export tests, from the pympi-ling source package
+#    on PyPI (never committed; packaging/fetch_eaf_schema.py says why).
+if ((dev)); then
+  .venv/bin/python packaging/fetch_eaf_schema.py || echo "setup: the EAF schema test will fail until it is fetched"
+fi
 echo "setup: ready (.venv/bin/esergui)"

@@ -1,7 +1,8 @@
 """ELAN, Praat, RTTM, Audacity labels, CSV and JSON against real clients and back again.
 
-Every ``.eaf`` written here validates against the EAF 3.0 schema (``resources/schemas``) and is
-read by pympi-ling; every TextGrid is read by the ``praat`` program itself (a script prints its
+Every ``.eaf`` written here validates against ELAN's own EAF 3.0 schema (from the pympi-ling
+source package, fetched by ``packaging/setup.sh --dev``) and this project's stricter one
+(``resources/schemas``), and is read by pympi-ling; every TextGrid is read by the ``praat`` program itself (a script prints its
 tiers and interval counts); Praat also writes the short-format and UTF-16 TextGrids that the
 importer reads. Round trips (export -> import) give the same annotations, and an import becomes
 a lesson's human layer: the Model vs Human list, kappa and the retraining source see it."""
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -33,6 +35,8 @@ from esergui.workspace import Workspace
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMAS = ROOT / "resources" / "schemas"
+#: where packaging/fetch_eaf_schema.py puts ELAN's own schema (inside the virtual environment)
+ELAN_EAF_SCHEMA = Path(sys.prefix) / "share" / "eser-studio" / "EAFv3.0.xsd"
 LABELS = ("anger", "happiness", "neutral")
 COUNT_SCRIPT = """form Count
   sentence file
@@ -106,12 +110,15 @@ SPEAKERS = [Speaker("S1", "teacher", "Frau Ünal\x07"), Speaker("S2", "student",
 
 @pytest.fixture(scope="module")
 def eaf_schemas() -> list:
+    """ELAN's own EAF 3.0 schema (fetched by ``packaging/setup.sh --dev`` from the pympi-ling
+    source package) and this project's stricter one (unique ids, resolving references)."""
     import xmlschema
 
-    paths = [SCHEMAS / "eser-eaf-3.0.xsd"]
-    if (SCHEMAS / "EAFv3.0.xsd").is_file():  # ELAN's own schema, where someone put it there
-        paths.append(SCHEMAS / "EAFv3.0.xsd")
-    return [xmlschema.XMLSchema(str(p)) for p in paths]
+    assert ELAN_EAF_SCHEMA.is_file(), (
+        f"ELAN's EAF 3.0 schema is missing at {ELAN_EAF_SCHEMA}: "
+        "bash packaging/setup.sh --dev (or .venv/bin/python packaging/fetch_eaf_schema.py) fetches it"
+    )
+    return [xmlschema.XMLSchema(str(p)) for p in (ELAN_EAF_SCHEMA, SCHEMAS / "eser-eaf-3.0.xsd")]
 
 
 @pytest.fixture(scope="module")
@@ -185,6 +192,14 @@ def test_eaf_and_textgrid_pass_real_clients_and_round_trip(tmp_path: Path, layou
     )
     eaf, grid = res.files
     check_eaf(eaf, eaf_schemas)
+    # ELAN's schema is really applied: a document without its TIME_ORDER is refused
+    import xmlschema
+
+    broken = tmp_path / "broken.eaf"
+    text = eaf.read_text(encoding="utf-8")
+    broken.write_text(text[: text.index("<TIME_ORDER")] + text[text.index("</TIME_ORDER>") + 13 :], encoding="utf-8")
+    with pytest.raises(xmlschema.XMLSchemaValidationError):
+        eaf_schemas[0].validate(str(broken))
     text = eaf.read_text(encoding="utf-8")
     assert 'RELATIVE_MEDIA_URL="../media/%C3%9Cnit%201.ogg"' in text and 'MIME_TYPE="audio/ogg"' in text
     assert f'MEDIA_URL="{audio.absolute().as_uri()}"' in text and "\x07" not in text
