@@ -29,6 +29,8 @@ class CuePathway(nn.Module):
     def forward(
         self, s: torch.Tensor, valid: torch.Tensor, m: torch.Tensor | None = None
     ) -> tuple[torch.Tensor, torch.Tensor]:
+        """``s`` ``(B, T, n_mels)``, ``valid`` ``(B, T)``, mask ``m`` ``(B, T)`` bool (None: no
+        masking) -> hidden ``(B, T, dim)`` and recovery ``(B, T, n_mels)``."""
         if m is None:
             m = torch.zeros(s.shape[:2], dtype=torch.bool, device=s.device)
         mf = m.to(s.dtype)[..., None]

@@ -66,6 +66,7 @@ class LogMel(nn.Module):
         return (feats - (self.mean if mean is None else mean)) / (self.std if std is None else std)
 
     def forward(self, wav: torch.Tensor) -> torch.Tensor:
+        """``(B, samples)`` waveforms -> ``(B, frames, n_channels)`` globally standardised features."""
         return self.normalise(self.raw(wav))
 
     @torch.no_grad()

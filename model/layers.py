@@ -49,6 +49,8 @@ class Attention(nn.Module):
         self.out = nn.Linear(dim, dim)
 
     def forward(self, x: torch.Tensor, kv: torch.Tensor, allow: torch.Tensor) -> torch.Tensor:
+        """queries ``x`` ``(B, Tq, D)``, keys/values ``kv`` ``(B, Tk, D)``, ``allow`` bool
+        ``(B, Tq, Tk)`` or broadcastable (``(B, 1, Tk)``) -> ``(B, Tq, D)``."""
         b, tq, d = x.shape
         h = self.heads
         q = self.q(x).view(b, tq, h, d // h).transpose(1, 2)
@@ -72,6 +74,8 @@ class Block(nn.Module):
         self.drop = nn.Dropout(dropout)
 
     def forward(self, x: torch.Tensor, allow: torch.Tensor, kv: torch.Tensor | None = None) -> torch.Tensor:
+        """``x`` ``(B, Tq, D)``, ``allow`` bool ``(B, Tq, Tk)`` (or ``(B, 1, Tk)``), ``kv``
+        ``(B, Tk, D)`` (default ``x``) -> ``(B, Tq, D)``."""
         x = self.norm1(x + self.drop(self.attn(x, x if kv is None else kv, allow)))
         return self.norm2(x + self.drop(self.ffn(x)))
 

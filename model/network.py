@@ -49,6 +49,7 @@ class PlainTransformer(nn.Module):
         self.out_dim = cfg.dim
 
     def forward(self, s: torch.Tensor, valid: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """``s`` ``(B, T, n_mels)``, ``valid`` ``(B, T)`` -> ``(B, T, dim)`` and ``valid``."""
         x = self.embed(s) + sinusoid(torch.arange(s.shape[1], device=s.device), self.out_dim)[None]
         allow = padding_allow(valid)
         for blk in self.blocks:

@@ -68,6 +68,8 @@ class PitchTracker(torch.nn.Module):
         return torch.fft.irfft(spec.real**2 + spec.imag**2, n=self.n_fft)[..., : self.lag_max + 2]
 
     def forward(self, wav: torch.Tensor) -> torch.Tensor:
+        """``(B, samples)`` waveforms -> ``(B, frames, 3)``: log F0 (weighted by voicing),
+        voicing probability, log energy; ``frames = samples // hop + 1``."""
         if self.decimate > 1:  # two-tap average as the anti-alias filter, then every second sample
             n_in = wav.shape[1]
             wav = F.pad(wav, (0, n_in % 2)).reshape(wav.shape[0], -1, 2).mean(-1)

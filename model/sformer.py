@@ -56,6 +56,8 @@ class Merge(nn.Module):
         self.norm = nn.LayerNorm(d_out)
 
     def forward(self, x: torch.Tensor, valid: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """``x`` ``(B, T, d_in)``, ``valid`` ``(B, T)`` -> ``(B, T', d_out)`` and ``valid``
+        ``(B, T')``, ``T' = ceil(T * q_in / q_out)``."""
         x, valid = pool_tokens(x, valid, self.q_in, self.q_out)
         return self.norm(self.proj(x)), valid
 
@@ -84,6 +86,8 @@ class Step(nn.Module):
         return word_allow, tok_allow
 
     def forward(self, a: torch.Tensor, valid: torch.Tensor, words: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """tokens ``a`` ``(B, T, D)``, ``valid`` ``(B, T)``, word tokens ``words`` ``(B, S, D)``
+        -> updated ``a`` ``(B, T, D)`` and ``words`` ``(B, S, D)``."""
         word_allow, tok_allow = self.masks(valid, words.shape[1])
         for wblk, tblk in zip(self.word_blocks, self.token_blocks):
             words = wblk(words, word_allow, kv=a)
@@ -112,6 +116,8 @@ class SFormer(nn.Module):
         self.out_dim = d3
 
     def forward(self, s: torch.Tensor, valid: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """normalised features ``s`` ``(B, T, n_mels)``, ``valid`` ``(B, T)`` -> utterance-level
+        tokens ``(B, T3, sformer_dims[2])`` (merged to ``merge_ms[2]``) and their ``valid`` ``(B, T3)``."""
         b, t, _ = s.shape
         d1 = self.embed.out_features
         a = self.embed(s) + sinusoid(torch.arange(t, device=s.device), d1)[None]
