@@ -17,8 +17,7 @@ from esergui.audio.envelope import Envelope, compute_envelope
 from esergui.audio.locked import LockedSource
 from esergui.errors import USER_ERRORS
 from esergui.lesson import stored_id
-from esergui.models import active_model_path as registry_path
-from esergui.models import bundled_model_path
+from esergui.models import active_model_path, bundled_model_path
 from esergui.progress import CancelToken
 from esergui.review.adapters import lesson_data_from_records
 from esergui.review.lessondata import LessonData
@@ -31,14 +30,15 @@ _pipelines: dict[tuple[str, str | None], Pipeline] = {}
 _pipelines_lock = threading.Lock()
 
 
-def active_model_path(ws: Workspace | None) -> str | None:
-    """The workspace's active model file, None for the bundled model (or no workspace); read
-    from the model registry (:func:`esergui.models.active_model_path`), which the retraining
-    wizard and the models dialog change. Call it off the GUI thread: it may verify a file."""
+def pipeline_model_path(ws: Workspace | None) -> str | None:
+    """The model file a shared pipeline is keyed and loaded by: the workspace's active model,
+    ``None`` for the bundled one (or no workspace), so every name of the bundled file shares one
+    pipeline. Read from the model registry (:func:`esergui.models.active_model_path`), which
+    the retraining wizard and the models dialog change. Call it off the GUI thread: it may verify a file."""
     if ws is None:
         return None
 
-    path = registry_path(ws)
+    path = active_model_path(ws)
     if path is None:
         return None
     bundled = bundled_model_path()
@@ -67,7 +67,7 @@ def probe_job(device: str, ws: Workspace | None = None):
     (the bundled one without a workspace) on the way."""
 
     def job(progress, cancel: CancelToken, partial) -> tuple[str, str]:
-        model_path = active_model_path(ws)
+        model_path = pipeline_model_path(ws)
         pipe = pipeline_for(device, model_path)
         skipped = pipe.prepare()
         rec = pipe.recognizer
@@ -89,7 +89,7 @@ def analysis_job(ws: Workspace, lesson_id: int, device: str):
     def job(progress, cancel: CancelToken, partial) -> Any:
         from esergui.pipeline import analyze_into_workspace  # loads torch: only in the worker thread
 
-        pipe = pipeline_for(device, active_model_path(ws))
+        pipe = pipeline_for(device, pipeline_model_path(ws))
         progress("decode", 0.0, "loading")
         result, report = analyze_into_workspace(
             ws, lesson_id, pipe, progress=progress, cancel=cancel, on_utterances=partial

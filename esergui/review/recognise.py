@@ -15,7 +15,7 @@ from esergui.emotion_stage import speaker_statistics
 from esergui.errors import EserError
 from esergui.lesson import Utterance, stored_id
 from esergui.progress import CancelToken
-from esergui.review.jobs import active_model_path, pipeline_for
+from esergui.review.jobs import pipeline_for, pipeline_model_path
 from esergui.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -31,7 +31,7 @@ def recognise_job(ws: Workspace, utterance_id: int, source: Any, device: str):
 
     def job(progress, cancel: CancelToken, partial) -> dict[str, float]:
         progress("emotions", 0.0, "loading the emotion model")
-        pipe = pipeline_for(device, active_model_path(ws))
+        pipe = pipeline_for(device, pipeline_model_path(ws))
         rec = pipe.recognizer
         if rec is None:
             raise EserError("no emotion model could be loaded: " + "; ".join(pipe.prepare().values()))
