@@ -15,8 +15,7 @@ import torch
 import torchaudio
 
 from model.config import TrainConfig
-
-SR = 16000
+from model.data import SR  # the training audio rate
 
 
 def room_noise(n: int, rng: np.random.Generator, sr: int = SR) -> np.ndarray:

@@ -67,7 +67,8 @@ class RecordingPanel(DevicePicker, MicCheckPanel):
     Signals: ``recordingStarted(str path)``; ``recordingFinished(str path)`` when a file with
     audio is complete (also after a device failure: what was recorded is kept);
     ``recordingFailed(str message)`` when recording could not start or stopped on an error;
-    ``stateChanged(str state)`` with ``idle``, ``recording`` or ``paused``.
+    ``stateChanged(str state)`` with :class:`RecorderState` ``IDLE``, ``RECORDING`` or ``PAUSED``
+    (str-valued: ``"idle"``, ``"recording"``, ``"paused"``).
     """
 
     recordingStarted = Signal(str)
@@ -105,7 +106,7 @@ class RecordingPanel(DevicePicker, MicCheckPanel):
         self._timer.timeout.connect(self._tick)
         self._build()
         self.reload_devices()
-        self._set_state("idle")
+        self._set_state(RecorderState.IDLE)
 
     # ----------------------------------------------------------------------------- layout
 
@@ -203,10 +204,11 @@ class RecordingPanel(DevicePicker, MicCheckPanel):
         return self._recorder
 
     @property
-    def state(self) -> str:
+    def state(self) -> RecorderState:
+        """IDLE, RECORDING or PAUSED (str-valued: equal to ``"idle"`` and so on)."""
         if self._recorder is None:
-            return "idle"
-        return "paused" if self._recorder.is_paused else "recording"
+            return RecorderState.IDLE
+        return RecorderState.PAUSED if self._recorder.is_paused else RecorderState.RECORDING
 
     def set_output_dir(self, folder: str | Path) -> None:
         self.output_dir = Path(folder)
@@ -252,7 +254,7 @@ class RecordingPanel(DevicePicker, MicCheckPanel):
         self._show_disk_warning(recorder.disk_warning)
         self._show_status(f"Recording from {friendly_name(device)}.")
         self._timer.start()
-        self._set_state("recording")
+        self._set_state(RecorderState.RECORDING)
         self.recordingStarted.emit(str(path))
         return True
 
@@ -260,16 +262,16 @@ class RecordingPanel(DevicePicker, MicCheckPanel):
         if self._recorder is not None and not self._recorder.is_paused:
             self._recorder.pause()
             self._show_status("Paused: nothing is recorded until you resume.")
-            self._set_state("paused")
+            self._set_state(RecorderState.PAUSED)
 
     def resume_recording(self) -> None:
         if self._recorder is not None and self._recorder.is_paused:
             self._recorder.resume()
             self._show_status("Recording.")
-            self._set_state("recording")
+            self._set_state(RecorderState.RECORDING)
 
     def _toggle_pause(self) -> None:
-        if self.state == "paused":
+        if self.state is RecorderState.PAUSED:
             self.resume_recording()
         else:
             self.pause_recording()
@@ -282,7 +284,7 @@ class RecordingPanel(DevicePicker, MicCheckPanel):
         self._timer.stop()
         result = recorder.stop()
         self._monitor = None
-        self._set_state("idle")
+        self._set_state(RecorderState.IDLE)
         path = result.path
         if result.error is not None:
             self._fail(str(result.error))
@@ -336,8 +338,8 @@ class RecordingPanel(DevicePicker, MicCheckPanel):
 
     # ------------------------------------------------------------------------------ display
 
-    def _set_state(self, state: str) -> None:
-        self.pause_button.setText("Resume" if state == "paused" else "Pause")
+    def _set_state(self, state: RecorderState) -> None:
+        self.pause_button.setText("Resume" if state is RecorderState.PAUSED else "Pause")
         self._update_buttons()
         self.stateChanged.emit(state)
 
