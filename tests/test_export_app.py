@@ -123,3 +123,27 @@ def test_export_runs_off_the_gui_thread_and_a_failure_is_one_line(window, tmp_pa
     assert errors and errors[-1][0] == "Export failed" and "\n" not in errors[-1][1], errors
     if win.errors.last_box is not None:
         win.errors.last_box.close()
+
+
+def test_a_slow_file_job_shows_a_busy_dialog(window) -> None:
+    """Past half a second a modal busy dialog says what is being done; it is gone afterwards."""
+    import time
+
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QProgressDialog
+
+    from esergui.app.shell.exports import run_off_gui_thread
+
+    win, _ = window
+    seen: list[str] = []
+
+    def probe() -> None:
+        seen.extend(d.labelText() for d in win.findChildren(QProgressDialog) if d.isVisible())
+
+    timer = QTimer()
+    timer.timeout.connect(probe)
+    timer.start(100)
+    assert run_off_gui_thread(win, "Export", lambda: (time.sleep(1.2), 7)[1], "Writing the files…") == 7
+    timer.stop()
+    assert "Writing the files…" in seen
+    assert not [d for d in win.findChildren(QProgressDialog) if d.isVisible()]

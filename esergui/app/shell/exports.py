@@ -107,24 +107,27 @@ def lesson_figure(timeline: QWidget, plots: Sequence[Any], scale: float = 2.0) -
 T = TypeVar("T")
 
 
-def run_off_gui_thread(win: MainWindow, what: str, work: Callable[[], T]) -> T | None:
+def run_off_gui_thread(win: MainWindow, what: str, work: Callable[[], T], doing: str = "Working…") -> T | None:
     """``work()`` on a worker thread while the window stays responsive; a modal busy dialog
-    (shown after half a second) keeps the user from changing the workspace meanwhile. Returns
-    its result, or ``None`` after showing the one-line error dialog titled "``what`` failed"."""
+    saying ``doing`` (shown after half a second) keeps the user from changing the workspace
+    meanwhile. Returns its result, or ``None`` after showing the one-line error dialog titled
+    "``what`` failed"."""
     outcome: dict[str, Any] = {}
     runner = TaskRunner(lambda _progress, _cancel, _partial: work(), win)
     runner.succeeded.connect(lambda result: outcome.__setitem__("result", result))
     runner.failed.connect(lambda reason, _details: outcome.__setitem__("error", reason))
-    busy = QProgressDialog(f"{what}…", "", 0, 0, win)
+    busy = QProgressDialog(doing, "", 0, 0, win)
     busy.setWindowTitle(what)
     busy.setCancelButton(None)  # writing files: nothing to cancel halfway
     busy.setWindowModality(Qt.WindowModality.WindowModal)
     busy.setMinimumDuration(500)
+    busy.setValue(0)  # starts the half-second timer after which the dialog shows
     loop = QEventLoop()
     runner.finished.connect(loop.quit)
     runner.start()
     if runner.running:
         loop.exec()
+    runner.wait()  # 'finished' comes just before the thread has fully ended
     busy.reset()
     busy.deleteLater()
     if "error" in outcome:
@@ -163,7 +166,9 @@ class ExportController:
                 return []
             self.win.settings.setValue("export/dir", folder)
         ws, options = self.win.require_workspace(), self.csv_options()
-        files = run_off_gui_thread(self.win, "Export", lambda: export_lessons_csv(ws, ids, folder, options))
+        files = run_off_gui_thread(
+            self.win, "Export", lambda: export_lessons_csv(ws, ids, folder, options), "Writing the CSV files…"
+        )
         if files is None:
             return []
         self.win.statusBar().showMessage(f"Exported {len(files)} file(s) to {folder}", 8000)
@@ -193,7 +198,9 @@ class ExportController:
                 return []
             self.win.settings.setValue("export/dir", folder)
         ws, options = self.win.require_workspace(), ExportOptions(self.csv_options())
-        results = run_off_gui_thread(self.win, "Export", lambda: export_workspace(ws, ids, folder, formats, options))
+        results = run_off_gui_thread(
+            self.win, "Export", lambda: export_workspace(ws, ids, folder, formats, options), "Writing the files…"
+        )
         if results is None:
             return []
         files = [p for r in results for p in r.files]
@@ -224,6 +231,7 @@ class ExportController:
             self.win,
             "Import",
             lambda: apply_to_lesson(ws, lesson_id, read_annotations(source, lesson=name), overwrite),
+            "Reading the annotations…",
         )
         if report is None:
             return None
@@ -247,7 +255,9 @@ class ExportController:
             if not path:
                 return None
         ws, target = self.win.require_workspace(), path
-        out = run_off_gui_thread(self.win, "Export", lambda: export_summary_csv(ws, ids, target))
+        out = run_off_gui_thread(
+            self.win, "Export", lambda: export_summary_csv(ws, ids, target), "Writing the summary CSV…"
+        )
         if out is None:
             return None
         self.win.statusBar().showMessage(f"Exported {out}", 8000)
